@@ -1,0 +1,37 @@
+//! # imgconform
+//!
+//! A conformance and validation harness for the VM-image APIs of JD Cloud,
+//! Alibaba Cloud and Tencent Cloud. The providers' prose documentation is
+//! turned into machine-readable specs (`spec/`), and everything else is
+//! driven by them.
+//!
+//! The flow, each module using only those before it:
+//!
+//! 1. [`spec`] — load and check the specs ([`Specs`], [`ApiSpec`]).
+//! 2. [`validate`] — check a request against a spec ([`validate_request`])
+//!    and a success answer against the response schema.
+//! 3. [`protocol`] — wire protocols and request signing, one module per provider.
+//! 4. [`cases`] — the data-driven cases in `cases/`.
+//!
+//! ```
+//! use imgconform::{Specs, validate_request};
+//! use serde_json::json;
+//!
+//! let specs = Specs::embedded().expect("the shipped specs are valid");
+//! let api = specs.api("aliyun/ExportImage").unwrap();
+//! let report = validate_request(&specs, api, &json!({
+//!     "RegionId": "cn-hangzhou", "ImageId": "m-bp67acfmxazb4p****",
+//!     "OSSBucket": "testexportImage", "OSSPrefix": "a".repeat(31)
+//! }));
+//! assert!(!report.valid);
+//! assert_eq!(report.violations[0].expected.code(), Some("InvalidOSSPrefix.Malformed"));
+//! ```
+
+pub mod cases;
+pub mod protocol;
+pub mod spec;
+pub mod validate;
+
+pub use spec::{ApiSpec, ProviderId, SpecErrors, SpecProblem, Specs};
+pub use validate::response::{check_success_body, ResponseProblem, ResponseProblemKind};
+pub use validate::{validate_request, ExpectedError, Notice, Validation, Violation};

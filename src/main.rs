@@ -1,0 +1,255 @@
+//! The `imgconform` command line.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use imgconform::{validate_request, ExpectedError, Specs};
+
+/// Conformance and validation harness for the cloud VM-image APIs of
+/// JD Cloud, Alibaba Cloud and Tencent Cloud.
+///
+/// The providers' documentation lives in machine-readable specs (spec/);
+/// every command works from them. Start with `imgconform spec list` to see
+/// the APIs, then `imgconform validate --api PROVIDER/API request.json`.
+#[derive(Debug, Parser)]
+#[command(name = "imgconform", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a request (JSON of its parameters) against an API's spec.
+    ///
+    /// Prints every violation with the error the provider documents for it.
+    /// Exit status: 0 valid, 1 invalid, 2 usage or input error.
+    #[command(
+        after_help = "Example:\n  imgconform validate --api jdcloud/importImage request.json\n  echo '{\"BucketName\":\"b-1250000000\",\"Region\":\"ap-guangzhou\"}' | imgconform validate --api tencent/ExportImages -"
+    )]
+    Validate(ValidateArgs),
+    /// Work with the specs themselves.
+    #[command(subcommand)]
+    Spec(SpecCommand),
+}
+
+#[derive(Debug, Args)]
+struct SpecSource {
+    /// Load specs from this directory instead of the ones built in.
+    #[arg(long, value_name = "DIR", env = "IMGCONFORM_SPEC_DIR")]
+    spec_dir: Option<PathBuf>,
+}
+
+impl SpecSource {
+    fn load(&self) -> Result<Specs, String> {
+        match &self.spec_dir {
+            Some(dir) => Specs::load_dir(dir).map_err(|e| e.to_string()),
+            None => Specs::embedded().map_err(|e| e.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct ValidateArgs {
+    /// The API, as PROVIDER/API (see `imgconform spec list`).
+    #[arg(long, value_name = "PROVIDER/API")]
+    api: String,
+    /// The request as a JSON object of parameters; `-` reads standard input.
+    #[arg(value_name = "FILE|-")]
+    input: String,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    #[command(flatten)]
+    specs: SpecSource,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    /// Readable lines.
+    Human,
+    /// One JSON document.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum SpecCommand {
+    /// Check spec files; report problems as FILE:LINE:COLUMN: MESSAGE.
+    ///
+    /// Exit status: 0 clean, 1 problems found, 2 usage error.
+    Lint {
+        /// Spec files or directories [default: spec]
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// List the APIs with their parameters and documented errors.
+    List {
+        #[command(flatten)]
+        specs: SpecSource,
+    },
+    /// Print the JSON Schema of the spec format (what spec/schema.json holds).
+    Schema,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Validate(args) => validate(args),
+        Command::Spec(SpecCommand::Lint { paths }) => lint(paths),
+        Command::Spec(SpecCommand::List { specs }) => list(specs),
+        Command::Spec(SpecCommand::Schema) => {
+            print!("{}", imgconform::spec::json_schema());
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn usage_error(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("imgconform: {message}");
+    ExitCode::from(2)
+}
+
+fn validate(args: ValidateArgs) -> ExitCode {
+    let specs = match args.specs.load() {
+        Ok(s) => s,
+        Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
+    };
+    let Some(api) = specs.api(&args.api) else {
+        let known: Vec<String> = specs.apis().iter().map(|a| a.id()).collect();
+        return usage_error(format!(
+            "unknown API \"{}\"; known: {}",
+            args.api,
+            known.join(", ")
+        ));
+    };
+    let (name, text) = if args.input == "-" {
+        let mut text = String::new();
+        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+            return usage_error(format!("cannot read standard input: {e}"));
+        }
+        ("<stdin>".to_string(), text)
+    } else {
+        match std::fs::read_to_string(&args.input) {
+            Ok(t) => (args.input.clone(), t),
+            Err(e) => return usage_error(format!("cannot read {}: {e}", args.input)),
+        }
+    };
+    let request: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            let message = e.to_string();
+            let message = message
+                .rsplit_once(" at line ")
+                .map_or(message.as_str(), |m| m.0);
+            return usage_error(format!(
+                "{name}:{}:{}: invalid JSON: {message}",
+                e.line(),
+                e.column()
+            ));
+        }
+    };
+    let report = validate_request(&specs, api, &request);
+    match args.format {
+        Format::Json => match serde_json::to_string_pretty(&report) {
+            Ok(text) => println!("{text}"),
+            Err(e) => return usage_error(e),
+        },
+        Format::Human => print_human(&report),
+    }
+    if report.valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn print_human(report: &imgconform::Validation) {
+    let n = report.violations.len();
+    if report.valid {
+        println!("{}: valid", report.api);
+    } else {
+        println!(
+            "{}: invalid ({n} violation{})",
+            report.api,
+            if n == 1 { "" } else { "s" }
+        );
+    }
+    for v in &report.violations {
+        let path = if v.path.is_empty() {
+            "(request)"
+        } else {
+            &v.path
+        };
+        println!("  {path} [{}]: {}", v.rule, v.detail);
+        match &v.expected {
+            ExpectedError::Documented {
+                http_status,
+                code,
+                message,
+                common,
+                ..
+            } => {
+                let status = http_status.map_or(String::new(), |s| format!("{s} "));
+                let origin = if *common { " (provider-wide code)" } else { "" };
+                println!("    documented answer: {status}{code} \"{message}\"{origin}");
+            }
+            ExpectedError::Undocumented => {
+                println!("    documented answer: none (expect some client error)");
+            }
+        }
+    }
+    for notice in &report.notices {
+        println!("  notice: {}: {}", notice.path, notice.message);
+    }
+}
+
+fn lint(paths: Vec<PathBuf>) -> ExitCode {
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from("spec")]
+    } else {
+        paths
+    };
+    for path in &paths {
+        if !path.exists() {
+            return usage_error(format!("{}: no such file or directory", path.display()));
+        }
+    }
+    let problems = imgconform::spec::lint(&paths);
+    for p in &problems {
+        println!("{p}");
+    }
+    if problems.is_empty() {
+        eprintln!("spec lint: no problems");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("spec lint: {} problem(s)", problems.len());
+        ExitCode::from(1)
+    }
+}
+
+fn list(source: SpecSource) -> ExitCode {
+    let specs = match source.load() {
+        Ok(s) => s,
+        Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
+    };
+    for api in specs.apis() {
+        let raw = &api.raw;
+        println!(
+            "{:<24} {} {} {}  ({} parameters, {} rules, {} documented errors; source {})",
+            api.id(),
+            raw.version,
+            serde_json::to_value(raw.method)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            raw.path,
+            api.all_params().len(),
+            api.rules.len(),
+            api.errors.len(),
+            raw.source
+        );
+    }
+    ExitCode::SUCCESS
+}

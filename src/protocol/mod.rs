@@ -1,0 +1,1 @@
+//! Wire protocols and request signing, one module per provider.

@@ -1,0 +1,1369 @@
+//! The checked spec model. A value of these types has passed every check of
+//! `spec lint`: regexes compile, references resolve, defaults sit inside
+//! their enums, every error has a trigger that names something real.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use regex::Regex;
+use serde_json::Value;
+
+use super::raw::*;
+
+/// A problem found while building the model, located by JSON pointer into
+/// the file it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub pointer: String,
+    pub message: String,
+}
+
+/// A compiled, anchored regex together with its source text.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pub source: String,
+    pub regex: Regex,
+}
+
+impl Pattern {
+    /// Whether `value` matches. Patterns are anchored (`spec lint` insists),
+    /// so this is a whole-value match.
+    pub fn matches(&self, value: &str) -> bool {
+        self.regex.is_match(value)
+    }
+}
+
+/// One request parameter, object field, array item or response field.
+#[derive(Debug, Clone)]
+pub struct Param {
+    /// Wire name; `[]` for array items.
+    pub name: String,
+    /// Template path from the request root, e.g. `dataDisks[].cloudDiskSpec.diskType`.
+    pub path: String,
+    pub location: Option<Location>,
+    /// Name on the wire: the header name for header parameters, else `name`.
+    pub wire_name: String,
+    pub required: bool,
+    pub default: Option<Value>,
+    pub kind: ParamKind,
+    /// Constraints the harness assumed (not stated by the document).
+    pub assumed: Vec<ConstraintKind>,
+    pub inferred_from: Option<String>,
+    pub description: String,
+    pub example: Option<Value>,
+}
+
+#[derive(Debug, Clone)]
+pub enum ParamKind {
+    String(StringRules),
+    Integer(IntegerRules),
+    Boolean,
+    Array(ArrayRules),
+    Object(ObjectRules),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct StringRules {
+    pub enum_values: Option<Vec<String>>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub pattern: Option<Pattern>,
+    pub format: Option<StringFormat>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IntegerRules {
+    pub enum_values: Option<Vec<i64>>,
+    pub minimum: Option<i64>,
+    pub maximum: Option<i64>,
+    pub multiple_of: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ArrayRules {
+    pub items: Box<Param>,
+    pub min_items: Option<u64>,
+    pub max_items: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ObjectRules {
+    pub type_name: String,
+    pub fields: Vec<Param>,
+}
+
+impl Param {
+    pub fn value_type(&self) -> ValueType {
+        match self.kind {
+            ParamKind::String(_) => ValueType::String,
+            ParamKind::Integer(_) => ValueType::Integer,
+            ParamKind::Boolean => ValueType::Boolean,
+            ParamKind::Array(_) => ValueType::Array,
+            ParamKind::Object(_) => ValueType::Object,
+        }
+    }
+
+    /// The constraints this parameter carries, as trigger kinds.
+    pub fn constraints(&self) -> BTreeSet<ConstraintKind> {
+        let mut out = BTreeSet::from([ConstraintKind::Type, ConstraintKind::Unknown]);
+        if self.required {
+            out.insert(ConstraintKind::Required);
+        }
+        match &self.kind {
+            ParamKind::String(s) => {
+                let pairs = [
+                    (s.enum_values.is_some(), ConstraintKind::Enum),
+                    (s.min_length.is_some(), ConstraintKind::MinLength),
+                    (s.max_length.is_some(), ConstraintKind::MaxLength),
+                    (s.pattern.is_some(), ConstraintKind::Pattern),
+                    (s.format.is_some(), ConstraintKind::Format),
+                ];
+                out.extend(pairs.iter().filter(|p| p.0).map(|p| p.1));
+            }
+            ParamKind::Integer(i) => {
+                let pairs = [
+                    (i.enum_values.is_some(), ConstraintKind::Enum),
+                    (i.minimum.is_some(), ConstraintKind::Minimum),
+                    (i.maximum.is_some(), ConstraintKind::Maximum),
+                    (i.multiple_of.is_some(), ConstraintKind::MultipleOf),
+                ];
+                out.extend(pairs.iter().filter(|p| p.0).map(|p| p.1));
+            }
+            ParamKind::Array(a) => {
+                if a.min_items.is_some() {
+                    out.insert(ConstraintKind::MinItems);
+                }
+                if a.max_items.is_some() {
+                    out.insert(ConstraintKind::MaxItems);
+                }
+            }
+            ParamKind::Boolean | ParamKind::Object(_) => {}
+        }
+        out
+    }
+
+    /// Sub-parameters: object fields, or the single array item.
+    pub fn children(&self) -> &[Param] {
+        match &self.kind {
+            ParamKind::Object(o) => &o.fields,
+            ParamKind::Array(a) => std::slice::from_ref(&a.items),
+            _ => &[],
+        }
+    }
+
+    /// Every parameter in this subtree, this one first.
+    pub fn walk(&self) -> Vec<&Param> {
+        let mut out = vec![self];
+        for child in self.children() {
+            out.extend(child.walk());
+        }
+        out
+    }
+}
+
+/// Finds the parameter at template path `path` (`a[].b.c`, `ImageIds[]`).
+pub fn resolve_path<'a>(params: &'a [Param], path: &str) -> Option<&'a Param> {
+    let mut current: Option<&Param> = None;
+    for segment in path.split('.') {
+        let (name, mut arrays) = strip_array_suffixes(segment);
+        let siblings = match current {
+            None => params,
+            Some(p) => match &p.kind {
+                ParamKind::Object(o) => &o.fields[..],
+                _ => return None,
+            },
+        };
+        let mut found = siblings.iter().find(|p| p.name == name)?;
+        while arrays > 0 {
+            match &found.kind {
+                ParamKind::Array(a) => found = &a.items,
+                _ => return None,
+            }
+            arrays -= 1;
+        }
+        current = Some(found);
+    }
+    current
+}
+
+fn strip_array_suffixes(segment: &str) -> (&str, usize) {
+    let mut name = segment;
+    let mut count = 0;
+    while let Some(rest) = name.strip_suffix("[]") {
+        name = rest;
+        count += 1;
+    }
+    (name, count)
+}
+
+/// A condition on a sibling field, with that field's default resolved.
+#[derive(Debug, Clone)]
+pub struct When {
+    pub field: String,
+    pub values: Vec<Value>,
+    pub default: Option<Value>,
+}
+
+impl When {
+    /// Whether the condition holds on `object` (absent field: its default).
+    pub fn holds(&self, object: &serde_json::Map<String, Value>) -> bool {
+        let value = object
+            .get(&self.field)
+            .filter(|v| !v.is_null())
+            .or(self.default.as_ref());
+        value.is_some_and(|v| self.values.contains(v))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    /// Template path of the object the rule applies to; empty for the request.
+    pub scope: String,
+    pub description: String,
+    pub quote: String,
+    pub check: RuleCheck,
+}
+
+#[derive(Debug, Clone)]
+pub enum RuleCheck {
+    RangeWhen {
+        field: String,
+        when: When,
+        minimum: Option<i64>,
+        maximum: Option<i64>,
+        multiple_of: Option<i64>,
+    },
+    RequiredWhen {
+        field: String,
+        when: When,
+    },
+    RequiredUnless {
+        field: String,
+        other: String,
+    },
+    EffectiveOnlyWhen {
+        field: String,
+        when: When,
+    },
+    Unique {
+        array: String,
+        field: String,
+    },
+    AtLeastOneOf {
+        fields: Vec<String>,
+    },
+    SameLength {
+        field: String,
+        as_any_of: Vec<String>,
+    },
+    CaptureEquals {
+        field: String,
+        regex: Regex,
+        group: usize,
+        equals: String,
+    },
+    Base64JsonShape {
+        field: String,
+        required_paths: Vec<String>,
+    },
+}
+
+impl RuleCheck {
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            RuleCheck::RangeWhen { .. } => "range_when",
+            RuleCheck::RequiredWhen { .. } => "required_when",
+            RuleCheck::RequiredUnless { .. } => "required_unless",
+            RuleCheck::EffectiveOnlyWhen { .. } => "effective_only_when",
+            RuleCheck::Unique { .. } => "unique",
+            RuleCheck::AtLeastOneOf { .. } => "at_least_one_of",
+            RuleCheck::SameLength { .. } => "same_length",
+            RuleCheck::CaptureEquals { .. } => "capture_equals",
+            RuleCheck::Base64JsonShape { .. } => "base64_json_shape",
+        }
+    }
+
+    /// The fields (relative to the scope) the rule reads.
+    pub fn fields(&self) -> Vec<&str> {
+        match self {
+            RuleCheck::RangeWhen { field, when, .. }
+            | RuleCheck::RequiredWhen { field, when }
+            | RuleCheck::EffectiveOnlyWhen { field, when } => vec![field, &when.field],
+            RuleCheck::RequiredUnless { field, other } => vec![field, other],
+            RuleCheck::Unique { array, .. } => vec![array],
+            RuleCheck::AtLeastOneOf { fields } => fields.iter().map(String::as_str).collect(),
+            RuleCheck::SameLength { field, as_any_of } => std::iter::once(field.as_str())
+                .chain(as_any_of.iter().map(String::as_str))
+                .collect(),
+            RuleCheck::CaptureEquals { field, equals, .. } => vec![field, equals],
+            RuleCheck::Base64JsonShape { field, .. } => vec![field],
+        }
+    }
+}
+
+/// One documented error.
+#[derive(Debug, Clone)]
+pub struct ErrorSpec {
+    pub id: String,
+    pub http_status: Option<u16>,
+    pub code: String,
+    pub message: String,
+    pub message_kind: MessageKind,
+    /// `message` with each placeholder as a wildcard, anchored.
+    pub message_pattern: Regex,
+    pub placeholder: Option<String>,
+    pub fills: Vec<String>,
+    pub meaning: String,
+    pub triggers: Vec<RawTrigger>,
+    /// True for errors from the provider file (common to every API).
+    pub common: bool,
+}
+
+impl ErrorSpec {
+    /// Whether an observed message fits what the document says. Where the
+    /// document only describes the error, any message fits.
+    pub fn message_matches(&self, observed: &str) -> bool {
+        match self.message_kind {
+            MessageKind::Verbatim => self.message_pattern.is_match(observed),
+            MessageKind::Description => true,
+        }
+    }
+
+    /// The message with placeholders filled, in order, from `values`;
+    /// placeholders without a value stay as they are.
+    pub fn render_message(&self, values: &[String]) -> String {
+        let Some(token) = &self.placeholder else {
+            return self.message.clone();
+        };
+        let mut out = String::new();
+        let mut rest = self.message.as_str();
+        let mut index = 0;
+        while let Some(at) = rest.find(token.as_str()) {
+            out.push_str(&rest[..at]);
+            match values.get(index) {
+                Some(v) => out.push_str(v),
+                None => out.push_str(token),
+            }
+            index += 1;
+            rest = &rest[at + token.len()..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// Builds an anchored regex that matches `message` with every `placeholder`
+/// occurrence standing for any text.
+pub fn message_pattern(message: &str, placeholder: Option<&str>) -> Regex {
+    let body = match placeholder {
+        Some(token) if !token.is_empty() => message
+            .split(token)
+            .map(regex::escape)
+            .collect::<Vec<_>>()
+            .join("(.*?)"),
+        _ => regex::escape(message),
+    };
+    Regex::new(&format!("^{body}$")).expect("escaped text is a valid regex")
+}
+
+/// The provider-wide part of the specs.
+#[derive(Debug, Clone)]
+pub struct ProviderSpec {
+    pub raw: RawProviderSpec,
+    pub errors: Vec<ErrorSpec>,
+}
+
+/// One API, checked.
+#[derive(Debug, Clone)]
+pub struct ApiSpec {
+    pub raw: RawApiSpec,
+    /// Where it was loaded from (for messages).
+    pub file: String,
+    pub params: Vec<Param>,
+    pub rules: Vec<Rule>,
+    pub errors: Vec<ErrorSpec>,
+    pub response: Vec<Param>,
+}
+
+impl ApiSpec {
+    pub fn provider(&self) -> ProviderId {
+        self.raw.provider
+    }
+
+    pub fn name(&self) -> &str {
+        &self.raw.api
+    }
+
+    /// `provider/api`, as `--api` takes it.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.raw.provider, self.raw.api)
+    }
+
+    pub fn param(&self, path: &str) -> Option<&Param> {
+        resolve_path(&self.params, path)
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    pub fn error(&self, id: &str) -> Option<&ErrorSpec> {
+        self.errors.iter().find(|e| e.id == id)
+    }
+
+    /// Every parameter of the request, nested ones included.
+    pub fn all_params(&self) -> Vec<&Param> {
+        self.params.iter().flat_map(Param::walk).collect()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Building
+
+pub(crate) struct Builder {
+    pub problems: Vec<Problem>,
+}
+
+impl Builder {
+    pub fn new() -> Self {
+        Builder {
+            problems: Vec::new(),
+        }
+    }
+
+    fn problem(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            pointer: pointer.into(),
+            message: message.into(),
+        });
+    }
+
+    pub fn provider(&mut self, raw: RawProviderSpec) -> ProviderSpec {
+        let errors = self.errors(&raw.errors, "/errors", None, &[], true);
+        if raw.signing.is_empty() {
+            self.problem("/signing", "a provider needs at least one signing scheme");
+        }
+        ProviderSpec { raw, errors }
+    }
+
+    pub fn api(&mut self, raw: RawApiSpec, file: String) -> ApiSpec {
+        self.check_path_template(&raw);
+        let mut params = Vec::new();
+        let mut seen = BTreeSet::new();
+        for (i, p) in raw.parameters.iter().enumerate() {
+            let pointer = format!("/parameters/{i}");
+            if p.location.is_none() {
+                self.problem(
+                    &pointer,
+                    "a request parameter needs \"in\" (path, query, body or header)",
+                );
+            }
+            if let Some(param) = self.param(p, &pointer, "", false, &raw.types, &mut Vec::new()) {
+                if !seen.insert(param.name.to_ascii_lowercase()) {
+                    self.problem(
+                        format!("{pointer}/name"),
+                        format!("duplicate parameter name \"{}\"", param.name),
+                    );
+                }
+                params.push(param);
+            }
+        }
+        for (name, _) in raw.types.iter() {
+            let used = raw
+                .parameters
+                .iter()
+                .any(|p| uses_type(p, name, &raw.types));
+            if !used {
+                self.problem(
+                    format!("/types/{}", escape_pointer(name)),
+                    format!("type \"{name}\" is defined but no parameter uses it"),
+                );
+            }
+        }
+        let mut response = Vec::new();
+        for (i, p) in raw.response.fields.iter().enumerate() {
+            let pointer = format!("/response/fields/{i}");
+            if let Some(param) = self.param(p, &pointer, "", false, &raw.types, &mut Vec::new()) {
+                response.push(param);
+            }
+        }
+        let rules = self.rules(&raw.rules, &params);
+        let errors = self.errors(&raw.errors, "/errors", Some(&params), &rules, false);
+        self.check_unique_ids(
+            raw.discrepancies.iter().map(|d| d.id.as_str()),
+            "/discrepancies",
+            "discrepancy",
+        );
+        self.check_unique_ids(
+            raw.assumptions.iter().map(|d| d.id.as_str()),
+            "/assumptions",
+            "assumption",
+        );
+        for (field, pointer) in [
+            (&raw.idempotency_token, "/idempotency_token"),
+            (&raw.dry_run, "/dry_run"),
+        ] {
+            if let Some(name) = field {
+                if resolve_path(&params, name).is_none() {
+                    self.problem(pointer, format!("no parameter named \"{name}\""));
+                }
+            }
+        }
+        if raw.source.trim().is_empty() {
+            self.problem("/source", "the source document's file name is empty");
+        }
+        let assumed_somewhere = params
+            .iter()
+            .flat_map(Param::walk)
+            .any(|p| !p.assumed.is_empty());
+        if assumed_somewhere && raw.assumptions.is_empty() {
+            self.problem(
+                "/assumptions",
+                "parameters mark constraints as assumed, but \"assumptions\" explains none",
+            );
+        }
+        ApiSpec {
+            raw,
+            file,
+            params,
+            rules,
+            errors,
+            response,
+        }
+    }
+
+    fn check_path_template(&mut self, raw: &RawApiSpec) {
+        if !raw.path.starts_with('/') {
+            self.problem("/path", "the path template must start with '/'");
+        }
+        let placeholders: Vec<&str> = raw
+            .path
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split_once('}').map(|(name, _)| name))
+            .collect();
+        for name in &placeholders {
+            let declared = raw
+                .parameters
+                .iter()
+                .any(|p| p.name.as_deref() == Some(name) && p.location == Some(Location::Path));
+            if !declared {
+                self.problem(
+                    "/path",
+                    format!("path placeholder {{{name}}} has no parameter with \"in\": \"path\""),
+                );
+            }
+        }
+        for (i, p) in raw.parameters.iter().enumerate() {
+            if p.location == Some(Location::Path) {
+                let name = p.name.as_deref().unwrap_or("");
+                if !placeholders.contains(&name) {
+                    self.problem(
+                        format!("/parameters/{i}/in"),
+                        format!("path parameter \"{name}\" does not appear in the path template"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn check_unique_ids<'a>(
+        &mut self,
+        ids: impl Iterator<Item = &'a str>,
+        pointer: &str,
+        what: &str,
+    ) {
+        let mut seen = BTreeSet::new();
+        for (i, id) in ids.enumerate() {
+            if id.is_empty() {
+                self.problem(format!("{pointer}/{i}/id"), format!("empty {what} id"));
+            } else if !seen.insert(id) {
+                self.problem(
+                    format!("{pointer}/{i}/id"),
+                    format!("duplicate {what} id \"{id}\""),
+                );
+            }
+        }
+    }
+
+    fn param(
+        &mut self,
+        raw: &RawParam,
+        pointer: &str,
+        parent_path: &str,
+        is_item: bool,
+        types: &BTreeMap<String, RawObjectType>,
+        stack: &mut Vec<String>,
+    ) -> Option<Param> {
+        let name = match (&raw.name, is_item) {
+            (Some(n), false) if !n.is_empty() => n.clone(),
+            (None, true) => String::new(),
+            (Some(_), true) => {
+                self.problem(
+                    format!("{pointer}/name"),
+                    "array items have no name of their own",
+                );
+                String::new()
+            }
+            _ => {
+                self.problem(pointer, "a parameter needs a non-empty \"name\"");
+                return None;
+            }
+        };
+        let path = if is_item {
+            parent_path.to_string()
+        } else if parent_path.is_empty() {
+            name.clone()
+        } else {
+            format!("{parent_path}.{name}")
+        };
+        let Some(ty) = raw.ty else {
+            self.problem(pointer, format!("parameter \"{path}\" needs a \"type\""));
+            return None;
+        };
+        // Keys that only make sense for some types.
+        let applies: &[(&str, bool, &[ValueType])] = &[
+            ("min_length", raw.min_length.is_some(), &[ValueType::String]),
+            ("max_length", raw.max_length.is_some(), &[ValueType::String]),
+            ("pattern", raw.pattern.is_some(), &[ValueType::String]),
+            ("format", raw.format.is_some(), &[ValueType::String]),
+            ("minimum", raw.minimum.is_some(), &[ValueType::Integer]),
+            ("maximum", raw.maximum.is_some(), &[ValueType::Integer]),
+            (
+                "multiple_of",
+                raw.multiple_of.is_some(),
+                &[ValueType::Integer],
+            ),
+            ("min_items", raw.min_items.is_some(), &[ValueType::Array]),
+            ("max_items", raw.max_items.is_some(), &[ValueType::Array]),
+            ("items", raw.items.is_some(), &[ValueType::Array]),
+            ("object", raw.object.is_some(), &[ValueType::Object]),
+            (
+                "enum",
+                raw.enum_values.is_some(),
+                &[ValueType::String, ValueType::Integer],
+            ),
+        ];
+        for (key, present, types_ok) in applies {
+            if *present && !types_ok.contains(&ty) {
+                self.problem(
+                    format!("{pointer}/{key}"),
+                    format!(
+                        "\"{key}\" does not apply to parameter \"{path}\" of type {}",
+                        type_name(ty)
+                    ),
+                );
+            }
+        }
+        let kind = match ty {
+            ValueType::String => {
+                let enum_values = raw.enum_values.as_ref().map(|values| {
+                    values
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, v)| match v.as_str() {
+                            Some(s) => Some(s.to_string()),
+                            None => {
+                                self.problem(
+                                    format!("{pointer}/enum/{i}"),
+                                    format!("enum value {v} of string parameter \"{path}\" is not a string"),
+                                );
+                                None
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                });
+                if let Some(source) = &raw.pattern {
+                    if !(source.starts_with('^') && source.ends_with('$')) {
+                        self.problem(
+                            format!("{pointer}/pattern"),
+                            format!("pattern of \"{path}\" must be anchored with ^ and $"),
+                        );
+                    }
+                }
+                let pattern = raw
+                    .pattern
+                    .as_ref()
+                    .and_then(|source| match Regex::new(source) {
+                        Ok(regex) => Some(Pattern {
+                            source: source.clone(),
+                            regex,
+                        }),
+                        Err(e) => {
+                            self.problem(
+                                format!("{pointer}/pattern"),
+                                format!(
+                                    "invalid regex for \"{path}\": {}",
+                                    first_line(&e.to_string())
+                                ),
+                            );
+                            None
+                        }
+                    });
+                self.check_bounds(
+                    pointer,
+                    &path,
+                    "min_length",
+                    raw.min_length.map(|v| v as i64),
+                    raw.max_length.map(|v| v as i64),
+                );
+                ParamKind::String(StringRules {
+                    enum_values,
+                    min_length: raw.min_length,
+                    max_length: raw.max_length,
+                    pattern,
+                    format: raw.format,
+                })
+            }
+            ValueType::Integer => {
+                let enum_values = raw.enum_values.as_ref().map(|values| {
+                    values
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, v)| match v.as_i64() {
+                            Some(n) => Some(n),
+                            None => {
+                                self.problem(
+                                    format!("{pointer}/enum/{i}"),
+                                    format!("enum value {v} of integer parameter \"{path}\" is not an integer"),
+                                );
+                                None
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                });
+                self.check_bounds(pointer, &path, "minimum", raw.minimum, raw.maximum);
+                if let Some(step) = raw.multiple_of {
+                    if step <= 0 {
+                        self.problem(
+                            format!("{pointer}/multiple_of"),
+                            format!("multiple_of of \"{path}\" must be positive, not {step}"),
+                        );
+                    }
+                }
+                ParamKind::Integer(IntegerRules {
+                    enum_values,
+                    minimum: raw.minimum,
+                    maximum: raw.maximum,
+                    multiple_of: raw.multiple_of,
+                })
+            }
+            ValueType::Boolean => ParamKind::Boolean,
+            ValueType::Array => {
+                self.check_bounds(
+                    pointer,
+                    &path,
+                    "min_items",
+                    raw.min_items.map(|v| v as i64),
+                    raw.max_items.map(|v| v as i64),
+                );
+                let Some(items) = &raw.items else {
+                    self.problem(
+                        pointer,
+                        format!("array parameter \"{path}\" needs \"items\""),
+                    );
+                    return None;
+                };
+                let item = self.param(
+                    items,
+                    &format!("{pointer}/items"),
+                    &format!("{path}[]"),
+                    true,
+                    types,
+                    stack,
+                )?;
+                ParamKind::Array(ArrayRules {
+                    items: Box::new(item),
+                    min_items: raw.min_items,
+                    max_items: raw.max_items,
+                })
+            }
+            ValueType::Object => {
+                let Some(type_name) = &raw.object else {
+                    self.problem(
+                        pointer,
+                        format!("object parameter \"{path}\" needs \"object\" naming a type"),
+                    );
+                    return None;
+                };
+                let Some(object) = types.get(type_name) else {
+                    self.problem(
+                        format!("{pointer}/object"),
+                        format!("unknown type \"{type_name}\" (not a key of \"types\")"),
+                    );
+                    return None;
+                };
+                if stack.contains(type_name) {
+                    self.problem(
+                        format!("{pointer}/object"),
+                        format!("type \"{type_name}\" contains itself"),
+                    );
+                    return None;
+                }
+                stack.push(type_name.clone());
+                let mut fields = Vec::new();
+                let mut seen = BTreeSet::new();
+                for (i, f) in object.fields.iter().enumerate() {
+                    let field_pointer = format!("/types/{}/fields/{i}", escape_pointer(type_name));
+                    if f.location.is_some() {
+                        self.problem(
+                            format!("{field_pointer}/in"),
+                            "object fields travel inside their object: \"in\" does not apply",
+                        );
+                    }
+                    if let Some(field) = self.param(f, &field_pointer, &path, false, types, stack) {
+                        if !seen.insert(field.name.clone()) {
+                            self.problem(
+                                format!("{field_pointer}/name"),
+                                format!("duplicate field name \"{}\"", field.name),
+                            );
+                        }
+                        fields.push(field);
+                    }
+                }
+                stack.pop();
+                ParamKind::Object(ObjectRules {
+                    type_name: type_name.clone(),
+                    fields,
+                })
+            }
+        };
+        let param = Param {
+            wire_name: raw.wire_name.clone().unwrap_or_else(|| name.clone()),
+            name,
+            path,
+            location: raw.location,
+            required: raw.required,
+            default: raw.default.clone(),
+            kind,
+            assumed: raw.assumed.clone(),
+            inferred_from: raw.inferred_from.clone(),
+            description: raw.description.clone(),
+            example: raw.example.clone(),
+        };
+        if let Some(default) = &param.default {
+            if let Some(message) = value_problem(&param, default) {
+                self.problem(
+                    format!("{pointer}/default"),
+                    format!("default of \"{}\": {message}", param.path),
+                );
+            }
+        }
+        if raw.wire_name.is_some() && raw.location != Some(Location::Header) {
+            self.problem(
+                format!("{pointer}/wire_name"),
+                "\"wire_name\" is for header parameters only",
+            );
+        }
+        let present = param.constraints();
+        for (i, kind) in raw.assumed.iter().enumerate() {
+            if !present.contains(kind) {
+                self.problem(
+                    format!("{pointer}/assumed/{i}"),
+                    format!(
+                        "\"{}\" is marked assumed but parameter \"{}\" has no such constraint",
+                        kind.as_str(),
+                        param.path
+                    ),
+                );
+            }
+        }
+        Some(param)
+    }
+
+    fn check_bounds(
+        &mut self,
+        pointer: &str,
+        path: &str,
+        key: &str,
+        low: Option<i64>,
+        high: Option<i64>,
+    ) {
+        if let (Some(low), Some(high)) = (low, high) {
+            if low > high {
+                self.problem(
+                    format!("{pointer}/{key}"),
+                    format!("\"{path}\": lower bound {low} is above upper bound {high}"),
+                );
+            }
+        }
+    }
+
+    fn rules(&mut self, raw: &[RawRule], params: &[Param]) -> Vec<Rule> {
+        self.check_unique_ids(raw.iter().map(|r| r.id.as_str()), "/rules", "rule");
+        let mut rules = Vec::new();
+        for (i, r) in raw.iter().enumerate() {
+            let pointer = format!("/rules/{i}");
+            let scope_fields: &[Param] = if r.scope.is_empty() {
+                params
+            } else {
+                match resolve_path(params, &r.scope) {
+                    Some(Param {
+                        kind: ParamKind::Object(o),
+                        ..
+                    }) => &o.fields,
+                    Some(_) => {
+                        self.problem(
+                            format!("{pointer}/scope"),
+                            format!("rule scope \"{}\" is not an object", r.scope),
+                        );
+                        continue;
+                    }
+                    None => {
+                        self.problem(
+                            format!("{pointer}/scope"),
+                            format!("rule scope \"{}\" names no parameter", r.scope),
+                        );
+                        continue;
+                    }
+                }
+            };
+            let when = |b: &mut Builder, w: &RawWhen| -> When {
+                let field = scope_fields.iter().find(|p| p.name == w.field);
+                if let Some(field) = field {
+                    for (j, v) in w.values.iter().enumerate() {
+                        if let Some(message) = value_problem(field, v) {
+                            b.problem(
+                                format!("{pointer}/check/when/in/{j}"),
+                                format!("condition value for \"{}\": {message}", field.path),
+                            );
+                        }
+                    }
+                }
+                When {
+                    field: w.field.clone(),
+                    values: w.values.clone(),
+                    default: field.and_then(|f| f.default.clone()),
+                }
+            };
+            let check = match &r.check {
+                RawRuleCheck::RangeWhen {
+                    field,
+                    when: w,
+                    minimum,
+                    maximum,
+                    multiple_of,
+                } => {
+                    self.check_bounds(&pointer, field, "check/minimum", *minimum, *maximum);
+                    if multiple_of.is_some_and(|m| m <= 0) {
+                        self.problem(
+                            format!("{pointer}/check/multiple_of"),
+                            "multiple_of must be positive",
+                        );
+                    }
+                    RuleCheck::RangeWhen {
+                        field: field.clone(),
+                        when: when(self, w),
+                        minimum: *minimum,
+                        maximum: *maximum,
+                        multiple_of: *multiple_of,
+                    }
+                }
+                RawRuleCheck::RequiredWhen { field, when: w } => RuleCheck::RequiredWhen {
+                    field: field.clone(),
+                    when: when(self, w),
+                },
+                RawRuleCheck::RequiredUnless { field, other } => RuleCheck::RequiredUnless {
+                    field: field.clone(),
+                    other: other.clone(),
+                },
+                RawRuleCheck::EffectiveOnlyWhen { field, when: w } => {
+                    RuleCheck::EffectiveOnlyWhen {
+                        field: field.clone(),
+                        when: when(self, w),
+                    }
+                }
+                RawRuleCheck::Unique { array, field } => {
+                    let item_field = scope_fields
+                        .iter()
+                        .find(|p| &p.name == array)
+                        .and_then(|p| match &p.kind {
+                            ParamKind::Array(a) => Some(&a.items),
+                            _ => None,
+                        })
+                        .and_then(|items| match &items.kind {
+                            ParamKind::Object(o) => o.fields.iter().find(|f| &f.name == field),
+                            _ => None,
+                        });
+                    if item_field.is_none() {
+                        self.problem(
+                            format!("{pointer}/check/field"),
+                            format!(
+                                "\"{array}\" is not an array of objects with field \"{field}\""
+                            ),
+                        );
+                    }
+                    RuleCheck::Unique {
+                        array: array.clone(),
+                        field: field.clone(),
+                    }
+                }
+                RawRuleCheck::AtLeastOneOf { fields } => {
+                    if fields.len() < 2 {
+                        self.problem(
+                            format!("{pointer}/check/fields"),
+                            "at_least_one_of needs two fields or more",
+                        );
+                    }
+                    RuleCheck::AtLeastOneOf {
+                        fields: fields.clone(),
+                    }
+                }
+                RawRuleCheck::SameLength { field, as_any_of } => RuleCheck::SameLength {
+                    field: field.clone(),
+                    as_any_of: as_any_of.clone(),
+                },
+                RawRuleCheck::CaptureEquals {
+                    field,
+                    regex,
+                    group,
+                    equals,
+                } => match Regex::new(regex) {
+                    Ok(compiled) => {
+                        if *group == 0 || *group >= compiled.captures_len() {
+                            self.problem(
+                                format!("{pointer}/check/group"),
+                                format!(
+                                    "regex has {} capture group(s); group {group} does not exist",
+                                    compiled.captures_len() - 1
+                                ),
+                            );
+                        }
+                        RuleCheck::CaptureEquals {
+                            field: field.clone(),
+                            regex: compiled,
+                            group: *group,
+                            equals: equals.clone(),
+                        }
+                    }
+                    Err(e) => {
+                        self.problem(
+                            format!("{pointer}/check/regex"),
+                            format!("invalid regex: {}", first_line(&e.to_string())),
+                        );
+                        continue;
+                    }
+                },
+                RawRuleCheck::Base64JsonShape {
+                    field,
+                    required_paths,
+                } => RuleCheck::Base64JsonShape {
+                    field: field.clone(),
+                    required_paths: required_paths.clone(),
+                },
+            };
+            for name in check.fields() {
+                if !scope_fields.iter().any(|p| p.name == name) {
+                    let scope = if r.scope.is_empty() {
+                        "the request".to_string()
+                    } else {
+                        format!("\"{}\"", r.scope)
+                    };
+                    self.problem(
+                        format!("{pointer}/check"),
+                        format!(
+                            "rule \"{}\" names field \"{name}\", which {scope} does not have",
+                            r.id
+                        ),
+                    );
+                }
+            }
+            rules.push(Rule {
+                id: r.id.clone(),
+                scope: r.scope.clone(),
+                description: r.description.clone(),
+                quote: r.quote.clone(),
+                check,
+            });
+        }
+        rules
+    }
+
+    /// `params` is `None` for provider files, whose triggers may say `*`.
+    fn errors(
+        &mut self,
+        raw: &[RawError],
+        base: &str,
+        params: Option<&[Param]>,
+        rules: &[Rule],
+        common: bool,
+    ) -> Vec<ErrorSpec> {
+        self.check_unique_ids(raw.iter().map(|e| e.id.as_str()), base, "error");
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for (i, e) in raw.iter().enumerate() {
+            let pointer = format!("{base}/{i}");
+            if !seen.insert((e.code.clone(), e.message.clone())) {
+                self.problem(
+                    format!("{pointer}/message"),
+                    format!("duplicate code and message: {} \"{}\"", e.code, e.message),
+                );
+            }
+            if e.code.trim().is_empty() {
+                self.problem(format!("{pointer}/code"), "empty error code");
+            }
+            if let Some(status) = e.http_status {
+                if !(100..=599).contains(&status) {
+                    self.problem(
+                        format!("{pointer}/http_status"),
+                        format!("{status} is not an HTTP status"),
+                    );
+                }
+            }
+            let occurrences = match &e.placeholder {
+                Some(token) if token.is_empty() => {
+                    self.problem(format!("{pointer}/placeholder"), "empty placeholder");
+                    0
+                }
+                Some(token) => {
+                    let n = e.message.matches(token.as_str()).count();
+                    if n == 0 {
+                        self.problem(
+                            format!("{pointer}/placeholder"),
+                            format!("placeholder \"{token}\" does not occur in the message"),
+                        );
+                    }
+                    n
+                }
+                None => 0,
+            };
+            if !e.fills.is_empty() && e.fills.len() != occurrences {
+                self.problem(
+                    format!("{pointer}/fills"),
+                    format!(
+                        "{} fill(s) for {occurrences} placeholder occurrence(s)",
+                        e.fills.len()
+                    ),
+                );
+            }
+            for (j, fill) in e.fills.iter().enumerate() {
+                let ok = match fill.split_once(':') {
+                    Some(("param", path)) => match params {
+                        Some(params) => resolve_path(params, path).is_some(),
+                        None => true,
+                    },
+                    Some(("state", name)) | Some(("text", name)) => !name.is_empty(),
+                    _ => false,
+                };
+                if !ok {
+                    self.problem(
+                        format!("{pointer}/fills/{j}"),
+                        format!("fill \"{fill}\" is not param:<known path>, state:<name> or text:<literal>"),
+                    );
+                }
+            }
+            if e.triggers.is_empty() {
+                self.problem(
+                    format!("{pointer}/triggers"),
+                    format!("error {} \"{}\" has no trigger", e.code, e.message),
+                );
+            }
+            for (j, t) in e.triggers.iter().enumerate() {
+                self.trigger(t, &format!("{pointer}/triggers/{j}"), params, rules);
+            }
+            out.push(ErrorSpec {
+                id: e.id.clone(),
+                http_status: e.http_status,
+                code: e.code.clone(),
+                message: e.message.clone(),
+                message_kind: e.message_kind,
+                message_pattern: message_pattern(&e.message, e.placeholder.as_deref()),
+                placeholder: e.placeholder.clone(),
+                fills: e.fills.clone(),
+                meaning: e.meaning.clone(),
+                triggers: e.triggers.clone(),
+                common,
+            });
+        }
+        out
+    }
+
+    fn trigger(
+        &mut self,
+        trigger: &RawTrigger,
+        pointer: &str,
+        params: Option<&[Param]>,
+        rules: &[Rule],
+    ) {
+        match trigger {
+            RawTrigger::Constraint {
+                parameter,
+                constraints,
+            } => {
+                if constraints.is_empty() {
+                    self.problem(
+                        format!("{pointer}/constraints"),
+                        "a constraint trigger names no constraint",
+                    );
+                }
+                match params {
+                    None => {
+                        if parameter != "*" {
+                            self.problem(
+                                format!("{pointer}/parameter"),
+                                "provider-wide errors name \"*\" (any parameter)",
+                            );
+                        }
+                    }
+                    Some(params) => match resolve_path(params, parameter) {
+                        None => self.problem(
+                            format!("{pointer}/parameter"),
+                            format!("error trigger names no parameter: \"{parameter}\" is not a parameter path"),
+                        ),
+                        Some(param) => {
+                            let present = param.constraints();
+                            for (k, kind) in constraints.iter().enumerate() {
+                                if !present.contains(kind) {
+                                    self.problem(
+                                        format!("{pointer}/constraints/{k}"),
+                                        format!(
+                                            "parameter \"{parameter}\" has no \"{}\" constraint",
+                                            kind.as_str()
+                                        ),
+                                    );
+                                }
+                            }
+                        }
+                    },
+                }
+            }
+            RawTrigger::Rule { rules: ids } => {
+                if ids.is_empty() {
+                    self.problem(format!("{pointer}/rules"), "a rule trigger names no rule");
+                }
+                for (k, id) in ids.iter().enumerate() {
+                    match rules.iter().find(|r| &r.id == id) {
+                        None => self.problem(
+                            format!("{pointer}/rules/{k}"),
+                            format!("no rule with id \"{id}\""),
+                        ),
+                        Some(rule) if matches!(rule.check, RuleCheck::EffectiveOnlyWhen { .. }) => {
+                            self.problem(
+                                format!("{pointer}/rules/{k}"),
+                                format!(
+                                    "rule \"{id}\" only gives notices; no error can follow from it"
+                                ),
+                            )
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+            RawTrigger::Precondition { parameter, .. } => {
+                if let (Some(parameter), Some(params)) = (parameter, params) {
+                    if resolve_path(params, parameter).is_none() {
+                        self.problem(
+                            format!("{pointer}/parameter"),
+                            format!("error trigger names no parameter: \"{parameter}\" is not a parameter path"),
+                        );
+                    }
+                }
+            }
+            RawTrigger::Auth { .. } | RawTrigger::RateLimit => {
+                if params.is_some() {
+                    self.problem(
+                        pointer,
+                        "authentication and rate-limit errors belong in the provider file",
+                    );
+                }
+            }
+            RawTrigger::Fault { .. } => {}
+        }
+    }
+}
+
+fn uses_type(p: &RawParam, name: &str, types: &BTreeMap<String, RawObjectType>) -> bool {
+    if p.object.as_deref() == Some(name) {
+        return true;
+    }
+    if let Some(items) = &p.items {
+        if uses_type(items, name, types) {
+            return true;
+        }
+    }
+    if let Some(object) = p.object.as_ref().and_then(|o| types.get(o)) {
+        // Depth is bounded by the type graph; cycles are reported elsewhere
+        // and cut here by only descending into other types.
+        return object
+            .fields
+            .iter()
+            .any(|f| f.object.as_deref() != p.object.as_deref() && uses_type(f, name, types));
+    }
+    false
+}
+
+/// Why `value` is not an acceptable value of `param` (type, enum), if it isn't.
+pub(crate) fn value_problem(param: &Param, value: &Value) -> Option<String> {
+    match (&param.kind, value) {
+        (ParamKind::String(s), Value::String(v)) => match &s.enum_values {
+            Some(values) if !values.contains(v) => {
+                Some(format!("\"{v}\" is not one of {}", join_quoted(values)))
+            }
+            _ => None,
+        },
+        (ParamKind::Integer(i), Value::Number(n)) => match (n.as_i64(), &i.enum_values) {
+            (None, _) => Some(format!("{n} is not an integer")),
+            (Some(v), Some(values)) if !values.contains(&v) => Some(format!(
+                "{v} is not one of {}",
+                values
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            _ => None,
+        },
+        (ParamKind::Boolean, Value::Bool(_)) => None,
+        (ParamKind::Array(_), Value::Array(_)) => None,
+        (ParamKind::Object(_), Value::Object(_)) => None,
+        (_, other) => Some(format!(
+            "{} is not of type {}",
+            json_kind(other),
+            type_name(param.value_type())
+        )),
+    }
+}
+
+pub(crate) fn join_quoted(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| format!("\"{v}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn type_name(ty: ValueType) -> &'static str {
+    match ty {
+        ValueType::String => "string",
+        ValueType::Integer => "integer",
+        ValueType::Boolean => "boolean",
+        ValueType::Array => "array",
+        ValueType::Object => "object",
+    }
+}
+
+pub(crate) fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn escape_pointer(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+fn first_line(s: &str) -> String {
+    // regex errors span several lines with a caret diagram; the last line
+    // carries the reason.
+    s.lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with("error:"))
+        .map(|l| l.trim().trim_start_matches("error:").trim().to_string())
+        .unwrap_or_else(|| s.lines().next().unwrap_or("").to_string())
+}

@@ -1,0 +1,599 @@
+//! The spec files exactly as they are written: serde types with
+//! `deny_unknown_fields`, from which `spec/schema.json` is generated.
+//!
+//! Nothing here is checked beyond its JSON shape; [`super::model`] turns a
+//! raw spec into a model that cannot be invalid (regexes compiled, references
+//! resolved, defaults inside their enums).
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One file of `spec/<provider>/`: either the provider's common part
+/// (`provider.json`) or one API. The loader tells them apart by file name;
+/// this type exists so that `spec/schema.json` describes both.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RawSpecFile {
+    /// `spec/<provider>/<Api>.json`
+    Api(Box<RawApiSpec>),
+    /// `spec/<provider>/provider.json`
+    Provider(Box<RawProviderSpec>),
+}
+
+/// What is common to every API of one provider: its wire protocol, signing
+/// schemes, envelopes and the error codes that any action can return.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawProviderSpec {
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    pub provider: ProviderId,
+    /// Human name, e.g. "JD Cloud".
+    pub name: String,
+    pub protocol: Protocol,
+    /// Signing schemes the provider's own clients use, preferred first.
+    pub signing: Vec<SigningScheme>,
+    /// Where the facts come from (file names under `shared/`).
+    pub sources: Vec<String>,
+    /// Error codes any action can answer with (authentication, throttling,
+    /// generic parameter errors, internal errors).
+    pub errors: Vec<RawError>,
+    /// What a service of this provider is assumed to answer for a client
+    /// error that no document names; the harness only ever expects
+    /// "some client error" there, the mock needs something concrete.
+    pub fallback_client_error: RawFallbackError,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawFallbackError {
+    pub http_status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+/// One documented API.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawApiSpec {
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    pub provider: ProviderId,
+    /// Service code as used in signing scopes: `vm`, `ecs`, `cvm`.
+    pub service: String,
+    /// API (action) name, exact case: `exportImage`, `ExportImage`, `ExportImages`.
+    pub api: String,
+    /// API version: `v1`, `2014-05-26`, `2017-03-12`.
+    pub version: String,
+    pub protocol: Protocol,
+    pub method: HttpMethod,
+    /// Path template; `{name}` stands for a path parameter.
+    pub path: String,
+    /// Endpoint host; `{name}` stands for a parameter (e.g. the region).
+    pub endpoint: String,
+    /// Documented request rate limit, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RawRateLimit>,
+    /// Source document file name in `shared/seeds/`.
+    pub source: String,
+    /// One sentence: what the API does.
+    pub summary: String,
+    /// Creates something or starts a task (live mode refuses it without
+    /// `--allow-mutations`).
+    pub mutating: bool,
+    /// Parameter that makes the call idempotent, if documented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_token: Option<String>,
+    /// Parameter that asks for a dry run, if documented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<String>,
+    /// Every request parameter, in documentation order.
+    pub parameters: Vec<RawParam>,
+    /// Named object types used by `"object"` parameters.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub types: BTreeMap<String, RawObjectType>,
+    /// Cross-field and conditional rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RawRule>,
+    /// The success response's business fields (inside the envelope).
+    pub response: RawResponse,
+    /// Every error row of the source document's error table.
+    pub errors: Vec<RawError>,
+    /// Places where the source document contradicts itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discrepancies: Vec<RawDiscrepancy>,
+    /// Facts the document leaves open that the harness had to assume.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assumptions: Vec<RawAssumption>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderId {
+    Jdcloud,
+    Aliyun,
+    Tencent,
+}
+
+impl ProviderId {
+    pub const ALL: [ProviderId; 3] = [ProviderId::Jdcloud, ProviderId::Aliyun, ProviderId::Tencent];
+
+    /// The directory name under `spec/` and the prefix of `--api PROVIDER/API`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderId::Jdcloud => "jdcloud",
+            ProviderId::Aliyun => "aliyun",
+            ProviderId::Tencent => "tencent",
+        }
+    }
+}
+
+impl std::fmt::Display for ProviderId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// JD Cloud: REST path + JSON body, answer `{requestId, result | error}`.
+    JdcloudRestJson,
+    /// Alibaba Cloud RPC: parameters in query or form, answer flat JSON.
+    AliyunRpc,
+    /// Tencent Cloud API 3.0: `POST /` JSON, answer `{"Response": {...}}`.
+    TencentApi3,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SigningScheme {
+    #[serde(rename = "JDCLOUD2-HMAC-SHA256")]
+    Jdcloud2HmacSha256,
+    #[serde(rename = "JDCLOUD3-HMAC-SHA256")]
+    Jdcloud3HmacSha256,
+    #[serde(rename = "HMAC-SHA1")]
+    AliyunV1HmacSha1,
+    #[serde(rename = "ACS3-HMAC-SHA256")]
+    Acs3HmacSha256,
+    #[serde(rename = "TC3-HMAC-SHA256")]
+    Tc3HmacSha256,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum HttpMethod {
+    GET,
+    POST,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateLimit {
+    pub requests_per_second: u32,
+    /// Where the document says so, quoted.
+    pub quote: String,
+}
+
+/// Where a parameter travels on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Location {
+    Path,
+    Query,
+    Body,
+    Header,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueType {
+    String,
+    Integer,
+    Boolean,
+    Array,
+    Object,
+}
+
+/// Value formats that a regex alone states badly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StringFormat {
+    /// An absolute `https://` URL.
+    HttpsUrl,
+    /// Base64 of a JSON document.
+    Base64Json,
+}
+
+/// One parameter, object field, array item or response field. Which keys
+/// apply depends on `type`; the model rejects keys that do not apply.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawParam {
+    /// Wire name, exact case. Absent only on array `items`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Where a top-level request parameter travels.
+    #[serde(rename = "in", default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// Header name when `in` is `header` and it differs from `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wire_name: Option<String>,
+    #[serde(rename = "type")]
+    pub ty: Option<ValueType>,
+    /// Element of an `array`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Box<RawParam>>,
+    /// Named type (key of `types`) of an `object`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+    /// Allowed values, exact case.
+    #[serde(rename = "enum", default, skip_serializing_if = "Option::is_none")]
+    pub enum_values: Option<Vec<Value>>,
+    /// Length in characters (Unicode scalar values), not bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u64>,
+    /// Regex the whole value must match (anchor it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<StringFormat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiple_of: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_items: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_items: Option<u64>,
+    /// Constraints above that the document does not state: the harness
+    /// assumed them (see `assumptions`) and reports list them as gaps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assumed: Vec<ConstraintKind>,
+    /// Set when the parameter is not in the document's parameter table but
+    /// another part of the document implies it; says which part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inferred_from: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<Value>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawObjectType {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    pub fields: Vec<RawParam>,
+}
+
+/// A single-parameter constraint; also names what a violation broke.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ConstraintKind {
+    Required,
+    Type,
+    Enum,
+    MinLength,
+    MaxLength,
+    Pattern,
+    Format,
+    Minimum,
+    Maximum,
+    MultipleOf,
+    MinItems,
+    MaxItems,
+    /// A parameter the spec does not know.
+    Unknown,
+}
+
+impl ConstraintKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConstraintKind::Required => "required",
+            ConstraintKind::Type => "type",
+            ConstraintKind::Enum => "enum",
+            ConstraintKind::MinLength => "min_length",
+            ConstraintKind::MaxLength => "max_length",
+            ConstraintKind::Pattern => "pattern",
+            ConstraintKind::Format => "format",
+            ConstraintKind::Minimum => "minimum",
+            ConstraintKind::Maximum => "maximum",
+            ConstraintKind::MultipleOf => "multiple_of",
+            ConstraintKind::MinItems => "min_items",
+            ConstraintKind::MaxItems => "max_items",
+            ConstraintKind::Unknown => "unknown",
+        }
+    }
+}
+
+/// A condition on a sibling field: its value (or its default when absent)
+/// is one of `in`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWhen {
+    pub field: String,
+    #[serde(rename = "in")]
+    pub values: Vec<Value>,
+}
+
+/// A rule over several fields. `scope` is the object the fields live in,
+/// as a parameter path (`dataDisks[].cloudDiskSpec`); empty for the request.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    /// Stable id, referenced by error triggers and cases.
+    pub id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scope: String,
+    pub description: String,
+    /// What the document says, quoted or translated.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub quote: String,
+    pub check: RawRuleCheck,
+}
+
+/// The kinds of cross-field rule. Field names are relative to the rule's scope.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawRuleCheck {
+    /// `field` is an integer within the bounds when `when` holds.
+    RangeWhen {
+        field: String,
+        when: RawWhen,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        minimum: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        maximum: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        multiple_of: Option<i64>,
+    },
+    /// `field` must be present when `when` holds.
+    RequiredWhen { field: String, when: RawWhen },
+    /// `field` must be present unless `other` is.
+    RequiredUnless { field: String, other: String },
+    /// `field` has an effect only when `when` holds: elsewhere it is
+    /// accepted and ignored, which the validator reports as a notice.
+    EffectiveOnlyWhen { field: String, when: RawWhen },
+    /// No two elements of array `array` share a value of `field`.
+    Unique { array: String, field: String },
+    /// At least one of `fields` is present (an empty array counts as absent).
+    AtLeastOneOf { fields: Vec<String> },
+    /// When `field` (an array) is present, it has as many elements as
+    /// whichever of `as_any_of` is present.
+    SameLength {
+        field: String,
+        as_any_of: Vec<String>,
+    },
+    /// Capture group `group` of `regex` applied to `field` must equal the
+    /// value of `equals` (e.g. the region inside an object-storage URL).
+    CaptureEquals {
+        field: String,
+        regex: String,
+        group: usize,
+        equals: String,
+    },
+    /// `field` (a string) decodes as base64 to a JSON object in which each
+    /// dotted path of `required_paths` is present.
+    Base64JsonShape {
+        field: String,
+        required_paths: Vec<String>,
+    },
+}
+
+impl RawRuleCheck {
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            RawRuleCheck::RangeWhen { .. } => "range_when",
+            RawRuleCheck::RequiredWhen { .. } => "required_when",
+            RawRuleCheck::RequiredUnless { .. } => "required_unless",
+            RawRuleCheck::EffectiveOnlyWhen { .. } => "effective_only_when",
+            RawRuleCheck::Unique { .. } => "unique",
+            RawRuleCheck::AtLeastOneOf { .. } => "at_least_one_of",
+            RawRuleCheck::SameLength { .. } => "same_length",
+            RawRuleCheck::CaptureEquals { .. } => "capture_equals",
+            RawRuleCheck::Base64JsonShape { .. } => "base64_json_shape",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawResponse {
+    /// Business fields of a success answer, inside the provider's envelope.
+    pub fields: Vec<RawParam>,
+}
+
+/// How literally the document gives an error's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// The message text as the service sends it (placeholders aside).
+    Verbatim,
+    /// A description of the error, not the text sent: checks compare the code only.
+    Description,
+}
+
+/// One row of an error table.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawError {
+    /// Stable id within the spec, referenced by cases.
+    pub id: String,
+    /// HTTP status; absent where the document gives none (Tencent answers
+    /// every error with 200 and the code in the body).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    pub code: String,
+    /// Message as documented, verbatim.
+    pub message: String,
+    pub message_kind: MessageKind,
+    /// Token that stands for a value in `message` (`xx`, `%s`); each
+    /// occurrence becomes a wildcard in the message pattern.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
+    /// What fills each placeholder, in order: `param:<path>`, `state:<name>`
+    /// or `text:<literal>`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fills: Vec<String>,
+    /// The document's explanation, translated.
+    pub meaning: String,
+    /// What produces this error; at least one.
+    pub triggers: Vec<RawTrigger>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawTrigger {
+    /// A violated single-parameter constraint. `parameter` is a path, or
+    /// `*` in a provider's common errors for "any parameter".
+    Constraint {
+        parameter: String,
+        constraints: Vec<ConstraintKind>,
+    },
+    /// A violated cross-field rule (by rule id).
+    Rule { rules: Vec<String> },
+    /// A precondition on the provider's state, about `parameter`.
+    Precondition {
+        precondition: Precondition,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parameter: Option<String>,
+    },
+    /// A request that fails authentication.
+    Auth { auth: AuthFailure },
+    /// Too many requests.
+    RateLimit,
+    /// The service fails on its own; reachable only by fault injection.
+    Fault { fault: Fault },
+}
+
+/// States of the provider's world that documented errors depend on.
+/// The mock provider implements each one.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Precondition {
+    RegionNotFound,
+    RegionExportUnsupported,
+    AccountNotWhitelisted,
+    ImageNotFound,
+    ImageNotAvailable,
+    /// Public, market or shared: not the caller's own private image.
+    ImageNotPrivate,
+    ImagePublicOrMarket,
+    ImageFromMarket,
+    /// A custom image made from an instance that was created from a market image.
+    ImageDerivedFromMarket,
+    ImageShared,
+    ImageWindows,
+    /// Windows image that was not imported (imported ones may be exported).
+    ImageWindowsNotImported,
+    ImageRedhat,
+    ImageLocalSystemDisk,
+    ImageEncrypted,
+    ImageBusy,
+    ImageExporting,
+    ImageTooLarge,
+    ImageDataDisksOverLimit,
+    ImageDataDiskExportUnsupported,
+    ImageOsUnavailableInRegion,
+    ImageLicenseNotExportable,
+    ImageNameMalformed,
+    ImageOperationUnsupported,
+    SnapshotNotFound,
+    BucketNotFound,
+    BucketNotWritable,
+    BucketAppIdMismatch,
+    BucketUnusable,
+    RoleMissing,
+    ExportConcurrentQuotaExceeded,
+    ExportWeeklyQuotaExceeded,
+    ImageQuotaExceeded,
+    SnapshotQuotaExceeded,
+    InstanceNotFound,
+    InstanceBusy,
+    InstanceStatusInvalid,
+    InstanceRunningWithLocalSystemDisk,
+    InstanceSystemDiskMissing,
+    InstanceSystemDiskMountInvalid,
+    DiskBusy,
+    DiskStatusInvalid,
+    DiskSizeBelowOriginal,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthFailure {
+    /// No signature or credential at all.
+    Missing,
+    /// Unparseable authorization.
+    Malformed,
+    /// The signature does not match.
+    SignatureMismatch,
+    /// Unknown access key id.
+    UnknownAccessKey,
+    /// Timestamp too far from the server's clock.
+    Expired,
+    /// Timestamp not in the required format.
+    BadTimestamp,
+    /// Nonce seen before.
+    NonceReused,
+    /// Security token invalid.
+    BadToken,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    Internal,
+    Unknown,
+    Unavailable,
+    /// The export task failed in the backend.
+    ExportFailed,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDiscrepancy {
+    pub id: String,
+    /// What contradicts what, with quotes.
+    pub description: String,
+    /// Which reading the spec follows, and why.
+    pub resolution: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAssumption {
+    pub id: String,
+    /// What the document leaves open and what the harness assumes.
+    pub description: String,
+}

@@ -1,0 +1,798 @@
+//! The validator: checks a request, given as JSON of its logical
+//! parameters, against an API's spec and names, for every violation, the
+//! error the provider documents for it.
+//!
+//! ```
+//! use imgconform::{Specs, validate_request};
+//! use serde_json::json;
+//!
+//! let specs = Specs::embedded().unwrap();
+//! let api = specs.api("jdcloud/importImage").unwrap();
+//! let mut request = json!({
+//!     "regionId": "cn-north-1", "architecture": "x86_64", "osType": "linux",
+//!     "platform": "CentOS", "diskFormat": "raw", "systemDiskSizeGB": 45,
+//!     "imageUrl": "https://b.s3-internal.cn-north-1.jdcloud-oss.com/x.raw",
+//!     "imageName": "test"
+//! });
+//! let report = validate_request(&specs, api, &request);
+//! assert_eq!(report.violations[0].path, "systemDiskSizeGB");
+//! assert_eq!(report.violations[0].expected.code(), Some("OUT_OF_RANGE"));
+//! ```
+
+pub mod response;
+
+use base64::Engine;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::spec::model::{json_kind, type_name, ParamKind, RuleCheck};
+use crate::spec::raw::{ConstraintKind, Protocol, RawTrigger, StringFormat};
+use crate::spec::{ApiSpec, ErrorSpec, Param, Specs};
+
+/// The outcome of validating one request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Validation {
+    /// `provider/api`.
+    pub api: String,
+    pub valid: bool,
+    pub violations: Vec<Violation>,
+    /// Things that are accepted but worth knowing (a parameter that has no
+    /// effect, a key matched only ignoring case).
+    pub notices: Vec<Notice>,
+}
+
+/// One broken constraint or rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Violation {
+    /// Concrete path into the request: `dataDisks[1].cloudDiskSpec.diskSizeGB`.
+    pub path: String,
+    /// The same path as a template: `dataDisks[].cloudDiskSpec.diskSizeGB`.
+    pub param: String,
+    /// What was broken: a constraint kind (`max_length`) or a rule id.
+    pub rule: String,
+    pub rule_kind: RuleKind,
+    /// A sentence saying what is wrong.
+    pub detail: String,
+    /// The error the provider documents for this violation.
+    pub expected: ExpectedError,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    Constraint,
+    Rule,
+}
+
+/// The documented error for a violation, or the admission that the
+/// documents name none.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "documented")]
+pub enum ExpectedError {
+    #[serde(rename = "true")]
+    Documented {
+        error_id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        http_status: Option<u16>,
+        code: String,
+        /// The message with what the request supplies filled in.
+        message: String,
+        /// Whether the error is one of the provider's common codes rather
+        /// than a row of this API's table.
+        common: bool,
+    },
+    /// The document states the constraint but names no error for it: a
+    /// conforming service answers with some client error.
+    #[serde(rename = "false")]
+    Undocumented,
+}
+
+impl ExpectedError {
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ExpectedError::Documented { code, .. } => Some(code),
+            ExpectedError::Undocumented => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Notice {
+    pub path: String,
+    pub message: String,
+}
+
+/// Validates `request` (a JSON object of logical parameters, path
+/// parameters included) against `api`.
+pub fn validate_request(specs: &Specs, api: &ApiSpec, request: &Value) -> Validation {
+    let provider_errors = &specs.provider_of(api).errors;
+    let mut v = Walker {
+        api,
+        provider_errors,
+        request,
+        ignore_case: api.raw.protocol == Protocol::JdcloudRestJson,
+        violations: Vec::new(),
+        notices: Vec::new(),
+    };
+    match request {
+        Value::Object(object) => {
+            v.object(&api.params, object, "");
+            v.rules();
+        }
+        other => v.violations.push(Violation {
+            path: String::new(),
+            param: String::new(),
+            rule: ConstraintKind::Type.as_str().into(),
+            rule_kind: RuleKind::Constraint,
+            detail: format!(
+                "a request is a JSON object of parameters, not {}",
+                json_kind(other)
+            ),
+            expected: ExpectedError::Undocumented,
+        }),
+    }
+    Validation {
+        api: api.id(),
+        valid: v.violations.is_empty(),
+        violations: v.violations,
+        notices: v.notices,
+    }
+}
+
+struct Walker<'a> {
+    api: &'a ApiSpec,
+    provider_errors: &'a [ErrorSpec],
+    request: &'a Value,
+    /// JD's service matches JSON keys without regard to case (its own
+    /// documented example sends `CloudDiskSpec`); see the spec's
+    /// discrepancy `cloud_disk_spec_key_case`.
+    ignore_case: bool,
+    violations: Vec<Violation>,
+    notices: Vec<Notice>,
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+/// Looks `name` up in `object`, exactly or (when allowed) ignoring case.
+/// Returns the key found and its value; `null` counts as absent.
+fn lookup<'v>(
+    object: &'v Map<String, Value>,
+    name: &str,
+    ignore_case: bool,
+) -> Option<(&'v str, &'v Value)> {
+    if let Some((k, v)) = object.get_key_value(name) {
+        return (!v.is_null()).then_some((k.as_str(), v));
+    }
+    if ignore_case {
+        return object
+            .iter()
+            .find(|(k, v)| k.eq_ignore_ascii_case(name) && !v.is_null())
+            .map(|(k, v)| (k.as_str(), v));
+    }
+    None
+}
+
+impl<'a> Walker<'a> {
+    fn violation_constraint(
+        &mut self,
+        param: &Param,
+        path: String,
+        kind: ConstraintKind,
+        detail: String,
+    ) {
+        let expected = self.expected_for_constraint(&param.path, &param.wire_name, kind);
+        self.violations.push(Violation {
+            param: prefix_template(&path),
+            path,
+            rule: kind.as_str().into(),
+            rule_kind: RuleKind::Constraint,
+            detail,
+            expected,
+        });
+    }
+
+    fn violation_rule(&mut self, rule_id: &str, path: String, detail: String, states: &[String]) {
+        let expected = self
+            .api
+            .errors
+            .iter()
+            .find(|e| {
+                e.triggers.iter().any(
+                    |t| matches!(t, RawTrigger::Rule { rules } if rules.iter().any(|r| r == rule_id)),
+                )
+            })
+            .map(|e| self.documented(e, states))
+            .unwrap_or(ExpectedError::Undocumented);
+        self.violations.push(Violation {
+            param: prefix_template(&path),
+            path,
+            rule: rule_id.into(),
+            rule_kind: RuleKind::Rule,
+            detail,
+            expected,
+        });
+    }
+
+    /// The API's own error for this parameter and constraint, else the
+    /// provider's common error for any parameter, else none.
+    fn expected_for_constraint(
+        &self,
+        template: &str,
+        wire_name: &str,
+        kind: ConstraintKind,
+    ) -> ExpectedError {
+        let names = |e: &&ErrorSpec, wanted: &str| {
+            e.triggers.iter().any(|t| {
+                matches!(t, RawTrigger::Constraint { parameter, constraints }
+                    if parameter == wanted && constraints.contains(&kind))
+            })
+        };
+        let states = [wire_name.to_string()];
+        if let Some(e) = self.api.errors.iter().find(|e| names(e, template)) {
+            return self.documented(e, &states);
+        }
+        if let Some(e) = self.provider_errors.iter().find(|e| names(e, "*")) {
+            return self.documented(e, &states);
+        }
+        ExpectedError::Undocumented
+    }
+
+    /// `states` fill the `state:` placeholders in order, `param:` ones come
+    /// from the request's top level.
+    fn documented(&self, e: &ErrorSpec, states: &[String]) -> ExpectedError {
+        let mut states = states.iter();
+        let values: Vec<String> = e
+            .fills
+            .iter()
+            .map(|fill| match fill.split_once(':') {
+                Some(("param", path)) => self
+                    .request
+                    .get(path)
+                    .map(|v| match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .unwrap_or_else(|| e.placeholder.clone().unwrap_or_default()),
+                Some(("text", text)) => text.to_string(),
+                _ => states
+                    .next()
+                    .cloned()
+                    .unwrap_or_else(|| e.placeholder.clone().unwrap_or_default()),
+            })
+            .collect();
+        let values = if e.fills.is_empty() {
+            states.cloned().collect()
+        } else {
+            values
+        };
+        ExpectedError::Documented {
+            error_id: e.id.clone(),
+            http_status: e.http_status,
+            code: e.code.clone(),
+            message: e.render_message(&values),
+            common: e.common,
+        }
+    }
+
+    fn object(&mut self, fields: &'a [Param], object: &Map<String, Value>, prefix: &str) {
+        for key in object.keys() {
+            if fields.iter().any(|f| &f.name == key) {
+                continue;
+            }
+            let path = join(prefix, key);
+            match fields
+                .iter()
+                .find(|f| self.ignore_case && f.name.eq_ignore_ascii_case(key))
+            {
+                Some(field) => self.notices.push(Notice {
+                    message: format!(
+                        "key \"{key}\" is taken as \"{}\" (it matches only when case is ignored)",
+                        field.name
+                    ),
+                    path,
+                }),
+                None => {
+                    let template = join(&prefix_template(prefix), key);
+                    let expected =
+                        self.expected_for_constraint(&template, key, ConstraintKind::Unknown);
+                    self.violations.push(Violation {
+                        detail: format!("\"{key}\" is not a parameter of {}", self.api.id()),
+                        param: template,
+                        path,
+                        rule: ConstraintKind::Unknown.as_str().into(),
+                        rule_kind: RuleKind::Constraint,
+                        expected,
+                    });
+                }
+            }
+        }
+        for field in fields {
+            let path = join(prefix, &field.name);
+            match lookup(object, &field.name, self.ignore_case) {
+                None if field.required => {
+                    self.violation_constraint(
+                        field,
+                        path.clone(),
+                        ConstraintKind::Required,
+                        format!("required parameter \"{path}\" is missing"),
+                    );
+                }
+                None => {}
+                Some((_, value)) => self.value(field, value, path),
+            }
+        }
+    }
+
+    fn value(&mut self, param: &'a Param, value: &Value, path: String) {
+        let type_ok = matches!(
+            (&param.kind, value),
+            (ParamKind::String(_), Value::String(_))
+                | (ParamKind::Boolean, Value::Bool(_))
+                | (ParamKind::Array(_), Value::Array(_))
+                | (ParamKind::Object(_), Value::Object(_))
+        ) || matches!((&param.kind, value), (ParamKind::Integer(_), Value::Number(n)) if n.is_i64());
+        if !type_ok {
+            let detail = format!(
+                "\"{path}\" must be {} {}, not {}",
+                article(param),
+                type_name(param.value_type()),
+                json_kind(value)
+            );
+            self.violation_constraint(param, path, ConstraintKind::Type, detail);
+            return;
+        }
+        match (&param.kind, value) {
+            (ParamKind::String(rules), Value::String(s)) => {
+                if let Some(values) = &rules.enum_values {
+                    if !values.contains(s) {
+                        let detail = format!(
+                            "\"{path}\" is \"{s}\", not one of {}",
+                            crate::spec::model::join_quoted(values)
+                        );
+                        self.violation_constraint(
+                            param,
+                            path.clone(),
+                            ConstraintKind::Enum,
+                            detail,
+                        );
+                    }
+                }
+                let chars = s.chars().count() as u64;
+                if let Some(min) = rules.min_length {
+                    if chars < min {
+                        let detail = format!("\"{path}\" has {chars} characters, fewer than {min}");
+                        self.violation_constraint(
+                            param,
+                            path.clone(),
+                            ConstraintKind::MinLength,
+                            detail,
+                        );
+                    }
+                }
+                if let Some(max) = rules.max_length {
+                    if chars > max {
+                        let detail = format!("\"{path}\" has {chars} characters, more than {max}");
+                        self.violation_constraint(
+                            param,
+                            path.clone(),
+                            ConstraintKind::MaxLength,
+                            detail,
+                        );
+                    }
+                }
+                if let Some(pattern) = &rules.pattern {
+                    if !pattern.matches(s) {
+                        let detail = format!(
+                            "\"{path}\" is \"{s}\", which does not match {}",
+                            pattern.source
+                        );
+                        self.violation_constraint(
+                            param,
+                            path.clone(),
+                            ConstraintKind::Pattern,
+                            detail,
+                        );
+                    }
+                }
+                if let Some(format) = rules.format {
+                    if let Some(why) = format_problem(format, s) {
+                        let detail = format!("\"{path}\": {why}");
+                        self.violation_constraint(param, path, ConstraintKind::Format, detail);
+                    }
+                }
+            }
+            (ParamKind::Integer(rules), Value::Number(n)) => {
+                let n = n.as_i64().unwrap_or_default();
+                if let Some(values) = &rules.enum_values {
+                    if !values.contains(&n) {
+                        let detail = format!("\"{path}\" is {n}, not one of the allowed values");
+                        self.violation_constraint(
+                            param,
+                            path.clone(),
+                            ConstraintKind::Enum,
+                            detail,
+                        );
+                    }
+                }
+                if let Some(min) = rules.minimum {
+                    if n < min {
+                        let detail = format!("\"{path}\" is {n}, below the minimum {min}");
+                        self.violation_constraint(
+                            param,
+                            path.clone(),
+                            ConstraintKind::Minimum,
+                            detail,
+                        );
+                    }
+                }
+                if let Some(max) = rules.maximum {
+                    if n > max {
+                        let detail = format!("\"{path}\" is {n}, above the maximum {max}");
+                        self.violation_constraint(
+                            param,
+                            path.clone(),
+                            ConstraintKind::Maximum,
+                            detail,
+                        );
+                    }
+                }
+                if let Some(step) = rules.multiple_of {
+                    if step > 0 && n % step != 0 {
+                        let detail = format!("\"{path}\" is {n}, not a multiple of {step}");
+                        self.violation_constraint(param, path, ConstraintKind::MultipleOf, detail);
+                    }
+                }
+            }
+            (ParamKind::Array(rules), Value::Array(items)) => {
+                let len = items.len() as u64;
+                if let Some(min) = rules.min_items {
+                    if len < min {
+                        let detail = format!("\"{path}\" has {len} items, fewer than {min}");
+                        self.violation_constraint(
+                            param,
+                            path.clone(),
+                            ConstraintKind::MinItems,
+                            detail,
+                        );
+                    }
+                }
+                if let Some(max) = rules.max_items {
+                    if len > max {
+                        let detail = format!("\"{path}\" has {len} items, more than {max}");
+                        self.violation_constraint(
+                            param,
+                            path.clone(),
+                            ConstraintKind::MaxItems,
+                            detail,
+                        );
+                    }
+                }
+                for (i, item) in items.iter().enumerate() {
+                    self.value(&rules.items, item, format!("{path}[{i}]"));
+                }
+            }
+            (ParamKind::Object(rules), Value::Object(object)) => {
+                self.object(&rules.fields, object, &path);
+            }
+            _ => {}
+        }
+    }
+
+    fn rules(&mut self) {
+        let api = self.api;
+        for rule in &api.rules {
+            for (prefix, object) in scope_instances(self.request, &rule.scope, self.ignore_case) {
+                self.rule(rule, &prefix, object);
+            }
+        }
+    }
+
+    fn rule(&mut self, rule: &'a crate::spec::Rule, prefix: &str, object: &Map<String, Value>) {
+        let get = |name: &str| lookup(object, name, self.ignore_case).map(|(_, v)| v);
+        let present = |name: &str| match get(name) {
+            Some(Value::Array(a)) => !a.is_empty(),
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(_) => true,
+            None => false,
+        };
+        match &rule.check {
+            RuleCheck::RangeWhen {
+                field,
+                when,
+                minimum,
+                maximum,
+                multiple_of,
+            } => {
+                let Some(n) = get(field).and_then(Value::as_i64) else {
+                    return;
+                };
+                if !when.holds(object) {
+                    return;
+                }
+                let mut broken = Vec::new();
+                if minimum.is_some_and(|m| n < m) || maximum.is_some_and(|m| n > m) {
+                    broken.push(format!(
+                        "outside [{}, {}]",
+                        minimum.map_or("-".into(), |m| m.to_string()),
+                        maximum.map_or("-".into(), |m| m.to_string())
+                    ));
+                }
+                if let Some(step) = multiple_of {
+                    if *step > 0 && n % step != 0 {
+                        broken.push(format!("not a multiple of {step}"));
+                    }
+                }
+                if !broken.is_empty() {
+                    let path = join(prefix, field);
+                    let detail = format!(
+                        "\"{path}\" is {n}, {} (when {} is {}): {}",
+                        broken.join(" and "),
+                        when.field,
+                        values_text(&when.values),
+                        rule.description
+                    );
+                    self.violation_rule(&rule.id, path, detail, &[]);
+                }
+            }
+            RuleCheck::RequiredWhen { field, when } => {
+                if when.holds(object) && get(field).is_none() {
+                    let path = join(prefix, field);
+                    let detail = format!(
+                        "\"{path}\" is required when {} is {}",
+                        when.field,
+                        values_text(&when.values)
+                    );
+                    self.violation_rule(&rule.id, path, detail, &[]);
+                }
+            }
+            RuleCheck::RequiredUnless { field, other } => {
+                if get(field).is_none() && get(other).is_none() {
+                    let path = join(prefix, field);
+                    let detail = format!("\"{path}\" is required when \"{other}\" is not given");
+                    self.violation_rule(&rule.id, path, detail, &[]);
+                }
+            }
+            RuleCheck::EffectiveOnlyWhen { field, when } => {
+                if get(field).is_some() && !when.holds(object) {
+                    let path = join(prefix, field);
+                    self.notices.push(Notice {
+                        message: format!(
+                            "\"{path}\" has no effect unless {} is {}: {}",
+                            when.field,
+                            values_text(&when.values),
+                            rule.description
+                        ),
+                        path,
+                    });
+                }
+            }
+            RuleCheck::Unique { array, field } => {
+                let Some(Value::Array(items)) = get(array) else {
+                    return;
+                };
+                let mut seen: Vec<&Value> = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let Some(value) = item
+                        .as_object()
+                        .and_then(|o| lookup(o, field, self.ignore_case))
+                        .map(|(_, v)| v)
+                    else {
+                        continue;
+                    };
+                    if seen.contains(&value) {
+                        let path = format!("{}[{i}].{field}", join(prefix, array));
+                        let detail = format!("\"{path}\" repeats {value}: {}", rule.description);
+                        let state = [value.as_str().map_or(value.to_string(), str::to_string)];
+                        self.violation_rule(&rule.id, path, detail, &state);
+                    } else {
+                        seen.push(value);
+                    }
+                }
+            }
+            RuleCheck::AtLeastOneOf { fields } => {
+                if !fields.iter().any(|f| present(f)) {
+                    let path = join(prefix, &fields[0]);
+                    let detail = format!("one of {} must be given (non-empty)", fields.join(", "));
+                    self.violation_rule(&rule.id, path, detail, &[]);
+                }
+            }
+            RuleCheck::SameLength { field, as_any_of } => {
+                let Some(Value::Array(list)) = get(field) else {
+                    return;
+                };
+                let other = as_any_of.iter().find_map(|o| match get(o) {
+                    Some(Value::Array(a)) if !a.is_empty() => Some((o, a.len())),
+                    _ => None,
+                });
+                if let Some((other, len)) = other {
+                    if list.len() != len {
+                        let path = join(prefix, field);
+                        let detail = format!(
+                            "\"{path}\" has {} items but \"{other}\" has {len}",
+                            list.len()
+                        );
+                        self.violation_rule(&rule.id, path, detail, &[]);
+                    }
+                }
+            }
+            RuleCheck::CaptureEquals {
+                field,
+                regex,
+                group,
+                equals,
+            } => {
+                let (Some(Value::String(text)), Some(Value::String(expected))) =
+                    (get(field), get(equals).or_else(|| self.request.get(equals)))
+                else {
+                    return;
+                };
+                let Some(captured) = regex
+                    .captures(text)
+                    .and_then(|c| c.get(*group))
+                    .map(|m| m.as_str())
+                else {
+                    return;
+                };
+                if captured != expected {
+                    let path = join(prefix, field);
+                    let detail = format!(
+                        "\"{path}\" names \"{captured}\" where \"{equals}\" is \"{expected}\": {}",
+                        rule.description
+                    );
+                    self.violation_rule(&rule.id, path, detail, &[captured.to_string()]);
+                }
+            }
+            RuleCheck::Base64JsonShape {
+                field,
+                required_paths,
+            } => {
+                let Some(Value::String(text)) = get(field) else {
+                    return;
+                };
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(text.as_bytes())
+                    .ok()
+                    .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
+                let missing: Vec<&String> = match &decoded {
+                    Some(json) => required_paths
+                        .iter()
+                        .filter(|p| {
+                            p.split('.')
+                                .try_fold(json, |v, key| v.get(key))
+                                .is_none_or(Value::is_null)
+                        })
+                        .collect(),
+                    None => required_paths.iter().collect(),
+                };
+                if decoded.is_none() || !missing.is_empty() {
+                    let path = join(prefix, field);
+                    let detail = match decoded {
+                        None => format!("\"{path}\" is not base64 of a JSON document"),
+                        Some(_) => format!(
+                            "\"{path}\" decodes to JSON without {}",
+                            missing
+                                .iter()
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    };
+                    self.violation_rule(&rule.id, path, detail, &[]);
+                }
+            }
+        }
+    }
+}
+
+fn article(param: &Param) -> &'static str {
+    match param.kind {
+        ParamKind::Integer(_) | ParamKind::Array(_) | ParamKind::Object(_) => "an",
+        ParamKind::String(_) | ParamKind::Boolean => "a",
+    }
+}
+
+fn values_text(values: &[Value]) -> String {
+    values
+        .iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// Turns a concrete path (`dataDisks[1].cloudDiskSpec`) into the template
+/// path (`dataDisks[].cloudDiskSpec`).
+pub fn prefix_template(prefix: &str) -> String {
+    let mut out = String::with_capacity(prefix.len());
+    let mut in_index = false;
+    for c in prefix.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push('[');
+            }
+            ']' => {
+                in_index = false;
+                out.push(']');
+            }
+            _ if in_index => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Every object at template path `scope` in `request`, with its concrete path.
+fn scope_instances<'v>(
+    request: &'v Value,
+    scope: &str,
+    ignore_case: bool,
+) -> Vec<(String, &'v Map<String, Value>)> {
+    let Value::Object(root) = request else {
+        return Vec::new();
+    };
+    let mut current: Vec<(String, &Map<String, Value>)> = vec![(String::new(), root)];
+    if scope.is_empty() {
+        return current;
+    }
+    for segment in scope.split('.') {
+        let (name, is_array) = match segment.strip_suffix("[]") {
+            Some(n) => (n, true),
+            None => (segment, false),
+        };
+        let mut next = Vec::new();
+        for (prefix, object) in current {
+            let Some((_, value)) = lookup(object, name, ignore_case) else {
+                continue;
+            };
+            let path = join(&prefix, name);
+            match (is_array, value) {
+                (true, Value::Array(items)) => {
+                    for (i, item) in items.iter().enumerate() {
+                        if let Value::Object(o) = item {
+                            next.push((format!("{path}[{i}]"), o));
+                        }
+                    }
+                }
+                (false, Value::Object(o)) => next.push((path, o)),
+                _ => {}
+            }
+        }
+        current = next;
+    }
+    current
+}
+
+fn format_problem(format: StringFormat, s: &str) -> Option<String> {
+    match format {
+        StringFormat::HttpsUrl => {
+            let Some(rest) = s.strip_prefix("https://") else {
+                return Some(format!("\"{s}\" is not an https:// URL"));
+            };
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            if host.is_empty() || host.contains(char::is_whitespace) {
+                Some(format!("\"{s}\" has no host"))
+            } else {
+                None
+            }
+        }
+        StringFormat::Base64Json => {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(s.as_bytes())
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+            match decoded {
+                Some(_) => None,
+                None => Some("not base64 of a JSON document".into()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1 @@
+//! Validator unit tests on small inline specs, independent of the shipped ones.

@@ -31,9 +31,30 @@ enum Command {
         after_help = "Example:\n  imgconform validate --api jdcloud/importImage request.json\n  echo '{\"BucketName\":\"b-1250000000\",\"Region\":\"ap-guangzhou\"}' | imgconform validate --api tencent/ExportImages -"
     )]
     Validate(ValidateArgs),
+    /// Run the conformance suite: today, every case in cases/ against the
+    /// spec validator and response checker.
+    ///
+    /// Prints a summary per provider/API and every failure with what was
+    /// expected and what was observed. Exit status: 0 all passed, 1 any
+    /// failure, 2 usage or input error.
+    Run(RunArgs),
     /// Work with the specs themselves.
     #[command(subcommand)]
     Spec(SpecCommand),
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Only cases whose name (provider::api::group::id) contains this.
+    #[arg(value_name = "FILTER")]
+    filter: Option<String>,
+    /// Directory of case files.
+    #[arg(long, value_name = "DIR", default_value = "cases")]
+    cases: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    #[command(flatten)]
+    specs: SpecSource,
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +118,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Validate(args) => validate(args),
+        Command::Run(args) => run(args),
         Command::Spec(SpecCommand::Lint { paths }) => lint(paths),
         Command::Spec(SpecCommand::List { specs }) => list(specs),
         Command::Spec(SpecCommand::Schema) => {
@@ -252,4 +274,117 @@ fn list(source: SpecSource) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let specs = match args.specs.load() {
+        Ok(s) => s,
+        Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
+    };
+    let cases = match imgconform::cases::load_dir(&args.cases) {
+        Ok(c) => c,
+        Err(problems) => {
+            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            return usage_error(format!("the cases do not load:\n{}", lines.join("\n")));
+        }
+    };
+    let selected: Vec<_> = cases
+        .iter()
+        .filter(|c| {
+            args.filter
+                .as_ref()
+                .is_none_or(|f| c.name().contains(f.as_str()))
+        })
+        .collect();
+    if selected.is_empty() {
+        // A typo in a filter must not give a green run.
+        return usage_error(format!(
+            "no case matches {}",
+            args.filter
+                .as_deref()
+                .map_or("(no filter)".to_string(), |f| format!("\"{f}\""))
+        ));
+    }
+    let started = std::time::Instant::now();
+    let mut rows: Vec<(String, usize, usize, std::time::Duration)> = Vec::new();
+    let mut failures = Vec::new();
+    for case in &selected {
+        let t = std::time::Instant::now();
+        let outcome = case.run(&specs);
+        let elapsed = t.elapsed();
+        let row = match rows.iter_mut().find(|r| r.0 == case.api) {
+            Some(r) => r,
+            None => {
+                rows.push((case.api.clone(), 0, 0, std::time::Duration::ZERO));
+                rows.last_mut().expect("just pushed")
+            }
+        };
+        row.3 += elapsed;
+        match outcome {
+            Ok(()) => row.1 += 1,
+            Err(why) => {
+                row.2 += 1;
+                failures.push((case, why));
+            }
+        }
+    }
+    let failed = failures.len();
+    match args.format {
+        Format::Json => {
+            let report = serde_json::json!({
+                "target": "validator",
+                "passed": selected.len() - failed,
+                "failed": failed,
+                "apis": rows.iter().map(|(api, p, f, t)| serde_json::json!({
+                    "api": api, "cases": p + f, "passed": p, "failed": f,
+                    "seconds": t.as_secs_f64(),
+                })).collect::<Vec<_>>(),
+                "failures": failures.iter().map(|(c, why)| serde_json::json!({
+                    "case": c.name(), "location": c.location, "doc": c.doc, "failure": why,
+                })).collect::<Vec<_>>(),
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            );
+        }
+        Format::Human => {
+            println!(
+                "target: validator (hand-written cases from {})",
+                args.cases.display()
+            );
+            println!();
+            println!(
+                "{:<24} {:>6} {:>7} {:>7} {:>9}",
+                "api", "cases", "passed", "failed", "time"
+            );
+            for (api, passed, failed, time) in &rows {
+                println!(
+                    "{api:<24} {:>6} {passed:>7} {failed:>7} {:>8.1}ms",
+                    passed + failed,
+                    time.as_secs_f64() * 1000.0
+                );
+            }
+            for (case, why) in &failures {
+                println!();
+                println!("FAILED {}  ({})", case.name(), case.location);
+                println!("  {}", case.doc);
+                for line in why.lines() {
+                    println!("  {line}");
+                }
+            }
+            println!();
+            println!(
+                "{} passed, {} failed in {:.2}s",
+                selected.len() - failed,
+                failed,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }

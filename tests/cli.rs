@@ -1,0 +1,182 @@
+//! The command line as a user meets it: exit codes, locations in messages,
+//! and the generated files that must stay in step with the code.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn imgconform(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_imgconform"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn schema_json_is_in_step_with_the_rust_model() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("spec/schema.json");
+    let on_disk = std::fs::read_to_string(&path).expect("spec/schema.json exists");
+    let generated = imgconform::spec::json_schema();
+    assert!(
+        on_disk == generated,
+        "spec/schema.json is out of date: run `cargo run -- spec schema > spec/schema.json`"
+    );
+}
+
+#[test]
+fn spec_lint_passes_on_the_shipped_specs() {
+    let o = imgconform(&["spec", "lint", "spec"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(stdout(&o), "");
+}
+
+#[test]
+fn spec_lint_names_file_line_and_column_of_a_misspelt_field() {
+    let o = imgconform(&["spec", "lint", "tests/fixtures/lint/misspelt"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains(
+            "tests/fixtures/lint/misspelt/jdcloud/exportImage.json:19:16: unknown field `requried`"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn spec_lint_names_file_line_and_column_of_a_bad_regex() {
+    let o = imgconform(&[
+        "spec",
+        "lint",
+        "tests/fixtures/lint/bad_regex/jdcloud/exportImage.json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("tests/fixtures/lint/bad_regex/jdcloud/exportImage.json:53:7: invalid regex for \"ossPrefix\""),
+        "{out}"
+    );
+}
+
+#[test]
+fn spec_lint_on_a_missing_path_is_a_usage_error() {
+    let o = imgconform(&["spec", "lint", "no/such/dir"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no/such/dir: no such file or directory"));
+}
+
+#[test]
+fn validate_accepts_a_valid_request_with_exit_0() {
+    let o = imgconform(&[
+        "validate",
+        "--api",
+        "jdcloud/importImage",
+        "tests/fixtures/requests/import_ok.json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(stdout(&o).trim(), "jdcloud/importImage: valid");
+}
+
+#[test]
+fn validate_names_the_documented_error_and_exits_1() {
+    let o = imgconform(&[
+        "validate",
+        "--api",
+        "jdcloud/importImage",
+        "tests/fixtures/requests/import_step.json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("systemDiskSizeGB [multiple_of]"), "{out}");
+    assert!(
+        out.contains("400 OUT_OF_RANGE \"SystemDiskSizeGB must be multiple of 10\""),
+        "{out}"
+    );
+}
+
+#[test]
+fn validate_json_output_is_machine_readable() {
+    let o = imgconform(&[
+        "validate",
+        "--api",
+        "jdcloud/importImage",
+        "--format",
+        "json",
+        "tests/fixtures/requests/import_step.json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON output");
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["violations"][0]["path"], "systemDiskSizeGB");
+    assert_eq!(v["violations"][0]["expected"]["code"], "OUT_OF_RANGE");
+    assert_eq!(v["violations"][0]["expected"]["http_status"], 400);
+}
+
+#[test]
+fn validate_reads_standard_input() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_imgconform"))
+        .args(["validate", "--api", "tencent/ExportImages", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"Region": "ap-guangzhou", "BucketName": "b-1250000000", "ExportFormat": "raw", "ImageIds": ["img-72n9mi0y"]}"#)
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("ExportFormat [enum]"), "{}", stdout(&o));
+}
+
+#[test]
+fn malformed_json_gets_a_line_and_column_and_exit_2() {
+    let o = imgconform(&[
+        "validate",
+        "--api",
+        "jdcloud/importImage",
+        "tests/fixtures/requests/malformed.json",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("tests/fixtures/requests/malformed.json:3:26: invalid JSON"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_api_and_missing_file_are_usage_errors() {
+    let o = imgconform(&[
+        "validate",
+        "--api",
+        "jdcloud/nope",
+        "tests/fixtures/requests/import_ok.json",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown API \"jdcloud/nope\""));
+    let o = imgconform(&["validate", "--api", "jdcloud/importImage", "missing.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot read missing.json"));
+}
+
+#[test]
+fn help_explains_the_commands() {
+    let o = imgconform(&["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    for word in ["validate", "spec"] {
+        assert!(out.contains(word), "{out}");
+    }
+}

@@ -111,6 +111,7 @@ pub fn validate_request(specs: &Specs, api: &ApiSpec, request: &Value) -> Valida
         provider_errors,
         request,
         ignore_case: api.raw.protocol == Protocol::JdcloudRestJson,
+        empty_is_missing: api.raw.protocol == Protocol::AliyunRpc,
         violations: Vec::new(),
         notices: Vec::new(),
     };
@@ -147,6 +148,10 @@ struct Walker<'a> {
     /// documented example sends `CloudDiskSpec`); see the spec's
     /// discrepancy `cloud_disk_spec_key_case`.
     ignore_case: bool,
+    /// Alibaba's RPC parameters are strings on the wire, and its error table
+    /// says of each required one "不得为空" (must not be empty): an empty
+    /// value of a required parameter is a missing one.
+    empty_is_missing: bool,
     violations: Vec<Violation>,
     notices: Vec<Notice>,
 }
@@ -314,7 +319,10 @@ impl<'a> Walker<'a> {
         }
         for field in fields {
             let path = join(prefix, &field.name);
-            match lookup(object, &field.name, self.ignore_case) {
+            let found = lookup(object, &field.name, self.ignore_case).filter(|(_, v)| {
+                !(self.empty_is_missing && field.required && v.as_str() == Some(""))
+            });
+            match found {
                 None if field.required => {
                     self.violation_constraint(
                         field,

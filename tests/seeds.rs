@@ -152,10 +152,11 @@ fn parse_tencent(text: &str) -> Document {
                     doc.request_params.insert(name.to_string());
                 }
             }
-            "output" if ["Integer", "String", "Array", "Boolean"].contains(&words[1]) => {
-                if words[0] != "RequestId" {
-                    doc.response_fields.insert(words[0].to_string());
-                }
+            "output"
+                if ["Integer", "String", "Array", "Boolean"].contains(&words[1])
+                    && words[0] != "RequestId" =>
+            {
+                doc.response_fields.insert(words[0].to_string());
             }
             "errors"
                 if words[0]

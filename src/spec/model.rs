@@ -204,13 +204,13 @@ pub struct When {
 }
 
 impl When {
-    /// Whether the condition holds on `object` (absent field: its default).
-    pub fn holds(&self, object: &serde_json::Map<String, Value>) -> bool {
-        let value = object
-            .get(&self.field)
+    /// Whether the condition holds given the field's value (absent or
+    /// null: its default).
+    pub fn holds_for(&self, value: Option<&Value>) -> bool {
+        value
             .filter(|v| !v.is_null())
-            .or(self.default.as_ref());
-        value.is_some_and(|v| self.values.contains(v))
+            .or(self.default.as_ref())
+            .is_some_and(|v| self.values.contains(v))
     }
 }
 

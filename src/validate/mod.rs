@@ -503,6 +503,9 @@ impl<'a> Walker<'a> {
 
     fn rule(&mut self, rule: &'a crate::spec::Rule, prefix: &str, object: &Map<String, Value>) {
         let get = |name: &str| lookup(object, name, self.ignore_case).map(|(_, v)| v);
+        // Conditions read their field the way every other lookup does (for
+        // JD, ignoring case).
+        let holds = |when: &crate::spec::model::When| when.holds_for(get(&when.field));
         let present = |name: &str| match get(name) {
             Some(Value::Array(a)) => !a.is_empty(),
             Some(Value::String(s)) => !s.is_empty(),
@@ -520,7 +523,7 @@ impl<'a> Walker<'a> {
                 let Some(n) = get(field).and_then(Value::as_i64) else {
                     return;
                 };
-                if !when.holds(object) {
+                if !holds(when) {
                     return;
                 }
                 let mut broken = Vec::new();
@@ -549,7 +552,7 @@ impl<'a> Walker<'a> {
                 }
             }
             RuleCheck::RequiredWhen { field, when } => {
-                if when.holds(object) && get(field).is_none() {
+                if holds(when) && get(field).is_none() {
                     let path = join(prefix, field);
                     let detail = format!(
                         "\"{path}\" is required when {} is {}",
@@ -560,14 +563,15 @@ impl<'a> Walker<'a> {
                 }
             }
             RuleCheck::RequiredUnless { field, other } => {
-                if get(field).is_none() && get(other).is_none() {
+                // An empty `other` (a snapshotId of "") gives nothing.
+                if get(field).is_none() && !present(other) {
                     let path = join(prefix, field);
                     let detail = format!("\"{path}\" is required when \"{other}\" is not given");
                     self.violation_rule(&rule.id, path, detail, &[]);
                 }
             }
             RuleCheck::EffectiveOnlyWhen { field, when } => {
-                if get(field).is_some() && !when.holds(object) {
+                if get(field).is_some() && !holds(when) {
                     let path = join(prefix, field);
                     self.notices.push(Notice {
                         message: format!(

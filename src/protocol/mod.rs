@@ -2,15 +2,22 @@
 //!
 //! [`signing`] holds what the schemes share: the request model
 //! ([`SignableRequest`]), [`Credentials`], the per-stage [`SigningTrace`] and
-//! the [`SignatureScheme`] trait that each provider implements. A provider
-//! module never imports another's.
+//! the [`SignatureScheme`] trait that each provider implements. [`wire`]
+//! holds what the protocols share: [`Wire`], implemented by each provider
+//! module and reached through [`wire_for`], and the normalised [`Outcome`]
+//! of an answer. A provider module never imports another's.
 
 pub mod aliyun;
 pub mod jdcloud;
 pub mod signing;
 pub mod tencent;
+pub mod wire;
 
 pub use signing::{
     Credentials, SignError, SignableRequest, SignatureMismatch, SignatureScheme, SignedHeaders,
     SigningInputs, SigningStage, SigningTrace, VerifyError,
+};
+pub use wire::{
+    wire_for, DecodeError, EncodeError, EncodeOptions, Endpoint, Outcome, ParseError, ServiceError,
+    Wire, WireRequest,
 };

@@ -3,7 +3,7 @@
 //! `aliyun-python-sdk-core`) and ACS3-HMAC-SHA256 (a SigV4-like header
 //! signature, used by the `alibabacloud-*` SDKs).
 
-use super::signing::{
+use crate::protocol::signing::{
     base64_encode, canonical_headers, check_access_key, check_payload_digest, check_signature,
     hmac_sha1, hmac_sha256, percent_decode, percent_encode, sha256_hex, split_query, utc,
     AuthorizationHeader, Credentials, HeaderValues, SignError, SignableRequest, SignatureScheme,

@@ -4,7 +4,7 @@
 //! sign together with the time and a date scope, and signed with a key
 //! derived from the secret, the UTC date and the service.
 
-use super::signing::{
+use crate::protocol::signing::{
     canonical_headers, check_access_key, check_signature, hmac_sha256, mismatch_at, sha256_hex,
     utc, AuthorizationHeader, Credentials, HeaderValues, SignError, SignableRequest,
     SignatureScheme, SignedHeaders, SigningInputs, SigningStage, SigningTrace, VerifyError,

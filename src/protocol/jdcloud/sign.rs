@@ -7,7 +7,7 @@
 //! `:exportImage` raw), v3 decodes it, collapses repeated `/`, and encodes
 //! it again (`:` becomes `%3A`).
 
-use super::signing::{
+use crate::protocol::signing::{
     canonical_headers, check_access_key, check_payload_digest, check_signature, hmac_sha256,
     mismatch_at, percent_decode, percent_encode, percent_encode_path, sha256_hex, split_query, utc,
     AuthorizationHeader, Credentials, HeaderValues, SignError, SignableRequest, SignatureScheme,

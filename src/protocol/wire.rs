@@ -1,0 +1,339 @@
+//! What every provider's wire protocol offers: encode a logical request
+//! into the exact signed HTTP request, decode an answer into one normalised
+//! [`Outcome`], and on the server side find which API a request calls and
+//! read its logical parameters back.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::signing::{Credentials, SignError, SignableRequest, SigningInputs, SigningTrace};
+use crate::spec::raw::{Protocol, SigningScheme};
+use crate::spec::ApiSpec;
+
+/// `http` or `https` and `host[:port]`: where requests go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub https: bool,
+    pub authority: String,
+}
+
+impl Endpoint {
+    pub fn https(authority: impl Into<String>) -> Self {
+        Endpoint {
+            https: true,
+            authority: authority.into(),
+        }
+    }
+
+    /// Parses `http://127.0.0.1:8080` or `https://host`; a path is not allowed.
+    pub fn parse(url: &str) -> Result<Endpoint, String> {
+        let (https, rest) = if let Some(rest) = url.strip_prefix("https://") {
+            (true, rest)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            (false, rest)
+        } else {
+            return Err(format!("\"{url}\" is not an http:// or https:// URL"));
+        };
+        let authority = rest.trim_end_matches('/');
+        if authority.is_empty() || authority.contains(['/', '?', '#', ' ']) {
+            return Err(format!(
+                "\"{url}\" must be a scheme and host[:port] with no path"
+            ));
+        }
+        Ok(Endpoint {
+            https,
+            authority: authority.to_string(),
+        })
+    }
+
+    /// The host without a port (IPv6 brackets kept).
+    pub fn host(&self) -> &str {
+        match self.authority.rsplit_once(':') {
+            Some((host, port))
+                if port.chars().all(|c| c.is_ascii_digit()) && !host.ends_with(':') =>
+            {
+                host
+            }
+            _ => &self.authority,
+        }
+    }
+
+    /// Whether the host is a loopback address, where credentials may travel
+    /// over plain http.
+    pub fn is_loopback(&self) -> bool {
+        let host = self.host().trim_start_matches('[').trim_end_matches(']');
+        host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
+    pub fn base_url(&self) -> String {
+        format!(
+            "{}://{}",
+            if self.https { "https" } else { "http" },
+            self.authority
+        )
+    }
+}
+
+/// How to encode and sign one request.
+#[derive(Debug, Clone)]
+pub struct EncodeOptions {
+    pub scheme: SigningScheme,
+    /// `None`: the spec's documented endpoint over https.
+    pub endpoint: Option<Endpoint>,
+    pub inputs: SigningInputs,
+}
+
+/// A request ready for the wire, with the stages of its signature.
+#[derive(Debug, Clone)]
+pub struct WireRequest {
+    pub endpoint: Endpoint,
+    pub request: SignableRequest,
+    pub scheme: SigningScheme,
+    pub trace: SigningTrace,
+}
+
+impl WireRequest {
+    /// The full URL, query included.
+    pub fn url(&self) -> String {
+        let mut url = format!("{}{}", self.endpoint.base_url(), self.request.path);
+        if !self.request.query.is_empty() {
+            url.push('?');
+            url.push_str(&self.request.query);
+        }
+        url
+    }
+
+    /// The request as an HTTP/1.1 message (what `imgconform sign` prints).
+    pub fn to_http(&self) -> String {
+        let mut out = format!("{} {}", self.request.method, self.request.path);
+        if !self.request.query.is_empty() {
+            out.push('?');
+            out.push_str(&self.request.query);
+        }
+        out.push_str(" HTTP/1.1\n");
+        out.push_str(&format!("Host: {}\n", self.request.host));
+        for (name, value) in &self.request.headers {
+            if !name.eq_ignore_ascii_case("host") {
+                out.push_str(&format!("{name}: {value}\n"));
+            }
+        }
+        out.push('\n');
+        out.push_str(&String::from_utf8_lossy(&self.request.body));
+        out
+    }
+}
+
+/// An answer, whatever the provider's envelope: status, request id, the
+/// error if any, the business result if any.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    pub http_status: u16,
+    pub request_id: Option<String>,
+    pub error: Option<ServiceError>,
+    /// The business fields of a success answer (inside the envelope).
+    pub result: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceError {
+    pub code: String,
+    pub message: String,
+}
+
+/// How much of an undecodable body an error keeps.
+pub const EXCERPT_CHARS: usize = 256;
+
+/// A body that fits no envelope of the provider's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("HTTP {http_status}: {reason}; body: {excerpt:?}")]
+pub struct DecodeError {
+    pub http_status: u16,
+    pub reason: String,
+    /// The body, lossily decoded and cut to [`EXCERPT_CHARS`] characters.
+    pub excerpt: String,
+}
+
+impl DecodeError {
+    pub fn new(http_status: u16, reason: impl Into<String>, body: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(body);
+        let mut excerpt: String = text.chars().take(EXCERPT_CHARS).collect();
+        if text.chars().count() > EXCERPT_CHARS {
+            excerpt.push('…');
+        }
+        DecodeError {
+            http_status,
+            reason: reason.into(),
+            excerpt,
+        }
+    }
+}
+
+/// Why a logical request could not be put on the wire.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EncodeError {
+    #[error("the request must be a JSON object of parameters")]
+    NotAnObject,
+    #[error("path parameter \"{0}\" is missing or not a string")]
+    MissingPathParameter(String),
+    #[error("{provider} does not sign with {scheme}")]
+    UnsupportedScheme { provider: String, scheme: String },
+    #[error("the endpoint \"{0}\" needs parameter \"{1}\"")]
+    EndpointParameter(String, String),
+    #[error(transparent)]
+    Sign(#[from] SignError),
+}
+
+/// Why a received request could not be read as a call of a known API.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(pub String);
+
+/// One provider's wire protocol. Each provider module implements it; the
+/// rest of imgconform reaches it through [`wire_for`].
+pub trait Wire: Sync {
+    /// Encodes `params` (a JSON object of logical parameters) for `api` and
+    /// signs it.
+    fn encode(
+        &self,
+        api: &ApiSpec,
+        params: &Value,
+        credentials: &Credentials,
+        options: &EncodeOptions,
+    ) -> Result<WireRequest, EncodeError>;
+
+    /// Decodes an answer's status and body.
+    fn decode(&self, http_status: u16, body: &[u8]) -> Result<Outcome, DecodeError>;
+
+    /// The API among `apis` that `request` calls, if any.
+    fn identify<'a>(&self, request: &SignableRequest, apis: &[&'a ApiSpec]) -> Option<&'a ApiSpec>;
+
+    /// Reads the logical parameters of `request`, a call of `api`, back into
+    /// the JSON shape [`crate::validate_request`] takes.
+    fn parse_params(&self, api: &ApiSpec, request: &SignableRequest) -> Result<Value, ParseError>;
+
+    /// Verifies the signature of `request`, a call of `api`, with whichever
+    /// of the provider's schemes the request uses.
+    fn verify(
+        &self,
+        api: &ApiSpec,
+        request: &SignableRequest,
+        credentials: &Credentials,
+    ) -> Result<SigningTrace, super::signing::VerifyError>;
+}
+
+/// The wire protocol of `protocol`.
+pub fn wire_for(protocol: Protocol) -> &'static dyn Wire {
+    match protocol {
+        Protocol::JdcloudRestJson => &super::jdcloud::JdcloudRestJson,
+        Protocol::AliyunRpc => &super::aliyun::AliyunRpc,
+        Protocol::TencentApi3 => &super::tencent::TencentApi3,
+    }
+}
+
+/// Replaces `{name}` in an endpoint template with the request's values.
+pub(crate) fn fill_endpoint(template: &str, params: &Value) -> Result<String, EncodeError> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let close = rest[open..]
+            .find('}')
+            .map(|c| open + c)
+            .ok_or_else(|| EncodeError::EndpointParameter(template.into(), rest[open..].into()))?;
+        let name = &rest[open + 1..close];
+        let value = params
+            .get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| EncodeError::EndpointParameter(template.into(), name.into()))?;
+        out.push_str(value);
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The endpoint to use: the given one, or the spec's over https.
+pub(crate) fn endpoint_for(
+    api: &ApiSpec,
+    params: &Value,
+    options: &EncodeOptions,
+) -> Result<Endpoint, EncodeError> {
+    match &options.endpoint {
+        Some(e) => Ok(e.clone()),
+        None => Ok(Endpoint::https(fill_endpoint(&api.raw.endpoint, params)?)),
+    }
+}
+
+/// A scalar parameter value as text on the wire (query strings, headers).
+pub(crate) fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.base_url())
+    }
+}
+
+/// Turns wire text back into the type the spec gives the parameter (RPC
+/// parameters and headers are all text on the wire).
+pub(crate) fn typed_from_text(param: &crate::spec::Param, text: &str) -> Value {
+    use crate::spec::ParamKind;
+    match &param.kind {
+        ParamKind::Integer(_) => text
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::String(text.into())),
+        ParamKind::Boolean => match text {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => Value::String(text.into()),
+        },
+        _ => Value::String(text.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_parse_and_know_loopback() {
+        let e = Endpoint::parse("http://127.0.0.1:8080").unwrap();
+        assert!(!e.https);
+        assert_eq!(e.host(), "127.0.0.1");
+        assert!(e.is_loopback());
+        assert!(Endpoint::parse("http://[::1]:80").unwrap().is_loopback());
+        assert!(Endpoint::parse("http://localhost").unwrap().is_loopback());
+        assert!(!Endpoint::parse("http://10.0.0.1").unwrap().is_loopback());
+        assert!(Endpoint::parse("ftp://x").is_err());
+        assert!(Endpoint::parse("https://x/path").is_err());
+    }
+
+    #[test]
+    fn decode_error_keeps_a_bounded_excerpt() {
+        let body = vec![b'x'; 10_000];
+        let e = DecodeError::new(500, "no envelope", &body);
+        assert_eq!(e.excerpt.chars().count(), EXCERPT_CHARS + 1);
+        let e = DecodeError::new(500, "no envelope", &[0xff, 0xfe, b'a']);
+        assert_eq!(e.excerpt, "\u{fffd}\u{fffd}a");
+    }
+
+    #[test]
+    fn endpoint_templates_take_parameters() {
+        let params = serde_json::json!({"RegionId": "cn-hangzhou"});
+        assert_eq!(
+            fill_endpoint("ecs.{RegionId}.aliyuncs.com", &params).unwrap(),
+            "ecs.cn-hangzhou.aliyuncs.com"
+        );
+        assert!(fill_endpoint("ecs.{Nope}.aliyuncs.com", &params).is_err());
+    }
+}

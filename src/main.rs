@@ -6,6 +6,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use imgconform::live::credentials_from_env;
+use imgconform::protocol::signing::{SigningInputs, SigningTrace};
+use imgconform::protocol::{wire_for, EncodeOptions, Endpoint, RequestCapture};
+use imgconform::spec::raw::SigningScheme;
 use imgconform::{validate_request, ExpectedError, Specs};
 
 /// Conformance and validation harness for the cloud VM-image APIs of
@@ -38,9 +42,104 @@ enum Command {
     /// expected and what was observed. Exit status: 0 all passed, 1 any
     /// failure, 2 usage or input error.
     Run(RunArgs),
+    /// Print the exact signed HTTP request for a call.
+    ///
+    /// Credentials come from the provider's customary environment
+    /// variables (TENCENTCLOUD_SECRET_ID/_KEY, ALIBABA_CLOUD_ACCESS_KEY_ID/
+    /// _SECRET, JDCLOUD_ACCESS_KEY/JDCLOUD_SECRET_KEY). The secret is never
+    /// printed. `--explain` adds the canonical request, the string to sign
+    /// and the signature: what to compare on a SignatureDoesNotMatch.
+    #[command(
+        after_help = "Example:\n  TENCENTCLOUD_SECRET_ID=AKID... TENCENTCLOUD_SECRET_KEY=... \\\n    imgconform sign --api tencent/ExportImages params.json --time 1551113065 --nonce 1 --explain"
+    )]
+    Sign(SignArgs),
+    /// Check the signature of a captured request (JSON, as `sign --format
+    /// json` prints it) with the secret from the environment, and say which
+    /// stage differs.
+    ///
+    /// Exit status: 0 the signature holds, 1 it does not, 2 usage or input error.
+    Verify(VerifyArgs),
     /// Work with the specs themselves.
     #[command(subcommand)]
     Spec(SpecCommand),
+}
+
+#[derive(Debug, Args)]
+struct SignArgs {
+    /// The API, as PROVIDER/API.
+    #[arg(long, value_name = "PROVIDER/API")]
+    api: String,
+    /// The parameters as a JSON object; `-` reads standard input.
+    #[arg(value_name = "PARAMS.json|-")]
+    input: String,
+    /// Signing time: Unix seconds or RFC 3339 (2019-02-25T08:44:25Z) [default: now].
+    #[arg(long, value_name = "T")]
+    time: Option<String>,
+    /// Nonce for the schemes that take one [default: a random UUID].
+    #[arg(long, value_name = "N")]
+    nonce: Option<String>,
+    /// Signing scheme [default: the provider's first: JDCLOUD2, ACS3, TC3].
+    #[arg(long, value_enum)]
+    scheme: Option<SchemeArg>,
+    /// Send to this base URL instead of the documented endpoint.
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
+    /// Also print the canonical request, the string to sign and the signature.
+    #[arg(long)]
+    explain: bool,
+    #[arg(long, value_enum, default_value_t = RequestFormat::Http)]
+    format: RequestFormat,
+    #[command(flatten)]
+    specs: SpecSource,
+}
+
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    /// The API the request calls, as PROVIDER/API.
+    #[arg(long, value_name = "PROVIDER/API")]
+    api: String,
+    /// The captured request (JSON: method, url, headers, body); `-` reads standard input.
+    #[arg(value_name = "REQUEST.json|-")]
+    input: String,
+    /// Print the stages as imgconform recomputes them.
+    #[arg(long)]
+    explain: bool,
+    #[command(flatten)]
+    specs: SpecSource,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SchemeArg {
+    /// JDCLOUD2-HMAC-SHA256, the documented JD scheme.
+    Jdcloud2,
+    /// JDCLOUD3-HMAC-SHA256, what jdcloud-sdk sends.
+    Jdcloud3,
+    /// Alibaba RPC signature v1 (HMAC-SHA1), as aliyun-python-sdk-core.
+    AliyunV1,
+    /// ACS3-HMAC-SHA256, as alibabacloud-ecs20140526.
+    Acs3,
+    /// TC3-HMAC-SHA256.
+    Tc3,
+}
+
+impl SchemeArg {
+    fn scheme(self) -> SigningScheme {
+        match self {
+            SchemeArg::Jdcloud2 => SigningScheme::Jdcloud2HmacSha256,
+            SchemeArg::Jdcloud3 => SigningScheme::Jdcloud3HmacSha256,
+            SchemeArg::AliyunV1 => SigningScheme::AliyunV1HmacSha1,
+            SchemeArg::Acs3 => SigningScheme::Acs3HmacSha256,
+            SchemeArg::Tc3 => SigningScheme::Tc3HmacSha256,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RequestFormat {
+    /// An HTTP/1.1 message.
+    Http,
+    /// JSON: method, url, headers, body (what `verify` reads).
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -119,6 +218,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Validate(args) => validate(args),
         Command::Run(args) => run(args),
+        Command::Sign(args) => sign(args),
+        Command::Verify(args) => verify(args),
         Command::Spec(SpecCommand::Lint { paths }) => lint(paths),
         Command::Spec(SpecCommand::List { specs }) => list(specs),
         Command::Spec(SpecCommand::Schema) => {
@@ -386,5 +487,175 @@ fn run(args: RunArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// Reads and parses a JSON file (or standard input for `-`); the error
+/// names the file, line and column.
+fn read_json<T: serde::de::DeserializeOwned>(input: &str) -> Result<T, String> {
+    let (name, text) = if input == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        ("<stdin>".to_string(), text)
+    } else {
+        let text =
+            std::fs::read_to_string(input).map_err(|e| format!("cannot read {input}: {e}"))?;
+        (input.to_string(), text)
+    };
+    serde_json::from_str(&text).map_err(|e| {
+        let message = e.to_string();
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |m| m.0)
+            .to_string();
+        format!(
+            "{name}:{}:{}: invalid JSON: {message}",
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+/// Unix seconds or RFC 3339.
+fn parse_time(text: &str) -> Result<i64, String> {
+    if let Ok(seconds) = text.parse::<i64>() {
+        return Ok(seconds);
+    }
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|e| format!("--time \"{text}\" is neither Unix seconds nor RFC 3339: {e}"))
+}
+
+fn print_trace(trace: &SigningTrace) {
+    println!();
+    println!("--- canonical request");
+    println!("{}", trace.canonical_request);
+    println!("--- string to sign");
+    println!("{}", trace.string_to_sign);
+    println!("--- signature");
+    println!("{}", trace.signature);
+}
+
+fn sign(args: SignArgs) -> ExitCode {
+    let specs = match args.specs.load() {
+        Ok(s) => s,
+        Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
+    };
+    let Some(api) = specs.api(&args.api) else {
+        return usage_error(format!("unknown API \"{}\"", args.api));
+    };
+    let params: serde_json::Value = match read_json(&args.input) {
+        Ok(v) => v,
+        Err(e) => return usage_error(e),
+    };
+    let timestamp = match args.time.as_deref().map(parse_time) {
+        Some(Ok(t)) => t,
+        Some(Err(e)) => return usage_error(e),
+        None => time::OffsetDateTime::now_utc().unix_timestamp(),
+    };
+    let nonce = args
+        .nonce
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let provider = specs.provider_of(api);
+    let scheme = match args.scheme {
+        Some(s) => s.scheme(),
+        None => provider.raw.signing[0],
+    };
+    if !provider.raw.signing.contains(&scheme) {
+        return usage_error(format!(
+            "{} does not sign with {scheme:?}; it uses {:?}",
+            provider.raw.name, provider.raw.signing
+        ));
+    }
+    let endpoint = match args.endpoint.as_deref().map(Endpoint::parse) {
+        Some(Ok(e)) => Some(e),
+        Some(Err(e)) => return usage_error(e),
+        None => None,
+    };
+    let credentials = match credentials_from_env(api.provider()) {
+        Ok(c) => c,
+        Err(e) => return usage_error(e),
+    };
+    let options = EncodeOptions {
+        scheme,
+        endpoint,
+        inputs: SigningInputs::new(timestamp, nonce),
+    };
+    let encoded = match wire_for(api.raw.protocol).encode(api, &params, &credentials, &options) {
+        Ok(e) => e,
+        Err(e) => return usage_error(format!("cannot encode the request: {e}")),
+    };
+    match args.format {
+        RequestFormat::Http => {
+            print!("{}", encoded.to_http());
+            if !encoded.request.body.is_empty() {
+                println!();
+            }
+            if args.explain {
+                print_trace(&encoded.trace);
+            }
+        }
+        RequestFormat::Json => {
+            let mut value = serde_json::to_value(RequestCapture::from_wire(&encoded))
+                .expect("a capture serialises");
+            if args.explain {
+                value["explain"] = serde_json::json!({
+                    "canonical_request": encoded.trace.canonical_request,
+                    "string_to_sign": encoded.trace.string_to_sign,
+                    "signature": encoded.trace.signature,
+                });
+            }
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).expect("JSON serialises")
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn verify(args: VerifyArgs) -> ExitCode {
+    let specs = match args.specs.load() {
+        Ok(s) => s,
+        Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
+    };
+    let Some(api) = specs.api(&args.api) else {
+        return usage_error(format!("unknown API \"{}\"", args.api));
+    };
+    let capture: RequestCapture = match read_json(&args.input) {
+        Ok(v) => v,
+        Err(e) => return usage_error(e),
+    };
+    let (_, request) = match capture.to_signable() {
+        Ok(r) => r,
+        Err(e) => return usage_error(e),
+    };
+    let credentials = match credentials_from_env(api.provider()) {
+        Ok(c) => c,
+        Err(e) => return usage_error(e),
+    };
+    match wire_for(api.raw.protocol).verify(api, &request, &credentials) {
+        Ok(trace) => {
+            println!("signature ok");
+            if args.explain {
+                print_trace(&trace);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!("signature rejected: {e}");
+            if let Some(m) = e.mismatch() {
+                println!("first stage that differs: {}", m.stage);
+            }
+            if let (true, imgconform::protocol::VerifyError::Mismatch { recomputed, .. }) =
+                (args.explain, &e)
+            {
+                print_trace(recomputed);
+            }
+            ExitCode::from(1)
+        }
     }
 }

@@ -12,7 +12,8 @@
 //!    and a success answer against the response schema.
 //! 3. [`protocol`] — wire protocols and request signing, one module per provider.
 //! 4. [`cases`] — the data-driven cases in `cases/`.
-//! 5. [`live`] — the reference client for real endpoints.
+//! 5. [`mock`] — the embedded mock provider ([`mock::MockProvider`]).
+//! 6. [`live`] — the reference client for real endpoints.
 //!
 //! ```
 //! use imgconform::{Specs, validate_request};
@@ -30,6 +31,7 @@
 
 pub mod cases;
 pub mod live;
+pub mod mock;
 pub mod protocol;
 pub mod spec;
 pub mod validate;

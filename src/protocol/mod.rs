@@ -18,6 +18,6 @@ pub use signing::{
     SigningInputs, SigningStage, SigningTrace, VerifyError,
 };
 pub use wire::{
-    wire_for, DecodeError, EncodeError, EncodeOptions, Endpoint, Outcome, ParseError,
-    RequestCapture, ServiceError, Wire, WireRequest,
+    wire_for, Answer, DecodeError, EncodeError, EncodeOptions, Endpoint, Outcome, ParseError,
+    RequestAuth, RequestCapture, ServiceError, Wire, WireRequest,
 };

@@ -193,6 +193,25 @@ pub enum EncodeError {
 #[error("{0}")]
 pub struct ParseError(pub String);
 
+/// An answer a server sends: status, content type and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub http_status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+/// What a received request says about who signed it and when.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RequestAuth {
+    /// The access key id the request names, if it names one.
+    pub access_key_id: Option<String>,
+    /// The signing time as Unix seconds; `Some(Err)` when present but unreadable.
+    pub timestamp: Option<Result<i64, String>>,
+    /// The nonce, for the schemes that send one.
+    pub nonce: Option<String>,
+}
+
 /// One provider's wire protocol. Each provider module implements it; the
 /// rest of imgconform reaches it through [`wire_for`].
 pub trait Wire: Sync {
@@ -224,6 +243,30 @@ pub trait Wire: Sync {
         request: &SignableRequest,
         credentials: &Credentials,
     ) -> Result<SigningTrace, super::signing::VerifyError>;
+
+    /// Who signed `request` and when, as far as the request says.
+    fn request_auth(&self, request: &SignableRequest) -> RequestAuth;
+
+    /// A success answer in the provider's envelope.
+    fn success(&self, request_id: &str, result: &Value) -> Answer;
+
+    /// An error answer in the provider's envelope. `http_status` is the
+    /// documented status, where the document gives one.
+    fn error(
+        &self,
+        http_status: Option<u16>,
+        code: &str,
+        message: &str,
+        request_id: &str,
+    ) -> Answer;
+}
+
+pub(crate) fn json_answer(http_status: u16, body: &Value) -> Answer {
+    Answer {
+        http_status,
+        content_type: "application/json;charset=utf-8",
+        body: serde_json::to_vec(body).expect("JSON values serialise"),
+    }
 }
 
 /// The wire protocol of `protocol`.

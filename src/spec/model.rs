@@ -1249,7 +1249,19 @@ impl Builder {
                     }
                 }
             }
-            RawTrigger::Precondition { parameter, .. } => {
+            RawTrigger::Precondition {
+                parameter,
+                precondition,
+            } => {
+                if parameter.is_none() && precondition.resource().is_some() && params.is_some() {
+                    self.problem(
+                        pointer,
+                        format!(
+                            "error trigger names no parameter: precondition {precondition:?} is about a {:?}; name the parameter that identifies it",
+                            precondition.resource().expect("checked")
+                        ),
+                    );
+                }
                 if let (Some(parameter), Some(params)) = (parameter, params) {
                     if resolve_path(params, parameter).is_none() {
                         self.problem(
@@ -1259,11 +1271,11 @@ impl Builder {
                     }
                 }
             }
-            RawTrigger::Auth { .. } | RawTrigger::RateLimit => {
+            RawTrigger::Auth { .. } | RawTrigger::RateLimit | RawTrigger::DryRun => {
                 if params.is_some() {
                     self.problem(
                         pointer,
-                        "authentication and rate-limit errors belong in the provider file",
+                        "authentication, rate-limit and dry-run answers belong in the provider file",
                     );
                 }
             }

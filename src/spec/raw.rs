@@ -486,6 +486,9 @@ pub enum RawTrigger {
     Auth { auth: AuthFailure },
     /// Too many requests.
     RateLimit,
+    /// The request asked for a dry run (the API's `dry_run` parameter) and
+    /// would have succeeded.
+    DryRun,
     /// The service fails on its own; reachable only by fault injection.
     Fault { fault: Fault },
 }
@@ -543,6 +546,69 @@ pub enum Precondition {
     DiskBusy,
     DiskStatusInvalid,
     DiskSizeBelowOriginal,
+}
+
+/// The kind of resource a precondition is about; its trigger must name
+/// the parameter that identifies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Resource {
+    Region,
+    Image,
+    Snapshot,
+    Bucket,
+    Role,
+    Instance,
+    /// A data disk of the instance, named by its device.
+    Disk,
+}
+
+impl Precondition {
+    /// What the precondition examines; `None` for the account as a whole
+    /// (whitelists, quotas).
+    pub fn resource(self) -> Option<Resource> {
+        use Precondition::*;
+        match self {
+            RegionNotFound | RegionExportUnsupported => Some(Resource::Region),
+            AccountNotWhitelisted
+            | ExportConcurrentQuotaExceeded
+            | ExportWeeklyQuotaExceeded
+            | ImageQuotaExceeded
+            | SnapshotQuotaExceeded => None,
+            ImageNotFound
+            | ImageNotAvailable
+            | ImageNotPrivate
+            | ImagePublicOrMarket
+            | ImageFromMarket
+            | ImageDerivedFromMarket
+            | ImageShared
+            | ImageWindows
+            | ImageWindowsNotImported
+            | ImageRedhat
+            | ImageLocalSystemDisk
+            | ImageEncrypted
+            | ImageBusy
+            | ImageExporting
+            | ImageTooLarge
+            | ImageDataDisksOverLimit
+            | ImageDataDiskExportUnsupported
+            | ImageOsUnavailableInRegion
+            | ImageLicenseNotExportable
+            | ImageNameMalformed
+            | ImageOperationUnsupported => Some(Resource::Image),
+            SnapshotNotFound => Some(Resource::Snapshot),
+            BucketNotFound | BucketNotWritable | BucketAppIdMismatch | BucketUnusable => {
+                Some(Resource::Bucket)
+            }
+            RoleMissing => Some(Resource::Role),
+            InstanceNotFound
+            | InstanceBusy
+            | InstanceStatusInvalid
+            | InstanceRunningWithLocalSystemDisk
+            | InstanceSystemDiskMissing
+            | InstanceSystemDiskMountInvalid => Some(Resource::Instance),
+            DiskBusy | DiskStatusInvalid | DiskSizeBelowOriginal => Some(Resource::Disk),
+        }
+    }
 }
 
 #[derive(

@@ -17,8 +17,8 @@ use super::signing::{
     SignatureScheme, SigningTrace, VerifyError,
 };
 use super::wire::{
-    endpoint_for, scalar_text, typed_from_text, DecodeError, EncodeError, EncodeOptions, Outcome,
-    ParseError, ServiceError, Wire, WireRequest,
+    endpoint_for, json_answer, scalar_text, typed_from_text, Answer, DecodeError, EncodeError,
+    EncodeOptions, Outcome, ParseError, RequestAuth, ServiceError, Wire, WireRequest,
 };
 use crate::spec::raw::SigningScheme;
 use crate::spec::{ApiSpec, Param, ParamKind};
@@ -203,6 +203,69 @@ impl Wire for AliyunRpc {
             Err(e) => Err(e),
         }
     }
+
+    fn request_auth(&self, request: &SignableRequest) -> RequestAuth {
+        let params = all_parameters(request);
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        match AuthorizationHeader::from_request(request) {
+            Ok(auth) => RequestAuth {
+                access_key_id: Some(auth.access_key_and_scope().0.to_string()),
+                timestamp: request.header("x-acs-date").map(parse_iso8601),
+                nonce: request.header("x-acs-signature-nonce").map(str::to_string),
+            },
+            Err(_) => RequestAuth {
+                access_key_id: get("AccessKeyId"),
+                timestamp: get("Timestamp").as_deref().map(parse_iso8601),
+                nonce: get("SignatureNonce"),
+            },
+        }
+    }
+
+    fn success(&self, request_id: &str, result: &Value) -> Answer {
+        let mut body = Map::new();
+        body.insert("RequestId".into(), Value::String(request_id.into()));
+        if let Value::Object(fields) = result {
+            for (k, v) in fields {
+                body.insert(k.clone(), v.clone());
+            }
+        }
+        json_answer(200, &Value::Object(body))
+    }
+
+    fn error(
+        &self,
+        http_status: Option<u16>,
+        code: &str,
+        message: &str,
+        request_id: &str,
+    ) -> Answer {
+        // Where the document gives no status, a client error is a 400.
+        json_answer(
+            http_status.unwrap_or(400),
+            &serde_json::json!({
+                "RequestId": request_id,
+                "HostId": "ecs.aliyuncs.com",
+                "Code": code,
+                "Message": message,
+                "Recommend": format!("https://api.aliyun.com/troubleshoot?q={code}"),
+            }),
+        )
+    }
+}
+
+/// `YYYY-MM-DDThh:mm:ssZ` as Unix seconds.
+fn parse_iso8601(text: &str) -> Result<i64, String> {
+    time::PrimitiveDateTime::parse(
+        text.trim(),
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"),
+    )
+    .map(|t| t.assume_utc().unix_timestamp())
+    .map_err(|_| format!("\"{text}\" is not YYYY-MM-DDThh:mm:ssZ"))
 }
 
 /// Every `name=value` of the query and of a form body, decoded.

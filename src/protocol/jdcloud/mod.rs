@@ -16,8 +16,8 @@ use super::signing::{
     SignatureScheme, SigningTrace, VerifyError,
 };
 use super::wire::{
-    endpoint_for, scalar_text, typed_from_text, DecodeError, EncodeError, EncodeOptions, Outcome,
-    ParseError, ServiceError, Wire, WireRequest,
+    endpoint_for, json_answer, scalar_text, typed_from_text, Answer, DecodeError, EncodeError,
+    EncodeOptions, Outcome, ParseError, RequestAuth, ServiceError, Wire, WireRequest,
 };
 use crate::spec::raw::{Location, SigningScheme};
 use crate::spec::ApiSpec;
@@ -264,5 +264,46 @@ impl Wire for JdcloudRestJson {
         JdcloudSigner::new(version, api.raw.service.clone())
             .with_region(region)
             .verify(request, credentials)
+    }
+
+    fn request_auth(&self, request: &SignableRequest) -> RequestAuth {
+        RequestAuth {
+            access_key_id: AuthorizationHeader::from_request(request)
+                .ok()
+                .map(|a| a.access_key_and_scope().0.to_string()),
+            timestamp: request.header(DATE_HEADER).map(|t| {
+                time::PrimitiveDateTime::parse(
+                    t.trim(),
+                    time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"),
+                )
+                .map(|t| t.assume_utc().unix_timestamp())
+                .map_err(|_| format!("{DATE_HEADER} \"{t}\" is not YYYYMMDDThhmmssZ"))
+            }),
+            nonce: request.header(NONCE_HEADER).map(str::to_string),
+        }
+    }
+
+    fn success(&self, request_id: &str, result: &Value) -> Answer {
+        json_answer(
+            200,
+            &serde_json::json!({"requestId": request_id, "result": result}),
+        )
+    }
+
+    fn error(
+        &self,
+        http_status: Option<u16>,
+        code: &str,
+        message: &str,
+        request_id: &str,
+    ) -> Answer {
+        let status = http_status.unwrap_or(400);
+        json_answer(
+            status,
+            &serde_json::json!({
+                "requestId": request_id,
+                "error": {"code": status, "status": code, "message": message},
+            }),
+        )
     }
 }

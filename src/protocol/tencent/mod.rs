@@ -8,10 +8,12 @@ pub use sign::*;
 
 use serde_json::{Map, Value};
 
-use super::signing::{Credentials, SignableRequest, SignatureScheme, SigningTrace, VerifyError};
+use super::signing::{
+    AuthorizationHeader, Credentials, SignableRequest, SignatureScheme, SigningTrace, VerifyError,
+};
 use super::wire::{
-    endpoint_for, scalar_text, typed_from_text, DecodeError, EncodeError, EncodeOptions, Outcome,
-    ParseError, ServiceError, Wire, WireRequest,
+    endpoint_for, json_answer, scalar_text, typed_from_text, Answer, DecodeError, EncodeError,
+    EncodeOptions, Outcome, ParseError, RequestAuth, ServiceError, Wire, WireRequest,
 };
 use crate::spec::raw::{Location, SigningScheme};
 use crate::spec::ApiSpec;
@@ -164,5 +166,47 @@ impl Wire for TencentApi3 {
         credentials: &Credentials,
     ) -> Result<SigningTrace, VerifyError> {
         Tc3Signer::new(api.raw.service.clone()).verify(request, credentials)
+    }
+
+    fn request_auth(&self, request: &SignableRequest) -> RequestAuth {
+        RequestAuth {
+            access_key_id: AuthorizationHeader::from_request(request)
+                .ok()
+                .map(|a| a.access_key_and_scope().0.to_string()),
+            timestamp: request.header(TIMESTAMP_HEADER).map(|t| {
+                t.trim()
+                    .parse::<i64>()
+                    .map_err(|_| format!("{TIMESTAMP_HEADER} \"{t}\" is not Unix seconds"))
+            }),
+            nonce: None,
+        }
+    }
+
+    fn success(&self, request_id: &str, result: &Value) -> Answer {
+        let mut response = match result {
+            Value::Object(o) => o.clone(),
+            _ => Map::new(),
+        };
+        response.insert("RequestId".into(), Value::String(request_id.into()));
+        json_answer(200, &serde_json::json!({ "Response": response }))
+    }
+
+    /// Tencent answers every error with HTTP 200.
+    fn error(
+        &self,
+        _http_status: Option<u16>,
+        code: &str,
+        message: &str,
+        request_id: &str,
+    ) -> Answer {
+        json_answer(
+            200,
+            &serde_json::json!({
+                "Response": {
+                    "Error": {"Code": code, "Message": message},
+                    "RequestId": request_id,
+                }
+            }),
+        )
     }
 }

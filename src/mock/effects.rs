@@ -1,0 +1,208 @@
+//! What a successful call changes in the world, and the result it answers
+//! with. Export starts a task; import and create make an image.
+
+use serde_json::{json, Map, Value};
+
+use super::preconditions::values_at;
+use super::world::{DiskKind, Image, OsType, Owner, Snapshot, Task, World};
+use crate::spec::{ApiSpec, Param, ParamKind, ProviderId};
+
+/// Ids the mock hands out: deterministic, so that snapshots of its answers
+/// are stable.
+#[derive(Debug, Default, Clone)]
+pub struct IdSource {
+    next: u64,
+}
+
+impl IdSource {
+    pub fn next_number(&mut self) -> u64 {
+        self.next += 1;
+        self.next
+    }
+
+    /// `prefix` + eight lowercase alphanumerics, the shape of Tencent and JD ids.
+    pub fn short(&mut self, prefix: &str) -> String {
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        let mut n = self.next_number().wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut id = String::from(prefix);
+        for _ in 0..8 {
+            id.push(ALPHABET[(n % 36) as usize] as char);
+            n /= 36;
+        }
+        id
+    }
+}
+
+fn text(params: &Value, name: &str) -> Option<String> {
+    params.get(name).and_then(Value::as_str).map(str::to_string)
+}
+
+fn region_of(params: &Value) -> String {
+    ["regionId", "RegionId", "Region"]
+        .iter()
+        .find_map(|n| text(params, n))
+        .unwrap_or_default()
+}
+
+fn start_export(world: &mut World, provider: ProviderId, id: String, image: &str) {
+    if let Some(i) = world.image_mut(provider, image) {
+        i.exporting = true;
+    }
+    world.tasks.push(Task {
+        provider,
+        id,
+        kind: "export".into(),
+        running: true,
+        image_id: Some(image.to_string()),
+    });
+}
+
+/// Applies a successful call of `api` to `world` and returns the business
+/// result to answer with.
+pub fn apply(api: &ApiSpec, params: &Value, world: &mut World, ids: &mut IdSource) -> Value {
+    let provider = api.provider();
+    let region = region_of(params);
+    match (provider, api.name()) {
+        (ProviderId::Jdcloud, "exportImage") => {
+            let task = ids.next_number().to_string();
+            let image = text(params, "imageId").unwrap_or_default();
+            start_export(world, provider, task.clone(), &image);
+            json!({ "taskId": task })
+        }
+        (ProviderId::Jdcloud, "importImage") => {
+            let image_id = ids.short("img-");
+            let task = ids.next_number().to_string();
+            world.images.push(Image {
+                provider,
+                id: image_id.clone(),
+                region,
+                name: text(params, "imageName").unwrap_or_default(),
+                owner: Owner::Private,
+                derived_from_market: false,
+                os_type: if text(params, "osType").as_deref() == Some("windows") {
+                    OsType::Windows
+                } else {
+                    OsType::Linux
+                },
+                platform: text(params, "platform").unwrap_or_default(),
+                status: "available".into(),
+                system_disk: DiskKind::Cloud,
+                size_gb: params
+                    .get("systemDiskSizeGB")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(40) as u32,
+                data_disks: vec![],
+                encrypted: false,
+                imported: true,
+                busy: false,
+                exporting: false,
+                license_exportable: true,
+                exportable: true,
+            });
+            world.tasks.push(Task {
+                provider,
+                id: task.clone(),
+                kind: "import".into(),
+                running: true,
+                image_id: Some(image_id.clone()),
+            });
+            json!({ "imageId": image_id, "taskId": task })
+        }
+        (ProviderId::Jdcloud, "createImage") => {
+            let image_id = ids.short("img-");
+            let instance = text(params, "instanceId")
+                .and_then(|id| world.instance(provider, Some(&region), &id).cloned());
+            let mut snapshots = Vec::new();
+            if let Some(instance) = &instance {
+                let excluded = values_at(params, "dataDisks[].deviceName");
+                for disk in &instance.data_disks {
+                    // A device the request names is replaced or excluded.
+                    if excluded.contains(&disk.device) {
+                        continue;
+                    }
+                    snapshots.push(Snapshot {
+                        provider,
+                        id: ids.short("snapshot-"),
+                        region: region.clone(),
+                        size_gb: disk.size_gb,
+                    });
+                }
+            }
+            world.images.push(Image {
+                provider,
+                id: image_id.clone(),
+                region: region.clone(),
+                name: text(params, "name").unwrap_or_default(),
+                owner: Owner::Private,
+                derived_from_market: false,
+                os_type: OsType::Linux,
+                platform: "CentOS".into(),
+                status: "available".into(),
+                system_disk: instance.as_ref().map_or(DiskKind::Cloud, |i| i.system_disk),
+                size_gb: 40,
+                data_disks: snapshots
+                    .iter()
+                    .map(|s| super::world::ImageDataDisk {
+                        snapshot_id: s.id.clone(),
+                        size_gb: s.size_gb,
+                    })
+                    .collect(),
+                encrypted: false,
+                imported: false,
+                busy: false,
+                exporting: false,
+                license_exportable: true,
+                exportable: true,
+            });
+            world.snapshots.extend(snapshots);
+            json!({ "imageId": image_id })
+        }
+        (ProviderId::Aliyun, "ExportImage") => {
+            let task = ids.short("t-");
+            let image = text(params, "ImageId").unwrap_or_default();
+            start_export(world, provider, task.clone(), &image);
+            json!({ "RegionId": region, "TaskId": task })
+        }
+        (ProviderId::Tencent, "ExportImages") => {
+            let task = 100_000_000 + ids.next_number();
+            let format = text(params, "ExportFormat").unwrap_or_else(|| "RAW".into());
+            let prefixes = values_at(params, "FileNamePrefixList[]");
+            let mut sources = values_at(params, "ImageIds[]");
+            if sources.is_empty() {
+                sources = values_at(params, "SnapshotIds[]");
+            }
+            let mut paths = Vec::new();
+            for (i, source) in sources.iter().enumerate() {
+                start_export(world, provider, task.to_string(), source);
+                let prefix = prefixes.get(i).cloned().unwrap_or_default();
+                paths.push(Value::String(format!(
+                    "/{prefix}{source}_system_{}.{}",
+                    ids.short("snap-"),
+                    format.to_ascii_lowercase()
+                )));
+            }
+            json!({ "TaskId": task, "CosPaths": paths })
+        }
+        _ => generic_result(&api.response, ids),
+    }
+}
+
+/// A result shaped by the response schema alone, for an API the mock has
+/// no behaviour for.
+pub fn generic_result(fields: &[Param], ids: &mut IdSource) -> Value {
+    let mut out = Map::new();
+    for f in fields {
+        out.insert(f.name.clone(), generic_value(f, ids));
+    }
+    Value::Object(out)
+}
+
+fn generic_value(p: &Param, ids: &mut IdSource) -> Value {
+    match &p.kind {
+        ParamKind::String(_) => Value::String(ids.short("id-")),
+        ParamKind::Integer(_) => Value::from(ids.next_number()),
+        ParamKind::Boolean => Value::Bool(true),
+        ParamKind::Array(a) => Value::Array(vec![generic_value(&a.items, ids)]),
+        ParamKind::Object(o) => generic_result(&o.fields, ids),
+    }
+}

@@ -1,0 +1,220 @@
+//! The embedded mock provider: one wiremock server that speaks all three
+//! providers' protocols. For each request it finds the API (JD by path,
+//! Alibaba by `Action` and `Version`, Tencent by `X-TC-Action`), checks the
+//! signature with every scheme the provider's own clients use, validates
+//! the parameters against the spec, checks the documented preconditions
+//! against its world, then changes the world and answers in the provider's
+//! own envelope.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use imgconform::mock::MockProvider;
+//!
+//! let mock = MockProvider::start().await;
+//! let endpoint = mock.uri();                     // point the client here
+//! // … the client calls tencent ExportImages with mock.credentials(…) …
+//! let journal = mock.journal();
+//! assert!(journal.entries.iter().all(|e| e.code.is_none()));
+//! # }
+//! ```
+
+pub mod effects;
+pub mod journal;
+pub mod preconditions;
+pub mod service;
+pub mod world;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::protocol::signing::{Credentials, SignableRequest};
+use crate::spec::{ProviderId, Specs};
+
+pub use journal::{Journal, JournalEntry};
+pub use service::{test_credentials, Clock, Faults, MockConfig, Service};
+pub use world::World;
+
+/// Where `serve` exposes the journal.
+pub const JOURNAL_PATH: &str = "/__imgconform/journal";
+
+/// The world the documented examples succeed in (`cases/worlds/default.json`).
+pub const DEFAULT_WORLD: &str = include_str!("../../cases/worlds/default.json");
+
+/// The default world, parsed.
+pub fn default_world() -> World {
+    World::from_json("cases/worlds/default.json", DEFAULT_WORLD)
+        .expect("the shipped default world parses (a test checks it)")
+}
+
+/// A running mock provider.
+pub struct MockProvider {
+    server: MockServer,
+    service: Arc<Service>,
+}
+
+/// Builds a [`MockProvider`] with another world, configuration, specs or
+/// listening address.
+pub struct MockProviderBuilder {
+    specs: Option<Arc<Specs>>,
+    world: Option<World>,
+    config: MockConfig,
+    listener: Option<std::net::TcpListener>,
+}
+
+impl MockProviderBuilder {
+    pub fn specs(mut self, specs: Arc<Specs>) -> Self {
+        self.specs = Some(specs);
+        self
+    }
+
+    pub fn world(mut self, world: World) -> Self {
+        self.world = Some(world);
+        self
+    }
+
+    pub fn config(mut self, config: MockConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Listen on this socket instead of a random loopback port.
+    pub fn listener(mut self, listener: std::net::TcpListener) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
+    pub async fn start(self) -> MockProvider {
+        let specs = self
+            .specs
+            .unwrap_or_else(|| Arc::new(Specs::embedded().expect("the shipped specs load")));
+        let service = Arc::new(Service::new(
+            specs,
+            self.world.unwrap_or_else(default_world),
+            self.config,
+        ));
+        // Recording is off: the journal keeps what is needed, bounded.
+        let mut builder = MockServer::builder().disable_request_recording();
+        if let Some(listener) = self.listener {
+            builder = builder.listener(listener);
+        }
+        let server = builder.start().await;
+        Mock::given(method("GET"))
+            .and(path(JOURNAL_PATH))
+            .respond_with(JournalResponder(Arc::clone(&service)))
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(ProviderResponder(Arc::clone(&service)))
+            .with_priority(10)
+            .mount(&server)
+            .await;
+        MockProvider { server, service }
+    }
+}
+
+impl MockProvider {
+    /// A mock with the shipped specs, the default world and the test credentials.
+    pub async fn start() -> MockProvider {
+        MockProvider::builder().start().await
+    }
+
+    pub fn builder() -> MockProviderBuilder {
+        MockProviderBuilder {
+            specs: None,
+            world: None,
+            config: MockConfig::default(),
+            listener: None,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`: the endpoint to give every client.
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    pub fn address(&self) -> &std::net::SocketAddr {
+        self.server.address()
+    }
+
+    /// The credentials the mock accepts for `provider`.
+    pub fn credentials(&self, provider: ProviderId) -> Credentials {
+        self.service.config().credentials[&provider].clone()
+    }
+
+    pub fn journal(&self) -> Journal {
+        self.service.journal()
+    }
+
+    pub fn world(&self) -> World {
+        self.service.world()
+    }
+
+    pub fn set_world(&self, world: World) {
+        self.service.set_world(world);
+    }
+
+    pub fn service(&self) -> &Arc<Service> {
+        &self.service
+    }
+}
+
+/// The request as the signing code sees it.
+pub fn signable(request: &Request) -> SignableRequest {
+    let host = request
+        .headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            let url = &request.url;
+            match url.port() {
+                Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+                None => url.host_str().unwrap_or_default().to_string(),
+            }
+        });
+    let mut out = SignableRequest::new(request.method.as_str(), host, request.url.path())
+        .with_query(request.url.query().unwrap_or(""));
+    for (name, value) in request.headers.iter() {
+        if name.as_str() == "host" {
+            continue;
+        }
+        // A header that is not text is passed on lossily: the signature
+        // check then fails, as it would at the provider.
+        out = out.with_header(
+            name.as_str(),
+            String::from_utf8_lossy(value.as_bytes()).into_owned(),
+        );
+    }
+    out.body = request.body.clone();
+    out
+}
+
+struct ProviderResponder(Arc<Service>);
+
+impl Respond for ProviderResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let handled = self.0.handle(&signable(request));
+        let answer = handled.answer;
+        let mut template = ResponseTemplate::new(answer.http_status)
+            .set_body_raw(answer.body, answer.content_type);
+        let latency = self.0.config().faults.latency_ms;
+        if latency > 0 {
+            template = template.set_delay(Duration::from_millis(latency));
+        }
+        template
+    }
+}
+
+struct JournalResponder(Arc<Service>);
+
+impl Respond for JournalResponder {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let journal = self.0.journal();
+        let body = serde_json::to_vec_pretty(&journal).unwrap_or_default();
+        ResponseTemplate::new(200).set_body_raw(body, "application/json")
+    }
+}

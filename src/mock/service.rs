@@ -1,0 +1,583 @@
+//! The mock service itself, independent of the HTTP server it runs in:
+//! one received request in, one answer out, the world and the journal
+//! updated.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use super::effects::{self, IdSource};
+use super::journal::{Journal, JournalEntry, Outcome, SignatureVerdict};
+use super::preconditions::{self, Context};
+use super::world::World;
+use crate::protocol::signing::{Credentials, SignableRequest, VerifyError};
+use crate::protocol::{wire_for, Answer, Wire};
+use crate::spec::model::ErrorSpec;
+use crate::spec::raw::{AuthFailure, Fault, Protocol, RawTrigger};
+use crate::spec::{ApiSpec, ProviderId, ProviderSpec, Specs};
+use crate::validate::{validate_request, ExpectedError};
+
+/// The time the mock believes it is, in Unix seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    System,
+    Fixed(i64),
+}
+
+impl Clock {
+    pub fn now(self) -> i64 {
+        match self {
+            Clock::System => time::OffsetDateTime::now_utc().unix_timestamp(),
+            Clock::Fixed(t) => t,
+        }
+    }
+}
+
+/// Failures the mock injects, so that clients' retry handling can be tested.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Faults {
+    /// Every Nth request (counting from the first) gets `fault` instead of
+    /// its answer.
+    pub every: Option<u64>,
+    /// Which fault; `Internal` when unset.
+    pub fault: Option<Fault>,
+    /// Answer each API's documented rate limit (Tencent: 20/s) with the
+    /// provider's throttling error, per access key and API.
+    pub strict_rate_limit: bool,
+    /// Added latency for every answer, in milliseconds.
+    pub latency_ms: u64,
+}
+
+/// How the mock behaves: credentials it accepts, its clock, its faults.
+#[derive(Debug, Clone)]
+pub struct MockConfig {
+    /// The one credential pair accepted per provider.
+    pub credentials: BTreeMap<ProviderId, Credentials>,
+    pub clock: Clock,
+    pub faults: Faults,
+    /// Entries the journal keeps (its counters cover every request).
+    pub journal_capacity: usize,
+    /// Nonces remembered to catch replays.
+    pub nonce_memory: usize,
+}
+
+/// The test credentials the mock accepts unless told otherwise; printed by
+/// `imgconform serve` for clients to use. They open nothing real.
+pub fn test_credentials(provider: ProviderId) -> Credentials {
+    match provider {
+        ProviderId::Jdcloud => Credentials::new("IMGCONFORM-JD-AK", "imgconform-jd-test-secret"),
+        ProviderId::Aliyun => {
+            Credentials::new("IMGCONFORM-ALIYUN-AK", "imgconform-aliyun-test-secret")
+        }
+        ProviderId::Tencent => Credentials::new(
+            "AKIDIMGCONFORMTENCENTTEST",
+            "imgconform-tencent-test-secret",
+        ),
+    }
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        MockConfig {
+            credentials: ProviderId::ALL
+                .iter()
+                .map(|p| (*p, test_credentials(*p)))
+                .collect(),
+            clock: Clock::System,
+            faults: Faults::default(),
+            journal_capacity: 10_000,
+            nonce_memory: 100_000,
+        }
+    }
+}
+
+/// How far a request's signing time may be from the mock's clock.
+/// Tencent documents 5 minutes (AuthFailure.SignatureExpire); Alibaba's
+/// timestamps are valid for 15 minutes; JD documents none, 15 minutes is
+/// assumed.
+fn max_skew(provider: ProviderId) -> i64 {
+    match provider {
+        ProviderId::Tencent => 300,
+        ProviderId::Aliyun | ProviderId::Jdcloud => 900,
+    }
+}
+
+/// A set that forgets its oldest members past a capacity.
+#[derive(Debug, Default)]
+struct RecentSet {
+    order: VecDeque<String>,
+    members: HashSet<String>,
+    capacity: usize,
+}
+
+impl RecentSet {
+    /// Inserts `value`; false if it was already there.
+    fn insert(&mut self, value: String) -> bool {
+        if self.members.contains(&value) {
+            return false;
+        }
+        if self.order.len() >= self.capacity.max(1) {
+            if let Some(old) = self.order.pop_front() {
+                self.members.remove(&old);
+            }
+        }
+        self.members.insert(value.clone());
+        self.order.push_back(value);
+        true
+    }
+}
+
+struct State {
+    world: World,
+    journal: Journal,
+    ids: IdSource,
+    seq: u64,
+    nonces: RecentSet,
+    /// (api, token) → the answer given, for documented idempotency.
+    idempotent: HashMap<(String, String), Answer>,
+    /// (api, access key) → times (ms) of recent requests, for strict rate limits.
+    recent: HashMap<(String, String), VecDeque<i128>>,
+}
+
+/// The mock service: specs, configuration and state.
+pub struct Service {
+    specs: Arc<Specs>,
+    config: MockConfig,
+    state: Mutex<State>,
+}
+
+/// What the service answered, with what the journal recorded.
+#[derive(Debug, Clone)]
+pub struct Handled {
+    pub answer: Answer,
+    pub entry: JournalEntry,
+}
+
+impl Service {
+    pub fn new(specs: Arc<Specs>, world: World, config: MockConfig) -> Self {
+        let state = State {
+            world,
+            journal: Journal::new(config.journal_capacity),
+            ids: IdSource::default(),
+            seq: 0,
+            nonces: RecentSet {
+                capacity: config.nonce_memory,
+                ..RecentSet::default()
+            },
+            idempotent: HashMap::new(),
+            recent: HashMap::new(),
+        };
+        Service {
+            specs,
+            config,
+            state: Mutex::new(state),
+        }
+    }
+
+    pub fn config(&self) -> &MockConfig {
+        &self.config
+    }
+
+    pub fn specs(&self) -> &Specs {
+        &self.specs
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic elsewhere must not take the mock down with it.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn journal(&self) -> Journal {
+        self.lock().journal.clone()
+    }
+
+    pub fn world(&self) -> World {
+        self.lock().world.clone()
+    }
+
+    /// Replaces the world (keeps the journal).
+    pub fn set_world(&self, world: World) {
+        self.lock().world = world;
+    }
+
+    /// Answers one request.
+    pub fn handle(&self, request: &SignableRequest) -> Handled {
+        let mut state = self.lock();
+        state.seq += 1;
+        let seq = state.seq;
+        let mut entry = JournalEntry {
+            seq,
+            method: request.method.clone(),
+            path: request.path.clone(),
+            api: None,
+            signature: SignatureVerdict::NotChecked,
+            params: None,
+            violations: vec![],
+            refusal: None,
+            fault: None,
+            http_status: 0,
+            code: None,
+            request_id: String::new(),
+        };
+        let (answer, outcome) = self.answer(&mut state, request, &mut entry);
+        entry.http_status = answer.http_status;
+        state.journal.record(entry.clone(), outcome);
+        Handled { answer, entry }
+    }
+
+    fn identify(&self, request: &SignableRequest) -> Option<&ApiSpec> {
+        for protocol in [
+            Protocol::TencentApi3,
+            Protocol::AliyunRpc,
+            Protocol::JdcloudRestJson,
+        ] {
+            let apis: Vec<&ApiSpec> = self
+                .specs
+                .apis()
+                .iter()
+                .filter(|a| a.raw.protocol == protocol)
+                .collect();
+            if let Some(api) = wire_for(protocol).identify(request, &apis) {
+                return Some(api);
+            }
+        }
+        None
+    }
+
+    fn answer(
+        &self,
+        state: &mut State,
+        request: &SignableRequest,
+        entry: &mut JournalEntry,
+    ) -> (Answer, Outcome) {
+        let Some(api) = self.identify(request) else {
+            let body = serde_json::json!({
+                "code": "NotFound",
+                "message": format!(
+                    "imgconform mock: no documented API matches {} {}",
+                    request.method, request.path
+                ),
+            });
+            entry.code = Some("NotFound".into());
+            return (
+                crate::protocol::wire::json_answer(404, &body),
+                Outcome::Unmatched,
+            );
+        };
+        let wire = wire_for(api.raw.protocol);
+        let provider = self.specs.provider_of(api);
+        let request_id = request_id(api.provider(), entry.seq);
+        entry.api = Some(api.id());
+        entry.request_id = request_id.clone();
+        let reply = |entry: &mut JournalEntry, e: &ErrorSpec, message: String| {
+            entry.code = Some(e.code.clone());
+            wire.error(e.http_status, &e.code, &message, &request_id)
+        };
+
+        // Injected faults come first: a failing backend fails whatever was asked.
+        if let Some(every) = self.config.faults.every.filter(|n| *n > 0) {
+            if entry.seq % every == 0 {
+                let fault = self.config.faults.fault.unwrap_or(Fault::Internal);
+                entry.fault = Some(format!("{fault:?}"));
+                let e = fault_error(api, provider, fault);
+                let answer = match e {
+                    Some(e) => reply(entry, e, e.message.clone()),
+                    None => {
+                        let fb = &provider.raw.fallback_client_error;
+                        entry.code = Some("InternalError".into());
+                        wire.error(Some(500), "InternalError", &fb.message, &request_id)
+                    }
+                };
+                return (answer, Outcome::Fault);
+            }
+        }
+
+        // Authentication.
+        if let Err((failure, detail)) = self.authenticate(state, api, wire, request) {
+            entry.signature = SignatureVerdict::Failed {
+                failure: format!("{failure:?}"),
+                detail: detail.clone(),
+            };
+            let e = auth_error(provider, failure);
+            let answer = match e {
+                Some(e) => reply(entry, e, e.message.clone()),
+                None => wire.error(Some(401), "AuthFailure", &detail, &request_id),
+            };
+            return (answer, Outcome::SignatureFailure);
+        }
+        entry.signature = SignatureVerdict::Ok {
+            scheme: scheme_of(request),
+        };
+
+        // Documented rate limits, when asked to enforce them.
+        if self.config.faults.strict_rate_limit {
+            if let Some(limit) = &api.raw.rate_limit {
+                let key = wire.request_auth(request).access_key_id.unwrap_or_default();
+                let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+                let window = state.recent.entry((api.id(), key)).or_default();
+                while window.front().is_some_and(|t| now_ms - *t >= 1000) {
+                    window.pop_front();
+                }
+                if window.len() as u32 >= limit.requests_per_second {
+                    if let Some(e) = provider.errors.iter().find(|e| {
+                        e.triggers
+                            .iter()
+                            .any(|t| matches!(t, RawTrigger::RateLimit))
+                    }) {
+                        return (reply(entry, e, e.message.clone()), Outcome::RateLimited);
+                    }
+                }
+                window.push_back(now_ms);
+            }
+        }
+
+        // The parameters, then the spec.
+        let params = match wire.parse_params(api, request) {
+            Ok(p) => p,
+            Err(e) => {
+                let fb = &provider.raw.fallback_client_error;
+                entry.code = Some(fb.code.clone());
+                entry.violations.push(format!("(body) [parse]: {e}"));
+                return (
+                    wire.error(Some(fb.http_status), &fb.code, &e.0, &request_id),
+                    Outcome::Invalid,
+                );
+            }
+        };
+        entry.params = Some(params.clone());
+        let validation = validate_request(&self.specs, api, &params);
+        entry.violations = validation
+            .violations
+            .iter()
+            .map(|v| format!("{} [{}]", v.path, v.rule))
+            .collect();
+        if let Some(first) = validation.violations.first() {
+            let answer = match &first.expected {
+                ExpectedError::Documented {
+                    http_status,
+                    code,
+                    message,
+                    ..
+                } => {
+                    entry.code = Some(code.clone());
+                    wire.error(*http_status, code, message, &request_id)
+                }
+                ExpectedError::Undocumented => {
+                    let fb = &provider.raw.fallback_client_error;
+                    entry.code = Some(fb.code.clone());
+                    let message = format!("{} ({})", fb.message, first.detail);
+                    wire.error(Some(fb.http_status), &fb.code, &message, &request_id)
+                }
+            };
+            return (answer, Outcome::Invalid);
+        }
+
+        // Documented idempotency: the same token, the same result.
+        let token = api
+            .raw
+            .idempotency_token
+            .as_ref()
+            .and_then(|name| params.get(name))
+            .and_then(Value::as_str)
+            .map(|t| (api.id(), t.to_string()));
+        if let Some(key) = &token {
+            if let Some(previous) = state.idempotent.get(key) {
+                entry.code = None;
+                return (previous.clone(), Outcome::Succeeded);
+            }
+        }
+
+        // The provider's state.
+        let refusal = preconditions::first_refusal(&Context {
+            api,
+            params: &params,
+            world: &state.world,
+        });
+        if let Some(refusal) = refusal {
+            entry.refusal = Some(format!("{:?}", refusal.precondition));
+            let e = api.errors.iter().find(|e| {
+                e.triggers.iter().any(|t| {
+                    matches!(t, RawTrigger::Precondition { precondition, .. } if *precondition == refusal.precondition)
+                })
+            });
+            if let Some(e) = e {
+                let values: Vec<String> = e
+                    .fills
+                    .iter()
+                    .map(|fill| {
+                        refusal
+                            .fills
+                            .get(fill)
+                            .cloned()
+                            .or_else(|| {
+                                fill.strip_prefix("param:").and_then(|path| {
+                                    preconditions::values_at(&params, path).into_iter().next()
+                                })
+                            })
+                            .unwrap_or_else(|| e.placeholder.clone().unwrap_or_default())
+                    })
+                    .collect();
+                let message = e.render_message(&values);
+                return (reply(entry, e, message), Outcome::Refused);
+            }
+        }
+
+        // A dry run that would have succeeded.
+        let dry_run = api
+            .raw
+            .dry_run
+            .as_ref()
+            .and_then(|name| params.get(name))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if dry_run {
+            if let Some(e) = provider
+                .errors
+                .iter()
+                .find(|e| e.triggers.iter().any(|t| matches!(t, RawTrigger::DryRun)))
+            {
+                return (reply(entry, e, e.message.clone()), Outcome::Succeeded);
+            }
+        }
+
+        let result = effects::apply(api, &params, &mut state.world, &mut state.ids);
+        let answer = wire.success(&request_id, &result);
+        if let Some(key) = token {
+            state.idempotent.insert(key, answer.clone());
+        }
+        (answer, Outcome::Succeeded)
+    }
+
+    /// Checks the request's credentials, time, signature and nonce.
+    fn authenticate(
+        &self,
+        state: &mut State,
+        api: &ApiSpec,
+        wire: &dyn Wire,
+        request: &SignableRequest,
+    ) -> Result<(), (AuthFailure, String)> {
+        let auth = wire.request_auth(request);
+        let Some(key) = auth.access_key_id.clone() else {
+            return Err((
+                AuthFailure::Missing,
+                "the request carries no credential".into(),
+            ));
+        };
+        let Some(credentials) = self
+            .config
+            .credentials
+            .get(&api.provider())
+            .filter(|c| c.access_key_id() == key)
+        else {
+            return Err((
+                AuthFailure::UnknownAccessKey,
+                format!("access key \"{key}\" is not known"),
+            ));
+        };
+        match auth.timestamp {
+            None => return Err((AuthFailure::BadTimestamp, "no signing time".into())),
+            Some(Err(why)) => return Err((AuthFailure::BadTimestamp, why)),
+            Some(Ok(t)) => {
+                let skew = (self.config.clock.now() - t).abs();
+                if skew > max_skew(api.provider()) {
+                    return Err((
+                        AuthFailure::Expired,
+                        format!("signed {skew} s away from the server's clock"),
+                    ));
+                }
+            }
+        }
+        match wire.verify(api, request, credentials) {
+            Ok(_) => {}
+            Err(e) => {
+                let failure = match &e {
+                    VerifyError::MissingSignature { .. } => AuthFailure::Missing,
+                    VerifyError::AccessKeyMismatch { .. } => AuthFailure::UnknownAccessKey,
+                    VerifyError::Mismatch { .. } => AuthFailure::SignatureMismatch,
+                    _ => AuthFailure::Malformed,
+                };
+                return Err((failure, e.to_string()));
+            }
+        }
+        if let Some(nonce) = auth.nonce {
+            if !state
+                .nonces
+                .insert(format!("{}:{key}:{nonce}", api.provider()))
+            {
+                return Err((
+                    AuthFailure::NonceReused,
+                    format!("nonce \"{nonce}\" was used before"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The scheme named by the request (for the journal).
+fn scheme_of(request: &SignableRequest) -> String {
+    if let Some(auth) = request.header("Authorization") {
+        return auth
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+    }
+    request
+        .query_param("SignatureMethod")
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Request ids in each provider's usual shape (JD: 32 lowercase
+/// alphanumerics; Alibaba and Tencent: a UUID), from a sequence number.
+fn request_id(provider: ProviderId, seq: u64) -> String {
+    match provider {
+        ProviderId::Jdcloud => format!("c2{seq:030x}"),
+        ProviderId::Aliyun | ProviderId::Tencent => format!(
+            "{:08x}-0000-4000-8000-{:012x}",
+            (seq >> 48) as u32,
+            seq & 0xFFFF_FFFF_FFFF
+        ),
+    }
+}
+
+/// The documented error for an authentication failure: the provider's
+/// error whose trigger names it, else its signature-mismatch error.
+fn auth_error(provider: &ProviderSpec, failure: AuthFailure) -> Option<&ErrorSpec> {
+    let names = |f: AuthFailure| {
+        move |e: &&ErrorSpec| {
+            e.triggers
+                .iter()
+                .any(|t| matches!(t, RawTrigger::Auth { auth } if *auth == f))
+        }
+    };
+    provider.errors.iter().find(names(failure)).or_else(|| {
+        provider
+            .errors
+            .iter()
+            .find(names(AuthFailure::SignatureMismatch))
+    })
+}
+
+/// The documented error for an injected fault: the API's own, else the
+/// provider's, else (for `export_failed` where undocumented) the internal one.
+fn fault_error<'a>(
+    api: &'a ApiSpec,
+    provider: &'a ProviderSpec,
+    fault: Fault,
+) -> Option<&'a ErrorSpec> {
+    let names = |f: Fault| {
+        move |e: &&ErrorSpec| {
+            e.triggers
+                .iter()
+                .any(|t| matches!(t, RawTrigger::Fault { fault } if *fault == f))
+        }
+    };
+    api.errors
+        .iter()
+        .find(names(fault))
+        .or_else(|| provider.errors.iter().find(names(fault)))
+        .or_else(|| api.errors.iter().find(names(Fault::Internal)))
+        .or_else(|| provider.errors.iter().find(names(Fault::Internal)))
+}

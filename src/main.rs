@@ -59,9 +59,52 @@ enum Command {
     ///
     /// Exit status: 0 the signature holds, 1 it does not, 2 usage or input error.
     Verify(VerifyArgs),
+    /// Run the mock provider as a server that speaks all three providers,
+    /// for SDKs and other clients to talk to.
+    ///
+    /// Prints the endpoint and the test credentials to give each SDK; Ctrl-C
+    /// stops it with a summary of the journal. The journal is served at
+    /// GET /__imgconform/journal.
+    Serve(ServeArgs),
     /// Work with the specs themselves.
     #[command(subcommand)]
     Spec(SpecCommand),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: std::net::SocketAddr,
+    /// World file (JSON; see cases/worlds/) [default: the documents' own world].
+    #[arg(long, value_name = "FILE")]
+    world: Option<PathBuf>,
+    /// Answer every Nth request with an injected fault.
+    #[arg(long, value_name = "N")]
+    fault_every: Option<u64>,
+    /// Which fault to inject.
+    #[arg(long, value_enum, default_value_t = FaultArg::Internal)]
+    fault: FaultArg,
+    /// Answer requests above each API's documented rate (Tencent: 20/s)
+    /// with the provider's throttling error.
+    #[arg(long)]
+    strict_rate_limit: bool,
+    /// Delay every answer by this many milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    latency_ms: u64,
+    /// Journal entries to keep (the counters cover every request).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    journal_capacity: usize,
+    #[command(flatten)]
+    specs: SpecSource,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FaultArg {
+    Internal,
+    Unknown,
+    Unavailable,
+    ExportFailed,
 }
 
 #[derive(Debug, Args)]
@@ -219,6 +262,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate(args),
         Command::Run(args) => run(args),
         Command::Sign(args) => sign(args),
+        Command::Serve(args) => serve(args),
         Command::Verify(args) => verify(args),
         Command::Spec(SpecCommand::Lint { paths }) => lint(paths),
         Command::Spec(SpecCommand::List { specs }) => list(specs),
@@ -658,4 +702,77 @@ fn verify(args: VerifyArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    use imgconform::mock::{Faults, MockConfig, MockProvider, World};
+    use imgconform::spec::raw::Fault;
+    let specs = match args.specs.load() {
+        Ok(s) => std::sync::Arc::new(s),
+        Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
+    };
+    let world = match &args.world {
+        Some(path) => match World::load(path) {
+            Ok(w) => w,
+            Err(e) => return usage_error(e),
+        },
+        None => imgconform::mock::default_world(),
+    };
+    let listener = match std::net::TcpListener::bind(args.addr) {
+        Ok(l) => l,
+        Err(e) => return usage_error(format!("cannot listen on {}: {e}", args.addr)),
+    };
+    let config = MockConfig {
+        faults: Faults {
+            every: args.fault_every,
+            fault: Some(match args.fault {
+                FaultArg::Internal => Fault::Internal,
+                FaultArg::Unknown => Fault::Unknown,
+                FaultArg::Unavailable => Fault::Unavailable,
+                FaultArg::ExportFailed => Fault::ExportFailed,
+            }),
+            strict_rate_limit: args.strict_rate_limit,
+            latency_ms: args.latency_ms,
+        },
+        journal_capacity: args.journal_capacity,
+        ..MockConfig::default()
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => return usage_error(format!("cannot start the runtime: {e}")),
+    };
+    runtime.block_on(async move {
+        let mock = MockProvider::builder()
+            .specs(specs)
+            .world(world)
+            .config(config)
+            .listener(listener)
+            .start()
+            .await;
+        let uri = mock.uri();
+        println!("imgconform mock provider listening on {uri}");
+        println!("journal: {uri}{}", imgconform::mock::JOURNAL_PATH);
+        println!();
+        println!("Test credentials (they open nothing real):");
+        for provider in imgconform::ProviderId::ALL {
+            let c = mock.credentials(provider);
+            let vars = imgconform::live::credentials::variables(provider);
+            println!(
+                "  {provider}: {}={} {}={}",
+                vars.access_key_id[0],
+                c.access_key_id(),
+                vars.secret[0],
+                c.secret()
+            );
+        }
+        println!();
+        println!("Point each SDK's endpoint at {uri} (JD by path, Alibaba by Action, Tencent by X-TC-Action).");
+        println!("Ctrl-C stops the server.");
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            eprintln!("imgconform: cannot wait for Ctrl-C: {e}");
+        }
+        println!();
+        println!("stopped; journal: {}", mock.journal().summary());
+    });
+    ExitCode::SUCCESS
 }

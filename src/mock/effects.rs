@@ -85,7 +85,7 @@ pub fn apply(api: &ApiSpec, params: &Value, world: &mut World, ids: &mut IdSourc
                     OsType::Linux
                 },
                 platform: text(params, "platform").unwrap_or_default(),
-                status: "available".into(),
+                status: super::world::usable_image_status(provider).into(),
                 system_disk: DiskKind::Cloud,
                 size_gb: params
                     .get("systemDiskSizeGB")
@@ -114,12 +114,7 @@ pub fn apply(api: &ApiSpec, params: &Value, world: &mut World, ids: &mut IdSourc
                 .and_then(|id| world.instance(provider, Some(&region), &id).cloned());
             let mut snapshots = Vec::new();
             if let Some(instance) = &instance {
-                let excluded = values_at(params, "dataDisks[].deviceName");
-                for disk in &instance.data_disks {
-                    // A device the request names is replaced or excluded.
-                    if excluded.contains(&disk.device) {
-                        continue;
-                    }
+                for disk in super::preconditions::snapshotted_disks(instance, params) {
                     snapshots.push(Snapshot {
                         provider,
                         id: ids.short("snapshot-"),
@@ -137,7 +132,7 @@ pub fn apply(api: &ApiSpec, params: &Value, world: &mut World, ids: &mut IdSourc
                 derived_from_market: false,
                 os_type: OsType::Linux,
                 platform: "CentOS".into(),
-                status: "available".into(),
+                status: super::world::usable_image_status(provider).into(),
                 system_disk: instance.as_ref().map_or(DiskKind::Cloud, |i| i.system_disk),
                 size_gb: 40,
                 data_disks: snapshots

@@ -210,6 +210,31 @@ fn refusal(precondition: Precondition, fills: &[(&str, String)]) -> Option<Refus
     })
 }
 
+fn not_found(cx: &Context<'_>, p: Precondition, state: &str, id: String) -> Option<Refusal> {
+    let mut fills = vec![(state, id.clone())];
+    let param = cx.parameter_for(p).map(|path| format!("param:{path}"));
+    if let Some(param) = &param {
+        fills.push((param.as_str(), id));
+    }
+    refusal(p, &fills)
+}
+
+/// The instance's data disks that an image made now would snapshot: the
+/// documents exclude those the request names, whether to drop them
+/// (`noDevice`) or to replace them ("如果使用 deviceName 指定了与实例中相同的盘符，
+/// 那么实例中对应的云盘数据盘也不会制作快照").
+pub fn snapshotted_disks<'i>(
+    instance: &'i Instance,
+    params: &Value,
+) -> Vec<&'i super::world::AttachedDisk> {
+    let named = values_at(params, "dataDisks[].deviceName");
+    instance
+        .data_disks
+        .iter()
+        .filter(|d| !named.contains(&d.device))
+        .collect()
+}
+
 /// Alibaba's image-name rule (the InvalidImageName.Malformed row): 2–128
 /// characters, starting with a letter or a CJK character, then letters,
 /// digits, CJK, `.`, `_`, `-` or `:`, not starting with http:// or https://.
@@ -254,13 +279,15 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
             (!r.export_supported).then(|| refusal(p, &[("state:region", region)]))?
         }
         AccountNotWhitelisted => (!account.export_whitelisted).then(|| refusal(p, &[]))?,
+        // A missing resource fills the message with the id that is
+        // missing, whichever of several the request names.
         ImageNotFound => {
             let region = cx.region();
             let missing = cx
                 .ids(p)
                 .into_iter()
                 .find(|id| cx.world.image(provider, region.as_deref(), id).is_none())?;
-            refusal(p, &[("state:image.id", missing)])
+            not_found(cx, p, "state:image.id", missing)
         }
         SnapshotNotFound => {
             let region = cx.region();
@@ -268,15 +295,15 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
                 .ids(p)
                 .into_iter()
                 .find(|id| cx.world.snapshot(provider, region.as_deref(), id).is_none())?;
-            refusal(p, &[("state:snapshot.id", missing)])
+            not_found(cx, p, "state:snapshot.id", missing)
         }
         InstanceNotFound => {
             let region = cx.region();
             let id = cx.ids(p).into_iter().next()?;
-            cx.world
-                .instance(provider, region.as_deref(), &id)
-                .is_none()
-                .then(|| refusal(p, &[("state:instance.id", id)]))?
+            if cx.world.instance(provider, region.as_deref(), &id).is_some() {
+                return None;
+            }
+            not_found(cx, p, "state:instance.id", id)
         }
         InstanceBusy => {
             let task = cx.instance()?.busy_task.clone()?;
@@ -297,17 +324,8 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
         }
         DiskBusy | DiskStatusInvalid => {
             let instance = cx.instance()?;
-            // Disks the request excludes with noDevice are not snapshotted.
-            let excluded: Vec<String> = cx
-                .data_disk_entries()
-                .iter()
-                .filter(|e| get_ci(e, "noDevice") == Some(&Value::Bool(true)))
-                .filter_map(|e| get_ci(e, "deviceName").and_then(Value::as_str).map(str::to_string))
-                .collect();
-            let disk = instance
-                .data_disks
-                .iter()
-                .filter(|d| !excluded.contains(&d.device))
+            let disk = snapshotted_disks(instance, cx.params)
+                .into_iter()
                 .find(|d| match p {
                     DiskBusy => d.busy_task.is_some(),
                     _ => d.status != "in-use",
@@ -356,7 +374,7 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
             }
             None
         }
-        ImageNotAvailable => image_hit(&|i| i.status != "available")
+        ImageNotAvailable => image_hit(&|i| !i.is_usable())
             .and_then(|i| refusal(p, &[("state:image.status", i.status)])),
         ImageNotPrivate => image_hit(&|i| i.owner != Owner::Private).and_then(|_| refusal(p, &[])),
         ImagePublicOrMarket => image_hit(&|i| matches!(i.owner, Owner::Public | Owner::Market))
@@ -461,7 +479,7 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
         SnapshotQuotaExceeded => {
             let new = cx
                 .instance()
-                .map_or(0, |i| i.data_disks.len() as u32);
+                .map_or(0, |i| snapshotted_disks(i, cx.params).len() as u32);
             (new > 0 && cx.world.snapshot_count(provider) + new > account.quotas.snapshots)
                 .then(|| refusal(p, &[]))?
         }

@@ -283,10 +283,16 @@ impl Service {
                 let e = fault_error(api, provider, fault);
                 let answer = match e {
                     Some(e) => reply(entry, e, e.message.clone()),
+                    // The provider documents no internal error (Alibaba):
+                    // its usual one.
                     None => {
-                        let fb = &provider.raw.fallback_client_error;
                         entry.code = Some("InternalError".into());
-                        wire.error(Some(500), "InternalError", &fb.message, &request_id)
+                        wire.error(
+                            Some(500),
+                            "InternalError",
+                            "The request processing has failed due to some unknown error, exception or failure.",
+                            &request_id,
+                        )
                     }
                 };
                 return (answer, Outcome::Fault);

@@ -158,7 +158,8 @@ pub struct Image {
     /// Platform as the provider names it (`CentOS`, `Windows Server`, `RedHat`…).
     #[serde(default = "default_platform")]
     pub platform: String,
-    /// The status the provider reports; `available` is exportable.
+    /// The status the provider reports. Usable for export: the provider's
+    /// own word ([`usable_image_status`]) or the neutral `available`.
     #[serde(default = "available")]
     pub status: String,
     #[serde(default = "cloud")]
@@ -202,6 +203,23 @@ fn default_platform() -> String {
 }
 fn available() -> String {
     "available".into()
+}
+
+/// The image status each provider reports for a usable image: JD `ready`
+/// (createImage notes), Alibaba `Available`, Tencent `NORMAL`.
+pub fn usable_image_status(provider: ProviderId) -> &'static str {
+    match provider {
+        ProviderId::Jdcloud => "ready",
+        ProviderId::Aliyun => "Available",
+        ProviderId::Tencent => "NORMAL",
+    }
+}
+
+impl Image {
+    /// Whether the image's status lets it be used (exported).
+    pub fn is_usable(&self) -> bool {
+        self.status == "available" || self.status == usable_image_status(self.provider)
+    }
 }
 fn cloud() -> DiskKind {
     DiskKind::Cloud

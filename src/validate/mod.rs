@@ -286,8 +286,10 @@ impl<'a> Walker<'a> {
     }
 
     fn object(&mut self, fields: &'a [Param], object: &Map<String, Value>, prefix: &str) {
-        for key in object.keys() {
-            if fields.iter().any(|f| &f.name == key) {
+        for (key, value) in object {
+            // null is absent, for unknown keys too: jdcloud-sdk sends every
+            // unset field of its model as null, documented or not.
+            if value.is_null() || fields.iter().any(|f| &f.name == key) {
                 continue;
             }
             let path = join(prefix, key);

@@ -300,3 +300,10 @@ fn response_checker_reports_unknown_missing_and_mistyped_fields() {
         .all(|p| p.kind == response::ResponseProblemKind::Envelope));
     assert_eq!(problems.len(), 2);
 }
+
+#[test]
+fn unknown_keys_with_null_values_are_absent() {
+    // jdcloud-sdk sends every unset field of its model as null.
+    let v = check(with(base(), "isAllDisk", Value::Null));
+    assert!(v.valid, "{:?}", v.violations);
+}

@@ -322,12 +322,19 @@ impl SignatureScheme for JdcloudSigner {
         inputs: &SigningInputs,
     ) -> Result<SigningTrace, SignError> {
         let date_time = jdcloud_date(inputs.timestamp)?;
+        // jdcloud-sdk's VmClient chooses the signed headers before it adds
+        // the date and nonce (they end up unsigned: `content-type;host`),
+        // unless the caller set them beforehand, as its signer tests do.
+        let signed_before = self.signed_headers.resolve(request, &NEVER_SIGNED);
         request.set_header(DATE_HEADER, date_time.as_str());
         request.set_header(NONCE_HEADER, inputs.nonce.as_str());
         if let Some(token) = credentials.security_token() {
             request.set_header(SECURITY_TOKEN_HEADER, token);
         }
-        let signed_headers = self.signed_headers.resolve(request, &NEVER_SIGNED);
+        let signed_headers = match (self.version, &self.signed_headers) {
+            (JdcloudVersion::Jdcloud3, SignedHeaders::AllPresent) => signed_before,
+            _ => self.signed_headers.resolve(request, &NEVER_SIGNED),
+        };
         request.set_header(CONTENT_SHA256_HEADER, sha256_hex(&request.body));
         let trace = self.compute(self.version, request, credentials, &signed_headers)?;
         let scope = self.credential_scope(self.version, &date_time)?;
@@ -430,10 +437,13 @@ mod tests {
     fn all_present_gives_the_sdk_signed_headers() {
         let signer =
             JdcloudSigner::new(Jdcloud3, "apigatewaytestproductline").with_region("cn-north-1");
+        // As in the SDK's test, the date and nonce are set beforehand.
         let mut request =
             SignableRequest::new("GET", "apigw-internal-dev.cn-north-1.jcloudcs.com:8000", "")
                 .with_header("content-type", "application/json")
-                .with_header("User-Agent", "JdcloudSdkPython/1.6");
+                .with_header("User-Agent", "JdcloudSdkPython/1.6")
+                .with_header(DATE_HEADER, "20190917T064708Z")
+                .with_header(NONCE_HEADER, "X-Jdcloud-Nonce");
         let inputs = SigningInputs::new(1_568_702_828, "X-Jdcloud-Nonce");
         let trace = signer
             .sign(&mut request, &Credentials::new("ak", "sk"), &inputs)
@@ -444,6 +454,28 @@ mod tests {
             "JDCLOUD3-HMAC-SHA256 Credential=ak/20190917/cn-north-1/apigatewaytestproductline/jdcloud3_request, SignedHeaders=content-type;host;x-jdcloud-date;x-jdcloud-nonce, Signature=44c5ec30b6185516986ae171d8276552bc0f37f6a536a44e4f578958fc1c12be"
         );
         assert_eq!(trace.signature.len(), 64);
+    }
+
+    #[test]
+    fn like_the_sdk_client_v3_signs_only_the_headers_present_before_date_and_nonce() {
+        let signer = JdcloudSigner::new(Jdcloud3, "vm").with_region("cn-north-1");
+        let mut request = SignableRequest::new("POST", "vm.jdcloud-api.com", "/v1/x")
+            .with_header("Content-Type", "application/json")
+            .with_body("{}");
+        signer
+            .sign(
+                &mut request,
+                &Credentials::new("ak", "sk"),
+                &SigningInputs::new(1_568_702_828, "n"),
+            )
+            .unwrap();
+        assert!(request
+            .header("Authorization")
+            .unwrap()
+            .contains("SignedHeaders=content-type;host,"));
+        assert!(signer
+            .verify(&request, &Credentials::new("ak", "sk"))
+            .is_ok());
     }
 
     #[test]

@@ -1,0 +1,281 @@
+//! Throughput, latency and memory of `imgconform serve`, measured in the
+//! same run as a bare hyper server that answers a fixed body.
+//!
+//! `cargo bench --bench serve` (add `-- --requests N --concurrency C` to
+//! change the load). Both servers run as child processes on loopback; the
+//! load generator keeps C connections busy with pre-signed Tencent
+//! ExportImages requests (DryRun, so the mock runs every check — signature,
+//! validation, preconditions — and changes nothing), re-signed every 5,000
+//! requests to stay within the 5-minute clock window. Resident memory of
+//! the mock is read from /proc before and after the run.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use imgconform::mock::test_credentials;
+use imgconform::protocol::signing::SigningInputs;
+use imgconform::protocol::{wire_for, EncodeOptions, Endpoint, WireRequest};
+use imgconform::{ProviderId, Specs};
+
+struct Options {
+    requests: u64,
+    concurrency: usize,
+}
+
+fn options() -> Options {
+    let args: Vec<String> = std::env::args().collect();
+    let get = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+    };
+    Options {
+        requests: get("--requests").unwrap_or(1_000_000),
+        concurrency: get("--concurrency").map(|c: u64| c as usize).unwrap_or(64),
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The bare server: hyper answering every request with a fixed body.
+async fn bare_server(port: u16) {
+    use http_body_util::Full;
+    use hyper::body::Bytes;
+    use hyper::service::service_fn;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    loop {
+        let (stream, _) = listener.accept().await.unwrap();
+        tokio::spawn(async move {
+            let service = service_fn(|_req| async {
+                Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
+                    Bytes::from_static(
+                        br#"{"Response":{"TaskId":1,"CosPaths":[],"RequestId":"r"}}"#,
+                    ),
+                )))
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+fn wait_for(port: u16) {
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("server on port {port} did not come up");
+}
+
+fn rss_kib(child: &Child) -> u64 {
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn signed(specs: &Specs, port: u16) -> WireRequest {
+    let api = specs.api("tencent/ExportImages").unwrap();
+    let params = serde_json::json!({
+        "Region": "ap-guangzhou", "BucketName": "test-bucket-AppId",
+        "ImageIds": ["img-72n9mi0y"], "DryRun": true
+    });
+    let options = EncodeOptions {
+        scheme: imgconform::spec::raw::SigningScheme::Tc3HmacSha256,
+        endpoint: Some(Endpoint::parse(&format!("http://127.0.0.1:{port}")).unwrap()),
+        inputs: SigningInputs::new(time::OffsetDateTime::now_utc().unix_timestamp(), ""),
+    };
+    wire_for(api.raw.protocol)
+        .encode(
+            api,
+            &params,
+            &test_credentials(ProviderId::Tencent),
+            &options,
+        )
+        .unwrap()
+}
+
+struct Run {
+    seconds: f64,
+    p50_us: u64,
+    p99_us: u64,
+    errors: u64,
+}
+
+async fn load(specs: Arc<Specs>, port: u16, total: u64, concurrency: usize) -> Run {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
+    let next = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let client = client.clone();
+        let next = Arc::clone(&next);
+        let errors = Arc::clone(&errors);
+        let specs = Arc::clone(&specs);
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut request = signed(&specs, port);
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= total {
+                    break;
+                }
+                if n % 5_000 == 0 {
+                    request = signed(&specs, port);
+                }
+                let mut builder = client.post(request.url());
+                for (k, v) in &request.request.headers {
+                    builder = builder.header(k, v);
+                }
+                let t = Instant::now();
+                match builder.body(request.request.body.clone()).send().await {
+                    Ok(r) => {
+                        let ok = r.status().is_success();
+                        let body = r.bytes().await.unwrap_or_default();
+                        // The mock answers a passing dry run with DryRunOperation.
+                        if !ok
+                            || body.windows(5).any(|w| w == b"Error")
+                                && !body.windows(15).any(|w| w == b"DryRunOperation")
+                        {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    Err(_) => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                latencies.push(t.elapsed().as_micros() as u64);
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::with_capacity(total as usize);
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    all.sort_unstable();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 - 1.0) * p) as usize)
+            .copied()
+            .unwrap_or(0)
+    };
+    Run {
+        seconds,
+        p50_us: pct(0.50),
+        p99_us: pct(0.99),
+        errors: errors.load(Ordering::Relaxed),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--bare-server") {
+        let port: u16 = args[i + 1].parse().unwrap();
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(bare_server(port));
+        return;
+    }
+    if args.iter().any(|a| a == "--list") {
+        // `cargo test --benches` lists; there is nothing to list here.
+        return;
+    }
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let opts = options();
+    let specs = Arc::new(Specs::embedded().unwrap());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+
+    let bare_port = free_port();
+    let mut bare = Command::new(std::env::current_exe().unwrap())
+        .args(["--bare-server", &bare_port.to_string()])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(bare_port);
+    let bare_run = runtime.block_on(load(
+        Arc::clone(&specs),
+        bare_port,
+        opts.requests / 2,
+        opts.concurrency,
+    ));
+    let _ = bare.kill();
+    let _ = bare.wait();
+
+    let mock_port = free_port();
+    let mut mock = Command::new(env!("CARGO_BIN_EXE_imgconform"))
+        .args(["serve", "--addr", &format!("127.0.0.1:{mock_port}")])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(mock_port);
+    runtime.block_on(load(
+        Arc::clone(&specs),
+        mock_port,
+        10_000,
+        opts.concurrency,
+    ));
+    let rss_before = rss_kib(&mock);
+    let mock_run = runtime.block_on(load(
+        Arc::clone(&specs),
+        mock_port,
+        opts.requests,
+        opts.concurrency,
+    ));
+    let rss_after = rss_kib(&mock);
+    let _ = mock.kill();
+    let _ = mock.wait();
+
+    let rate = |n: u64, r: &Run| n as f64 / r.seconds;
+    let bare_rate = rate(opts.requests / 2, &bare_run);
+    let mock_rate = rate(opts.requests, &mock_run);
+    println!(
+        "serve benchmark: {} requests to the mock, {} to the bare server, {} connections",
+        opts.requests,
+        opts.requests / 2,
+        opts.concurrency
+    );
+    println!(
+        "{:<14} {:>12} {:>10} {:>10} {:>8}",
+        "server", "requests/s", "p50 (us)", "p99 (us)", "errors"
+    );
+    println!(
+        "{:<14} {:>12.0} {:>10} {:>10} {:>8}",
+        "bare hyper", bare_rate, bare_run.p50_us, bare_run.p99_us, bare_run.errors
+    );
+    println!(
+        "{:<14} {:>12.0} {:>10} {:>10} {:>8}",
+        "imgconform", mock_rate, mock_run.p50_us, mock_run.p99_us, mock_run.errors
+    );
+    println!("mock / bare throughput: {:.2}", mock_rate / bare_rate);
+    println!(
+        "mock resident memory: {:.1} MiB after warm-up, {:.1} MiB after {} requests (growth {:.1} MiB)",
+        rss_before as f64 / 1024.0,
+        rss_after as f64 / 1024.0,
+        opts.requests,
+        (rss_after as f64 - rss_before as f64) / 1024.0
+    );
+}

@@ -1,0 +1,805 @@
+//! The reference client: sends a logical request, encoded and signed by
+//! [`crate::protocol`], to a real endpoint (or the one `--endpoint` names),
+//! and records every attempt.
+//!
+//! It sends exactly the signed request: the method, path and query as
+//! signed (a request whose URL the HTTP library would normalise is refused
+//! rather than sent altered), the signed headers with the signed `Host`,
+//! and the body bytes. The library adds only unsigned headers
+//! (`content-length`, `accept`, `user-agent`); it follows no redirects and
+//! retries nothing on its own.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, Once};
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use reqwest::header::{HeaderName, HeaderValue, HOST};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::clock::{Clock, TokioClock};
+use super::credentials::{credentials_from_env, variables, MissingCredentials};
+use super::endpoints::EndpointOverrides;
+use super::ratelimit::{RateLimitPolicy, RateLimiters};
+use super::retry::{is_repeatable, retry_reason, RateLimitCodes, RetryPolicy, RetryReason, Stop};
+use super::safety::{
+    check_mutation, check_transport, is_dry_run, MutationDecision, SafetyError,
+    DRY_RUN_SUCCEEDED_CODE,
+};
+use crate::protocol::signing::percent_encode;
+use crate::protocol::{
+    wire_for, Credentials, DecodeError, EncodeError, EncodeOptions, Endpoint, Outcome,
+    RequestCapture, SigningInputs, SigningTrace, WireRequest,
+};
+use crate::spec::raw::SigningScheme;
+use crate::spec::{ApiSpec, ProviderId, Specs};
+
+/// The largest answer body read; the image APIs answer a few hundred bytes,
+/// and a runaway body must not exhaust memory.
+pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
+
+/// How long to wait for the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// For the TCP and TLS handshake; `None` waits as long as the OS does.
+    pub connect: Option<Duration>,
+    /// For one attempt, from sending to the last byte of the answer;
+    /// `None` waits for ever (only tests on a paused clock want that).
+    pub attempt: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    /// 10 s to connect, as `jdcloud-sdk`'s default timeout; 60 s per
+    /// attempt, as `tencentcloud-sdk-python`'s `reqTimeout`.
+    fn default() -> Self {
+        Timeouts {
+            connect: Some(Duration::from_secs(10)),
+            attempt: Some(Duration::from_secs(60)),
+        }
+    }
+}
+
+/// Everything that shapes a live run other than the specs and credentials.
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    /// `--endpoint PROVIDER=URL`.
+    pub overrides: EndpointOverrides,
+    /// `--insecure`: allow plain http to hosts other than this machine.
+    pub insecure: bool,
+    /// `--allow-mutations`: send calls that create images or start tasks.
+    pub allow_mutations: bool,
+    /// Set only when the target is the mock the runner starts in-process,
+    /// where a mutation is harmless. Anything else, a loopback `--endpoint`
+    /// included, is treated as live (see [`check_mutation`]).
+    pub embedded_mock: bool,
+    /// How long to wait for the network.
+    pub timeouts: Timeouts,
+    /// How often and how patiently to retry a retryable answer.
+    pub retry: RetryPolicy,
+    /// Which APIs are held to which rate (by default, the documented ones).
+    pub rate_limits: RateLimitPolicy,
+    /// The signing scheme per provider; a provider not named uses the first
+    /// of its spec's `signing` list (JDCLOUD2, ACS3, TC3).
+    pub schemes: BTreeMap<ProviderId, SigningScheme>,
+    /// Seeds the backoff jitter, for reproducible tests; `None` seeds from
+    /// the OS.
+    pub jitter_seed: Option<u64>,
+    /// What rate limits and backoff wait on; tests give a
+    /// [`super::clock::ManualClock`]. Timeouts always run on tokio's clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for LiveOptions {
+    /// Safe defaults: no overrides, https only off this machine, no
+    /// mutations, the default timeouts and retries, the documented rates.
+    fn default() -> Self {
+        LiveOptions {
+            overrides: EndpointOverrides::default(),
+            insecure: false,
+            allow_mutations: false,
+            embedded_mock: false,
+            timeouts: Timeouts::default(),
+            retry: RetryPolicy::default(),
+            rate_limits: RateLimitPolicy::default(),
+            schemes: BTreeMap::new(),
+            jitter_seed: None,
+            clock: Arc::new(TokioClock),
+        }
+    }
+}
+
+/// Why a call was not sent (or could not go on). Answers, even failed
+/// ones, are not errors: they are in the [`CallRecord`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LiveError {
+    /// Refused by the safety rules; the message names the flag that lifts it.
+    #[error(transparent)]
+    Unsafe(#[from] SafetyError),
+    /// The provider's credentials are not set; the message names the variables.
+    #[error(transparent)]
+    MissingCredentials(#[from] MissingCredentials),
+    /// The API's provider has no `provider.json` among the client's specs.
+    #[error("{api}: no provider spec for {provider} was loaded")]
+    NoProviderSpec { api: String, provider: ProviderId },
+    /// The parameters do not encode (not an object, a path parameter missing).
+    #[error("{api}: cannot encode the request: {source}")]
+    Encode { api: String, source: EncodeError },
+    /// The signed request would reach the wire altered (a path the URL
+    /// parser normalises, a header value HTTP cannot carry).
+    #[error("{api}: the request cannot be sent exactly as signed: {reason}")]
+    Unsendable { api: String, reason: String },
+    /// The TLS or HTTP stack could not be set up.
+    #[error("cannot set up the HTTP client: {0}")]
+    HttpClient(String),
+}
+
+/// A failure to get an answer at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}: {message}")]
+pub struct TransportError {
+    /// What failed, for deciding and reporting; the message says how.
+    pub kind: TransportErrorKind,
+    /// The HTTP library's explanation, with any credential redacted.
+    pub message: String,
+}
+
+/// The broad kind of a [`TransportError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportErrorKind {
+    /// No connection (DNS, refused, TLS handshake).
+    Connect,
+    /// The attempt took longer than [`Timeouts::attempt`] (or connecting
+    /// longer than [`Timeouts::connect`]).
+    Timeout,
+    /// The connection broke, or the answer was too large or malformed HTTP.
+    Other,
+}
+
+impl fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportErrorKind::Connect => "cannot connect",
+            TransportErrorKind::Timeout => "timed out",
+            TransportErrorKind::Other => "transport failure",
+        })
+    }
+}
+
+/// What one attempt got back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptAnswer {
+    /// An answer in the provider's envelope, success or error.
+    Decoded(Outcome),
+    /// An answer that fits no envelope of the provider's.
+    Undecodable(DecodeError),
+    /// No answer.
+    Transport(TransportError),
+}
+
+impl AttemptAnswer {
+    /// The decoded answer, if the body fit the provider's envelope.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        match self {
+            AttemptAnswer::Decoded(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// The status, whenever there was an answer at all.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            AttemptAnswer::Decoded(o) => Some(o.http_status),
+            AttemptAnswer::Undecodable(e) => Some(e.http_status),
+            AttemptAnswer::Transport(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for AttemptAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AttemptAnswer::Decoded(o) => match &o.error {
+                Some(e) => write!(f, "HTTP {} {}: {}", o.http_status, e.code, e.message),
+                None => write!(f, "HTTP {} success", o.http_status),
+            },
+            AttemptAnswer::Undecodable(e) => write!(f, "undecodable answer: {e}"),
+            AttemptAnswer::Transport(e) => write!(f, "no answer: {e}"),
+        }
+    }
+}
+
+/// One try of a call.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// The request as sent. A security token is shown as `[redacted]`
+    /// (so a capture of a call with temporary credentials no longer
+    /// verifies); the secret never travels at all.
+    pub request: RequestCapture,
+    /// The signature's stages for this attempt, redacted likewise.
+    pub trace: SigningTrace,
+    /// When it was let go: the rate limiter's turn, or the clock's now
+    /// where no limit applies, on the client's [`Clock`].
+    pub started_at: Instant,
+    /// From `started_at` to the end of the answer, on the same clock.
+    pub elapsed: Duration,
+    /// What came back.
+    pub answer: AttemptAnswer,
+    /// Why the answer was worth another try, if it was (whether or not the
+    /// client then tried again: see [`CallRecord::stop`]).
+    pub retry_reason: Option<RetryReason>,
+    /// The wait before the next attempt, when there is one.
+    pub backoff: Option<Duration>,
+}
+
+/// Everything about one call: where it went, whether it was turned into a
+/// dry run, and every attempt in order.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    /// `provider/api`.
+    pub api: String,
+    /// Where every attempt went (an override, or the region's endpoint).
+    pub endpoint: Endpoint,
+    /// The signing scheme every attempt used.
+    pub scheme: SigningScheme,
+    /// The logical parameters as sent (with any injected dry-run flag).
+    pub params: Value,
+    /// The client set the spec's dry-run parameter itself, because the call
+    /// mutates and mutations were not allowed.
+    pub dry_run_injected: bool,
+    /// The call was a dry run, injected or asked for.
+    pub dry_run: bool,
+    /// At least one.
+    pub attempts: Vec<Attempt>,
+    /// Why there was no further attempt.
+    pub stop: Stop,
+}
+
+impl CallRecord {
+    /// The last attempt, whose answer is the call's.
+    pub fn last(&self) -> &Attempt {
+        self.attempts
+            .last()
+            .expect("a record holds at least one attempt")
+    }
+
+    /// The call's answer: the last attempt's.
+    pub fn answer(&self) -> &AttemptAnswer {
+        &self.last().answer
+    }
+
+    /// The call's decoded answer, if it had one.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.answer().outcome()
+    }
+
+    /// A dry run answered with [`DRY_RUN_SUCCEEDED_CODE`]: the service
+    /// accepted the request and would have carried it out.
+    pub fn dry_run_succeeded(&self) -> bool {
+        self.dry_run
+            && self
+                .outcome()
+                .and_then(|o| o.error.as_ref())
+                .is_some_and(|e| e.code == DRY_RUN_SUCCEEDED_CODE)
+    }
+}
+
+impl fmt::Display for CallRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.attempts.len();
+        write!(
+            f,
+            "{} at {} ({n} attempt{}): {}",
+            self.api,
+            self.endpoint,
+            if n == 1 { "" } else { "s" },
+            self.answer()
+        )?;
+        if self.dry_run_succeeded() {
+            f.write_str(" (dry run succeeded)")?;
+        } else if self.dry_run_injected {
+            f.write_str(" (sent as a dry run)")?;
+        }
+        Ok(())
+    }
+}
+
+/// The live target's client. Cheap to share behind an `Arc`; calls may run
+/// concurrently, and the rate limits hold across them.
+pub struct LiveClient {
+    specs: Specs,
+    options: LiveOptions,
+    credentials: BTreeMap<ProviderId, Result<Credentials, MissingCredentials>>,
+    http: reqwest::Client,
+    limiters: RateLimiters,
+    rng: Mutex<StdRng>,
+}
+
+impl fmt::Debug for LiveClient {
+    // By hand: the specs are long, and the credentials must go through
+    // their own redacting `Debug`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LiveClient")
+            .field(
+                "apis",
+                &self
+                    .specs
+                    .apis()
+                    .iter()
+                    .map(ApiSpec::id)
+                    .collect::<Vec<_>>(),
+            )
+            .field("options", &self.options)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Installs ring as rustls's process-wide provider once; reqwest is built
+/// without a provider of its own. Someone else having installed one first
+/// is fine.
+fn install_crypto_provider() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+impl LiveClient {
+    /// A client for `specs`, without credentials yet (see
+    /// [`LiveClient::with_credentials`], [`LiveClient::with_env_credentials`]).
+    /// Every `--endpoint` override is checked here, so that an unsafe one
+    /// stops the run before any call.
+    pub fn new(specs: Specs, options: LiveOptions) -> Result<LiveClient, LiveError> {
+        for (_, endpoint) in options.overrides.iter() {
+            check_transport(endpoint, options.insecure)?;
+        }
+        install_crypto_provider();
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .retry(reqwest::retry::never())
+            .user_agent(concat!("imgconform/", env!("CARGO_PKG_VERSION")));
+        if let Some(connect) = options.timeouts.connect {
+            builder = builder.connect_timeout(connect);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| LiveError::HttpClient(error_chain(&e)))?;
+        let rng = match options.jitter_seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_os_rng(),
+        };
+        Ok(LiveClient {
+            specs,
+            limiters: RateLimiters::new(options.rate_limits, options.clock.clone()),
+            options,
+            credentials: BTreeMap::new(),
+            http,
+            rng: Mutex::new(rng),
+        })
+    }
+
+    /// Uses `credentials` for `provider`'s calls.
+    pub fn with_credentials(mut self, provider: ProviderId, credentials: Credentials) -> Self {
+        self.credentials.insert(provider, Ok(credentials));
+        self
+    }
+
+    /// Reads each provider's credentials not given yet from its customary
+    /// environment variables. A provider whose variables are unset fails
+    /// only when it is called, so that a run over one provider needs only
+    /// that provider's credentials.
+    pub fn with_env_credentials(mut self) -> Self {
+        for provider in ProviderId::ALL {
+            self.credentials
+                .entry(provider)
+                .or_insert_with(|| credentials_from_env(provider));
+        }
+        self
+    }
+
+    /// The specs the client encodes, decodes and limits by.
+    pub fn specs(&self) -> &Specs {
+        &self.specs
+    }
+
+    /// The options it was built with, for reports.
+    pub fn options(&self) -> &LiveOptions {
+        &self.options
+    }
+
+    /// Where a call of `api` with `params` would go.
+    pub fn endpoint_for_call(&self, api: &ApiSpec, params: &Value) -> Endpoint {
+        self.options.overrides.resolve(api, params)
+    }
+
+    /// Sends a call of `api` with `params` (a JSON object of logical
+    /// parameters), retrying as [`RetryPolicy`] and the retry rules allow.
+    ///
+    /// `Err` means nothing was sent (or a retry could not be built); every
+    /// answer, including errors and failed connections, is `Ok` with the
+    /// record of all attempts.
+    pub async fn call(&self, api: &ApiSpec, params: &Value) -> Result<CallRecord, LiveError> {
+        let provider =
+            self.specs
+                .provider(api.provider())
+                .ok_or_else(|| LiveError::NoProviderSpec {
+                    api: api.id(),
+                    provider: api.provider(),
+                })?;
+        let endpoint = self.endpoint_for_call(api, params);
+        check_transport(&endpoint, self.options.insecure)?;
+        let (params, dry_run_injected) = match check_mutation(
+            api,
+            params,
+            self.options.allow_mutations,
+            !self.options.embedded_mock,
+        ) {
+            MutationDecision::Send => (params.clone(), false),
+            MutationDecision::SendAsDryRun { parameter } => {
+                let mut params = params.clone();
+                // Not an object: encoding refuses it below, unsent.
+                if let Some(object) = params.as_object_mut() {
+                    object.insert(parameter, Value::Bool(true));
+                }
+                (params, true)
+            }
+            MutationDecision::Refuse(e) => return Err(e.into()),
+        };
+        let credentials = self.credentials_of(api.provider())?;
+        let scheme = match self.options.schemes.get(&api.provider()) {
+            Some(s) => *s,
+            None => *provider
+                .raw
+                .signing
+                .first()
+                .ok_or_else(|| LiveError::Encode {
+                    api: api.id(),
+                    source: EncodeError::UnsupportedScheme {
+                        provider: provider.raw.name.clone(),
+                        scheme: "none listed in its spec".into(),
+                    },
+                })?,
+        };
+        let redactor = Redactor::new(credentials);
+        let rate_limit_codes = RateLimitCodes::of(provider, api);
+        let repeatable = is_repeatable(api, &params);
+        let limiter = self.limiters.for_api(api);
+        let policy = self.options.retry;
+        let max_attempts = policy.max_attempts.max(1);
+
+        let mut attempts: Vec<Attempt> = Vec::new();
+        let clock = &self.options.clock;
+        let stop = loop {
+            let started_at = match &limiter {
+                Some(limiter) => limiter.acquire().await,
+                None => clock.now(),
+            };
+            // Signed after any wait, so that the timestamp is the sending
+            // time and each attempt has its own nonce.
+            let wire = self.encode(api, &params, credentials, scheme, &endpoint)?;
+            let request = http_request(&wire).map_err(|reason| LiveError::Unsendable {
+                api: api.id(),
+                reason,
+            })?;
+            let answer = match self.send(request).await {
+                Ok((status, body)) => match wire_for(api.raw.protocol).decode(status, &body) {
+                    Ok(outcome) => AttemptAnswer::Decoded(redactor.outcome(outcome)),
+                    Err(e) => AttemptAnswer::Undecodable(DecodeError {
+                        excerpt: redactor.redact(&e.excerpt),
+                        ..e
+                    }),
+                },
+                Err(mut e) => {
+                    e.message = redactor.redact(&e.message);
+                    AttemptAnswer::Transport(e)
+                }
+            };
+            let elapsed = clock.now().saturating_duration_since(started_at);
+            let reason = retry_reason(&answer, &rate_limit_codes);
+            let stop = match &reason {
+                None => Some(Stop::Final),
+                Some(_) if !repeatable => Some(Stop::NotIdempotent),
+                Some(_) if attempts.len() + 1 >= max_attempts as usize => {
+                    Some(Stop::AttemptsExhausted)
+                }
+                Some(_) => None,
+            };
+            let backoff = match stop {
+                Some(_) => None,
+                None => {
+                    let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+                    Some(policy.delay(attempts.len() as u32, &mut *rng))
+                }
+            };
+            attempts.push(Attempt {
+                request: redactor.capture(&wire),
+                trace: redactor.trace(&wire.trace),
+                started_at,
+                elapsed,
+                answer,
+                retry_reason: reason,
+                backoff,
+            });
+            match (stop, backoff) {
+                (Some(stop), _) => break stop,
+                (None, Some(wait)) => clock.sleep_until(clock.now() + wait).await,
+                (None, None) => {}
+            }
+        };
+        Ok(CallRecord {
+            api: api.id(),
+            endpoint,
+            scheme,
+            dry_run: is_dry_run(api, &params),
+            params,
+            dry_run_injected,
+            attempts,
+            stop,
+        })
+    }
+
+    fn credentials_of(&self, provider: ProviderId) -> Result<&Credentials, LiveError> {
+        match self.credentials.get(&provider) {
+            Some(Ok(c)) => Ok(c),
+            Some(Err(e)) => Err(e.clone().into()),
+            None => {
+                let vars = variables(provider);
+                Err(MissingCredentials {
+                    provider,
+                    what: "access key id",
+                    names: vars.access_key_id.to_vec(),
+                }
+                .into())
+            }
+        }
+    }
+
+    fn encode(
+        &self,
+        api: &ApiSpec,
+        params: &Value,
+        credentials: &Credentials,
+        scheme: SigningScheme,
+        endpoint: &Endpoint,
+    ) -> Result<WireRequest, LiveError> {
+        let options = EncodeOptions {
+            scheme,
+            endpoint: Some(endpoint.clone()),
+            inputs: SigningInputs::new(
+                time::OffsetDateTime::now_utc().unix_timestamp(),
+                uuid::Uuid::new_v4().to_string(),
+            ),
+        };
+        wire_for(api.raw.protocol)
+            .encode(api, params, credentials, &options)
+            .map_err(|source| LiveError::Encode {
+                api: api.id(),
+                source,
+            })
+    }
+
+    /// Sends one request and reads the whole answer, within the attempt
+    /// timeout.
+    async fn send(&self, request: reqwest::Request) -> Result<(u16, Vec<u8>), TransportError> {
+        let exchange = async {
+            let mut response = self.http.execute(request).await.map_err(transport_error)?;
+            let status = response.status().as_u16();
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+                if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                    return Err(TransportError {
+                        kind: TransportErrorKind::Other,
+                        message: format!("the answer is larger than {MAX_ANSWER_BYTES} bytes"),
+                    });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok((status, body))
+        };
+        match self.options.timeouts.attempt {
+            Some(limit) => tokio::time::timeout(limit, exchange)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(TransportError {
+                        kind: TransportErrorKind::Timeout,
+                        message: format!("no complete answer within {limit:?}"),
+                    })
+                }),
+            None => exchange.await,
+        }
+    }
+}
+
+/// The HTTP request for `wire`, or why it cannot be sent as signed.
+fn http_request(wire: &WireRequest) -> Result<reqwest::Request, String> {
+    let signed = &wire.request;
+    let url = reqwest::Url::parse(&wire.url()).map_err(|e| format!("bad URL: {e}"))?;
+    // The URL parser normalises some paths (`/a/../b`) and encodes some
+    // characters; the signature covers the text as signed, so anything it
+    // changed would be a different request.
+    if url.path() != signed.path || url.query().unwrap_or("") != signed.query {
+        return Err(format!(
+            "the HTTP library would send {}{} for the signed {}{}",
+            url.path(),
+            url.query().map(|q| format!("?{q}")).unwrap_or_default(),
+            signed.path,
+            if signed.query.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", signed.query)
+            },
+        ));
+    }
+    let method = reqwest::Method::from_bytes(signed.method.as_bytes())
+        .map_err(|_| format!("bad method {:?}", signed.method))?;
+    let mut request = reqwest::Request::new(method, url);
+    let headers = request.headers_mut();
+    headers.insert(
+        HOST,
+        HeaderValue::from_str(&signed.host).map_err(|_| format!("bad host {:?}", signed.host))?,
+    );
+    for (name, value) in &signed.headers {
+        if name.eq_ignore_ascii_case("host") {
+            continue;
+        }
+        let header_name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("bad header name {name:?}"))?;
+        let header_value = HeaderValue::from_bytes(value.as_bytes())
+            .map_err(|_| format!("header {name} has a value HTTP cannot carry"))?;
+        headers.append(header_name, header_value);
+    }
+    *request.body_mut() = Some(reqwest::Body::from(signed.body.clone()));
+    Ok(request)
+}
+
+fn transport_error(e: reqwest::Error) -> TransportError {
+    let kind = if e.is_timeout() {
+        TransportErrorKind::Timeout
+    } else if e.is_connect() {
+        TransportErrorKind::Connect
+    } else {
+        TransportErrorKind::Other
+    };
+    TransportError {
+        kind,
+        // The URL can carry a security token (Alibaba's v1 query).
+        message: error_chain(&e.without_url()),
+    }
+}
+
+/// An error with its causes, `a: b: c`.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Removes a call's credentials from what the record keeps. The secret
+/// never goes on the wire; a security token does (a header or, for
+/// Alibaba's v1, a query parameter, percent-encoded once in the URL and
+/// twice in that scheme's string to sign).
+struct Redactor {
+    needles: Vec<String>,
+}
+
+const REDACTED: &str = "[redacted]";
+
+impl Redactor {
+    fn new(credentials: &Credentials) -> Self {
+        let mut needles = vec![credentials.secret().to_string()];
+        if let Some(token) = credentials.security_token() {
+            let once = percent_encode(token);
+            let twice = percent_encode(&once);
+            needles.extend([token.to_string(), once, twice]);
+        }
+        needles.retain(|n| !n.is_empty());
+        // Longest first, so that a needle inside another goes with it.
+        needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+        needles.dedup();
+        Redactor { needles }
+    }
+
+    fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for needle in &self.needles {
+            if out.contains(needle.as_str()) {
+                out = out.replace(needle.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+
+    fn capture(&self, wire: &WireRequest) -> RequestCapture {
+        let capture = RequestCapture::from_wire(wire);
+        RequestCapture {
+            method: capture.method,
+            url: self.redact(&capture.url),
+            headers: capture
+                .headers
+                .into_iter()
+                .map(|(n, v)| (n, self.redact(&v)))
+                .collect(),
+            body: self.redact(&capture.body),
+        }
+    }
+
+    /// An answer that echoes a credential (a proxy's error page, a
+    /// message quoting the request) must not carry it into reports.
+    fn outcome(&self, mut outcome: Outcome) -> Outcome {
+        if let Some(error) = &mut outcome.error {
+            error.message = self.redact(&error.message);
+        }
+        if let Some(result) = &mut outcome.result {
+            self.redact_value(result);
+        }
+        outcome
+    }
+
+    fn redact_value(&self, value: &mut Value) {
+        match value {
+            Value::String(s) => *s = self.redact(s),
+            Value::Array(items) => items.iter_mut().for_each(|v| self.redact_value(v)),
+            Value::Object(fields) => fields.values_mut().for_each(|v| self.redact_value(v)),
+            _ => {}
+        }
+    }
+
+    fn trace(&self, trace: &SigningTrace) -> SigningTrace {
+        SigningTrace {
+            canonical_request: self.redact(&trace.canonical_request),
+            string_to_sign: self.redact(&trace.string_to_sign),
+            signature: trace.signature.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_redactor_removes_the_token_in_every_encoding() {
+        let c = Credentials::new("AK", "the-secret").with_security_token("tok/en+=");
+        let r = Redactor::new(&c);
+        let text = format!(
+            "a the-secret b tok/en+= c {} d {}",
+            percent_encode("tok/en+="),
+            percent_encode(&percent_encode("tok/en+="))
+        );
+        assert_eq!(
+            r.redact(&text),
+            "a [redacted] b [redacted] c [redacted] d [redacted]"
+        );
+    }
+
+    #[test]
+    fn a_path_the_url_parser_would_rewrite_is_refused() {
+        let specs = Specs::embedded().unwrap();
+        let api = specs.api("jdcloud/exportImage").unwrap();
+        let params = serde_json::json!({
+            "regionId": "..", "imageId": "img-1", "roleName": "r", "ossUrl": "https://b"
+        });
+        let wire = wire_for(api.raw.protocol)
+            .encode(
+                api,
+                &params,
+                &Credentials::new("ak", "sk"),
+                &EncodeOptions {
+                    scheme: SigningScheme::Jdcloud2HmacSha256,
+                    endpoint: Some(Endpoint::parse("http://127.0.0.1:9").unwrap()),
+                    inputs: SigningInputs::new(1_700_000_000, "n"),
+                },
+            )
+            .unwrap();
+        let err = http_request(&wire).unwrap_err();
+        assert!(err.contains("/v1/regions/../images"), "{err}");
+    }
+}

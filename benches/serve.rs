@@ -1,8 +1,8 @@
 //! Throughput, latency and memory of `imgconform serve`, measured in the
 //! same run as a bare hyper server that answers a fixed body.
 //!
-//! `cargo bench --bench serve` (add `-- --requests N --concurrency C` to
-//! change the load). Both servers run as child processes on loopback; the
+//! `cargo bench --bench serve` (add `-- --requests N --concurrency C
+//! --rounds R` to change the load). Both servers run as child processes on loopback; the
 //! load generator keeps C connections busy with pre-signed Tencent
 //! ExportImages requests (DryRun, so the mock runs every check — signature,
 //! validation, preconditions — and changes nothing), re-signed every 5,000
@@ -22,6 +22,7 @@ use imgconform::{ProviderId, Specs};
 struct Options {
     requests: u64,
     concurrency: usize,
+    rounds: u64,
 }
 
 fn options() -> Options {
@@ -35,6 +36,7 @@ fn options() -> Options {
     Options {
         requests: get("--requests").unwrap_or(1_000_000),
         concurrency: get("--concurrency").map(|c: u64| c as usize).unwrap_or(64),
+        rounds: get("--rounds").unwrap_or(5),
     }
 }
 
@@ -209,28 +211,21 @@ fn main() {
     let specs = Arc::new(Specs::embedded().unwrap());
     let runtime = tokio::runtime::Runtime::new().unwrap();
 
+    // Both servers stay up; rounds alternate between them so that whatever
+    // else the machine does falls on both alike. The median round counts.
     let bare_port = free_port();
     let mut bare = Command::new(std::env::current_exe().unwrap())
         .args(["--bare-server", &bare_port.to_string()])
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    wait_for(bare_port);
-    let bare_run = runtime.block_on(load(
-        Arc::clone(&specs),
-        bare_port,
-        opts.requests / 2,
-        opts.concurrency,
-    ));
-    let _ = bare.kill();
-    let _ = bare.wait();
-
     let mock_port = free_port();
     let mut mock = Command::new(env!("CARGO_BIN_EXE_imgconform"))
         .args(["serve", "--addr", &format!("127.0.0.1:{mock_port}")])
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
+    wait_for(bare_port);
     wait_for(mock_port);
     runtime.block_on(load(
         Arc::clone(&specs),
@@ -239,23 +234,41 @@ fn main() {
         opts.concurrency,
     ));
     let rss_before = rss_kib(&mock);
-    let mock_run = runtime.block_on(load(
-        Arc::clone(&specs),
-        mock_port,
-        opts.requests,
-        opts.concurrency,
-    ));
+    let rounds = opts.rounds.max(1);
+    let per_round = opts.requests / rounds;
+    let mut bare_runs = Vec::new();
+    let mut mock_runs = Vec::new();
+    for _ in 0..rounds {
+        bare_runs.push(runtime.block_on(load(
+            Arc::clone(&specs),
+            bare_port,
+            per_round / 2,
+            opts.concurrency,
+        )));
+        mock_runs.push(runtime.block_on(load(
+            Arc::clone(&specs),
+            mock_port,
+            per_round,
+            opts.concurrency,
+        )));
+    }
     let rss_after = rss_kib(&mock);
+    let _ = bare.kill();
+    let _ = bare.wait();
     let _ = mock.kill();
     let _ = mock.wait();
 
-    let rate = |n: u64, r: &Run| n as f64 / r.seconds;
-    let bare_rate = rate(opts.requests / 2, &bare_run);
-    let mock_rate = rate(opts.requests, &mock_run);
+    let median = |runs: &mut Vec<Run>, n: u64| -> (f64, Run) {
+        runs.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+        let run = runs.remove(runs.len() / 2);
+        (n as f64 / run.seconds, run)
+    };
+    let (bare_rate, bare_run) = median(&mut bare_runs, per_round / 2);
+    let (mock_rate, mock_run) = median(&mut mock_runs, per_round);
     println!(
-        "serve benchmark: {} requests to the mock, {} to the bare server, {} connections",
-        opts.requests,
-        opts.requests / 2,
+        "serve benchmark: {} requests to the mock and {} to the bare server in {rounds} alternating rounds, {} connections (median round shown)",
+        per_round * rounds,
+        per_round / 2 * rounds,
         opts.concurrency
     );
     println!(
@@ -275,7 +288,7 @@ fn main() {
         "mock resident memory: {:.1} MiB after warm-up, {:.1} MiB after {} requests (growth {:.1} MiB)",
         rss_before as f64 / 1024.0,
         rss_after as f64 / 1024.0,
-        opts.requests,
+        per_round * rounds,
         (rss_after as f64 - rss_before as f64) / 1024.0
     );
 }

@@ -705,7 +705,7 @@ fn verify(args: VerifyArgs) -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
-    use imgconform::mock::{Faults, MockConfig, MockProvider, World};
+    use imgconform::mock::{Faults, MockConfig, Service, World};
     use imgconform::spec::raw::Fault;
     let specs = match args.specs.load() {
         Ok(s) => std::sync::Arc::new(s),
@@ -741,21 +741,17 @@ fn serve(args: ServeArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return usage_error(format!("cannot start the runtime: {e}")),
     };
-    runtime.block_on(async move {
-        let mock = MockProvider::builder()
-            .specs(specs)
-            .world(world)
-            .config(config)
-            .listener(listener)
-            .start()
-            .await;
-        let uri = mock.uri();
+    let service = std::sync::Arc::new(Service::new(specs, world, config));
+    let outcome = runtime.block_on(async move {
+        listener.set_nonblocking(true)?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        let uri = format!("http://{}", listener.local_addr()?);
         println!("imgconform mock provider listening on {uri}");
         println!("journal: {uri}{}", imgconform::mock::JOURNAL_PATH);
         println!();
         println!("Test credentials (they open nothing real):");
         for provider in imgconform::ProviderId::ALL {
-            let c = mock.credentials(provider);
+            let c = &service.config().credentials[&provider];
             let vars = imgconform::live::credentials::variables(provider);
             println!(
                 "  {provider}: {}={} {}={}",
@@ -768,11 +764,18 @@ fn serve(args: ServeArgs) -> ExitCode {
         println!();
         println!("Point each SDK's endpoint at {uri} (JD by path, Alibaba by Action, Tencent by X-TC-Action).");
         println!("Ctrl-C stops the server.");
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            eprintln!("imgconform: cannot wait for Ctrl-C: {e}");
-        }
+        let stop = async {
+            if let Err(e) = tokio::signal::ctrl_c().await {
+                eprintln!("imgconform: cannot wait for Ctrl-C: {e}");
+            }
+        };
+        imgconform::mock::server::serve(listener, std::sync::Arc::clone(&service), stop).await;
         println!();
-        println!("stopped; journal: {}", mock.journal().summary());
+        println!("stopped; journal: {}", service.journal_summary());
+        Ok::<(), std::io::Error>(())
     });
+    if let Err(e) = outcome {
+        return usage_error(format!("cannot serve: {e}"));
+    }
     ExitCode::SUCCESS
 }

@@ -21,6 +21,7 @@
 pub mod effects;
 pub mod journal;
 pub mod preconditions;
+pub mod server;
 pub mod service;
 pub mod world;
 

@@ -118,6 +118,32 @@ pub struct Context<'a> {
     pub api: &'a ApiSpec,
     pub params: &'a Value,
     pub world: &'a World,
+    /// Each documented precondition of the API with the parameter its
+    /// trigger names, read once from the error table.
+    documented: Vec<(Precondition, Option<&'a str>)>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(api: &'a ApiSpec, params: &'a Value, world: &'a World) -> Self {
+        let documented = api
+            .errors
+            .iter()
+            .flat_map(|e| e.triggers.iter())
+            .filter_map(|t| match t {
+                RawTrigger::Precondition {
+                    precondition,
+                    parameter,
+                } => Some((*precondition, parameter.as_deref())),
+                _ => None,
+            })
+            .collect();
+        Context {
+            api,
+            params,
+            world,
+            documented,
+        }
+    }
 }
 
 impl Context<'_> {
@@ -135,24 +161,18 @@ impl Context<'_> {
     /// The parameter a precondition of this API names, for `p`, or for
     /// another precondition about the same resource.
     fn parameter_for(&self, p: Precondition) -> Option<String> {
-        let mut fallback = None;
-        for e in &self.api.errors {
-            for t in &e.triggers {
-                if let RawTrigger::Precondition {
-                    precondition,
-                    parameter: Some(parameter),
-                } = t
-                {
-                    if *precondition == p {
-                        return Some(parameter.clone());
-                    }
-                    if precondition.resource() == p.resource() {
-                        fallback = Some(parameter.clone());
-                    }
-                }
-            }
-        }
-        fallback
+        let named = |q: &Precondition| {
+            self.documented
+                .iter()
+                .find(|(d, param)| d == q && param.is_some())
+        };
+        named(&p)
+            .or_else(|| {
+                self.documented
+                    .iter()
+                    .find(|(d, param)| d.resource() == p.resource() && param.is_some())
+            })
+            .and_then(|(_, param)| param.map(str::to_string))
     }
 
     fn ids(&self, p: Precondition) -> Vec<String> {
@@ -515,19 +535,9 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
 /// The first precondition of `api`'s documented errors that holds, in
 /// [`PRECEDENCE`] order.
 pub fn first_refusal(cx: &Context<'_>) -> Option<Refusal> {
-    let documented: Vec<Precondition> = cx
-        .api
-        .errors
-        .iter()
-        .flat_map(|e| e.triggers.iter())
-        .filter_map(|t| match t {
-            RawTrigger::Precondition { precondition, .. } => Some(*precondition),
-            _ => None,
-        })
-        .collect();
     PRECEDENCE
         .iter()
-        .filter(|p| documented.contains(p))
+        .filter(|p| cx.documented.iter().any(|(d, _)| d == *p))
         .find_map(|p| check(*p, cx))
 }
 

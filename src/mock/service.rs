@@ -3,6 +3,7 @@
 //! updated.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -128,23 +129,34 @@ impl RecentSet {
     }
 }
 
-struct State {
+/// The world and what changes with it.
+struct Core {
     world: World,
-    journal: Journal,
     ids: IdSource,
-    seq: u64,
-    nonces: RecentSet,
     /// (api, token) → the answer given, for documented idempotency.
     idempotent: HashMap<(String, String), Answer>,
-    /// (api, access key) → times (ms) of recent requests, for strict rate limits.
-    recent: HashMap<(String, String), VecDeque<i128>>,
 }
 
-/// The mock service: specs, configuration and state.
+/// (api, access key) → times (ms) of recent requests, for strict rate limits.
+type RecentRequests = HashMap<(String, String), VecDeque<i128>>;
+
+/// The mock service: specs, configuration and state. Each piece of state
+/// has a lock of its own, held only for as long as that piece is read or
+/// changed: signature checks, parsing and validation run concurrently.
 pub struct Service {
     specs: Arc<Specs>,
     config: MockConfig,
-    state: Mutex<State>,
+    seq: AtomicU64,
+    nonces: Mutex<RecentSet>,
+    recent: Mutex<RecentRequests>,
+    core: Mutex<Core>,
+    journal: Mutex<Journal>,
+}
+
+/// Locks `m`, recovering from a panic elsewhere: the mock must not go down
+/// with one request.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// What the service answered, with what the journal recorded.
@@ -156,22 +168,21 @@ pub struct Handled {
 
 impl Service {
     pub fn new(specs: Arc<Specs>, world: World, config: MockConfig) -> Self {
-        let state = State {
-            world,
-            journal: Journal::new(config.journal_capacity),
-            ids: IdSource::default(),
-            seq: 0,
-            nonces: RecentSet {
+        Service {
+            seq: AtomicU64::new(0),
+            nonces: Mutex::new(RecentSet {
                 capacity: config.nonce_memory,
                 ..RecentSet::default()
-            },
-            idempotent: HashMap::new(),
-            recent: HashMap::new(),
-        };
-        Service {
+            }),
+            recent: Mutex::new(HashMap::new()),
+            core: Mutex::new(Core {
+                world,
+                ids: IdSource::default(),
+                idempotent: HashMap::new(),
+            }),
+            journal: Mutex::new(Journal::new(config.journal_capacity)),
             specs,
             config,
-            state: Mutex::new(state),
         }
     }
 
@@ -183,29 +194,27 @@ impl Service {
         &self.specs
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        // A panic elsewhere must not take the mock down with it.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    pub fn journal(&self) -> Journal {
+        lock(&self.journal).clone()
     }
 
-    pub fn journal(&self) -> Journal {
-        self.lock().journal.clone()
+    /// Counters only, without copying the entries.
+    pub fn journal_summary(&self) -> String {
+        lock(&self.journal).summary()
     }
 
     pub fn world(&self) -> World {
-        self.lock().world.clone()
+        lock(&self.core).world.clone()
     }
 
     /// Replaces the world (keeps the journal).
     pub fn set_world(&self, world: World) {
-        self.lock().world = world;
+        lock(&self.core).world = world;
     }
 
     /// Answers one request.
     pub fn handle(&self, request: &SignableRequest) -> Handled {
-        let mut state = self.lock();
-        state.seq += 1;
-        let seq = state.seq;
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let mut entry = JournalEntry {
             seq,
             method: request.method.clone(),
@@ -220,9 +229,9 @@ impl Service {
             code: None,
             request_id: String::new(),
         };
-        let (answer, outcome) = self.answer(&mut state, request, &mut entry);
+        let (answer, outcome) = self.answer(request, &mut entry);
         entry.http_status = answer.http_status;
-        state.journal.record(entry.clone(), outcome);
+        lock(&self.journal).record(entry.clone(), outcome);
         Handled { answer, entry }
     }
 
@@ -245,12 +254,7 @@ impl Service {
         None
     }
 
-    fn answer(
-        &self,
-        state: &mut State,
-        request: &SignableRequest,
-        entry: &mut JournalEntry,
-    ) -> (Answer, Outcome) {
+    fn answer(&self, request: &SignableRequest, entry: &mut JournalEntry) -> (Answer, Outcome) {
         let Some(api) = self.identify(request) else {
             let body = serde_json::json!({
                 "code": "NotFound",
@@ -300,15 +304,32 @@ impl Service {
         }
 
         // Authentication.
-        if let Err((failure, detail)) = self.authenticate(state, api, wire, request) {
+        if let Err(refused) = self.authenticate(api, wire, request) {
+            let AuthRefusal {
+                failure,
+                detail,
+                server_string_to_sign,
+            } = refused;
             entry.signature = SignatureVerdict::Failed {
                 failure: format!("{failure:?}"),
                 detail: detail.clone(),
             };
             let e = auth_error(provider, failure);
-            let answer = match e {
-                Some(e) => reply(entry, e, e.message.clone()),
-                None => wire.error(Some(401), "AuthFailure", &detail, &request_id),
+            let answer = match (e, server_string_to_sign) {
+                // Alibaba answers a v1 mismatch with the string it signed,
+                // after a colon, and aliyun-python-sdk-core reads it from
+                // there (it crashes on a message without one).
+                (Some(e), Some(sts))
+                    if api.provider() == ProviderId::Aliyun
+                        && request.header("Authorization").is_none() =>
+                {
+                    let message = format!(
+                        "Specified signature is not matched with our calculation. server string to sign is:{sts}"
+                    );
+                    reply(entry, e, message)
+                }
+                (Some(e), _) => reply(entry, e, e.message.clone()),
+                (None, _) => wire.error(Some(401), "AuthFailure", &detail, &request_id),
             };
             return (answer, Outcome::SignatureFailure);
         }
@@ -321,7 +342,8 @@ impl Service {
             if let Some(limit) = &api.raw.rate_limit {
                 let key = wire.request_auth(request).access_key_id.unwrap_or_default();
                 let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-                let window = state.recent.entry((api.id(), key)).or_default();
+                let mut recent = lock(&self.recent);
+                let window = recent.entry((api.id(), key)).or_default();
                 while window.front().is_some_and(|t| now_ms - *t >= 1000) {
                     window.pop_front();
                 }
@@ -387,19 +409,17 @@ impl Service {
             .and_then(|name| params.get(name))
             .and_then(Value::as_str)
             .map(|t| (api.id(), t.to_string()));
+        // From here on the world is read and changed as one step.
+        let mut core = lock(&self.core);
         if let Some(key) = &token {
-            if let Some(previous) = state.idempotent.get(key) {
+            if let Some(previous) = core.idempotent.get(key) {
                 entry.code = None;
                 return (previous.clone(), Outcome::Succeeded);
             }
         }
 
         // The provider's state.
-        let refusal = preconditions::first_refusal(&Context {
-            api,
-            params: &params,
-            world: &state.world,
-        });
+        let refusal = preconditions::first_refusal(&Context::new(api, &params, &core.world));
         if let Some(refusal) = refusal {
             entry.refusal = Some(format!("{:?}", refusal.precondition));
             let e = api.errors.iter().find(|e| {
@@ -447,10 +467,11 @@ impl Service {
             }
         }
 
-        let result = effects::apply(api, &params, &mut state.world, &mut state.ids);
+        let core = &mut *core;
+        let result = effects::apply(api, &params, &mut core.world, &mut core.ids);
         let answer = wire.success(&request_id, &result);
         if let Some(key) = token {
-            state.idempotent.insert(key, answer.clone());
+            core.idempotent.insert(key, answer.clone());
         }
         (answer, Outcome::Succeeded)
     }
@@ -458,16 +479,15 @@ impl Service {
     /// Checks the request's credentials, time, signature and nonce.
     fn authenticate(
         &self,
-        state: &mut State,
         api: &ApiSpec,
         wire: &dyn Wire,
         request: &SignableRequest,
-    ) -> Result<(), (AuthFailure, String)> {
+    ) -> Result<(), AuthRefusal> {
         let auth = wire.request_auth(request);
         let Some(key) = auth.access_key_id.clone() else {
-            return Err((
+            return Err(AuthRefusal::new(
                 AuthFailure::Missing,
-                "the request carries no credential".into(),
+                "the request carries no credential",
             ));
         };
         let Some(credentials) = self
@@ -476,18 +496,23 @@ impl Service {
             .get(&api.provider())
             .filter(|c| c.access_key_id() == key)
         else {
-            return Err((
+            return Err(AuthRefusal::new(
                 AuthFailure::UnknownAccessKey,
                 format!("access key \"{key}\" is not known"),
             ));
         };
         match auth.timestamp {
-            None => return Err((AuthFailure::BadTimestamp, "no signing time".into())),
-            Some(Err(why)) => return Err((AuthFailure::BadTimestamp, why)),
+            None => {
+                return Err(AuthRefusal::new(
+                    AuthFailure::BadTimestamp,
+                    "no signing time",
+                ))
+            }
+            Some(Err(why)) => return Err(AuthRefusal::new(AuthFailure::BadTimestamp, why)),
             Some(Ok(t)) => {
                 let skew = (self.config.clock.now() - t).abs();
                 if skew > max_skew(api.provider()) {
-                    return Err((
+                    return Err(AuthRefusal::new(
                         AuthFailure::Expired,
                         format!("signed {skew} s away from the server's clock"),
                     ));
@@ -503,21 +528,46 @@ impl Service {
                     VerifyError::Mismatch { .. } => AuthFailure::SignatureMismatch,
                     _ => AuthFailure::Malformed,
                 };
-                return Err((failure, e.to_string()));
+                let server_string_to_sign = match &e {
+                    VerifyError::Mismatch { recomputed, .. } => {
+                        Some(recomputed.string_to_sign.clone())
+                    }
+                    _ => None,
+                };
+                return Err(AuthRefusal {
+                    failure,
+                    detail: e.to_string(),
+                    server_string_to_sign,
+                });
             }
         }
         if let Some(nonce) = auth.nonce {
-            if !state
-                .nonces
-                .insert(format!("{}:{key}:{nonce}", api.provider()))
-            {
-                return Err((
+            if !lock(&self.nonces).insert(format!("{}:{key}:{nonce}", api.provider())) {
+                return Err(AuthRefusal::new(
                     AuthFailure::NonceReused,
                     format!("nonce \"{nonce}\" was used before"),
                 ));
             }
         }
         Ok(())
+    }
+}
+
+/// Why a request failed authentication.
+struct AuthRefusal {
+    failure: AuthFailure,
+    detail: String,
+    /// What the mock signed, where the signature did not match.
+    server_string_to_sign: Option<String>,
+}
+
+impl AuthRefusal {
+    fn new(failure: AuthFailure, detail: impl Into<String>) -> Self {
+        AuthRefusal {
+            failure,
+            detail: detail.into(),
+            server_string_to_sign: None,
+        }
     }
 }
 

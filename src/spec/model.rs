@@ -373,12 +373,55 @@ pub struct ProviderSpec {
     pub errors: Vec<ErrorSpec>,
 }
 
+/// A path template compiled: a regex matching a decoded path, one capture
+/// per `{name}` placeholder, in template order.
+#[derive(Debug, Clone)]
+pub struct PathTemplate {
+    pub regex: Regex,
+    pub names: Vec<String>,
+}
+
+impl PathTemplate {
+    pub fn new(template: &str) -> PathTemplate {
+        let mut pattern = String::from("^");
+        let mut names = Vec::new();
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            pattern.push_str(&regex::escape(&rest[..open]));
+            let close = rest[open..].find('}').map_or(rest.len(), |c| open + c);
+            names.push(rest[open + 1..close].to_string());
+            pattern.push_str("([^/]+?)");
+            rest = rest.get(close + 1..).unwrap_or("");
+        }
+        pattern.push_str(&regex::escape(rest));
+        pattern.push('$');
+        PathTemplate {
+            regex: Regex::new(&pattern).expect("an escaped template is a valid regex"),
+            names,
+        }
+    }
+
+    /// The placeholder values of `decoded_path`, if it fits the template.
+    pub fn captures(&self, decoded_path: &str) -> Option<Vec<(String, String)>> {
+        let captures = self.regex.captures(decoded_path)?;
+        Some(
+            self.names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| (name.clone(), captures[i + 1].to_string()))
+                .collect(),
+        )
+    }
+}
+
 /// One API, checked.
 #[derive(Debug, Clone)]
 pub struct ApiSpec {
     pub raw: RawApiSpec,
     /// Where it was loaded from (for messages).
     pub file: String,
+    /// The path template, compiled once.
+    pub path_template: PathTemplate,
     pub params: Vec<Param>,
     pub rules: Vec<Rule>,
     pub errors: Vec<ErrorSpec>,
@@ -523,6 +566,7 @@ impl Builder {
             );
         }
         ApiSpec {
+            path_template: PathTemplate::new(&raw.path),
             raw,
             file,
             params,

@@ -34,6 +34,10 @@ could express them, and notes on every adaptation made.
 
 Nothing is sent over the network: a request that reaches a real socket is
 impossible while the capture is active (the adapter never calls through).
+
+``prepare`` builds the same client and request without patching anything,
+for a run against a real server (tests/sdk/against_mock.py sends them to
+``imgconform serve`` through each SDK's own transport).
 """
 
 from __future__ import annotations
@@ -274,6 +278,26 @@ class Notes:
             self.lines.append(line)
 
 
+class Prepared:
+    """One SDK call, ready to send: built by an adapter, sent by ``capture``
+    (offline) or by ``send`` (through the SDK's real transport).
+
+    ``answer`` is the canned success ``capture`` gives the SDK; ``call()``
+    sends and returns the parsed answer as a plain dict (the JD adapter
+    raises ``CaptureError`` on an error answer); ``send()`` sends and returns
+    the SDK's own response object, raising the SDK's own exceptions (JD
+    returns its ``JDCloudResponse``, error included); ``patches`` freeze time
+    and nonce for ``capture``; ``effective`` is the logical parameters as the
+    SDK's model could express them."""
+
+    def __init__(self, answer: dict, call: Callable, send: Callable, patches: list, effective: dict):
+        self.answer = answer
+        self.call = call
+        self.send = send
+        self.patches = patches
+        self.effective = effective
+
+
 def _split_host(endpoint: str | None) -> tuple[str | None, str | None]:
     """``https://host[:port]`` (or a bare host) → (scheme, authority)."""
     if not endpoint:
@@ -333,16 +357,18 @@ def _tencent(api, params, ak, sk, endpoint, timestamp, nonce, notes):
         }
     }
 
+    def send():
+        return client.ExportImages(request)
+
     def call():
-        response = client.ExportImages(request)
-        return json.loads(response.to_json_string())
+        return json.loads(send().to_json_string())
 
     patches = [
         (abstract_client, "time", _FrozenTimeModule(timestamp)),
         # Only the unsigned X-TC-TraceId comes from uuid4; fixed for repeatable captures.
         (abstract_client, "uuid", _FixedUuidModule("00000000-0000-4000-8000-000000000000")),
     ]
-    return answer, call, patches, effective
+    return Prepared(answer, call, send, patches, effective)
 
 
 # --------------------------------------------------------------------------
@@ -380,14 +406,17 @@ def _aliyun_acs3(api, params, ak, sk, endpoint, timestamp, nonce, notes):
     client = Client(config)
     answer = {"RequestId": CANNED_REQUEST_ID, "TaskId": "t-crosscheck0001", "RegionId": params.get("RegionId", "")}
 
+    def send():
+        return client.export_image(request)
+
     def call():
-        return client.export_image(request).body.to_map()
+        return send().body.to_map()
 
     patches = [
         (openapi_utils, "datetime", _frozen_datetime_class(timestamp)),
         (openapi_utils.Utils, "get_nonce", staticmethod(lambda: nonce)),
     ]
-    return answer, call, patches, effective
+    return Prepared(answer, call, send, patches, effective)
 
 
 # --------------------------------------------------------------------------
@@ -414,6 +443,11 @@ def _aliyun_v1(api, params, ak, sk, endpoint, timestamp, nonce, notes):
         if setter is None:
             notes.add(f"aliyunsdkecs ExportImageRequest has no set_{key}: left out on both sides")
             continue
+        if value is None:
+            # set_X(None) would send the text "None"; a null is an absent
+            # parameter in RPC, as imgconform encodes it.
+            notes.add(f"{key} is null: not set (RPC has no null; absent on both sides)")
+            continue
         setter(value)
         effective[key] = value
     if region is not None:
@@ -429,14 +463,17 @@ def _aliyun_v1(api, params, ak, sk, endpoint, timestamp, nonce, notes):
     client = AcsClient(ak, sk, region or "cn-hangzhou", auto_retry=False)
     answer = {"RequestId": CANNED_REQUEST_ID, "TaskId": "t-crosscheck0001", "RegionId": region or ""}
 
+    def send():
+        return client.do_action_with_exception(request)
+
     def call():
-        return json.loads(client.do_action_with_exception(request))
+        return json.loads(send())
 
     patches = [
         (helper, "time", _FrozenTimeModule(timestamp)),
         (helper, "get_uuid", lambda: nonce),
     ]
-    return answer, call, patches, effective
+    return Prepared(answer, call, send, patches, effective)
 
 
 # --------------------------------------------------------------------------
@@ -563,8 +600,11 @@ def _jdcloud(api, params, ak, sk, endpoint, timestamp, nonce, notes):
     }
     answer = {"requestId": CANNED_REQUEST_ID, "result": answers[api]}
 
+    def send():
+        return client.send(request_cls(parameters))
+
     def call():
-        response = client.send(request_cls(parameters))
+        response = send()
         if response.error is not None:
             raise CaptureError(f"the SDK parsed the canned answer as an error: {vars(response.error)}")
         return {"requestId": response.request_id, "result": response.result}
@@ -573,7 +613,7 @@ def _jdcloud(api, params, ak, sk, endpoint, timestamp, nonce, notes):
         (jd_signer, "time", _FrozenTimeModule(timestamp)),
         (jd_signer, "uuid", _FixedUuidModule(nonce)),
     ]
-    return answer, call, patches, effective
+    return Prepared(answer, call, send, patches, effective)
 
 
 ADAPTERS = {
@@ -622,6 +662,32 @@ def model_fields(sdk: str, api: str) -> list[str]:
     raise CaptureError(f"unknown SDK {sdk!r}")
 
 
+def prepare(
+    sdk: str,
+    api: str,
+    params: dict,
+    *,
+    access_key_id: str,
+    secret: str,
+    endpoint: str | None = None,
+) -> tuple[Prepared, list[str]]:
+    """Builds ``sdk``'s client and request for ``api`` without patching
+    anything: ``Prepared.send()`` then goes through the SDK's own transport,
+    with real time and nonces (tests/sdk/against_mock.py uses it against
+    ``imgconform serve``). Returns the prepared call and the notes on how
+    the parameters were fitted to the SDK's model."""
+    if sdk not in ADAPTERS:
+        raise CaptureError(f"unknown SDK {sdk!r} (one of {', '.join(SDKS)})")
+    notes = Notes()
+    try:
+        prepared = ADAPTERS[sdk](
+            api, json.loads(json.dumps(params)), access_key_id, secret, endpoint, None, None, notes
+        )
+    except ImportError as e:
+        raise CaptureError(f"{e} (run bash .ci/sdk-venv and use .venv-sdk/bin/python)") from e
+    return prepared, notes.lines
+
+
 def capture(
     sdk: str,
     api: str,
@@ -643,11 +709,12 @@ def capture(
         raise CaptureError(f"unknown SDK {sdk!r} (one of {', '.join(SDKS)})")
     notes = Notes()
     try:
-        answer, call, patches, effective = ADAPTERS[sdk](
+        prepared = ADAPTERS[sdk](
             api, json.loads(json.dumps(params)), access_key_id, secret, endpoint, timestamp, nonce, notes
         )
     except ImportError as e:
         raise CaptureError(f"{e} (run bash .ci/sdk-venv and use .venv-sdk/bin/python)") from e
+    answer, call, patches, effective = prepared.answer, prepared.call, prepared.patches, prepared.effective
     with contextlib.ExitStack() as stack:
         recorder = stack.enter_context(_offline(answer))
         for target, name, value in patches:

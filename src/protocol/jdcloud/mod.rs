@@ -8,7 +8,6 @@ mod sign;
 
 pub use sign::*;
 
-use regex::Regex;
 use serde_json::{Map, Value};
 
 use super::signing::{
@@ -39,39 +38,9 @@ fn version_of(scheme: SigningScheme) -> Option<JdcloudVersion> {
     }
 }
 
-/// A regex matching the decoded path of a call of `api`, one capture per
-/// path parameter, in template order.
-fn path_regex(template: &str) -> (Regex, Vec<String>) {
-    let mut pattern = String::from("^");
-    let mut names = Vec::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        pattern.push_str(&regex::escape(&rest[..open]));
-        let close = rest[open..].find('}').map_or(rest.len(), |c| open + c);
-        names.push(rest[open + 1..close].to_string());
-        pattern.push_str("([^/]+?)");
-        rest = rest.get(close + 1..).unwrap_or("");
-    }
-    pattern.push_str(&regex::escape(rest));
-    pattern.push('$');
-    (
-        Regex::new(&pattern).expect("an escaped template is a valid regex"),
-        names,
-    )
-}
-
 /// The path parameters of `path` if it is a call of `api`.
 fn path_parameters(api: &ApiSpec, path: &str) -> Option<Vec<(String, String)>> {
-    let (regex, names) = path_regex(&api.raw.path);
-    let decoded = percent_decode(path, false);
-    let captures = regex.captures(&decoded)?;
-    Some(
-        names
-            .into_iter()
-            .enumerate()
-            .map(|(i, name)| (name, captures[i + 1].to_string()))
-            .collect(),
-    )
+    api.path_template.captures(&percent_decode(path, false))
 }
 
 impl Wire for JdcloudRestJson {
@@ -89,9 +58,8 @@ impl Wire for JdcloudRestJson {
         let object = params.as_object().ok_or(EncodeError::NotAnObject)?;
         let endpoint = endpoint_for(api, params, options)?;
         let mut path = String::new();
-        let (_, names) = path_regex(&api.raw.path);
         let mut rest = api.raw.path.as_str();
-        for name in &names {
+        for name in &api.path_template.names {
             let open = rest.find('{').unwrap_or(rest.len());
             path.push_str(&rest[..open]);
             let value = object

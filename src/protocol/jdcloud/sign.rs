@@ -267,11 +267,16 @@ impl JdcloudSigner {
         let scope = self.credential_scope(version, date_time)?;
         let canonical_request = version.canonical_request(request, signed_headers)?;
         let string_to_sign = version.string_to_sign(date_time, &scope, &canonical_request);
-        let key = version.signing_key(
-            credentials.secret(),
-            date_stamp(date_time)?,
-            self.region(),
-            &self.service,
+        let date = date_stamp(date_time)?;
+        let key = crate::protocol::signing::cached_derived_key(
+            &[
+                version.key_prefix(),
+                credentials.secret(),
+                date,
+                self.region(),
+                &self.service,
+            ],
+            || version.signing_key(credentials.secret(), date, self.region(), &self.service),
         );
         let signature = hex::encode(hmac_sha256(&key, string_to_sign.as_bytes()));
         Ok(SigningTrace {

@@ -24,6 +24,17 @@ pub const REGION_HEADER: &str = "X-TC-Region";
 /// What the official SDK sends for a JSON body.
 pub const JSON_CONTENT_TYPE: &str = "application/json";
 
+/// Every Tencent answer: HTTP 200 and exactly `application/json`, the
+/// content type tencentcloud-sdk-python's `_check_error` requires before it
+/// reads `Response.Error` (with a charset parameter it takes an error for a
+/// success).
+fn tencent_answer(body: &Value) -> Answer {
+    Answer {
+        content_type: JSON_CONTENT_TYPE,
+        ..json_answer(200, body)
+    }
+}
+
 /// The Tencent API 3.0 wire protocol.
 #[derive(Debug, Clone, Copy)]
 pub struct TencentApi3;
@@ -188,7 +199,7 @@ impl Wire for TencentApi3 {
             _ => Map::new(),
         };
         response.insert("RequestId".into(), Value::String(request_id.into()));
-        json_answer(200, &serde_json::json!({ "Response": response }))
+        tencent_answer(&serde_json::json!({ "Response": response }))
     }
 
     /// Tencent answers every error with HTTP 200.
@@ -199,14 +210,11 @@ impl Wire for TencentApi3 {
         message: &str,
         request_id: &str,
     ) -> Answer {
-        json_answer(
-            200,
-            &serde_json::json!({
-                "Response": {
-                    "Error": {"Code": code, "Message": message},
-                    "RequestId": request_id,
-                }
-            }),
-        )
+        tencent_answer(&serde_json::json!({
+            "Response": {
+                "Error": {"Code": code, "Message": message},
+                "RequestId": request_id,
+            }
+        }))
     }
 }

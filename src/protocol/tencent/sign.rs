@@ -146,7 +146,11 @@ impl Tc3Signer {
         let scope = self.credential_scope(timestamp)?;
         let canonical_request = Self::canonical_request(request, signed_headers)?;
         let string_to_sign = Self::string_to_sign(timestamp, &scope, &canonical_request);
-        let key = Self::signing_key(credentials.secret(), &utc_date(timestamp)?, &self.service);
+        let date = utc_date(timestamp)?;
+        let key = crate::protocol::signing::cached_derived_key(
+            &["TC3", credentials.secret(), &date, &self.service],
+            || Self::signing_key(credentials.secret(), &date, &self.service),
+        );
         let signature = hex::encode(hmac_sha256(&key, string_to_sign.as_bytes()));
         Ok(SigningTrace {
             canonical_request,

@@ -307,6 +307,21 @@ fn show_violations(list: &[ExpectedViolation]) -> String {
         .join("; ")
 }
 
+/// The documented request examples among `cases`, as `(api, request)`:
+/// the valid request cases of the `example` group.
+pub fn documented_requests(cases: &[Case]) -> Vec<(String, Value)> {
+    cases
+        .iter()
+        .filter(|c| c.group == CaseGroup::Example)
+        .filter_map(|c| match &c.subject {
+            Subject::Request { request, expect } if expect.valid => {
+                Some((c.api.clone(), request.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Loads every `*.json` under `dir`, in path order.
 pub fn load_dir(dir: &Path) -> Result<Vec<Case>, Vec<SpecProblem>> {
     let mut files = Vec::new();

@@ -3,7 +3,6 @@
 //! validation, idempotency, dry runs and faults answer in each provider's
 //! own envelope.
 
-use imgconform::cases::{CaseGroup, Subject};
 use imgconform::mock::{Faults, MockConfig, MockProvider};
 use imgconform::protocol::signing::{Credentials, SigningInputs};
 use imgconform::protocol::{wire_for, EncodeOptions, Endpoint, Outcome, WireRequest};
@@ -55,15 +54,7 @@ async fn call(
 
 fn documented_requests() -> Vec<(String, Value)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
-    imgconform::cases::load_dir(&dir)
-        .unwrap()
-        .into_iter()
-        .filter(|c| c.group == CaseGroup::Example)
-        .filter_map(|c| match c.subject {
-            Subject::Request { request, expect } if expect.valid => Some((c.api, request)),
-            _ => None,
-        })
-        .collect()
+    imgconform::cases::documented_requests(&imgconform::cases::load_dir(&dir).unwrap())
 }
 
 /// A body in the provider's envelope around `result`, for the schema check.

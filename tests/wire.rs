@@ -4,7 +4,6 @@
 //! signature, parse the parameters); and each envelope decodes as the
 //! providers document it.
 
-use imgconform::cases::{CaseGroup, Subject};
 use imgconform::protocol::signing::{Credentials, SigningInputs, SigningStage};
 use imgconform::protocol::{wire_for, EncodeOptions, Endpoint, ServiceError, VerifyError};
 use imgconform::spec::raw::SigningScheme;
@@ -19,15 +18,7 @@ fn specs() -> Specs {
 
 fn documented_requests() -> Vec<(String, Value)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
-    imgconform::cases::load_dir(&dir)
-        .unwrap()
-        .into_iter()
-        .filter(|c| c.group == CaseGroup::Example)
-        .filter_map(|c| match c.subject {
-            Subject::Request { request, expect } if expect.valid => Some((c.api, request)),
-            _ => None,
-        })
-        .collect()
+    imgconform::cases::documented_requests(&imgconform::cases::load_dir(&dir).unwrap())
 }
 
 fn credentials() -> Credentials {

@@ -261,6 +261,18 @@ pub trait Wire: Sync {
     ) -> Answer;
 }
 
+/// A JSON request body as an object of parameters; an empty body is none.
+pub(crate) fn json_object_body(body: &[u8]) -> Result<serde_json::Map<String, Value>, ParseError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(o)) => Ok(o),
+        Ok(_) => Err(ParseError("the body is JSON but not an object".into())),
+        Err(e) => Err(ParseError(format!("the body is not JSON: {e}"))),
+    }
+}
+
 pub(crate) fn json_answer(http_status: u16, body: &Value) -> Answer {
     Answer {
         http_status,

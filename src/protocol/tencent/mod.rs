@@ -12,8 +12,8 @@ use super::signing::{
     AuthorizationHeader, Credentials, SignableRequest, SignatureScheme, SigningTrace, VerifyError,
 };
 use super::wire::{
-    endpoint_for, json_answer, scalar_text, typed_from_text, Answer, DecodeError, EncodeError,
-    EncodeOptions, Outcome, ParseError, RequestAuth, ServiceError, Wire, WireRequest,
+    endpoint_for, json_answer, json_object_body, scalar_text, typed_from_text, Answer, DecodeError,
+    EncodeError, EncodeOptions, Outcome, ParseError, RequestAuth, ServiceError, Wire, WireRequest,
 };
 use crate::spec::raw::{Location, SigningScheme};
 use crate::spec::ApiSpec;
@@ -151,15 +151,7 @@ impl Wire for TencentApi3 {
     }
 
     fn parse_params(&self, api: &ApiSpec, request: &SignableRequest) -> Result<Value, ParseError> {
-        let mut object = if request.body.iter().all(u8::is_ascii_whitespace) {
-            Map::new()
-        } else {
-            match serde_json::from_slice::<Value>(&request.body) {
-                Ok(Value::Object(o)) => o,
-                Ok(_) => return Err(ParseError("the body is JSON but not an object".into())),
-                Err(e) => return Err(ParseError(format!("the body is not JSON: {e}"))),
-            }
-        };
+        let mut object = json_object_body(&request.body)?;
         for p in &api.params {
             if p.location == Some(Location::Header) {
                 if let Some(value) = request.header(&p.wire_name) {

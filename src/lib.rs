@@ -10,10 +10,12 @@
 //! 1. [`spec`] — load and check the specs ([`Specs`], [`ApiSpec`]).
 //! 2. [`validate`] — check a request against a spec ([`validate_request`])
 //!    and a success answer against the response schema.
-//! 3. [`protocol`] — wire protocols and request signing, one module per provider.
-//! 4. [`cases`] — the data-driven cases in `cases/`.
-//! 5. [`mock`] — the embedded mock provider ([`mock::MockProvider`]).
-//! 6. [`live`] — the reference client for real endpoints.
+//! 3. [`generate`] — proptest strategies read off a spec: valid requests,
+//!    single violations, boundaries.
+//! 4. [`protocol`] — wire protocols and request signing, one module per provider.
+//! 5. [`cases`] — the data-driven cases in `cases/`.
+//! 6. [`mock`] — the embedded mock provider ([`mock::MockProvider`]).
+//! 7. [`live`] — the reference client for real endpoints.
 //!
 //! ```
 //! use imgconform::{Specs, validate_request};
@@ -30,6 +32,7 @@
 //! ```
 
 pub mod cases;
+pub mod generate;
 pub mod live;
 pub mod mock;
 pub mod protocol;

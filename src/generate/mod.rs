@@ -1,0 +1,103 @@
+//! Request generators derived from the specs: proptest strategies for
+//! valid requests, for requests that break exactly one documented
+//! constraint or rule, and the explicit boundary values of every limit.
+//! Nothing here is written per API; everything is read off an
+//! [`ApiSpec`]'s parameter tree and rules.
+//!
+//! - [`valid_request`]: required parameters always, optional ones sent or
+//!   not; strings by enum, pattern (CJK where the pattern admits it),
+//!   format and length; integers across their range and step; arrays up
+//!   to their maximum; objects (JD's nested `dataDisks`) field by field.
+//!   The cross-field rules are then made to hold by a repair read from
+//!   each rule's kind (the size range of the disk type chosen, a field a
+//!   condition requires, distinct device names, a URL whose host carries
+//!   the region, base64 JSON of the required shape).
+//! - [`single_violation`] for each of [`violation_targets`]: a valid
+//!   request with one thing broken, and the error the documents name for
+//!   it ([`ExpectedError::Undocumented`](crate::validate::ExpectedError)
+//!   where they name none).
+//! - [`boundaries`]: both sides of every limit, named stably.
+//!
+//! Values the world must know (ids of images, instances, buckets,
+//! snapshots, roles; regions) come from a [`GenerationContext`]. Every
+//! strategy shrinks toward a small request, and a [`GeneratorConfig`]
+//! seed replays a run. Like `spec`, this module does no I/O.
+//!
+//! ```
+//! use imgconform::generate::{sample_valid, GenerationContext};
+//! use imgconform::{validate_request, Specs};
+//! use serde_json::json;
+//!
+//! let specs = Specs::embedded().unwrap();
+//! let api = specs.api("jdcloud/importImage").unwrap();
+//! let ctx = GenerationContext::from_examples(api, &[json!({"regionId": "cn-north-1"})]);
+//! for request in sample_valid(api, &ctx, 7, 16).unwrap() {
+//!     assert_eq!(request["regionId"], "cn-north-1");
+//!     assert!(validate_request(&specs, api, &request).valid);
+//! }
+//! ```
+
+mod boundary;
+mod context;
+mod draft;
+mod mutate;
+mod oracle;
+mod repair;
+mod run;
+mod targets;
+mod values;
+
+use proptest::strategy::{BoxedStrategy, Strategy};
+use serde_json::Value;
+
+use crate::spec::{ApiSpec, Specs};
+
+pub use boundary::{boundaries, BoundaryCase};
+pub use context::{world_bound_params, GenerationContext};
+pub use mutate::{any_single_violation, single_violation, Mutation};
+pub use oracle::ExpectedViolation;
+pub use run::{GenerationError, GenerationFailure, GeneratorConfig};
+pub use targets::{
+    skipped_targets, violation_targets, CrossEffect, SkippedTarget, Target, ViolationTarget,
+};
+
+/// Valid requests of `api` (JSON objects of logical parameters, path and
+/// header parameters included, as [`crate::validate_request`] takes them).
+pub fn valid_request(api: &ApiSpec, ctx: &GenerationContext) -> BoxedStrategy<Value> {
+    values::drafts(&values::Gen::new(api, ctx))
+        .prop_map(|d| d.to_value())
+        .boxed()
+}
+
+/// `n` valid requests, as a run with `seed` draws them.
+pub fn sample_valid(
+    api: &ApiSpec,
+    ctx: &GenerationContext,
+    seed: u64,
+    n: usize,
+) -> Result<Vec<Value>, GenerationError> {
+    run::sample(
+        &valid_request(api, ctx),
+        seed,
+        n,
+        &format!("a valid {} request", api.id()),
+    )
+}
+
+/// `per_target` mutations of each of [`violation_targets`], target by
+/// target, as a run with `seed` draws them.
+pub fn sample_violations(
+    specs: &Specs,
+    api: &ApiSpec,
+    ctx: &GenerationContext,
+    seed: u64,
+    per_target: usize,
+) -> Result<Vec<Mutation>, GenerationError> {
+    let mut out = Vec::new();
+    for target in violation_targets(api) {
+        let strategy = single_violation(specs, api, ctx, &target);
+        let what = format!("a {} request breaking {}", api.id(), target.target.name());
+        out.extend(run::sample(&strategy, seed, per_target, &what)?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,168 @@
+//! Running strategies reproducibly: a seed fixes every value drawn, a
+//! failure names the seed, and the same seed replays the same run.
+
+use std::fmt;
+
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+
+/// How many cases to run, and from which seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GeneratorConfig {
+    pub cases: u32,
+    /// `None`: a fresh seed, reported with any failure.
+    pub seed: Option<u64>,
+}
+
+impl Default for GeneratorConfig {
+    fn default() -> GeneratorConfig {
+        GeneratorConfig {
+            cases: 256,
+            seed: None,
+        }
+    }
+}
+
+impl GeneratorConfig {
+    pub fn new(cases: u32) -> GeneratorConfig {
+        GeneratorConfig { cases, seed: None }
+    }
+
+    pub fn with_seed(self, seed: u64) -> GeneratorConfig {
+        GeneratorConfig {
+            seed: Some(seed),
+            ..self
+        }
+    }
+
+    /// The seed a run uses: the configured one, or a fresh one.
+    pub fn resolve_seed(&self) -> u64 {
+        self.seed.unwrap_or_else(rand::random)
+    }
+
+    /// A proptest runner whose every draw follows from `seed`. It keeps no
+    /// regression files: replaying is by seed.
+    pub fn runner(&self, seed: u64) -> TestRunner {
+        let config = Config {
+            cases: self.cases,
+            failure_persistence: None,
+            source_file: None,
+            max_shrink_iters: 16_384,
+            ..Config::default()
+        };
+        TestRunner::new_with_rng(config, rng(seed))
+    }
+
+    /// Runs `test` on `cases` values of `strategy`; on failure, shrinks to
+    /// a minimal value and reports it with the seed that replays it.
+    /// Returns the seed used.
+    pub fn check<S: Strategy>(
+        &self,
+        strategy: &S,
+        test: impl Fn(S::Value) -> Result<(), TestCaseError>,
+    ) -> Result<u64, GenerationFailure<S::Value>> {
+        let seed = self.resolve_seed();
+        let mut runner = self.runner(seed);
+        match runner.run(strategy, test) {
+            Ok(()) => Ok(seed),
+            Err(TestError::Fail(reason, minimal)) => Err(GenerationFailure {
+                seed,
+                reason: reason.to_string(),
+                minimal: Some(minimal),
+            }),
+            Err(TestError::Abort(reason)) => Err(GenerationFailure {
+                seed,
+                reason: format!("generation gave up: {reason}"),
+                minimal: None,
+            }),
+        }
+    }
+}
+
+/// A failed run: why, the smallest failing value, and the seed to replay.
+#[derive(Debug, Clone)]
+pub struct GenerationFailure<V> {
+    pub seed: u64,
+    pub reason: String,
+    /// The failing value after shrinking; `None` when generation itself
+    /// gave up (too many rejected values).
+    pub minimal: Option<V>,
+}
+
+impl<V: fmt::Debug> fmt::Display for GenerationFailure<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.reason)?;
+        if let Some(minimal) = &self.minimal {
+            writeln!(f, "minimal failing input: {minimal:#?}")?;
+        }
+        write!(
+            f,
+            "seed: {seed} (replay this run with IMGCONFORM_SEED={seed})",
+            seed = self.seed
+        )
+    }
+}
+
+impl<V: fmt::Debug> std::error::Error for GenerationFailure<V> {}
+
+/// Generation could not produce a value (a strategy rejected too many).
+#[derive(Debug, Clone)]
+pub struct GenerationError {
+    message: String,
+}
+
+impl fmt::Display for GenerationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for GenerationError {}
+
+/// The ChaCha generator proptest uses, keyed by a 64-bit seed.
+pub(crate) fn rng(seed: u64) -> TestRng {
+    let mut bytes = [0u8; 32];
+    let mut state = seed;
+    for chunk in bytes.chunks_mut(8) {
+        // SplitMix64: distinct seeds give unrelated keys.
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+    }
+    TestRng::from_seed(RngAlgorithm::ChaCha, &bytes)
+}
+
+/// `n` values of `strategy`, as a run with `seed` draws them.
+pub(crate) fn sample<S: Strategy>(
+    strategy: &S,
+    seed: u64,
+    n: usize,
+    what: &str,
+) -> Result<Vec<S::Value>, GenerationError> {
+    let mut runner = GeneratorConfig::new(n as u32).runner(seed);
+    (0..n)
+        .map(|_| {
+            strategy
+                .new_tree(&mut runner)
+                .map(|tree| tree.current())
+                .map_err(|reason| GenerationError {
+                    message: format!("could not generate {what} (seed {seed}): {reason}"),
+                })
+        })
+        .collect()
+}
+
+/// The simplest value of `strategy`: its first draw shrunk as far as it
+/// goes (optional parameters unsent, shortest strings, least integers).
+pub(crate) fn simplest<S: Strategy>(strategy: &S) -> Option<S::Value> {
+    let mut runner = GeneratorConfig::new(1).runner(0);
+    let mut tree = strategy.new_tree(&mut runner).ok()?;
+    for _ in 0..100_000 {
+        if !tree.simplify() {
+            break;
+        }
+    }
+    Some(tree.current())
+}

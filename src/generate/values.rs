@@ -1,0 +1,703 @@
+//! Strategies for one parameter's values, read off its spec: strings from
+//! their enum, pattern, format and length; integers from their bounds and
+//! step; arrays up to their maximum; objects field by field, each optional
+//! one sent or not. Every strategy shrinks toward the simplest value: an
+//! optional parameter unsent, the shortest string, the smallest integer.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use base64::Engine;
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::sample::select;
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use crate::spec::model::{IntegerRules, StringRules};
+use crate::spec::raw::{Protocol, StringFormat};
+use crate::spec::{ApiSpec, Param, ParamKind, RuleCheck};
+
+use super::context::GenerationContext;
+use super::draft::{join, Draft, Slot};
+use super::oracle::{own_problems, violations};
+use super::repair::{repair, Freeze};
+use super::run::simplest;
+
+/// Items a valid request puts in an array without `max_items`.
+pub(crate) const UNBOUNDED_ARRAY_CAP: usize = 4;
+/// Items a valid request puts, at most, in an array with `max_items`.
+pub(crate) const BOUNDED_ARRAY_CAP: usize = 10;
+/// Spare values drawn for fields a repair may have to change.
+const SPARES: usize = 3;
+
+pub(crate) const ALNUM: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+const PUNCTUATION: &str = "_-.~:@+=, /";
+pub(crate) const CJK: &str = "镜像导出测试中文名称云盘快照数据";
+const LATIN: &str = "éüßñ";
+
+/// The characters free text and character classes draw from, simplest
+/// first; about one in six is CJK.
+pub(crate) fn alphabet() -> Vec<char> {
+    [ALNUM, PUNCTUATION, CJK, LATIN].concat().chars().collect()
+}
+
+/// What the strategies of one API share: the spec, the fixture, and which
+/// fields need spare values.
+#[derive(Debug)]
+pub(crate) struct Gen {
+    pub api: ApiSpec,
+    pub ctx: GenerationContext,
+    spare_paths: BTreeSet<String>,
+}
+
+impl Gen {
+    pub fn new(api: &ApiSpec, ctx: &GenerationContext) -> Arc<Gen> {
+        let mut spare_paths = BTreeSet::new();
+        for rule in &api.rules {
+            match &rule.check {
+                RuleCheck::Unique { array, field } => {
+                    spare_paths.insert(format!("{}[].{field}", join(&rule.scope, array)));
+                }
+                RuleCheck::CaptureEquals { field, .. } => {
+                    spare_paths.insert(join(&rule.scope, field));
+                }
+                _ => {}
+            }
+        }
+        Arc::new(Gen {
+            api: api.clone(),
+            ctx: ctx.clone(),
+            spare_paths,
+        })
+    }
+
+    fn capture_regex(&self, path: &str) -> Option<&Regex> {
+        self.api.rules.iter().find_map(|r| match &r.check {
+            RuleCheck::CaptureEquals { field, regex, .. } if join(&r.scope, field) == path => {
+                Some(regex)
+            }
+            _ => None,
+        })
+    }
+
+    /// The regex text of the part of a URL (or other field) that a
+    /// `capture_equals` rule compares with the parameter at `path`: the
+    /// parameter is drawn from it, so that the two can agree.
+    fn compared_part(&self, path: &str) -> Option<String> {
+        self.api.rules.iter().find_map(|r| match &r.check {
+            RuleCheck::CaptureEquals {
+                regex,
+                group,
+                equals,
+                ..
+            } if join(&r.scope, equals) == path || equals == path => {
+                group_source(regex.as_str(), *group)
+            }
+            _ => None,
+        })
+    }
+
+    fn shape_paths(&self, path: &str) -> Option<Vec<String>> {
+        self.api.rules.iter().find_map(|r| match &r.check {
+            RuleCheck::Base64JsonShape {
+                field,
+                required_paths,
+            } if join(&r.scope, field) == path => Some(required_paths.clone()),
+            _ => None,
+        })
+    }
+
+    /// How many items a valid request gives the array `param`.
+    pub fn len_range(&self, param: &Param) -> (usize, usize) {
+        let ParamKind::Array(a) = &param.kind else {
+            return (0, 0);
+        };
+        let lo = a.min_items.unwrap_or(0) as usize;
+        let cap = match (self.ctx.array_caps.get(&param.path), a.max_items) {
+            (Some(cap), Some(max)) => (*cap).min(max as usize),
+            (Some(cap), None) => *cap,
+            (None, Some(max)) => (max as usize).min(BOUNDED_ARRAY_CAP),
+            (None, None) => UNBOUNDED_ARRAY_CAP,
+        };
+        (lo, cap.max(lo))
+    }
+}
+
+/// Valid requests as drafts: every value drawn from its parameter's own
+/// constraints, then repaired so the cross-field rules hold. The filter
+/// only guards against a rare repair that cannot succeed.
+pub(crate) fn drafts(gen: &Arc<Gen>) -> BoxedStrategy<Draft> {
+    let slots: Vec<BoxedStrategy<Slot>> = gen.api.params.iter().map(|p| slot(gen, p)).collect();
+    let repairing = Arc::clone(gen);
+    let checking = Arc::clone(gen);
+    slots
+        .prop_map(move |slots| {
+            let mut d = Draft::Object(slots);
+            repair(&repairing.api, &mut d, &Freeze::default());
+            d
+        })
+        .prop_filter(
+            "a request the rules' repairs could not make valid",
+            move |d| violations(&checking.api, &[], &d.to_value()).is_empty(),
+        )
+        .boxed()
+}
+
+fn slot(gen: &Arc<Gen>, param: &Param) -> BoxedStrategy<Slot> {
+    let name = param.name.clone();
+    let value = draft(gen, param);
+    if param.required {
+        value
+            .prop_map(move |value| Slot {
+                name: name.clone(),
+                present: true,
+                value,
+            })
+            .boxed()
+    } else {
+        (any::<bool>(), value)
+            .prop_map(move |(present, value)| Slot {
+                name: name.clone(),
+                present,
+                value,
+            })
+            .boxed()
+    }
+}
+
+pub(crate) fn draft(gen: &Arc<Gen>, param: &Param) -> BoxedStrategy<Draft> {
+    match &param.kind {
+        ParamKind::Object(o) => {
+            let slots: Vec<BoxedStrategy<Slot>> = o.fields.iter().map(|f| slot(gen, f)).collect();
+            slots.prop_map(Draft::Object).boxed()
+        }
+        ParamKind::Array(a) => array(gen, param, &a.items),
+        _ => {
+            let values = value(gen, param);
+            if gen.spare_paths.contains(&param.path) {
+                (values.clone(), vec(values, SPARES))
+                    .prop_map(|(value, spares)| Draft::Scalar { value, spares })
+                    .boxed()
+            } else {
+                values.prop_map(Draft::scalar).boxed()
+            }
+        }
+    }
+}
+
+fn array(gen: &Arc<Gen>, param: &Param, items: &Param) -> BoxedStrategy<Draft> {
+    let (lo, hi) = gen.len_range(param);
+    if let Some(known) = gen.ctx.known_for(items) {
+        // Distinct known values first, repeated only when min_items asks
+        // for more than there are.
+        let hi = hi.min(known.len()).max(lo);
+        let mut pool = known.clone();
+        while pool.len() < hi.max(1) {
+            pool.push(known[pool.len() % known.len()].clone());
+        }
+        return (Just(pool).prop_shuffle(), lo..=hi)
+            .prop_map(|(pool, len)| Draft::Array {
+                items: pool.into_iter().map(Draft::scalar).collect(),
+                len,
+            })
+            .boxed();
+    }
+    // The visible items, then one in reserve for a rule or a mutation
+    // that needs the array non-empty. Proptest shrinks a vector by
+    // dropping items first, so a failure shrinks to few items quickly.
+    (vec(draft(gen, items), lo..=hi), draft(gen, items))
+        .prop_map(|(mut items, reserve)| {
+            let len = items.len();
+            items.push(reserve);
+            Draft::Array { items, len }
+        })
+        .boxed()
+}
+
+/// The simplest valid item of the array at `path`, to pad it with.
+pub(crate) fn item_filler(gen: &Arc<Gen>, path: &str) -> Option<Draft> {
+    let items = match &gen.api.param(path)?.kind {
+        ParamKind::Array(a) => (*a.items).clone(),
+        _ => return None,
+    };
+    simplest(&draft(gen, &items))
+}
+
+/// Valid values of a string, integer or boolean parameter.
+pub(crate) fn value(gen: &Arc<Gen>, param: &Param) -> BoxedStrategy<Value> {
+    if let Some(known) = gen.ctx.known_for(param) {
+        return select(known).boxed();
+    }
+    match &param.kind {
+        ParamKind::String(rules) => strings(gen, param, rules).prop_map(Value::String).boxed(),
+        ParamKind::Integer(rules) => integers(rules).prop_map(Value::from).boxed(),
+        ParamKind::Boolean => any::<bool>().prop_map(Value::Bool).boxed(),
+        ParamKind::Array(_) | ParamKind::Object(_) => {
+            draft(gen, param).prop_map(|d| d.to_value()).boxed()
+        }
+    }
+}
+
+fn strings(gen: &Arc<Gen>, param: &Param, rules: &StringRules) -> BoxedStrategy<String> {
+    // Alibaba's RPC takes an empty required parameter for a missing one.
+    let empty_is_missing = gen.api.raw.protocol == Protocol::AliyunRpc && param.required;
+    let min_length = rules
+        .min_length
+        .unwrap_or(0)
+        .max(u64::from(empty_is_missing));
+    let own = param.clone();
+    let fits = move |s: &String| {
+        !(empty_is_missing && s.is_empty())
+            && own_problems(&own, &Value::String(s.clone())).is_empty()
+    };
+    if let Some(members) = &rules.enum_values {
+        let good: Vec<String> = members.iter().filter(|m| fits(m)).cloned().collect();
+        return select(if good.is_empty() {
+            members.clone()
+        } else {
+            good
+        })
+        .boxed();
+    }
+    let base = if let Some(strategy) = gen
+        .capture_regex(&param.path)
+        .and_then(|r| regex_strings(r.as_str()))
+    {
+        // A URL whose host must carry the region: drawn from the rule's
+        // own regex, the region spliced in by the repair.
+        strategy
+    } else if let Some(pattern) = &rules.pattern {
+        pattern_strings(&pattern.source, Some(min_length), rules.max_length)
+    } else if let Some(part) = gen
+        .compared_part(&param.path)
+        .filter(|_| rules.format.is_none())
+    {
+        pattern_strings(&format!("^{part}$"), Some(min_length), rules.max_length)
+    } else {
+        match rules.format {
+            Some(StringFormat::HttpsUrl) => https_urls(),
+            Some(StringFormat::Base64Json) => {
+                base64_json(gen.shape_paths(&param.path).unwrap_or_default())
+            }
+            None => free_text(min_length, rules.max_length),
+        }
+    };
+    base.prop_filter("a string within the parameter's constraints", fits)
+        .boxed()
+}
+
+/// Strings of free text, `min..=max` characters (short ones more often
+/// when the range is wide).
+pub(crate) fn free_text(min: u64, max: Option<u64>) -> BoxedStrategy<String> {
+    let chars = prop_oneof![
+        19 => select(alphabet()),
+        1 => any::<char>().prop_filter("a printable character", |c| !c.is_control()),
+    ]
+    .boxed();
+    strings_of(chars, min, max.unwrap_or(min + 24))
+}
+
+pub(crate) fn strings_of(chars: BoxedStrategy<char>, lo: u64, hi: u64) -> BoxedStrategy<String> {
+    let (lo, hi) = (lo as usize, hi as usize);
+    if hi > lo + 48 {
+        prop_oneof![
+            3 => vec(chars.clone(), lo..=lo + 24),
+            1 => vec(chars, lo..=hi),
+        ]
+        .prop_map(String::from_iter)
+        .boxed()
+    } else {
+        vec(chars, lo..=hi).prop_map(String::from_iter).boxed()
+    }
+}
+
+/// A pattern of the common shape `^[class]{m,n}$` (or `+`, `*`, `?`):
+/// the class and the repetition bounds.
+pub(crate) fn simple_shape(source: &str) -> Option<(String, u64, Option<u64>)> {
+    let body = strip_anchors(source);
+    let chars: Vec<char> = body.chars().collect();
+    if chars.first() != Some(&'[') {
+        return None;
+    }
+    let mut i = 1;
+    if chars.get(i) == Some(&'^') {
+        i += 1;
+    }
+    if chars.get(i) == Some(&']') {
+        i += 1;
+    }
+    let mut end = None;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => i += 2,
+            '[' => return None,
+            ']' => {
+                end = Some(i);
+                break;
+            }
+            _ => i += 1,
+        }
+    }
+    let end = end?;
+    let class: String = chars[..=end].iter().collect();
+    let rest: String = chars[end + 1..].iter().collect();
+    let (m, n) = match rest.as_str() {
+        "" => (1, Some(1)),
+        "+" => (1, None),
+        "*" => (0, None),
+        "?" => (0, Some(1)),
+        r if r.starts_with('{') && r.ends_with('}') => {
+            let inner = &r[1..r.len() - 1];
+            match inner.split_once(',') {
+                None => {
+                    let k = inner.parse().ok()?;
+                    (k, Some(k))
+                }
+                Some((a, "")) => (a.parse().ok()?, None),
+                Some((a, b)) => (a.parse().ok()?, Some(b.parse().ok()?)),
+            }
+        }
+        _ => return None,
+    };
+    Some((class, m, n))
+}
+
+/// The characters of [`alphabet`] a character class admits, simplest first.
+pub(crate) fn class_members(class: &str) -> Vec<char> {
+    let Ok(re) = Regex::new(&format!("^{class}$")) else {
+        return Vec::new();
+    };
+    alphabet()
+        .into_iter()
+        .filter(|c| re.is_match(c.encode_utf8(&mut [0; 4])))
+        .collect()
+}
+
+fn class_chars(class: &str) -> Option<BoxedStrategy<char>> {
+    let members = class_members(class);
+    let exotic = proptest::string::string_regex(&tame(class)).ok().map(|s| {
+        s.prop_filter_map("one character", |s| s.chars().next())
+            .boxed()
+    });
+    match (members.is_empty(), exotic) {
+        (false, Some(exotic)) => Some(prop_oneof![19 => select(members), 1 => exotic].boxed()),
+        (false, None) => Some(select(members).boxed()),
+        (true, exotic) => exotic,
+    }
+}
+
+fn pattern_strings(source: &str, min: Option<u64>, max: Option<u64>) -> BoxedStrategy<String> {
+    if let Some((class, m, n)) = simple_shape(source) {
+        if let Some(chars) = class_chars(&class) {
+            let lo = m.max(min.unwrap_or(0));
+            let hi = match (n, max) {
+                (Some(n), Some(max)) => n.min(max),
+                (Some(b), None) | (None, Some(b)) => b,
+                (None, None) => lo + 16,
+            };
+            if lo <= hi {
+                return strings_of(chars, lo, hi);
+            }
+        }
+    }
+    regex_strings(source).unwrap_or_else(|| free_text(min.unwrap_or(0), max))
+}
+
+/// Strings matching an anchored regex, through proptest's regex strategy
+/// (which takes no anchors). "Any character" parts are narrowed to
+/// printable, non-space characters.
+pub(crate) fn regex_strings(source: &str) -> Option<BoxedStrategy<String>> {
+    proptest::string::string_regex(&tame(&strip_anchors(source)))
+        .ok()
+        .map(|s| s.boxed())
+}
+
+/// The source text of capture group `group` in regex `source`.
+pub(crate) fn group_source(source: &str, group: usize) -> Option<String> {
+    let chars: Vec<char> = source.chars().collect();
+    let mut open: Vec<(usize, Option<usize>)> = Vec::new();
+    let mut count = 0;
+    let mut in_class = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' {
+            i += 2;
+            continue;
+        }
+        if in_class {
+            in_class = c != ']';
+            i += 1;
+            continue;
+        }
+        match c {
+            '[' => {
+                in_class = true;
+                if chars.get(i + 1) == Some(&'^') {
+                    i += 1;
+                }
+                if chars.get(i + 1) == Some(&']') {
+                    i += 1;
+                }
+            }
+            '(' => {
+                let named = chars.get(i + 1) == Some(&'?')
+                    && (chars.get(i + 2) == Some(&'<') || chars[i + 2..].starts_with(&['P', '<']));
+                if chars.get(i + 1) != Some(&'?') || named {
+                    count += 1;
+                    let start = if named {
+                        i + chars[i..].iter().position(|c| *c == '>')? + 1
+                    } else {
+                        i + 1
+                    };
+                    open.push((start, Some(count)));
+                } else {
+                    open.push((i + 1, None));
+                }
+            }
+            ')' => {
+                if let (start, Some(n)) = open.pop()? {
+                    if n == group {
+                        return Some(chars[start..i].iter().collect());
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+pub(crate) fn strip_anchors(source: &str) -> String {
+    let s = source.strip_prefix('^').unwrap_or(source);
+    match s.strip_suffix('$') {
+        Some(inner) if !inner.ends_with('\\') => inner.to_string(),
+        _ => s.to_string(),
+    }
+}
+
+/// The regex narrowed for drawing: `.` and negated classes without
+/// whitespace or control characters, `+` and `*` at most 12 times.
+fn tame(source: &str) -> String {
+    let mut out = String::new();
+    let mut chars = source.chars().peekable();
+    let mut depth = 0;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            }
+            '[' => {
+                depth += 1;
+                out.push('[');
+                if chars.peek() == Some(&'^') {
+                    chars.next();
+                    out.push_str("^\\s\\p{C}");
+                }
+                if chars.peek() == Some(&']') {
+                    chars.next();
+                    out.push_str("\\]");
+                }
+            }
+            ']' if depth > 0 => {
+                depth -= 1;
+                out.push(']');
+            }
+            '.' if depth == 0 => out.push_str("[^\\s\\p{C}]"),
+            '+' if depth == 0 => out.push_str("{1,12}"),
+            '*' if depth == 0 => out.push_str("{0,12}"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn word(min: usize, max: usize, chars: &'static str) -> BoxedStrategy<String> {
+    vec(select(chars.chars().collect::<Vec<_>>()), min..=max)
+        .prop_map(String::from_iter)
+        .boxed()
+}
+
+pub(crate) fn https_urls() -> BoxedStrategy<String> {
+    let host =
+        vec(word(1, 10, "abcdefghijklmnopqrstuvwxyz0123456789"), 1..=3).prop_map(|l| l.join("."));
+    let path = vec(
+        word(
+            0,
+            10,
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+        ),
+        0..=2,
+    )
+    .prop_map(|segments| segments.iter().map(|s| format!("/{s}")).collect::<String>());
+    (host, path)
+        .prop_map(|(host, path)| format!("https://{host}{path}"))
+        .boxed()
+}
+
+/// Base64 of a JSON object holding every dotted path in `paths` (and
+/// maybe one more key).
+fn base64_json(paths: Vec<String>) -> BoxedStrategy<String> {
+    let n = paths.len();
+    (
+        vec(word(1, 8, ALNUM), n),
+        proptest::option::of((word(1, 8, ALNUM), word(0, 8, ALNUM))),
+    )
+        .prop_map(move |(values, extra)| {
+            let mut root = Value::Object(Map::new());
+            for (path, v) in paths.iter().zip(values) {
+                insert_dotted(&mut root, path, Value::String(v));
+            }
+            if let (Some((k, v)), Some(o)) = (extra, root.as_object_mut()) {
+                o.entry(k).or_insert(Value::String(v));
+            }
+            encode_json(&root)
+        })
+        .boxed()
+}
+
+pub(crate) fn encode_json(value: &Value) -> String {
+    base64::engine::general_purpose::STANDARD.encode(value.to_string())
+}
+
+pub(crate) fn insert_dotted(root: &mut Value, path: &str, value: Value) {
+    let mut current = root;
+    let keys: Vec<&str> = path.split('.').collect();
+    for (i, key) in keys.iter().enumerate() {
+        let Some(object) = current.as_object_mut() else {
+            return;
+        };
+        if i + 1 == keys.len() {
+            object.insert(key.to_string(), value);
+            return;
+        }
+        current = object
+            .entry(key.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+}
+
+fn integers(rules: &IntegerRules) -> BoxedStrategy<i64> {
+    if let Some(members) = &rules.enum_values {
+        return select(members.clone()).boxed();
+    }
+    let step = step_of(rules.multiple_of);
+    let (lo, hi) = bounds(rules.minimum, rules.maximum, step);
+    let (first, last) = (ceil_to(lo, step), floor_to(hi, step));
+    if first > last {
+        return Just(lo).boxed();
+    }
+    let n = (last - first) / step;
+    prop_oneof![
+        1 => Just(first),
+        1 => Just(last),
+        6 => (0..=n).prop_map(move |k| first + k * step),
+    ]
+    .boxed()
+}
+
+pub(crate) fn swap_case(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_uppercase() {
+                c.to_lowercase().next().unwrap_or(c)
+            } else {
+                c.to_uppercase().next().unwrap_or(c)
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn step_of(multiple_of: Option<i64>) -> i64 {
+    multiple_of.filter(|s| *s > 0).unwrap_or(1)
+}
+
+/// Bounds for drawing, where the spec leaves a side open: from 0 (or
+/// below a negative maximum), a thousand steps wide.
+pub(crate) fn bounds(minimum: Option<i64>, maximum: Option<i64>, step: i64) -> (i64, i64) {
+    let span = step.saturating_mul(1000);
+    match (minimum, maximum) {
+        (Some(a), Some(b)) => (a, b),
+        (Some(a), None) => (a, a.saturating_add(span)),
+        (None, Some(b)) if b >= 0 => (0, b),
+        (None, Some(b)) => (b.saturating_sub(span), b),
+        (None, None) => (0, span),
+    }
+}
+
+pub(crate) fn ceil_to(v: i64, step: i64) -> i64 {
+    let r = v.rem_euclid(step);
+    if r == 0 {
+        v
+    } else {
+        v - r + step
+    }
+}
+
+pub(crate) fn floor_to(v: i64, step: i64) -> i64 {
+    v - v.rem_euclid(step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OSS_HOST: &str = r"^https?://(?:[^/?#]+\.)?s3(?:-internal)?\.([a-z0-9-]+)\.jdcloud-oss\.com(?::[0-9]+)?(?:[/?#].*)?$";
+
+    #[test]
+    fn group_source_finds_the_capture_group_text() {
+        assert_eq!(group_source(OSS_HOST, 1).as_deref(), Some("[a-z0-9-]+"));
+        assert_eq!(group_source(r"^(?P<x>a|b)(c)$", 2).as_deref(), Some("c"));
+        assert_eq!(group_source(r"^(?<x>[(])$", 1).as_deref(), Some("[(]"));
+        assert_eq!(group_source(r"^(a)$", 2), None);
+    }
+
+    #[test]
+    fn simple_shapes_are_a_class_and_a_repetition() {
+        let class = r"[\p{Han}0-9A-Za-z_.-]";
+        assert_eq!(
+            simple_shape(&format!("^{class}+$")),
+            Some((class.to_string(), 1, None))
+        );
+        assert_eq!(
+            simple_shape("^[A-Za-z0-9]*$"),
+            Some(("[A-Za-z0-9]".into(), 0, None))
+        );
+        assert_eq!(
+            simple_shape("^[a-z]{2,5}$"),
+            Some(("[a-z]".into(), 2, Some(5)))
+        );
+        assert_eq!(simple_shape("^img-[a-z0-9]{8}$"), None);
+        assert_eq!(simple_shape("^[[:alpha:]]+$"), None);
+    }
+
+    #[test]
+    fn regexes_are_narrowed_for_drawing_only() {
+        assert_eq!(tame("a.b+[^/]*"), r"a[^\s\p{C}]b{1,12}[^\s\p{C}/]{0,12}");
+        assert_eq!(tame(r"\.[.+]"), r"\.[.+]");
+        assert_eq!(strip_anchors("^ab$"), "ab");
+        assert_eq!(strip_anchors(r"^ab\$"), r"ab\$");
+    }
+
+    #[test]
+    fn character_classes_admit_cjk_where_the_pattern_does() {
+        let han = class_members(r"[\p{Han}0-9A-Za-z_.-]");
+        assert!(han.contains(&'镜') && han.contains(&'a') && !han.contains(&' '));
+        assert!(!class_members("[A-Za-z0-9]")
+            .iter()
+            .any(|c| CJK.contains(*c)));
+    }
+
+    #[test]
+    fn bounds_fill_the_open_sides() {
+        assert_eq!(bounds(Some(20), Some(16000), 10), (20, 16000));
+        assert_eq!(bounds(None, None, 10), (0, 10_000));
+        assert_eq!(bounds(None, Some(-5), 1), (-1005, -5));
+        assert_eq!((ceil_to(21, 10), floor_to(-1, 10)), (30, -10));
+    }
+}

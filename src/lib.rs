@@ -16,6 +16,7 @@
 //! 5. [`cases`] — the data-driven cases in `cases/`.
 //! 6. [`mock`] — the embedded mock provider ([`mock::MockProvider`]).
 //! 7. [`live`] — the reference client for real endpoints.
+//! 8. [`runner`] — properties and cases against a target, as named trials.
 //!
 //! ```
 //! use imgconform::{Specs, validate_request};
@@ -36,6 +37,7 @@ pub mod generate;
 pub mod live;
 pub mod mock;
 pub mod protocol;
+pub mod runner;
 pub mod spec;
 pub mod validate;
 

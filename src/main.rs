@@ -187,16 +187,43 @@ enum RequestFormat {
 
 #[derive(Debug, Args)]
 struct RunArgs {
-    /// Only cases whose name (provider::api::group::id) contains this.
+    /// Only trials whose name (provider::api::kind::name) contains this.
     #[arg(value_name = "FILTER")]
     filter: Option<String>,
+    /// What to run against: the embedded mock (generated properties and
+    /// the hand-written cases), or the validator alone (the cases' verdicts).
+    #[arg(long, value_enum, default_value_t = TargetArg::Mock)]
+    target: TargetArg,
+    /// Generated cases per property.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 256,
+        env = "IMGCONFORM_CASES"
+    )]
+    cases: u32,
+    /// Seed of the generated cases; a failure prints the one that replays it
+    /// [default: a fresh one].
+    #[arg(long, value_name = "SEED", env = "IMGCONFORM_SEED")]
+    seed: Option<u64>,
     /// Directory of case files.
     #[arg(long, value_name = "DIR", default_value = "cases")]
-    cases: PathBuf,
+    cases_dir: PathBuf,
+    /// The mock's world (JSON) [default: the documents' own world].
+    #[arg(long, value_name = "FILE")]
+    world: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
     #[command(flatten)]
     specs: SpecSource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TargetArg {
+    /// The embedded mock provider, in process.
+    Mock,
+    /// The spec validator and response checker, on the hand-written cases.
+    Validator,
 }
 
 #[derive(Debug, Args)]
@@ -422,11 +449,14 @@ fn list(source: SpecSource) -> ExitCode {
 }
 
 fn run(args: RunArgs) -> ExitCode {
+    if args.target == TargetArg::Mock {
+        return run_mock(args);
+    }
     let specs = match args.specs.load() {
         Ok(s) => s,
         Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
     };
-    let cases = match imgconform::cases::load_dir(&args.cases) {
+    let cases = match imgconform::cases::load_dir(&args.cases_dir) {
         Ok(c) => c,
         Err(problems) => {
             let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
@@ -496,7 +526,7 @@ fn run(args: RunArgs) -> ExitCode {
         Format::Human => {
             println!(
                 "target: validator (hand-written cases from {})",
-                args.cases.display()
+                args.cases_dir.display()
             );
             println!();
             println!(
@@ -778,4 +808,145 @@ fn serve(args: ServeArgs) -> ExitCode {
         return usage_error(format!("cannot serve: {e}"));
     }
     ExitCode::SUCCESS
+}
+
+fn run_mock(args: RunArgs) -> ExitCode {
+    use imgconform::generate::GeneratorConfig;
+    use imgconform::runner::{self, MockTarget, RunOptions, TrialReport};
+    use std::io::IsTerminal;
+    let specs = match args.specs.load() {
+        Ok(s) => std::sync::Arc::new(s),
+        Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
+    };
+    let cases = match imgconform::cases::load_dir(&args.cases_dir) {
+        Ok(c) => c,
+        Err(problems) => {
+            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            return usage_error(format!("the cases do not load:\n{}", lines.join("\n")));
+        }
+    };
+    let world = match &args.world {
+        Some(path) => match imgconform::mock::World::load(path) {
+            Ok(w) => w,
+            Err(e) => return usage_error(e),
+        },
+        None => imgconform::mock::default_world(),
+    };
+    let options = RunOptions {
+        generator: GeneratorConfig {
+            cases: args.cases.max(1),
+            seed: args.seed,
+        },
+        filter: args.filter.clone(),
+    };
+    let names = runner::trial_names(&specs, &options);
+    if names.is_empty() {
+        // A typo in a filter must not give a green run.
+        return usage_error(format!(
+            "no trial matches {}",
+            args.filter
+                .as_deref()
+                .map_or("(no filter)".to_string(), |f| format!("\"{f}\""))
+        ));
+    }
+    let target = MockTarget::new(std::sync::Arc::clone(&specs), world);
+    let human = matches!(args.format, Format::Human);
+    let terminal = std::io::stderr().is_terminal();
+    let total = names.len();
+    let mut done = 0;
+    if human {
+        println!(
+            "target: mock (embedded), {} generated cases per property, {} trial(s)",
+            options.generator.cases, total
+        );
+    }
+    let started = std::time::Instant::now();
+    let reports = runner::run(&specs, &target, &cases, &options, |r: &TrialReport| {
+        done += 1;
+        if !human {
+            return;
+        }
+        let status = if r.passed() { "ok  " } else { "FAIL" };
+        let line = format!(
+            "[{done:>3}/{total}] {status} {} ({} requests{}{}, {:.2}s)",
+            r.name,
+            r.cases,
+            if r.tally.is_empty() { "" } else { ": " },
+            r.tally,
+            r.seconds
+        );
+        if terminal {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    });
+    let failed: Vec<&TrialReport> = reports.iter().filter(|r| !r.passed()).collect();
+    match args.format {
+        Format::Json => {
+            let value = serde_json::json!({
+                "target": "mock",
+                "cases_per_property": options.generator.cases,
+                "passed": reports.len() - failed.len(),
+                "failed": failed.len(),
+                "seconds": started.elapsed().as_secs_f64(),
+                "trials": reports,
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            );
+        }
+        Format::Human => {
+            println!();
+            println!(
+                "{:<24} {:>7} {:>9} {:>7} {:>7} {:>8} {:>8}",
+                "api", "trials", "requests", "passed", "failed", "skipped", "time"
+            );
+            let mut apis: Vec<&str> = reports.iter().map(|r| r.api.as_str()).collect();
+            apis.dedup();
+            for api in apis {
+                let mine: Vec<&TrialReport> = reports.iter().filter(|r| r.api == api).collect();
+                println!(
+                    "{api:<24} {:>7} {:>9} {:>7} {:>7} {:>8} {:>7.2}s",
+                    mine.len(),
+                    mine.iter().map(|r| r.cases).sum::<u64>(),
+                    mine.iter().filter(|r| r.passed()).count(),
+                    mine.iter().filter(|r| !r.passed()).count(),
+                    mine.iter().map(|r| r.skipped).sum::<u64>(),
+                    mine.iter().map(|r| r.seconds).sum::<f64>()
+                );
+            }
+            for r in &failed {
+                let Some(f) = &r.failure else { continue };
+                println!();
+                println!("FAILED {}", r.name);
+                for line in f.reason.lines() {
+                    println!("  {line}");
+                }
+                if let Some(request) = &f.minimal_request {
+                    println!("  minimal request:");
+                    let text = serde_json::to_string_pretty(request).unwrap_or_default();
+                    for line in text.lines() {
+                        println!("    {line}");
+                    }
+                }
+                if let Some(seed) = f.seed {
+                    println!("  replay: imgconform run {} --seed {seed}", r.name);
+                }
+            }
+            println!();
+            println!(
+                "{} passed, {} failed in {:.2}s",
+                reports.len() - failed.len(),
+                failed.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }

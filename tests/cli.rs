@@ -180,3 +180,45 @@ fn help_explains_the_commands() {
         assert!(out.contains(word), "{out}");
     }
 }
+
+#[test]
+fn run_against_the_mock_passes_and_a_filter_that_matches_nothing_is_an_error() {
+    let o = imgconform(&[
+        "run",
+        "tencent::ExportImages",
+        "--cases",
+        "8",
+        "--seed",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("target: mock (embedded), 8 generated cases per property"),
+        "{out}"
+    );
+    assert!(out.contains("tencent/ExportImages"), "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("5 passed, 0 failed")),
+        "{out}"
+    );
+    let o = imgconform(&["run", "no-such-trial"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no trial matches \"no-such-trial\""));
+}
+
+#[test]
+fn run_json_reports_every_trial() {
+    let o = imgconform(&[
+        "run", "aliyun", "--cases", "4", "--seed", "2", "--format", "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON output");
+    assert_eq!(v["failed"], 0);
+    let trials = v["trials"].as_array().unwrap();
+    assert_eq!(trials.len(), 5);
+    assert!(trials.iter().all(|t| t["name"]
+        .as_str()
+        .unwrap()
+        .starts_with("aliyun::ExportImage::")));
+}

@@ -59,6 +59,8 @@ impl Wire for TencentApi3 {
         let mut headers = Vec::new();
         for (name, value) in object {
             match api.params.iter().find(|p| &p.name == name) {
+                // A header has no null: a null parameter is not sent.
+                Some(p) if p.location == Some(Location::Header) && value.is_null() => {}
                 Some(p) if p.location == Some(Location::Header) => {
                     headers.push((p.wire_name.clone(), scalar_text(value)));
                 }

@@ -1,0 +1,622 @@
+//! The conformance runner: properties generated from the specs, and the
+//! hand-written cases, run against a [`Target`], each as one named trial
+//! (`provider::api::kind::name`).
+//!
+//! Properties, per API:
+//! - `property::valid_requests_are_accepted`: a valid request succeeds with
+//!   the documented response shape, or is refused with one of the API's
+//!   documented precondition errors (the world's state decides), or, asked
+//!   for a dry run, answers that it would have succeeded;
+//! - `property::violations_get_the_documented_error`: a request that breaks
+//!   exactly one rule is rejected with the documented status, code and
+//!   message, or with some client error where the documents name none;
+//! - `property::boundaries`: both sides of every limit;
+//! - `property::tampered_signatures_are_refused`: the provider's own
+//!   signature error;
+//! - `property::client_token_is_idempotent` where an API documents one;
+//! - every answer carries a request id.
+//!
+//! Failures shrink to a minimal request and name the seed that replays them.
+
+pub mod target;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use proptest::test_runner::TestCaseError;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::cases::{Case, Subject};
+use crate::generate::{
+    any_single_violation, boundaries, valid_request, ExpectedViolation, GenerationContext,
+    GeneratorConfig,
+};
+use crate::spec::raw::{AuthFailure, RawTrigger};
+use crate::spec::{ApiSpec, Specs};
+use crate::validate::response::check_success_body;
+use crate::validate::{validate_request, ExpectedError};
+
+pub use target::{CallError, Exchange, MockTarget, Session, Tamper, Target};
+
+/// How a run goes: cases per property, the seed, which trials.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub generator: GeneratorConfig,
+    /// Only trials whose name contains this.
+    pub filter: Option<String>,
+}
+
+/// Why a trial failed: expected, observed, and the request that shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailureReport {
+    pub reason: String,
+    /// The smallest request that fails (after shrinking, for properties).
+    pub minimal_request: Option<Value>,
+    pub seed: Option<u64>,
+}
+
+/// One trial's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrialReport {
+    /// `provider::api::kind::name`.
+    pub name: String,
+    /// `provider/api`.
+    pub api: String,
+    pub target: String,
+    /// Requests sent.
+    pub cases: u64,
+    /// Requests that could not be expressed on the wire (skipped).
+    pub skipped: u64,
+    /// What the answers were, in a few words (`succeeded 180, refused 76`).
+    pub tally: String,
+    pub seconds: f64,
+    pub failure: Option<FailureReport>,
+}
+
+impl TrialReport {
+    pub fn passed(&self) -> bool {
+        self.failure.is_none()
+    }
+}
+
+/// Counts what happened inside a property run (proptest's closures are `Fn`).
+#[derive(Default)]
+struct Tally {
+    sent: std::sync::atomic::AtomicU64,
+    skipped: std::sync::atomic::AtomicU64,
+    succeeded: std::sync::atomic::AtomicU64,
+    refused: std::sync::atomic::AtomicU64,
+    rejected: std::sync::atomic::AtomicU64,
+    dry_run: std::sync::atomic::AtomicU64,
+}
+
+impl Tally {
+    fn add(counter: &std::sync::atomic::AtomicU64) {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn get(counter: &std::sync::atomic::AtomicU64) -> u64 {
+        counter.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn text(&self) -> String {
+        let mut parts = Vec::new();
+        for (label, counter) in [
+            ("succeeded", &self.succeeded),
+            ("refused by world state", &self.refused),
+            ("rejected as documented", &self.rejected),
+            ("dry runs", &self.dry_run),
+            ("skipped", &self.skipped),
+        ] {
+            let n = Tally::get(counter);
+            if n > 0 {
+                parts.push(format!("{label} {n}"));
+            }
+        }
+        parts.join(", ")
+    }
+}
+
+/// The trial names a run over `specs` would have, filtered.
+pub fn trial_names(specs: &Specs, options: &RunOptions) -> Vec<String> {
+    plan(specs)
+        .into_iter()
+        .map(|(api, kind)| trial_name(api, kind))
+        .filter(|n| {
+            options
+                .filter
+                .as_ref()
+                .is_none_or(|f| n.contains(f.as_str()))
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Valid,
+    Violations,
+    Boundaries,
+    Tampered,
+    Idempotent,
+    Cases,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Valid => "property::valid_requests_are_accepted",
+            Kind::Violations => "property::violations_get_the_documented_error",
+            Kind::Boundaries => "property::boundaries",
+            Kind::Tampered => "property::tampered_signatures_are_refused",
+            Kind::Idempotent => "property::client_token_is_idempotent",
+            Kind::Cases => "cases::handwritten",
+        }
+    }
+}
+
+fn trial_name(api: &ApiSpec, kind: Kind) -> String {
+    format!("{}::{}", api.id().replace('/', "::"), kind.name())
+}
+
+fn plan(specs: &Specs) -> Vec<(&ApiSpec, Kind)> {
+    let mut out = Vec::new();
+    for api in specs.apis() {
+        for kind in [
+            Kind::Valid,
+            Kind::Violations,
+            Kind::Boundaries,
+            Kind::Tampered,
+            Kind::Idempotent,
+            Kind::Cases,
+        ] {
+            if kind == Kind::Idempotent && api.raw.idempotency_token.is_none() {
+                continue;
+            }
+            out.push((api, kind));
+        }
+    }
+    out
+}
+
+/// Runs every trial that `options.filter` selects; `progress` hears of each
+/// trial as it ends.
+pub fn run(
+    specs: &Specs,
+    target: &dyn Target,
+    cases: &[Case],
+    options: &RunOptions,
+    mut progress: impl FnMut(&TrialReport),
+) -> Vec<TrialReport> {
+    let mut reports = Vec::new();
+    for (api, kind) in plan(specs) {
+        let name = trial_name(api, kind);
+        if options
+            .filter
+            .as_ref()
+            .is_some_and(|f| !name.contains(f.as_str()))
+        {
+            continue;
+        }
+        let examples: Vec<Value> = crate::cases::documented_requests(cases)
+            .into_iter()
+            .filter(|(id, _)| *id == api.id())
+            .map(|(_, r)| r)
+            .collect();
+        let ctx = GenerationContext::from_examples(api, &examples);
+        let started = Instant::now();
+        let tally = Tally::default();
+        let mut seed = None;
+        let failure = match kind {
+            Kind::Valid => property(
+                &options.generator,
+                &mut seed,
+                &valid_request(api, &ctx),
+                |req| accepts_valid(specs, target, api, &req, &tally),
+            ),
+            Kind::Violations => property(
+                &options.generator,
+                &mut seed,
+                &any_single_violation(specs, api, &ctx),
+                |m| rejects(specs, target, api, &m.request, &m.expected, &tally),
+            )
+            .map(|f| FailureReport {
+                minimal_request: f.minimal_request,
+                ..f
+            }),
+            Kind::Boundaries => boundaries(specs, api, &ctx).into_iter().find_map(|b| {
+                let result = if b.expected.is_empty() {
+                    accepts_valid(specs, target, api, &b.request, &tally)
+                } else {
+                    rejects(specs, target, api, &b.request, &b.expected, &tally)
+                };
+                result.err().map(|e| FailureReport {
+                    reason: format!("{}: {}", b.name, e),
+                    minimal_request: Some(b.request.clone()),
+                    seed: None,
+                })
+            }),
+            Kind::Tampered => {
+                let fewer = GeneratorConfig {
+                    cases: options.generator.cases.clamp(1, 32),
+                    ..options.generator
+                };
+                property(&fewer, &mut seed, &valid_request(api, &ctx), |req| {
+                    refuses_tampered(specs, target, api, &req, &tally)
+                })
+            }
+            Kind::Idempotent => {
+                let fewer = GeneratorConfig {
+                    cases: options.generator.cases.clamp(1, 64),
+                    ..options.generator
+                };
+                property(&fewer, &mut seed, &valid_request(api, &ctx), |req| {
+                    idempotent(target, api, &req, &tally)
+                })
+            }
+            Kind::Cases => handwritten(specs, target, api, cases, &tally),
+        };
+        let report = TrialReport {
+            name,
+            api: api.id(),
+            target: target.name().to_string(),
+            cases: Tally::get(&tally.sent),
+            skipped: Tally::get(&tally.skipped),
+            tally: tally.text(),
+            seconds: started.elapsed().as_secs_f64(),
+            failure: failure.map(|f| FailureReport { seed, ..f }),
+        };
+        progress(&report);
+        reports.push(report);
+    }
+    reports
+}
+
+/// Runs a property; on failure, the shrunk request and the seed.
+fn property<S>(
+    config: &GeneratorConfig,
+    seed_out: &mut Option<u64>,
+    strategy: &S,
+    test: impl Fn(S::Value) -> Result<(), String>,
+) -> Option<FailureReport>
+where
+    S: proptest::strategy::Strategy,
+    S::Value: Serialize,
+{
+    let result = config.check(strategy, |v| test(v).map_err(TestCaseError::fail));
+    match result {
+        Ok(seed) => {
+            *seed_out = Some(seed);
+            None
+        }
+        Err(failure) => {
+            *seed_out = Some(failure.seed);
+            let minimal = failure.minimal.as_ref().and_then(|m| {
+                let v = serde_json::to_value(m).ok()?;
+                // A mutation shows its request; a request is itself.
+                Some(v.get("request").cloned().unwrap_or(v))
+            });
+            Some(FailureReport {
+                reason: failure.reason.clone(),
+                minimal_request: minimal,
+                seed: Some(failure.seed),
+            })
+        }
+    }
+}
+
+fn send(
+    target: &dyn Target,
+    api: &ApiSpec,
+    request: &Value,
+    tamper: Tamper,
+    tally: &Tally,
+) -> Result<Option<Exchange>, String> {
+    let mut session = target.session();
+    match session.call(api, request, tamper) {
+        Ok(exchange) => {
+            Tally::add(&tally.sent);
+            Ok(Some(exchange))
+        }
+        Err(CallError::Unsendable(_)) => {
+            Tally::add(&tally.skipped);
+            Ok(None)
+        }
+        Err(CallError::Failed(e)) => Err(format!("the call failed: {e}")),
+    }
+}
+
+fn decoded(exchange: &Exchange) -> Result<&crate::protocol::Outcome, String> {
+    let outcome = exchange
+        .outcome
+        .as_ref()
+        .map_err(|e| format!("the answer fits no envelope: {e}"))?;
+    if outcome.request_id.as_deref().is_none_or(str::is_empty) {
+        return Err(format!(
+            "the answer carries no request id: {}",
+            String::from_utf8_lossy(&exchange.body)
+        ));
+    }
+    Ok(outcome)
+}
+
+fn is_dry_run(api: &ApiSpec, request: &Value) -> bool {
+    api.raw
+        .dry_run
+        .as_ref()
+        .and_then(|p| request.get(p))
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// A valid request: success with the documented shape, a documented
+/// refusal by the world's state, or a dry run's answer.
+fn accepts_valid(
+    specs: &Specs,
+    target: &dyn Target,
+    api: &ApiSpec,
+    request: &Value,
+    tally: &Tally,
+) -> Result<(), String> {
+    let Some(exchange) = send(target, api, request, Tamper::None, tally)? else {
+        return Ok(());
+    };
+    let outcome = decoded(&exchange)?;
+    let Some(error) = &outcome.error else {
+        let body: Value = serde_json::from_slice(&exchange.body)
+            .map_err(|e| format!("the success answer is not JSON: {e}"))?;
+        let problems = check_success_body(api, &body);
+        if !problems.is_empty() {
+            let list: Vec<String> = problems
+                .iter()
+                .map(|p| format!("{}: {}", p.path, p.detail))
+                .collect();
+            return Err(format!(
+                "the success answer departs from the documented shape: {}",
+                list.join("; ")
+            ));
+        }
+        Tally::add(&tally.succeeded);
+        return Ok(());
+    };
+    let provider = specs.provider_of(api);
+    let dry_run_code = provider
+        .errors
+        .iter()
+        .find(|e| e.triggers.iter().any(|t| matches!(t, RawTrigger::DryRun)));
+    if is_dry_run(api, request) && dry_run_code.is_some_and(|e| e.code == error.code) {
+        Tally::add(&tally.dry_run);
+        return Ok(());
+    }
+    let refusal = api.errors.iter().any(|e| {
+        e.code == error.code
+            && e.message_matches(&error.message)
+            && e.triggers.iter().any(|t| {
+                matches!(
+                    t,
+                    RawTrigger::Precondition { .. } | RawTrigger::Fault { .. }
+                )
+            })
+    });
+    if refusal {
+        Tally::add(&tally.refused);
+        return Ok(());
+    }
+    Err(format!(
+        "a valid request was answered with {} \"{}\" (HTTP {}), which is no documented refusal of a valid request",
+        error.code, error.message, outcome.http_status
+    ))
+}
+
+/// An invalid request: one of the expected documented errors, or some
+/// client error where the documents name none.
+fn rejects(
+    specs: &Specs,
+    target: &dyn Target,
+    api: &ApiSpec,
+    request: &Value,
+    expected: &[ExpectedViolation],
+    tally: &Tally,
+) -> Result<(), String> {
+    let Some(exchange) = send(target, api, request, Tamper::None, tally)? else {
+        return Ok(());
+    };
+    let outcome = decoded(&exchange)?;
+    let Some(error) = &outcome.error else {
+        return Err(format!(
+            "an invalid request succeeded; expected {}",
+            describe(expected)
+        ));
+    };
+    if expected
+        .iter()
+        .any(|v| v.expected == ExpectedError::Undocumented)
+    {
+        // The documents name no error: any error answer conforms.
+        Tally::add(&tally.rejected);
+        return Ok(());
+    }
+    let fits = expected.iter().any(|v| match &v.expected {
+        ExpectedError::Documented {
+            code,
+            http_status,
+            error_id,
+            common,
+            ..
+        } => {
+            let rows = if *common {
+                &specs.provider_of(api).errors
+            } else {
+                &api.errors
+            };
+            let message_ok = rows
+                .iter()
+                .find(|e| &e.id == error_id)
+                .is_none_or(|e| e.message_matches(&error.message));
+            let status_ok = http_status.is_none_or(|s| s == outcome.http_status);
+            code == &error.code && message_ok && status_ok
+        }
+        ExpectedError::Undocumented => true,
+    });
+    if fits {
+        Tally::add(&tally.rejected);
+        Ok(())
+    } else {
+        Err(format!(
+            "expected {}, answered HTTP {} {} \"{}\"",
+            describe(expected),
+            outcome.http_status,
+            error.code,
+            error.message
+        ))
+    }
+}
+
+fn describe(expected: &[ExpectedViolation]) -> String {
+    let items: Vec<String> = expected
+        .iter()
+        .map(|v| match &v.expected {
+            ExpectedError::Documented {
+                code,
+                http_status,
+                message,
+                ..
+            } => format!(
+                "{} [{}]: {}{code} \"{message}\"",
+                v.path,
+                v.rule,
+                http_status.map_or(String::new(), |s| format!("HTTP {s} "))
+            ),
+            ExpectedError::Undocumented => format!("{} [{}]: some client error", v.path, v.rule),
+        })
+        .collect();
+    items.join(" or ")
+}
+
+fn refuses_tampered(
+    specs: &Specs,
+    target: &dyn Target,
+    api: &ApiSpec,
+    request: &Value,
+    tally: &Tally,
+) -> Result<(), String> {
+    let Some(exchange) = send(target, api, request, Tamper::Signature, tally)? else {
+        return Ok(());
+    };
+    let outcome = decoded(&exchange)?;
+    let wanted: BTreeSet<&str> = specs
+        .provider_of(api)
+        .errors
+        .iter()
+        .filter(|e| {
+            e.triggers.iter().any(
+                |t| matches!(t, RawTrigger::Auth { auth } if *auth == AuthFailure::SignatureMismatch),
+            )
+        })
+        .map(|e| e.code.as_str())
+        .collect();
+    match &outcome.error {
+        Some(e) if wanted.contains(e.code.as_str()) => {
+            Tally::add(&tally.rejected);
+            Ok(())
+        }
+        Some(e) => Err(format!(
+            "a tampered signature was answered with {} instead of {wanted:?}",
+            e.code
+        )),
+        None => Err("a request with a tampered signature succeeded".into()),
+    }
+}
+
+/// The same token twice in one session: the same answer.
+fn idempotent(
+    target: &dyn Target,
+    api: &ApiSpec,
+    request: &Value,
+    tally: &Tally,
+) -> Result<(), String> {
+    let Some(token) = &api.raw.idempotency_token else {
+        return Ok(());
+    };
+    let mut request = request.clone();
+    request[token] = Value::String("imgconform-token-1".into());
+    let mut session = target.session();
+    let first = session.call(api, &request, Tamper::None);
+    let second = session.call(api, &request, Tamper::None);
+    match (first, second) {
+        (Ok(a), Ok(b)) => {
+            Tally::add(&tally.sent);
+            Tally::add(&tally.sent);
+            let a = a.outcome.map_err(|e| format!("undecodable answer: {e}"))?;
+            let b = b.outcome.map_err(|e| format!("undecodable answer: {e}"))?;
+            if a.error.is_some() {
+                // Refused by the world: nothing was created to repeat.
+                Tally::add(&tally.refused);
+                return Ok(());
+            }
+            if a.result != b.result || b.error.is_some() {
+                return Err(format!(
+                    "the same {token} gave different answers: {:?} then {:?}",
+                    a.result,
+                    b.error
+                        .map(|e| e.code)
+                        .map_or(b.result, |c| Some(Value::String(c)))
+                ));
+            }
+            Tally::add(&tally.succeeded);
+            Ok(())
+        }
+        (Err(CallError::Unsendable(_)), _) | (_, Err(CallError::Unsendable(_))) => {
+            Tally::add(&tally.skipped);
+            Ok(())
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+    }
+}
+
+/// The hand-written request cases of `api`: invalid ones get the first
+/// violation's documented error (or some client error), valid ones are
+/// accepted as any valid request.
+fn handwritten(
+    specs: &Specs,
+    target: &dyn Target,
+    api: &ApiSpec,
+    cases: &[Case],
+    tally: &Tally,
+) -> Option<FailureReport> {
+    for case in cases.iter().filter(|c| c.api == api.id()) {
+        let Subject::Request { request, expect } = &case.subject else {
+            continue;
+        };
+        let result = if expect.valid {
+            accepts_valid(specs, target, api, request, tally)
+        } else {
+            let validation = validate_request(specs, api, request);
+            let expected: Vec<ExpectedViolation> = validation
+                .violations
+                .iter()
+                .take(1)
+                .map(|v| ExpectedViolation {
+                    path: v.path.clone(),
+                    param: v.param.clone(),
+                    rule: v.rule.clone(),
+                    expected: v.expected.clone(),
+                })
+                .collect();
+            rejects(specs, target, api, request, &expected, tally)
+        };
+        if let Err(reason) = result {
+            return Some(FailureReport {
+                reason: format!("{} ({}): {reason}", case.name(), case.location),
+                minimal_request: Some(request.clone()),
+                seed: None,
+            });
+        }
+    }
+    None
+}
+
+/// Total time of a run's reports.
+pub fn total_time(reports: &[TrialReport]) -> Duration {
+    Duration::from_secs_f64(reports.iter().map(|r| r.seconds).sum())
+}

@@ -212,6 +212,9 @@ struct RunArgs {
     /// The mock's world (JSON) [default: the documents' own world].
     #[arg(long, value_name = "FILE")]
     world: Option<PathBuf>,
+    /// Also write the results as JUnit XML to this file.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
     #[command(flatten)]
@@ -882,6 +885,13 @@ fn run_mock(args: RunArgs) -> ExitCode {
         }
     });
     let failed: Vec<&TrialReport> = reports.iter().filter(|r| !r.passed()).collect();
+    if let Some(path) = &args.junit {
+        let written = runner::to_junit("mock", &reports)
+            .and_then(|xml| std::fs::write(path, xml).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            return usage_error(format!("cannot write {}: {e}", path.display()));
+        }
+    }
     match args.format {
         Format::Json => {
             let value = serde_json::json!({

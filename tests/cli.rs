@@ -222,3 +222,27 @@ fn run_json_reports_every_trial() {
         .unwrap()
         .starts_with("aliyun::ExportImage::")));
 }
+
+#[test]
+fn run_writes_junit_that_parses() {
+    let dir = std::env::temp_dir().join(format!("imgconform-junit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("report.xml");
+    let o = imgconform(&[
+        "run",
+        "jdcloud::importImage",
+        "--cases",
+        "4",
+        "--seed",
+        "3",
+        "--junit",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let xml = std::fs::read_to_string(&file).unwrap();
+    let report = quick_junit::Report::deserialize_from_str(&xml).expect("the JUnit file parses");
+    assert_eq!(report.test_suites.len(), 1);
+    assert_eq!(report.test_suites[0].test_cases.len(), 6);
+    assert_eq!(report.failures, 0);
+    std::fs::remove_dir_all(&dir).ok();
+}

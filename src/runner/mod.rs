@@ -620,3 +620,43 @@ fn handwritten(
 pub fn total_time(reports: &[TrialReport]) -> Duration {
     Duration::from_secs_f64(reports.iter().map(|r| r.seconds).sum())
 }
+
+/// The reports as JUnit XML, one test suite per API, for CI systems to show.
+pub fn to_junit(target: &str, reports: &[TrialReport]) -> Result<String, String> {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut report = Report::new(format!("imgconform run --target {target}"));
+    report.set_time(total_time(reports));
+    let mut apis: Vec<&str> = reports.iter().map(|r| r.api.as_str()).collect();
+    apis.dedup();
+    for api in apis {
+        let mut suite = TestSuite::new(api);
+        for r in reports.iter().filter(|r| r.api == api) {
+            let status = match &r.failure {
+                None => TestCaseStatus::success(),
+                Some(f) => {
+                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    status.set_message(f.reason.lines().next().unwrap_or_default());
+                    let mut description = f.reason.clone();
+                    if let Some(request) = &f.minimal_request {
+                        description.push_str(&format!("\nminimal request: {request}"));
+                    }
+                    if let Some(seed) = f.seed {
+                        description.push_str(&format!(
+                            "\nreplay: imgconform run {} --seed {seed}",
+                            r.name
+                        ));
+                    }
+                    status.set_description(description);
+                    status
+                }
+            };
+            let mut case = TestCase::new(r.name.clone(), status);
+            case.set_classname(api.replace('/', "::"));
+            case.set_time(Duration::from_secs_f64(r.seconds));
+            case.set_assertions(r.cases as usize);
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
+    report.to_string().map_err(|e| e.to_string())
+}

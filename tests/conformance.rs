@@ -1,0 +1,78 @@
+//! The conformance suite as cargo-test trials: one trial per target ×
+//! provider × API × property or case set, named
+//! `provider::api::kind::name`, so that
+//! `cargo test --test conformance -- tencent::ExportImages` filters,
+//! `--list` lists and `cargo nextest run --partition count:1/3` shards.
+//!
+//! Options from the environment: `IMGCONFORM_TARGET` (`mock`, the
+//! default), `IMGCONFORM_CASES` (generated cases per property, default 64
+//! here; `imgconform run` uses 256), `IMGCONFORM_SEED` (default a fixed
+//! seed, so CI is repeatable; `random` for a fresh one).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use imgconform::generate::GeneratorConfig;
+use imgconform::runner::{run, trial_names, MockTarget, RunOptions};
+use imgconform::Specs;
+use libtest_mimic::{Arguments, Failed, Trial};
+
+const DEFAULT_SEED: u64 = 0x1A6C_0F0A;
+
+fn main() {
+    let args = Arguments::from_args();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let specs = Arc::new(Specs::load_dir(&root.join("spec")).expect("the specs load"));
+    let cases = Arc::new(imgconform::cases::load_dir(&root.join("cases")).expect("the cases load"));
+    let target_name = std::env::var("IMGCONFORM_TARGET").unwrap_or_else(|_| "mock".into());
+    assert_eq!(
+        target_name, "mock",
+        "IMGCONFORM_TARGET: only `mock` runs under cargo test so far"
+    );
+    let count: u32 = std::env::var("IMGCONFORM_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    let seed = match std::env::var("IMGCONFORM_SEED").ok().as_deref() {
+        Some("random") => None,
+        Some(s) => Some(s.parse().expect("IMGCONFORM_SEED is a number or `random`")),
+        None => Some(DEFAULT_SEED),
+    };
+    let generator = GeneratorConfig { cases: count, seed };
+    let all = RunOptions {
+        generator,
+        filter: None,
+    };
+    let trials: Vec<Trial> = trial_names(&specs, &all)
+        .into_iter()
+        .map(|name| {
+            let specs = Arc::clone(&specs);
+            let cases = Arc::clone(&cases);
+            Trial::test(name.clone(), move || {
+                let target =
+                    MockTarget::new(Arc::clone(&specs), imgconform::mock::default_world());
+                let options = RunOptions {
+                    generator,
+                    filter: Some(name.clone()),
+                };
+                let reports = run(&specs, &target, &cases, &options, |_| {});
+                let report = reports
+                    .iter()
+                    .find(|r| r.name == name)
+                    .ok_or_else(|| Failed::from("the trial did not run"))?;
+                match &report.failure {
+                    None => Ok(()),
+                    Some(f) => Err(Failed::from(format!(
+                        "{}\n  minimal request: {}\n  replay: IMGCONFORM_SEED={} cargo test --test conformance -- {name}",
+                        f.reason,
+                        f.minimal_request
+                            .as_ref()
+                            .map_or("(none)".to_string(), |r| r.to_string()),
+                        f.seed.map_or("?".to_string(), |s| s.to_string())
+                    ))),
+                }
+            })
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit_code();
+}

@@ -459,12 +459,9 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
     };
-    let cases = match imgconform::cases::load_dir(&args.cases_dir) {
+    let cases = match load_cases(&args.cases_dir) {
         Ok(c) => c,
-        Err(problems) => {
-            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            return usage_error(format!("the cases do not load:\n{}", lines.join("\n")));
-        }
+        Err(e) => return usage_error(e),
     };
     let selected: Vec<_> = cases
         .iter()
@@ -738,18 +735,15 @@ fn verify(args: VerifyArgs) -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
-    use imgconform::mock::{Faults, MockConfig, Service, World};
+    use imgconform::mock::{Faults, MockConfig, Service};
     use imgconform::spec::raw::Fault;
     let specs = match args.specs.load() {
         Ok(s) => std::sync::Arc::new(s),
         Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
     };
-    let world = match &args.world {
-        Some(path) => match World::load(path) {
-            Ok(w) => w,
-            Err(e) => return usage_error(e),
-        },
-        None => imgconform::mock::default_world(),
+    let world = match load_world(args.world.as_deref()) {
+        Ok(w) => w,
+        Err(e) => return usage_error(e),
     };
     let listener = match std::net::TcpListener::bind(args.addr) {
         Ok(l) => l,
@@ -821,19 +815,13 @@ fn run_mock(args: RunArgs) -> ExitCode {
         Ok(s) => std::sync::Arc::new(s),
         Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
     };
-    let cases = match imgconform::cases::load_dir(&args.cases_dir) {
+    let cases = match load_cases(&args.cases_dir) {
         Ok(c) => c,
-        Err(problems) => {
-            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            return usage_error(format!("the cases do not load:\n{}", lines.join("\n")));
-        }
+        Err(e) => return usage_error(e),
     };
-    let world = match &args.world {
-        Some(path) => match imgconform::mock::World::load(path) {
-            Ok(w) => w,
-            Err(e) => return usage_error(e),
-        },
-        None => imgconform::mock::default_world(),
+    let world = match load_world(args.world.as_deref()) {
+        Ok(w) => w,
+        Err(e) => return usage_error(e),
     };
     let options = RunOptions {
         generator: GeneratorConfig {
@@ -958,5 +946,20 @@ fn run_mock(args: RunArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+fn load_cases(dir: &std::path::Path) -> Result<Vec<imgconform::cases::Case>, String> {
+    imgconform::cases::load_dir(dir).map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        format!("the cases do not load:\n{}", lines.join("\n"))
+    })
+}
+
+/// The world file given, or the documents' own world.
+fn load_world(path: Option<&std::path::Path>) -> Result<imgconform::mock::World, String> {
+    match path {
+        Some(path) => imgconform::mock::World::load(path).map_err(|e| e.to_string()),
+        None => Ok(imgconform::mock::default_world()),
     }
 }

@@ -161,3 +161,81 @@ fn a_swapped_error_code_is_caught() {
         "the shrunk request breaks the step rule: {request}"
     );
 }
+
+#[test]
+fn a_mock_that_accepts_any_signature_is_caught() {
+    let (specs, cases) = fixture();
+    let config = imgconform::mock::MockConfig {
+        faults: imgconform::mock::Faults {
+            accept_any_signature: true,
+            ..imgconform::mock::Faults::default()
+        },
+        ..imgconform::mock::MockConfig::default()
+    };
+    let target =
+        MockTarget::new(Arc::clone(&specs), imgconform::mock::default_world()).with_config(config);
+    let reports = run(
+        &specs,
+        &target,
+        &cases,
+        &options(Some("aliyun::ExportImage::property::tampered")),
+        |_| {},
+    );
+    let f = reports[0]
+        .failure
+        .clone()
+        .expect("a mock without signature checks must fail");
+    assert!(
+        f.reason.contains("tampered signature succeeded"),
+        "{}",
+        f.reason
+    );
+    assert!(f.minimal_request.is_some() && f.seed.is_some());
+}
+
+#[test]
+fn a_mock_with_a_widened_limit_is_caught() {
+    let (specs, cases) = fixture();
+    // The mock believes systemDiskSizeGB may reach 600; the documents say 500.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("spec");
+    let mut sources = Vec::new();
+    for (name, text) in imgconform::spec::EMBEDDED {
+        let text = if *name == "jdcloud/importImage.json" {
+            let widened = text.replacen("\"maximum\": 500", "\"maximum\": 600", 1);
+            assert_ne!(
+                &widened, text,
+                "the spec's limit is where this test expects it"
+            );
+            widened
+        } else {
+            text.to_string()
+        };
+        sources.push(imgconform::spec::SpecSource {
+            name: root.join(name).display().to_string(),
+            text,
+        });
+    }
+    let widened = Arc::new(Specs::from_sources(sources).expect("the widened specs load"));
+    let target = MockTarget::new(widened, imgconform::mock::default_world());
+    let reports = run(
+        &specs,
+        &target,
+        &cases,
+        &options(Some("jdcloud::importImage::property::boundaries")),
+        |_| {},
+    );
+    let f = reports[0]
+        .failure
+        .clone()
+        .expect("a widened limit must be caught");
+    assert!(f.reason.contains("systemDiskSizeGB"), "{}", f.reason);
+    assert!(
+        f.reason.contains("an invalid request succeeded"),
+        "{}",
+        f.reason
+    );
+    let size = f.minimal_request.unwrap()["systemDiskSizeGB"]
+        .as_i64()
+        .unwrap();
+    assert!((501..=600).contains(&size), "{size}");
+}

@@ -1,8 +1,9 @@
 //! Snapshot trials: for every documented request example and every signing
 //! scheme of its provider, the exact signed wire request (fixed clock,
-//! nonce and test credentials), reviewed with `cargo insta review` and kept
-//! in `snapshots/`. One trial each, named
-//! `signed_request::provider::api::case::scheme`.
+//! nonce and test credentials), and the embedded mock's answer to it,
+//! reviewed with `cargo insta review` and kept in `snapshots/`. One trial
+//! each, named `signed_request::provider::api::case::scheme` and
+//! `mock_response::provider::api::documented_request`.
 //!
 //! CI runs with `INSTA_UPDATE=no`: a drift fails and nothing is written.
 
@@ -88,6 +89,41 @@ fn main() {
                 })
             }));
         }
+    }
+    // The embedded mock's answer to each documented example, in the
+    // provider's envelope (a fresh world each, so ids are stable).
+    let cases = imgconform::cases::load_dir(&root.join("cases")).expect("cases load");
+    for (api_id, request) in imgconform::cases::documented_requests(&cases) {
+        let specs = Arc::clone(&specs);
+        let name = format!("mock_response::{}::documented_request", api_id.replace('/', "::"));
+        let snapshot = format!("mock_response__{}__documented_request", api_id.replace('/', "__"));
+        trials.push(Trial::test(name, move || {
+            use imgconform::runner::{MockTarget, Tamper, Target};
+            let api = specs.api(&api_id).expect("API exists");
+            let target = MockTarget::new(Arc::clone(&specs), imgconform::mock::default_world());
+            let exchange = target
+                .session()
+                .call(api, &request, Tamper::None)
+                .map_err(|e| Failed::from(e.to_string()))?;
+            let body: serde_json::Value = serde_json::from_slice(&exchange.body)
+                .map_err(|e| Failed::from(format!("the answer is not JSON: {e}")))?;
+            let text = format!(
+                "HTTP {}\n{}\n",
+                exchange.http_status,
+                serde_json::to_string_pretty(&body).unwrap_or_default()
+            );
+            let mut settings = insta::Settings::clone_current();
+            settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"));
+            settings.set_prepend_module_to_snapshot(false);
+            settings.set_description(format!(
+                "the embedded mock's answer to the documented request of {api_id}, default world"
+            ));
+            settings.set_omit_expression(true);
+            settings.bind(|| {
+                std::panic::catch_unwind(|| insta::assert_snapshot!(snapshot, text))
+                    .map_err(|_| Failed::from("snapshot differs: run `cargo insta review`"))
+            })
+        }));
     }
     libtest_mimic::run(&args, trials).exit_code();
 }

@@ -48,6 +48,9 @@ pub struct Faults {
     pub strict_rate_limit: bool,
     /// Added latency for every answer, in milliseconds.
     pub latency_ms: u64,
+    /// Deliberately wrong: accept any signature. Only for proving that the
+    /// harness notices (its self-check); never what a provider does.
+    pub accept_any_signature: bool,
 }
 
 /// How the mock behaves: credentials it accepts, its clock, its faults.
@@ -519,8 +522,13 @@ impl Service {
                 }
             }
         }
-        match wire.verify(api, request, credentials) {
-            Ok(_) => {}
+        let verdict = if self.config.faults.accept_any_signature {
+            Ok(())
+        } else {
+            wire.verify(api, request, credentials).map(|_| ())
+        };
+        match verdict {
+            Ok(()) => {}
             Err(e) => {
                 let failure = match &e {
                     VerifyError::MissingSignature { .. } => AuthFailure::Missing,

@@ -95,8 +95,14 @@ fn main() {
     let cases = imgconform::cases::load_dir(&root.join("cases")).expect("cases load");
     for (api_id, request) in imgconform::cases::documented_requests(&cases) {
         let specs = Arc::clone(&specs);
-        let name = format!("mock_response::{}::documented_request", api_id.replace('/', "::"));
-        let snapshot = format!("mock_response__{}__documented_request", api_id.replace('/', "__"));
+        let name = format!(
+            "mock_response::{}::documented_request",
+            api_id.replace('/', "::")
+        );
+        let snapshot = format!(
+            "mock_response__{}__documented_request",
+            api_id.replace('/', "__")
+        );
         trials.push(Trial::test(name, move || {
             use imgconform::runner::{MockTarget, Tamper, Target};
             let api = specs.api(&api_id).expect("API exists");

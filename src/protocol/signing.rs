@@ -731,6 +731,21 @@ impl AuthorizationHeader {
         Self::parse(value)
     }
 
+    /// Reads the `Authorization` header of `request` and requires that it
+    /// names `algorithm`.
+    pub fn from_request_for(
+        request: &SignableRequest,
+        algorithm: &str,
+    ) -> Result<Self, VerifyError> {
+        let auth = Self::from_request(request)?;
+        if auth.algorithm != algorithm {
+            return Err(VerifyError::UnsupportedAlgorithm {
+                found: auth.algorithm,
+            });
+        }
+        Ok(auth)
+    }
+
     /// The access key id and the scope after the first `/`, if any.
     pub fn access_key_and_scope(&self) -> (&str, Option<&str>) {
         match self.credential.split_once('/') {

@@ -341,12 +341,7 @@ impl SignatureScheme for Acs3Signer {
         request: &SignableRequest,
         credentials: &Credentials,
     ) -> Result<SigningTrace, VerifyError> {
-        let auth = AuthorizationHeader::from_request(request)?;
-        if auth.algorithm != ACS3_ALGORITHM {
-            return Err(VerifyError::UnsupportedAlgorithm {
-                found: auth.algorithm,
-            });
-        }
+        let auth = AuthorizationHeader::from_request_for(request, ACS3_ALGORITHM)?;
         check_access_key(credentials, &auth.credential)?;
         let recomputed = Self::compute(request, credentials, &auth.signed_headers)?;
         check_payload_digest(request, ACS3_CONTENT_SHA256_HEADER, &recomputed)?;

@@ -195,12 +195,7 @@ impl SignatureScheme for Tc3Signer {
         request: &SignableRequest,
         credentials: &Credentials,
     ) -> Result<SigningTrace, VerifyError> {
-        let auth = AuthorizationHeader::from_request(request)?;
-        if auth.algorithm != ALGORITHM {
-            return Err(VerifyError::UnsupportedAlgorithm {
-                found: auth.algorithm,
-            });
-        }
+        let auth = AuthorizationHeader::from_request_for(request, ALGORITHM)?;
         let (access_key_id, sent_scope) = auth.access_key_and_scope();
         let sent_scope = sent_scope.ok_or_else(|| VerifyError::MalformedAuthorization {
             reason: "Credential has no scope after the SecretId".to_owned(),

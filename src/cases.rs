@@ -396,10 +396,11 @@ pub fn parse_file(name: &str, text: &str) -> Result<Vec<Case>, Vec<SpecProblem>>
         }]
     })?;
     let mut problems = Vec::new();
+    let locator = locate::Locator::new(text);
     let mut problem = |pointer: String, message: String| {
         problems.push(SpecProblem {
             file: name.to_string(),
-            position: locate::locate(text, &pointer),
+            position: locator.locate(&pointer),
             message,
         })
     };
@@ -407,7 +408,7 @@ pub fn parse_file(name: &str, text: &str) -> Result<Vec<Case>, Vec<SpecProblem>>
     let mut requests: Vec<(String, Value)> = Vec::new();
     for (i, raw_case) in raw.cases.iter().enumerate() {
         let pointer = format!("/cases/{i}");
-        let location = format!("{name}:{}", locate::locate(text, &pointer));
+        let location = format!("{name}:{}", locator.locate(&pointer));
         if cases.iter().any(|c| c.id == raw_case.id) {
             problem(
                 format!("{pointer}/id"),
@@ -675,5 +676,155 @@ mod tests {
             "{}",
             problems[0].message
         );
+    }
+}
+
+/// A world-state case of `cases/mock/*.json`: one request in one state of
+/// the account (a world of `cases/worlds/`), with the answer the documents
+/// promise there. These reach the documented errors that a request alone
+/// cannot trigger (not found, wrong OS, quota exhausted, …).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateCase {
+    pub id: String,
+    /// `provider/api`.
+    pub api: String,
+    pub doc: String,
+    /// A world file of `cases/worlds/` (without `.json`).
+    #[serde(default = "default_world_name")]
+    pub world: String,
+    /// Inject this fault into the request.
+    #[serde(default)]
+    pub fault: Option<crate::spec::raw::Fault>,
+    /// Sign with this scheme instead of the provider's first.
+    #[serde(default)]
+    pub scheme: Option<crate::spec::raw::SigningScheme>,
+    pub request: Value,
+    pub expect: StateExpectation,
+    /// Where the case is written (`cases/mock/tencent.json:12:5`).
+    #[serde(skip)]
+    pub location: String,
+}
+
+fn default_world_name() -> String {
+    "default".into()
+}
+
+/// The answer a world-state case expects.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateExpectation {
+    /// The error code; `null` for a success.
+    pub code: Option<String>,
+    #[serde(default)]
+    pub http_status: Option<u16>,
+    /// The exact message, placeholders filled.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+impl StateCase {
+    /// `provider::api::state::id`, the test name.
+    pub fn name(&self) -> String {
+        format!("{}::state::{}", self.api.replace('/', "::"), self.id)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateCaseFile {
+    #[serde(rename = "$schema", default)]
+    _schema: Option<String>,
+    cases: Vec<StateCase>,
+}
+
+/// Loads the world-state cases of every `*.json` directly in `dir`
+/// (`cases/mock`), in path order; a missing directory has none.
+pub fn load_state_cases(dir: &Path) -> Result<Vec<StateCase>, Vec<SpecProblem>> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(vec![SpecProblem {
+                file: dir.display().to_string(),
+                position: Position { line: 1, column: 1 },
+                message: format!("cannot read: {e}"),
+            }])
+        }
+    };
+    files.sort();
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for file in files {
+        let name = file.display().to_string();
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(SpecProblem {
+                    file: name,
+                    position: Position { line: 1, column: 1 },
+                    message: format!("cannot read: {e}"),
+                });
+                continue;
+            }
+        };
+        match serde_json::from_str::<StateCaseFile>(&text) {
+            Ok(parsed) => {
+                let locator = locate::Locator::new(&text);
+                for (i, mut case) in parsed.cases.into_iter().enumerate() {
+                    let pointer = format!("/cases/{i}");
+                    case.location = format!("{name}:{}", locator.locate(&pointer));
+                    if case.doc.trim().is_empty() {
+                        problems.push(SpecProblem {
+                            file: name.clone(),
+                            position: locator.locate(&pointer),
+                            message: format!("case \"{}\" has no doc", case.id),
+                        });
+                    }
+                    out.push(case);
+                }
+            }
+            Err(e) => problems.push(SpecProblem {
+                file: name,
+                position: Position {
+                    line: e.line().max(1),
+                    column: e.column().max(1),
+                },
+                message: e.to_string(),
+            }),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Everything `cases/` holds for a run: the request cases of
+/// `cases/<provider>/` and the world-state cases of `cases/mock/`.
+#[derive(Debug, Clone, Default)]
+pub struct Suite {
+    pub cases: Vec<Case>,
+    pub states: Vec<StateCase>,
+}
+
+impl Suite {
+    /// Loads `dir` (`cases`): its provider directories and `mock/`.
+    pub fn load(dir: &Path) -> Result<Suite, Vec<SpecProblem>> {
+        let cases = load_dir(dir);
+        let states = load_state_cases(&dir.join("mock"));
+        match (cases, states) {
+            (Ok(cases), Ok(states)) => Ok(Suite { cases, states }),
+            (cases, states) => Err(cases
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .chain(states.err().unwrap_or_default())
+                .collect()),
+        }
     }
 }

@@ -17,6 +17,8 @@
 //! 6. [`mock`] — the embedded mock provider ([`mock::MockProvider`]).
 //! 7. [`live`] — the reference client for real endpoints.
 //! 8. [`runner`] — properties and cases against a target, as named trials.
+//! 9. [`report`] — the provider behaviour differences report: the specs side
+//!    by side, an error taxonomy, documentation gaps, observed departures.
 //!
 //! ```
 //! use imgconform::{Specs, validate_request};
@@ -37,6 +39,7 @@ pub mod generate;
 pub mod live;
 pub mod mock;
 pub mod protocol;
+pub mod report;
 pub mod runner;
 pub mod spec;
 pub mod validate;

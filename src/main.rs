@@ -35,12 +35,19 @@ enum Command {
         after_help = "Example:\n  imgconform validate --api jdcloud/importImage request.json\n  echo '{\"BucketName\":\"b-1250000000\",\"Region\":\"ap-guangzhou\"}' | imgconform validate --api tencent/ExportImages -"
     )]
     Validate(ValidateArgs),
-    /// Run the conformance suite: today, every case in cases/ against the
-    /// spec validator and response checker.
+    /// Run the conformance suite: properties generated from the specs, the
+    /// hand-written cases and the world-state cases, against the embedded
+    /// mock (default), live endpoints, or the validator alone.
     ///
-    /// Prints a summary per provider/API and every failure with what was
-    /// expected and what was observed. Exit status: 0 all passed, 1 any
-    /// failure, 2 usage or input error.
+    /// Prints a summary per provider/API and every failure with its minimal
+    /// request, what was expected and what was observed, and the seed that
+    /// replays it. A trial that could send nothing (no fixture, a mutation
+    /// without --allow-mutations, no credentials) is skipped, not failed.
+    /// Exit status: 0 no failure, 1 any failure, 2 usage or input error,
+    /// 130 interrupted (the results so far are still written).
+    #[command(
+        after_help = "Examples:\n  imgconform run\n  imgconform run tencent::ExportImages --cases 1000 --seed 42\n  imgconform run --report target/run --junit target/run/junit.xml\n  imgconform run --target live --endpoint tencent=http://127.0.0.1:8080 --fixtures fixtures.json"
+    )]
     Run(RunArgs),
     /// Print the exact signed HTTP request for a call.
     ///
@@ -69,6 +76,17 @@ enum Command {
     /// Work with the specs themselves.
     #[command(subcommand)]
     Spec(SpecCommand),
+    /// Compare the providers' documented behaviour side by side: formats,
+    /// storage targets, limits, restrictions, an error taxonomy, the
+    /// documents' gaps and contradictions, and (with --observed) where
+    /// `run --format json` results depart from the documents.
+    ///
+    /// Markdown to standard output by default. Exit status: 0 written, 2 an
+    /// unreadable spec, run file or output.
+    #[command(
+        after_help = "Example:\n  imgconform report --format html --out report.html --observed run.json"
+    )]
+    Report(imgconform::report::ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -190,9 +208,14 @@ struct RunArgs {
     /// Only trials whose name (provider::api::kind::name) contains this.
     #[arg(value_name = "FILTER")]
     filter: Option<String>,
-    /// What to run against: the embedded mock (generated properties and
-    /// the hand-written cases), or the validator alone (the cases' verdicts).
-    #[arg(long, value_enum, default_value_t = TargetArg::Mock)]
+    /// What to run against: `mock` (the embedded mock provider, in process;
+    /// `--transport http` for loopback HTTP), `live` (real endpoints, or
+    /// those `--endpoint` names, with credentials from the providers' usual
+    /// environment variables; safe by default), `sdk:adapters/NAME` (an
+    /// official SDK through its adapter, against the embedded mock; see
+    /// adapters/README.md), or `validator` (the spec validator and response
+    /// checker alone, on the hand-written cases).
+    #[arg(long, value_name = "TARGET", default_value = "mock", value_parser = parse_target)]
     target: TargetArg,
     /// Generated cases per property.
     #[arg(
@@ -212,21 +235,73 @@ struct RunArgs {
     /// The mock's world (JSON) [default: the documents' own world].
     #[arg(long, value_name = "FILE")]
     world: Option<PathBuf>,
+    /// How to reach the embedded mock.
+    #[arg(long, value_enum, default_value_t = TransportArg::InProcess)]
+    transport: TransportArg,
+    /// Trials run at once [default: one per core].
+    #[arg(
+        long,
+        short = 'j',
+        value_name = "N",
+        default_value_t = 0,
+        hide_default_value = true
+    )]
+    jobs: usize,
+    /// Live target: send PROVIDER's calls to URL instead of its region
+    /// endpoint (repeatable; e.g. tencent=http://127.0.0.1:8080).
+    #[arg(long, value_name = "PROVIDER=URL")]
+    endpoint: Vec<String>,
+    /// Live target: send calls that create images or start tasks (Tencent's
+    /// are sent as DryRun otherwise, the others skipped).
+    #[arg(long)]
+    allow_mutations: bool,
+    /// Live target: allow plain http to hosts other than this machine
+    /// (credentials and signatures would cross the network in clear).
+    #[arg(long)]
+    insecure: bool,
+    /// Live target: the real ids that play the world-state cases' resources
+    /// (see `imgconform run --help` and README); cases without one are skipped.
+    #[arg(long, value_name = "FILE")]
+    fixtures: Option<PathBuf>,
     /// Also write the results as JUnit XML to this file.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Write run.json, junit.xml and summary.md into this directory.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
     #[command(flatten)]
     specs: SpecSource,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum TargetArg {
-    /// The embedded mock provider, in process.
     Mock,
-    /// The spec validator and response checker, on the hand-written cases.
+    Live,
     Validator,
+    /// The adapter's directory.
+    Sdk(PathBuf),
+}
+
+fn parse_target(text: &str) -> Result<TargetArg, String> {
+    match text {
+        "mock" => Ok(TargetArg::Mock),
+        "live" => Ok(TargetArg::Live),
+        "validator" => Ok(TargetArg::Validator),
+        other => match other.strip_prefix("sdk:") {
+            Some(dir) if !dir.is_empty() => Ok(TargetArg::Sdk(PathBuf::from(dir))),
+            _ => Err("expected mock, live, validator or sdk:adapters/NAME".into()),
+        },
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TransportArg {
+    /// The mock's service called in process (every stage but HTTP).
+    InProcess,
+    /// Over loopback HTTP through the wiremock server.
+    Http,
 }
 
 #[derive(Debug, Args)]
@@ -296,6 +371,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify(args),
         Command::Spec(SpecCommand::Lint { paths }) => lint(paths),
         Command::Spec(SpecCommand::List { specs }) => list(specs),
+        Command::Report(args) => imgconform::report::command(args),
         Command::Spec(SpecCommand::Schema) => {
             print!("{}", imgconform::spec::json_schema());
             ExitCode::SUCCESS
@@ -452,8 +528,8 @@ fn list(source: SpecSource) -> ExitCode {
 }
 
 fn run(args: RunArgs) -> ExitCode {
-    if args.target == TargetArg::Mock {
-        return run_mock(args);
+    if args.target != TargetArg::Validator {
+        return run_target(args);
     }
     let specs = match args.specs.load() {
         Ok(s) => s,
@@ -808,20 +884,138 @@ fn serve(args: ServeArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn run_mock(args: RunArgs) -> ExitCode {
+/// Ctrl-C sets the returned flag (the run stops and writes what it has); a
+/// second Ctrl-C exits at once.
+fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let flag = std::sync::Arc::new(AtomicBool::new(false));
+    let set = std::sync::Arc::clone(&flag);
+    std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
+            }
+            eprintln!("\ninterrupted: finishing the running trials' current requests and writing the results (Ctrl-C again to quit now)");
+            set.store(true, Ordering::Relaxed);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        });
+    });
+    flag
+}
+
+/// The target `args` name, ready to run, and how it is reached.
+fn build_target(
+    args: &RunArgs,
+    specs: &std::sync::Arc<imgconform::Specs>,
+) -> Result<(Box<dyn imgconform::runner::Target>, String), String> {
+    use imgconform::runner::{Fixtures, LiveTarget, MockTarget, Transport};
+    let worlds_dir = args.cases_dir.join("worlds");
+    let worlds = imgconform::mock::load_worlds(&worlds_dir)?;
+    match &args.target {
+        TargetArg::Sdk(dir) => {
+            if !args.endpoint.is_empty()
+                || args.allow_mutations
+                || args.insecure
+                || args.fixtures.is_some()
+            {
+                return Err("--endpoint, --allow-mutations, --insecure and --fixtures are for --target live".into());
+            }
+            let world = load_world(args.world.as_deref())?;
+            let root = std::env::current_dir().map_err(|e| e.to_string())?;
+            // The answers vary with the run's seed, so that --seed replays
+            // them too.
+            let vary = args.seed.unwrap_or_else(rand::random);
+            let target = imgconform::runner::SdkTarget::start(
+                std::sync::Arc::clone(specs),
+                &root,
+                dir,
+                world,
+                worlds,
+                Some(vary),
+            )?;
+            let transport = format!(
+                "{} through {}, answers varied with seed {vary}",
+                target.sdk(),
+                dir.display()
+            );
+            Ok((Box::new(target), transport))
+        }
+        TargetArg::Live => {
+            if args.world.is_some() {
+                return Err(
+                    "--world sets the mock's world; a live account has its own (use --fixtures)"
+                        .into(),
+                );
+            }
+            let overrides = imgconform::live::EndpointOverrides::parse_args(&args.endpoint)
+                .map_err(|e| format!("--endpoint: {e}"))?;
+            let transport = if args.endpoint.is_empty() {
+                "region endpoints".to_string()
+            } else {
+                args.endpoint.join(", ")
+            };
+            let options = imgconform::live::LiveOptions {
+                overrides,
+                insecure: args.insecure,
+                allow_mutations: args.allow_mutations,
+                ..Default::default()
+            };
+            let client = imgconform::live::LiveClient::new((**specs).clone(), options)
+                .map_err(|e| e.to_string())?
+                .with_env_credentials();
+            let fixtures = match &args.fixtures {
+                Some(path) => Fixtures::load(path)?,
+                None => Fixtures::default(),
+            };
+            let target = LiveTarget::new(std::sync::Arc::clone(specs), client, fixtures, worlds)?;
+            Ok((Box::new(target), transport))
+        }
+        _ => {
+            if !args.endpoint.is_empty()
+                || args.allow_mutations
+                || args.insecure
+                || args.fixtures.is_some()
+            {
+                return Err("--endpoint, --allow-mutations, --insecure and --fixtures are for --target live".into());
+            }
+            let world = load_world(args.world.as_deref())?;
+            let transport = match args.transport {
+                TransportArg::InProcess => Transport::InProcess,
+                TransportArg::Http => Transport::Http,
+            };
+            let target = MockTarget::new(std::sync::Arc::clone(specs), world)
+                .with_worlds(worlds)
+                .with_transport(transport);
+            Ok((Box::new(target), transport.name().to_string()))
+        }
+    }
+}
+
+fn run_target(args: RunArgs) -> ExitCode {
     use imgconform::generate::GeneratorConfig;
-    use imgconform::runner::{self, MockTarget, RunOptions, TrialReport};
+    use imgconform::runner::{self, RunOptions, RunSummary, TrialReport, TrialStatus};
     use std::io::IsTerminal;
     let specs = match args.specs.load() {
         Ok(s) => std::sync::Arc::new(s),
         Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
     };
-    let cases = match load_cases(&args.cases_dir) {
-        Ok(c) => c,
-        Err(e) => return usage_error(e),
+    let suite = match imgconform::cases::Suite::load(&args.cases_dir) {
+        Ok(s) => s,
+        Err(problems) => {
+            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            return usage_error(format!("the cases do not load:\n{}", lines.join("\n")));
+        }
     };
-    let world = match load_world(args.world.as_deref()) {
-        Ok(w) => w,
+    let (target, transport) = match build_target(&args, &specs) {
+        Ok(t) => t,
         Err(e) => return usage_error(e),
     };
     let options = RunOptions {
@@ -830,8 +1024,24 @@ fn run_mock(args: RunArgs) -> ExitCode {
             seed: args.seed,
         },
         filter: args.filter.clone(),
+        // An adapter answers one call at a time; one thread keeps the
+        // mock's sequence, and so its varied answers, the same run to run.
+        jobs: match (&args.target, args.jobs) {
+            (TargetArg::Sdk(_), 0) => 1,
+            (_, jobs) => jobs,
+        },
+        interrupt: Some(interrupt_flag()),
     };
-    let names = runner::trial_names(&specs, &options);
+    let names: Vec<String> = runner::trial_names(&specs, &suite, &options)
+        .into_iter()
+        .filter(|n| {
+            specs
+                .apis()
+                .iter()
+                .find(|a| n.starts_with(&format!("{}::", a.id().replace('/', "::"))))
+                .is_none_or(|a| target.serves(a))
+        })
+        .collect();
     if names.is_empty() {
         // A typo in a filter must not give a green run.
         return usage_error(format!(
@@ -841,109 +1051,110 @@ fn run_mock(args: RunArgs) -> ExitCode {
                 .map_or("(no filter)".to_string(), |f| format!("\"{f}\""))
         ));
     }
-    let target = MockTarget::new(std::sync::Arc::clone(&specs), world);
     let human = matches!(args.format, Format::Human);
-    let terminal = std::io::stderr().is_terminal();
     let total = names.len();
-    let mut done = 0;
     if human {
         println!(
-            "target: mock (embedded), {} generated cases per property, {} trial(s)",
-            options.generator.cases, total
+            "target: {} ({transport}), {} generated cases per property, {} trial(s), {} at a time",
+            target.name(),
+            options.generator.cases,
+            total,
+            options.jobs().min(total)
         );
     }
-    let started = std::time::Instant::now();
-    let reports = runner::run(&specs, &target, &cases, &options, |r: &TrialReport| {
-        done += 1;
-        if !human {
-            return;
-        }
-        let status = if r.passed() { "ok  " } else { "FAIL" };
-        let line = format!(
-            "[{done:>3}/{total}] {status} {} ({} requests{}{}, {:.2}s)",
-            r.name,
-            r.cases,
-            if r.tally.is_empty() { "" } else { ": " },
-            r.tally,
-            r.seconds
+    // A bar on a terminal; plain lines (one per trial) in logs and pipes.
+    let bar = (human && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} trials, {elapsed} {wide_msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
-        if terminal {
-            eprintln!("{line}");
-        } else {
-            println!("{line}");
-        }
+        bar
     });
-    let failed: Vec<&TrialReport> = reports.iter().filter(|r| !r.passed()).collect();
+    let mut done = 0;
+    let started = std::time::Instant::now();
+    let reports = runner::run(
+        &specs,
+        target.as_ref(),
+        &suite,
+        &options,
+        |r: &TrialReport| {
+            done += 1;
+            if !human {
+                return;
+            }
+            let status = match r.status {
+                TrialStatus::Passed => "ok  ",
+                TrialStatus::Failed => "FAIL",
+                TrialStatus::Skipped => "skip",
+            };
+            let line = format!(
+                "[{done:>3}/{total}] {status} {} ({} requests{}{}, {:.2}s)",
+                r.name,
+                r.cases,
+                if r.tally.is_empty() { "" } else { ": " },
+                r.tally,
+                r.seconds
+            );
+            match &bar {
+                Some(bar) => {
+                    if r.status == TrialStatus::Failed {
+                        bar.println(&line);
+                    }
+                    bar.set_message(r.name.clone());
+                    bar.inc(1);
+                }
+                None => println!("{line}"),
+            }
+        },
+    );
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let summary = RunSummary::new(
+        target.name(),
+        &transport,
+        options.generator.cases,
+        args.seed,
+        started.elapsed().as_secs_f64(),
+        options.interrupted(),
+        reports,
+    );
     if let Some(path) = &args.junit {
-        let written = runner::to_junit("mock", &reports)
+        let written = runner::to_junit(target.name(), &summary.trials)
             .and_then(|xml| std::fs::write(path, xml).map_err(|e| e.to_string()));
         if let Err(e) = written {
             return usage_error(format!("cannot write {}: {e}", path.display()));
         }
     }
-    match args.format {
-        Format::Json => {
-            let value = serde_json::json!({
-                "target": "mock",
-                "cases_per_property": options.generator.cases,
-                "passed": reports.len() - failed.len(),
-                "failed": failed.len(),
-                "seconds": started.elapsed().as_secs_f64(),
-                "trials": reports,
-            });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
-            );
-        }
-        Format::Human => {
-            println!();
-            println!(
-                "{:<24} {:>7} {:>9} {:>7} {:>7} {:>8} {:>8}",
-                "api", "trials", "requests", "passed", "failed", "skipped", "time"
-            );
-            let mut apis: Vec<&str> = reports.iter().map(|r| r.api.as_str()).collect();
-            apis.dedup();
-            for api in apis {
-                let mine: Vec<&TrialReport> = reports.iter().filter(|r| r.api == api).collect();
-                println!(
-                    "{api:<24} {:>7} {:>9} {:>7} {:>7} {:>8} {:>7.2}s",
-                    mine.len(),
-                    mine.iter().map(|r| r.cases).sum::<u64>(),
-                    mine.iter().filter(|r| r.passed()).count(),
-                    mine.iter().filter(|r| !r.passed()).count(),
-                    mine.iter().map(|r| r.skipped).sum::<u64>(),
-                    mine.iter().map(|r| r.seconds).sum::<f64>()
-                );
+    if let Some(dir) = &args.report {
+        match summary.write_dir(dir) {
+            Ok(files) if human => {
+                let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+                eprintln!("report: {}", names.join(", "));
             }
-            for r in &failed {
-                let Some(f) = &r.failure else { continue };
-                println!();
-                println!("FAILED {}", r.name);
-                for line in f.reason.lines() {
-                    println!("  {line}");
-                }
-                if let Some(request) = &f.minimal_request {
-                    println!("  minimal request:");
-                    let text = serde_json::to_string_pretty(request).unwrap_or_default();
-                    for line in text.lines() {
-                        println!("    {line}");
-                    }
-                }
-                if let Some(seed) = f.seed {
-                    println!("  replay: imgconform run {} --seed {seed}", r.name);
-                }
-            }
-            println!();
-            println!(
-                "{} passed, {} failed in {:.2}s",
-                reports.len() - failed.len(),
-                failed.len(),
-                started.elapsed().as_secs_f64()
-            );
+            Ok(_) => {}
+            Err(e) => return usage_error(e),
         }
     }
-    if failed.is_empty() {
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&summary.to_json()).unwrap_or_default()
+        ),
+        Format::Human => {
+            println!();
+            print!("{}", summary.table());
+            print!("{}", summary.details());
+            println!();
+            println!("{}", summary.verdict());
+        }
+    }
+    if summary.interrupted {
+        ExitCode::from(130)
+    } else if summary.failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

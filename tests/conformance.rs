@@ -23,7 +23,11 @@ fn main() {
     let args = Arguments::from_args();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let specs = Arc::new(Specs::load_dir(&root.join("spec")).expect("the specs load"));
-    let cases = Arc::new(imgconform::cases::load_dir(&root.join("cases")).expect("the cases load"));
+    let cases =
+        Arc::new(imgconform::cases::Suite::load(&root.join("cases")).expect("the cases load"));
+    let worlds = Arc::new(
+        imgconform::mock::load_worlds(&root.join("cases/worlds")).expect("the worlds load"),
+    );
     let target_name = std::env::var("IMGCONFORM_TARGET").unwrap_or_else(|_| "mock".into());
     assert_eq!(
         target_name, "mock",
@@ -41,19 +45,23 @@ fn main() {
     let generator = GeneratorConfig { cases: count, seed };
     let all = RunOptions {
         generator,
-        filter: None,
+        ..RunOptions::default()
     };
-    let trials: Vec<Trial> = trial_names(&specs, &all)
+    let trials: Vec<Trial> = trial_names(&specs, &cases, &all)
         .into_iter()
         .map(|name| {
             let specs = Arc::clone(&specs);
             let cases = Arc::clone(&cases);
+            let worlds = Arc::clone(&worlds);
             Trial::test(name.clone(), move || {
                 let target =
-                    MockTarget::new(Arc::clone(&specs), imgconform::mock::default_world());
+                    MockTarget::new(Arc::clone(&specs), imgconform::mock::default_world())
+                        .with_worlds((*worlds).clone());
                 let options = RunOptions {
                     generator,
                     filter: Some(name.clone()),
+                    jobs: 1,
+                    ..RunOptions::default()
                 };
                 let reports = run(&specs, &target, &cases, &options, |_| {});
                 let report = reports

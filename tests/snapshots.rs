@@ -5,6 +5,15 @@
 //! each, named `signed_request::provider::api::case::scheme` and
 //! `mock_response::provider::api::documented_request`.
 //!
+//! And for every hand-written case — the request cases of
+//! `cases/<provider>/` and the world-state cases of `cases/mock/` — one
+//! snapshot of the whole exchange: the signed request as the runner sends it
+//! to the mock (the mock's clock and test credentials) and the mock's answer
+//! in that case's world, named `case::provider::api::group::id` and
+//! `state::provider::api::id`. Nothing in them is volatile — the clock, the
+//! nonces and the mock's request ids and resource ids are fixed or counted
+//! from 1 in a fresh world — so nothing needs redacting.
+//!
 //! CI runs with `INSTA_UPDATE=no`: a drift fails and nothing is written.
 
 use std::path::Path;
@@ -131,5 +140,142 @@ fn main() {
             })
         }));
     }
+    let suite = imgconform::cases::Suite::load(&root.join("cases")).expect("cases load");
+    let worlds =
+        Arc::new(imgconform::mock::load_worlds(&root.join("cases/worlds")).expect("worlds load"));
+    for case in suite.cases {
+        let Subject::Request { request, .. } = &case.subject else {
+            continue;
+        };
+        let specs = Arc::clone(&specs);
+        let worlds = Arc::clone(&worlds);
+        let request = request.clone();
+        let name = format!("case::{}", case.name());
+        let snapshot = format!("case__{}", case.name().replace("::", "__"));
+        trials.push(Trial::test(name, move || {
+            let world = worlds.get("default").ok_or("no default world")?.clone();
+            let text = exchange(&specs, &case.api, &request, world, None, None)?;
+            snapshot_of(
+                &snapshot,
+                format!(
+                    "{} ({}): {}",
+                    case.name(),
+                    relative(&case.location),
+                    case.doc
+                ),
+                text,
+            )
+        }));
+    }
+    for case in suite.states {
+        let specs = Arc::clone(&specs);
+        let worlds = Arc::clone(&worlds);
+        let name = format!("state::{}", case.name().replace("::state::", "::"));
+        let snapshot = format!(
+            "state__{}",
+            case.name().replace("::state::", "::").replace("::", "__")
+        );
+        trials.push(Trial::test(name, move || {
+            let world = worlds
+                .get(&case.world)
+                .ok_or_else(|| format!("no world {}", case.world))?
+                .clone();
+            let text = exchange(
+                &specs,
+                &case.api,
+                &case.request,
+                world,
+                case.fault,
+                case.scheme,
+            )?;
+            snapshot_of(
+                &snapshot,
+                format!(
+                    "{} ({}), world {}{}: {}",
+                    case.name(),
+                    relative(&case.location),
+                    case.world,
+                    case.fault
+                        .map_or(String::new(), |f| format!(", fault {f:?}")),
+                    case.doc
+                ),
+                text,
+            )
+        }));
+    }
     libtest_mimic::run(&args, trials).exit_code();
+}
+
+/// The signed request as the runner sends it to the mock, and the mock's
+/// answer in `world`, as text.
+fn exchange(
+    specs: &Arc<Specs>,
+    api_id: &str,
+    request: &serde_json::Value,
+    world: imgconform::mock::World,
+    fault: Option<imgconform::spec::raw::Fault>,
+    scheme: Option<imgconform::spec::raw::SigningScheme>,
+) -> Result<String, Failed> {
+    use imgconform::mock::{test_credentials, Clock, Faults, MockConfig, Service};
+    use imgconform::runner::target::MOCK_NOW;
+    let api = specs.api(api_id).ok_or("the case's API exists")?;
+    let scheme = scheme.unwrap_or(specs.provider_of(api).raw.signing[0]);
+    let options = EncodeOptions {
+        scheme,
+        endpoint: Some(imgconform::protocol::Endpoint::parse(
+            "http://127.0.0.1:8080",
+        )?),
+        inputs: SigningInputs::new(MOCK_NOW, NONCE),
+    };
+    let encoded = match wire_for(api.raw.protocol).encode(
+        api,
+        request,
+        &test_credentials(api.provider()),
+        &options,
+    ) {
+        Ok(e) => e,
+        Err(e) => return Ok(format!("not expressible on the wire: {e}\n")),
+    };
+    let config = MockConfig {
+        clock: Clock::Fixed(MOCK_NOW),
+        faults: Faults {
+            every: fault.map(|_| 1),
+            fault,
+            ..Faults::default()
+        },
+        journal_capacity: 0,
+        ..MockConfig::default()
+    };
+    let answer = Service::new(Arc::clone(specs), world, config)
+        .handle(&encoded.request)
+        .answer;
+    let body = match serde_json::from_slice::<serde_json::Value>(&answer.body) {
+        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_default(),
+        Err(_) => String::from_utf8_lossy(&answer.body).into_owned(),
+    };
+    Ok(format!(
+        "{}\n\n--- answer\nHTTP {}\n{}\n",
+        encoded.to_http(),
+        answer.http_status,
+        body
+    ))
+}
+
+/// `location` from the repository's root, as in any clone.
+fn relative(location: &str) -> &str {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/");
+    location.strip_prefix(root).unwrap_or(location)
+}
+
+/// A snapshot of a hand-written case's exchange, in `snapshots/cases/`.
+fn snapshot_of(name: &str, description: String, text: String) -> Result<(), Failed> {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots/cases"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_description(description);
+    settings.set_omit_expression(true);
+    settings.bind(|| {
+        std::panic::catch_unwind(|| insta::assert_snapshot!(name, text))
+            .map_err(|_| Failed::from("snapshot differs: run `cargo insta review`"))
+    })
 }

@@ -206,7 +206,21 @@ fn array(gen: &Arc<Gen>, param: &Param, items: &Param) -> BoxedStrategy<Draft> {
     // The visible items, then one in reserve for a rule or a mutation
     // that needs the array non-empty. Proptest shrinks a vector by
     // dropping items first, so a failure shrinks to few items quickly.
-    (vec(draft(gen, items), lo..=hi), draft(gen, items))
+    // Short arrays three times in four: each item of an array of objects
+    // costs a whole object, and the longest arrays are the boundaries'
+    // business (`property::boundaries` sends max_items exactly).
+    let lengths = if hi > lo + 3 {
+        prop_oneof![3 => lo..=lo + 3, 1 => lo..=hi].boxed()
+    } else {
+        (lo..=hi).boxed()
+    };
+    (
+        lengths.prop_flat_map({
+            let items = draft(gen, items);
+            move |n| vec(items.clone(), n)
+        }),
+        draft(gen, items),
+    )
         .prop_map(|(mut items, reserve)| {
             let len = items.len();
             items.push(reserve);
@@ -290,12 +304,24 @@ fn strings(gen: &Arc<Gen>, param: &Param, rules: &StringRules) -> BoxedStrategy<
 /// Strings of free text, `min..=max` characters (short ones more often
 /// when the range is wide).
 pub(crate) fn free_text(min: u64, max: Option<u64>) -> BoxedStrategy<String> {
-    let chars = prop_oneof![
-        19 => select(alphabet()),
-        1 => any::<char>().prop_filter("a printable character", |c| !c.is_control()),
-    ]
-    .boxed();
-    strings_of(chars, min, max.unwrap_or(min + 24))
+    strings_of(text_chars(), min, max.unwrap_or(min + 24))
+}
+
+/// Characters of free text: nineteen in twenty from [`alphabet`], the rest
+/// any printable character. One number decides each character (a union of
+/// two strategies would cost a tree of trees per character, which was most
+/// of the generator's time); it shrinks towards 0, which is `a`.
+fn text_chars() -> BoxedStrategy<char> {
+    let alphabet: Arc<[char]> = alphabet().into();
+    any::<u32>()
+        .prop_map(move |n| {
+            let exotic = (n % 20 == 19)
+                .then(|| char::from_u32((n / 20) % 0x11_0000))
+                .flatten()
+                .filter(|c| !c.is_control());
+            exotic.unwrap_or(alphabet[(n / 20) as usize % alphabet.len()])
+        })
+        .boxed()
 }
 
 pub(crate) fn strings_of(chars: BoxedStrategy<char>, lo: u64, hi: u64) -> BoxedStrategy<String> {

@@ -29,7 +29,7 @@ use super::safety::{
     check_mutation, check_transport, is_dry_run, MutationDecision, SafetyError,
     DRY_RUN_SUCCEEDED_CODE,
 };
-use crate::protocol::signing::percent_encode;
+use crate::protocol::signing::{percent_encode, SignableRequest};
 use crate::protocol::{
     wire_for, Credentials, DecodeError, EncodeError, EncodeOptions, Endpoint, Outcome,
     RequestCapture, SigningInputs, SigningTrace, WireRequest,
@@ -227,6 +227,8 @@ pub struct Attempt {
     pub elapsed: Duration,
     /// What came back.
     pub answer: AttemptAnswer,
+    /// The answer's body as received (empty when there was none).
+    pub body: Vec<u8>,
     /// Why the answer was worth another try, if it was (whether or not the
     /// client then tried again: see [`CallRecord::stop`]).
     pub retry_reason: Option<RetryReason>,
@@ -340,7 +342,7 @@ impl fmt::Debug for LiveClient {
 /// Installs ring as rustls's process-wide provider once; reqwest is built
 /// without a provider of its own. Someone else having installed one first
 /// is fine.
-fn install_crypto_provider() {
+pub(crate) fn install_crypto_provider() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -422,6 +424,18 @@ impl LiveClient {
     /// answer, including errors and failed connections, is `Ok` with the
     /// record of all attempts.
     pub async fn call(&self, api: &ApiSpec, params: &Value) -> Result<CallRecord, LiveError> {
+        self.call_altered(api, params, &|_| {}).await
+    }
+
+    /// [`LiveClient::call`], with `alter` applied to each signed request
+    /// before it is sent: the conformance runner's way to send a tampered
+    /// signature through exactly the path real calls take.
+    pub async fn call_altered(
+        &self,
+        api: &ApiSpec,
+        params: &Value,
+        alter: &(dyn Fn(&mut SignableRequest) + Sync),
+    ) -> Result<CallRecord, LiveError> {
         let provider =
             self.specs
                 .provider(api.provider())
@@ -479,22 +493,26 @@ impl LiveClient {
             };
             // Signed after any wait, so that the timestamp is the sending
             // time and each attempt has its own nonce.
-            let wire = self.encode(api, &params, credentials, scheme, &endpoint)?;
+            let mut wire = self.encode(api, &params, credentials, scheme, &endpoint)?;
+            alter(&mut wire.request);
             let request = http_request(&wire).map_err(|reason| LiveError::Unsendable {
                 api: api.id(),
                 reason,
             })?;
-            let answer = match self.send(request).await {
-                Ok((status, body)) => match wire_for(api.raw.protocol).decode(status, &body) {
-                    Ok(outcome) => AttemptAnswer::Decoded(redactor.outcome(outcome)),
-                    Err(e) => AttemptAnswer::Undecodable(DecodeError {
-                        excerpt: redactor.redact(&e.excerpt),
-                        ..e
-                    }),
-                },
+            let (answer, body) = match self.send(request).await {
+                Ok((status, body)) => (
+                    match wire_for(api.raw.protocol).decode(status, &body) {
+                        Ok(outcome) => AttemptAnswer::Decoded(redactor.outcome(outcome)),
+                        Err(e) => AttemptAnswer::Undecodable(DecodeError {
+                            excerpt: redactor.redact(&e.excerpt),
+                            ..e
+                        }),
+                    },
+                    body,
+                ),
                 Err(mut e) => {
                     e.message = redactor.redact(&e.message);
-                    AttemptAnswer::Transport(e)
+                    (AttemptAnswer::Transport(e), Vec::new())
                 }
             };
             let elapsed = clock.now().saturating_duration_since(started_at);
@@ -520,6 +538,7 @@ impl LiveClient {
                 started_at,
                 elapsed,
                 answer,
+                body,
                 retry_reason: reason,
                 backoff,
             });
@@ -614,7 +633,7 @@ impl LiveClient {
 }
 
 /// The HTTP request for `wire`, or why it cannot be sent as signed.
-fn http_request(wire: &WireRequest) -> Result<reqwest::Request, String> {
+pub(crate) fn http_request(wire: &WireRequest) -> Result<reqwest::Request, String> {
     let signed = &wire.request;
     let url = reqwest::Url::parse(&wire.url()).map_err(|e| format!("bad URL: {e}"))?;
     // The URL parser normalises some paths (`/a/../b`) and encodes some

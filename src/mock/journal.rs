@@ -44,6 +44,13 @@ pub struct JournalEntry {
     /// The error code answered; `None` for a success.
     pub code: Option<String>,
     pub request_id: String,
+    /// The answer's body, when it is JSON: what a client should have read
+    /// (the SDK target compares an SDK's parsed result with it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<serde_json::Value>,
+    /// How the answer was varied (see [`super::variation`]), if it was.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub varied: Vec<&'static str>,
 }
 
 /// Totals of one API (or of requests that matched none).
@@ -152,6 +159,8 @@ mod tests {
             http_status: 200,
             code: None,
             request_id: format!("r{seq}"),
+            answer: None,
+            varied: vec![],
         }
     }
 

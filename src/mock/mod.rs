@@ -23,6 +23,7 @@ pub mod journal;
 pub mod preconditions;
 pub mod server;
 pub mod service;
+pub mod variation;
 pub mod world;
 
 use std::sync::Arc;
@@ -158,6 +159,11 @@ impl MockProvider {
         self.service.set_world(world);
     }
 
+    /// Starts over with `world` (see [`Service::reset`]).
+    pub fn reset(&self, world: World) {
+        self.service.reset(world);
+    }
+
     pub fn service(&self) -> &Arc<Service> {
         &self.service
     }
@@ -218,4 +224,25 @@ impl Respond for JournalResponder {
         let body = serde_json::to_vec_pretty(&journal).unwrap_or_default();
         ResponseTemplate::new(200).set_body_raw(body, "application/json")
     }
+}
+
+/// Every world file (`*.json`) in `dir`, by name without `.json`.
+pub fn load_worlds(
+    dir: &std::path::Path,
+) -> Result<std::collections::BTreeMap<String, World>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut worlds = std::collections::BTreeMap::new();
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let Some(name) = path.file_stem().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let world = World::load(&path).map_err(|e| e.to_string())?;
+        worlds.insert(name.to_string(), world);
+    }
+    Ok(worlds)
 }

@@ -12,7 +12,7 @@ use super::effects::{self, IdSource};
 use super::journal::{Journal, JournalEntry, Outcome, SignatureVerdict};
 use super::preconditions::{self, Context};
 use super::world::World;
-use crate::protocol::signing::{Credentials, SignableRequest, VerifyError};
+use crate::protocol::signing::{AuthorizationHeader, Credentials, SignableRequest, VerifyError};
 use crate::protocol::{wire_for, Answer, Wire};
 use crate::spec::model::ErrorSpec;
 use crate::spec::raw::{AuthFailure, Fault, Protocol, RawTrigger};
@@ -64,6 +64,10 @@ pub struct MockConfig {
     pub journal_capacity: usize,
     /// Nonces remembered to catch replays.
     pub nonce_memory: usize,
+    /// Vary what the documents leave free in each answer (field order,
+    /// unknown fields, optional error fields, `Content-Type` parameters),
+    /// from this seed; `None` answers the same way every time.
+    pub vary: Option<u64>,
 }
 
 /// The test credentials the mock accepts unless told otherwise; printed by
@@ -92,6 +96,7 @@ impl Default for MockConfig {
             faults: Faults::default(),
             journal_capacity: 10_000,
             nonce_memory: 100_000,
+            vary: None,
         }
     }
 }
@@ -136,8 +141,8 @@ impl RecentSet {
 struct Core {
     world: World,
     ids: IdSource,
-    /// (api, token) → the answer given, for documented idempotency.
-    idempotent: HashMap<(String, String), Answer>,
+    /// (api, token) → the result given, for documented idempotency.
+    idempotent: HashMap<(String, String), Value>,
 }
 
 /// (api, access key) → times (ms) of recent requests, for strict rate limits.
@@ -167,6 +172,37 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub struct Handled {
     pub answer: Answer,
     pub entry: JournalEntry,
+}
+
+/// Why a server answered a request without reading its body whole
+/// ([`Service::refuse_unread`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unread {
+    #[error("the request body is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("the request body did not arrive within {seconds} s")]
+    TimedOut { seconds: u64 },
+    #[error("the request body could not be read: {0}")]
+    Broken(String),
+}
+
+impl Unread {
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Unread::TooLarge { .. } => 413,
+            Unread::TimedOut { .. } => 408,
+            Unread::Broken(_) => 400,
+        }
+    }
+
+    /// The code of the neutral answer, for a request that calls no known API.
+    pub fn neutral_code(&self) -> &'static str {
+        match self {
+            Unread::TooLarge { .. } => "RequestEntityTooLarge",
+            Unread::TimedOut { .. } => "RequestTimeout",
+            Unread::Broken(_) => "BadRequest",
+        }
+    }
 }
 
 impl Service {
@@ -215,6 +251,25 @@ impl Service {
         lock(&self.core).world = world;
     }
 
+    /// Starts over with `world`: what earlier requests created, their
+    /// idempotency tokens, nonces and rates are forgotten; the journal
+    /// stays. The runner's sessions over HTTP begin with this, so that each
+    /// sees the world as fresh as an in-process session does.
+    pub fn reset(&self, world: World) {
+        *lock(&self.core) = Core {
+            world,
+            ids: IdSource::default(),
+            idempotent: HashMap::new(),
+        };
+        let mut nonces = lock(&self.nonces);
+        *nonces = RecentSet {
+            capacity: nonces.capacity,
+            ..RecentSet::default()
+        };
+        drop(nonces);
+        lock(&self.recent).clear();
+    }
+
     /// Answers one request.
     pub fn handle(&self, request: &SignableRequest) -> Handled {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
@@ -231,9 +286,75 @@ impl Service {
             http_status: 0,
             code: None,
             request_id: String::new(),
+            answer: None,
+            varied: vec![],
         };
-        let (answer, outcome) = self.answer(request, &mut entry);
+        let (mut answer, outcome) = self.answer(request, &mut entry);
         entry.http_status = answer.http_status;
+        if let (Some(seed), Some(api)) = (self.config.vary, &entry.api) {
+            if let Some(api) = self.specs.api(api) {
+                entry.varied = super::variation::vary(api.provider(), &mut answer, seed, seq);
+            }
+        }
+        if self.config.journal_capacity > 0 {
+            entry.answer = serde_json::from_slice(&answer.body).ok();
+        }
+        lock(&self.journal).record(entry.clone(), outcome);
+        Handled { answer, entry }
+    }
+
+    /// Answers a request whose body the server did not read whole (too
+    /// large, too slow, broken), from its method, path, query and headers
+    /// alone: in the envelope of the API they call, with the provider's
+    /// generic client error, else in neutral JSON. The journal counts it.
+    pub fn refuse_unread(&self, request: &SignableRequest, why: &Unread) -> Handled {
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut entry = JournalEntry {
+            seq,
+            method: request.method.clone(),
+            path: request.path.clone(),
+            api: None,
+            signature: SignatureVerdict::NotChecked,
+            params: None,
+            violations: vec![],
+            refusal: None,
+            fault: None,
+            http_status: 0,
+            code: None,
+            request_id: String::new(),
+            answer: None,
+            varied: vec![],
+        };
+        let message = why.to_string();
+        let (answer, outcome) = match self.identify(request) {
+            Some(api) => {
+                let fallback = &self.specs.provider_of(api).raw.fallback_client_error;
+                let request_id = request_id(api.provider(), seq);
+                entry.api = Some(api.id());
+                entry.request_id = request_id.clone();
+                entry.code = Some(fallback.code.clone());
+                entry.violations.push(format!("(body) [unread]: {message}"));
+                let answer = wire_for(api.raw.protocol).error(
+                    Some(why.http_status()),
+                    &fallback.code,
+                    &message,
+                    &request_id,
+                );
+                (answer, Outcome::Invalid)
+            }
+            None => {
+                entry.code = Some(why.neutral_code().into());
+                let body = serde_json::json!({"code": why.neutral_code(), "message": message});
+                (
+                    crate::protocol::wire::json_answer(why.http_status(), &body),
+                    Outcome::Unmatched,
+                )
+            }
+        };
+        entry.http_status = answer.http_status;
+        if self.config.journal_capacity > 0 {
+            entry.answer = serde_json::from_slice(&answer.body).ok();
+        }
         lock(&self.journal).record(entry.clone(), outcome);
         Handled { answer, entry }
     }
@@ -417,7 +538,8 @@ impl Service {
         if let Some(key) = &token {
             if let Some(previous) = core.idempotent.get(key) {
                 entry.code = None;
-                return (previous.clone(), Outcome::Succeeded);
+                // The same result, under this request's own id.
+                return (wire.success(&request_id, previous), Outcome::Succeeded);
             }
         }
 
@@ -474,7 +596,7 @@ impl Service {
         let result = effects::apply(api, &params, &mut core.world, &mut core.ids);
         let answer = wire.success(&request_id, &result);
         if let Some(key) = token {
-            core.idempotent.insert(key, answer.clone());
+            core.idempotent.insert(key, result);
         }
         (answer, Outcome::Succeeded)
     }
@@ -488,6 +610,13 @@ impl Service {
     ) -> Result<(), AuthRefusal> {
         let auth = wire.request_auth(request);
         let Some(key) = auth.access_key_id.clone() else {
+            // An Authorization header that does not parse (or comes twice)
+            // is malformed, not missing: the journal says why.
+            if let Err(e @ VerifyError::MalformedAuthorization { .. }) =
+                AuthorizationHeader::from_request(request)
+            {
+                return Err(AuthRefusal::new(AuthFailure::Malformed, e.to_string()));
+            }
             return Err(AuthRefusal::new(
                 AuthFailure::Missing,
                 "the request carries no credential",

@@ -3,7 +3,7 @@
 //! file (`cases/worlds/`) or built in code; every documented precondition
 //! error is a state of this world.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -414,6 +414,41 @@ impl World {
         self.buckets
             .iter()
             .find(|b| b.provider == provider && b.name == name)
+    }
+
+    /// The ids and names of `provider`'s resources in this world —
+    /// images, instances and their disks, snapshots, buckets, roles — that
+    /// a live account must supply for real (see the runner's fixtures).
+    pub fn resource_names(&self, provider: ProviderId) -> BTreeSet<String> {
+        let mut names = BTreeSet::new();
+        for image in self.images.iter().filter(|i| i.provider == provider) {
+            names.insert(image.id.clone());
+            names.extend(image.data_disks.iter().map(|d| d.snapshot_id.clone()));
+        }
+        for instance in self.instances.iter().filter(|i| i.provider == provider) {
+            names.insert(instance.id.clone());
+            names.extend(instance.data_disks.iter().map(|d| d.id.clone()));
+        }
+        names.extend(
+            self.snapshots
+                .iter()
+                .filter(|s| s.provider == provider)
+                .map(|s| s.id.clone()),
+        );
+        names.extend(
+            self.buckets
+                .iter()
+                .filter(|b| b.provider == provider)
+                .map(|b| b.name.clone()),
+        );
+        names.extend(
+            self.roles
+                .iter()
+                .filter(|r| r.provider == provider)
+                .map(|r| r.name.clone()),
+        );
+        names.retain(|n| !n.is_empty());
+        names
     }
 
     pub fn role(&self, provider: ProviderId, name: &str) -> Option<&Role> {

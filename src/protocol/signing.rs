@@ -721,14 +721,18 @@ impl AuthorizationHeader {
         })
     }
 
-    /// Reads the `Authorization` header of `request`.
+    /// Reads the `Authorization` header of `request`. Two of them are
+    /// malformed: which one a server would take is anyone's guess.
     pub fn from_request(request: &SignableRequest) -> Result<Self, VerifyError> {
-        let value = request
-            .header("authorization")
-            .ok_or(VerifyError::MissingSignature {
+        match request.header_values("authorization").as_slice() {
+            [] => Err(VerifyError::MissingSignature {
                 location: "Authorization header",
-            })?;
-        Self::parse(value)
+            }),
+            [value] => Self::parse(value),
+            values => Err(VerifyError::MalformedAuthorization {
+                reason: format!("the request carries {} Authorization headers", values.len()),
+            }),
+        }
     }
 
     /// Reads the `Authorization` header of `request` and requires that it
@@ -944,6 +948,18 @@ mod tests {
                 "{bad:?} should be malformed"
             );
         }
+    }
+
+    #[test]
+    fn two_authorization_headers_are_malformed() {
+        let value = "ACS3-HMAC-SHA256 Credential=id,SignedHeaders=host,Signature=f0";
+        let once = SignableRequest::new("GET", "h", "/").with_header("Authorization", value);
+        assert!(AuthorizationHeader::from_request(&once).is_ok());
+        let twice = once.with_header("authorization", value);
+        assert!(matches!(
+            AuthorizationHeader::from_request(&twice),
+            Err(VerifyError::MalformedAuthorization { .. })
+        ));
     }
 
     #[test]

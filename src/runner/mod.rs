@@ -18,6 +18,10 @@
 //!
 //! Failures shrink to a minimal request and name the seed that replays them.
 
+pub mod fixtures;
+pub mod live;
+pub mod output;
+pub mod sdk;
 pub mod target;
 
 use std::collections::BTreeSet;
@@ -27,7 +31,7 @@ use proptest::test_runner::TestCaseError;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::cases::{Case, Subject};
+use crate::cases::{Case, StateCase, Subject, Suite};
 use crate::generate::{
     any_single_violation, boundaries, valid_request, ExpectedViolation, GenerationContext,
     GeneratorConfig,
@@ -37,7 +41,11 @@ use crate::spec::{ApiSpec, Specs};
 use crate::validate::response::check_success_body;
 use crate::validate::{validate_request, ExpectedError};
 
-pub use target::{CallError, Exchange, MockTarget, Session, Tamper, Target};
+pub use fixtures::Fixtures;
+pub use live::LiveTarget;
+pub use output::RunSummary;
+pub use sdk::{Finding, FindingClass, SdkTarget};
+pub use target::{CallError, Exchange, MockTarget, Prepared, Session, Tamper, Target, Transport};
 
 /// How a run goes: cases per property, the seed, which trials.
 #[derive(Debug, Clone, Default)]
@@ -45,6 +53,29 @@ pub struct RunOptions {
     pub generator: GeneratorConfig,
     /// Only trials whose name contains this.
     pub filter: Option<String>,
+    /// Trials run at once; 0 (the default) means one per core.
+    pub jobs: usize,
+    /// Set (by Ctrl-C) to stop: no trial starts after it, and the requests
+    /// of running trials are skipped.
+    pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl RunOptions {
+    /// The threads a run uses: `jobs`, or one per core.
+    pub fn jobs(&self) -> usize {
+        if self.jobs > 0 {
+            self.jobs
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        }
+    }
+
+    /// Whether the run was told to stop.
+    pub fn interrupted(&self) -> bool {
+        self.interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+    }
 }
 
 /// Why a trial failed: expected, observed, and the request that shows it.
@@ -71,10 +102,49 @@ pub struct TrialReport {
     /// What the answers were, in a few words (`succeeded 180, refused 76`).
     pub tally: String,
     pub seconds: f64,
+    /// `passed`, `failed`, or `skipped`: nothing was sent, and why is in
+    /// `skip_reason`.
+    pub status: TrialStatus,
+    /// Why requests were skipped (the first reason met), if any were.
+    pub skip_reason: Option<String>,
+    /// What an SDK did wrong, each once (the SDK target only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+    /// Invalid requests an SDK refused itself, before sending (the SDK
+    /// target only); the rest it left to the server.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub refused_client_side: u64,
     pub failure: Option<FailureReport>,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// How a trial ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrialStatus {
+    Passed,
+    Failed,
+    /// Nothing could be sent (no fixture, mutations not allowed, no
+    /// credentials, not expressible on the wire): nothing was learnt, so
+    /// nothing failed.
+    Skipped,
+}
+
+impl TrialStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrialStatus::Passed => "passed",
+            TrialStatus::Failed => "failed",
+            TrialStatus::Skipped => "skipped",
+        }
+    }
+}
+
 impl TrialReport {
+    /// Not failed (passed, or skipped).
     pub fn passed(&self) -> bool {
         self.failure.is_none()
     }
@@ -89,6 +159,10 @@ struct Tally {
     refused: std::sync::atomic::AtomicU64,
     rejected: std::sync::atomic::AtomicU64,
     dry_run: std::sync::atomic::AtomicU64,
+    skip_reason: std::sync::Mutex<Option<String>>,
+    interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    client_side: std::sync::atomic::AtomicU64,
+    findings: std::sync::Mutex<BTreeSet<Finding>>,
 }
 
 impl Tally {
@@ -100,10 +174,32 @@ impl Tally {
         counter.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    fn skip(&self, reason: &str) {
+        Tally::add(&self.skipped);
+        let mut first = self.skip_reason.lock().unwrap_or_else(|e| e.into_inner());
+        if first.is_none() {
+            *first = Some(reason.to_string());
+        }
+    }
+
+    /// Keeps `findings` for the report; `Err` lists them, so the call fails.
+    fn found(&self, findings: &[Finding]) -> Result<(), String> {
+        if findings.is_empty() {
+            return Ok(());
+        }
+        self.findings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(findings.iter().cloned());
+        let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        Err(list.join("; "))
+    }
+
     fn text(&self) -> String {
         let mut parts = Vec::new();
         for (label, counter) in [
             ("succeeded", &self.succeeded),
+            ("refused by the SDK itself", &self.client_side),
             ("refused by world state", &self.refused),
             ("rejected as documented", &self.rejected),
             ("dry runs", &self.dry_run),
@@ -118,9 +214,9 @@ impl Tally {
     }
 }
 
-/// The trial names a run over `specs` would have, filtered.
-pub fn trial_names(specs: &Specs, options: &RunOptions) -> Vec<String> {
-    plan(specs)
+/// The trial names a run over `specs` and `suite` would have, filtered.
+pub fn trial_names(specs: &Specs, suite: &Suite, options: &RunOptions) -> Vec<String> {
+    plan(specs, suite)
         .into_iter()
         .map(|(api, kind)| trial_name(api, kind))
         .filter(|n| {
@@ -140,6 +236,7 @@ enum Kind {
     Tampered,
     Idempotent,
     Cases,
+    States,
 }
 
 impl Kind {
@@ -151,6 +248,7 @@ impl Kind {
             Kind::Tampered => "property::tampered_signatures_are_refused",
             Kind::Idempotent => "property::client_token_is_idempotent",
             Kind::Cases => "cases::handwritten",
+            Kind::States => "cases::world_state",
         }
     }
 }
@@ -159,7 +257,7 @@ fn trial_name(api: &ApiSpec, kind: Kind) -> String {
     format!("{}::{}", api.id().replace('/', "::"), kind.name())
 }
 
-fn plan(specs: &Specs) -> Vec<(&ApiSpec, Kind)> {
+fn plan<'s>(specs: &'s Specs, suite: &Suite) -> Vec<(&'s ApiSpec, Kind)> {
     let mut out = Vec::new();
     for api in specs.apis() {
         for kind in [
@@ -169,8 +267,12 @@ fn plan(specs: &Specs) -> Vec<(&ApiSpec, Kind)> {
             Kind::Tampered,
             Kind::Idempotent,
             Kind::Cases,
+            Kind::States,
         ] {
             if kind == Kind::Idempotent && api.raw.idempotency_token.is_none() {
+                continue;
+            }
+            if kind == Kind::States && !suite.states.iter().any(|c| c.api == api.id()) {
                 continue;
             }
             out.push((api, kind));
@@ -179,97 +281,185 @@ fn plan(specs: &Specs) -> Vec<(&ApiSpec, Kind)> {
     out
 }
 
-/// Runs every trial that `options.filter` selects; `progress` hears of each
-/// trial as it ends.
+/// Runs every trial that `options.filter` selects, on `options.jobs`
+/// threads; `progress` hears of each trial as it ends (in the order they
+/// end). The reports come back in plan order, whatever the threads did.
 pub fn run(
     specs: &Specs,
     target: &dyn Target,
-    cases: &[Case],
+    suite: &Suite,
     options: &RunOptions,
     mut progress: impl FnMut(&TrialReport),
 ) -> Vec<TrialReport> {
-    let mut reports = Vec::new();
-    for (api, kind) in plan(specs) {
-        let name = trial_name(api, kind);
-        if options
-            .filter
-            .as_ref()
-            .is_some_and(|f| !name.contains(f.as_str()))
-        {
-            continue;
+    let planned: Vec<(&ApiSpec, Kind)> = plan(specs, suite)
+        .into_iter()
+        .filter(|(api, _)| target.serves(api))
+        .filter(|(api, kind)| {
+            let name = trial_name(api, *kind);
+            options
+                .filter
+                .as_ref()
+                .is_none_or(|f| name.contains(f.as_str()))
+        })
+        .collect();
+    let jobs = options.jobs().min(planned.len()).max(1);
+    let mut slots: Vec<Option<TrialReport>> = vec![None; planned.len()];
+    if jobs == 1 {
+        for (i, (api, kind)) in planned.iter().enumerate() {
+            if options.interrupted() {
+                break;
+            }
+            let report = run_trial(specs, target, suite, api, *kind, options);
+            progress(&report);
+            slots[i] = Some(report);
         }
-        let examples: Vec<Value> = crate::cases::documented_requests(cases)
-            .into_iter()
-            .filter(|(id, _)| *id == api.id())
-            .map(|(_, r)| r)
-            .collect();
-        let ctx = GenerationContext::from_examples(api, &examples);
-        let started = Instant::now();
-        let tally = Tally::default();
-        let mut seed = None;
-        let failure = match kind {
-            Kind::Valid => property(
-                &options.generator,
-                &mut seed,
-                &valid_request(api, &ctx),
-                |req| accepts_valid(specs, target, api, &req, &tally),
-            ),
-            Kind::Violations => property(
-                &options.generator,
-                &mut seed,
-                &any_single_violation(specs, api, &ctx),
-                |m| rejects(specs, target, api, &m.request, &m.expected, &tally),
-            )
-            .map(|f| FailureReport {
-                minimal_request: f.minimal_request,
-                ..f
-            }),
-            Kind::Boundaries => boundaries(specs, api, &ctx).into_iter().find_map(|b| {
-                let result = if b.expected.is_empty() {
-                    accepts_valid(specs, target, api, &b.request, &tally)
-                } else {
-                    rejects(specs, target, api, &b.request, &b.expected, &tally)
-                };
-                result.err().map(|e| FailureReport {
-                    reason: format!("{}: {}", b.name, e),
-                    minimal_request: Some(b.request.clone()),
-                    seed: None,
-                })
-            }),
-            Kind::Tampered => {
-                let fewer = GeneratorConfig {
-                    cases: options.generator.cases.clamp(1, 32),
-                    ..options.generator
-                };
-                property(&fewer, &mut seed, &valid_request(api, &ctx), |req| {
-                    refuses_tampered(specs, target, api, &req, &tally)
-                })
+    } else {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let (done, finished) = std::sync::mpsc::channel::<(usize, TrialReport)>();
+        std::thread::scope(|scope| {
+            for _ in 0..jobs {
+                let done = done.clone();
+                let (next, planned) = (&next, &planned);
+                scope.spawn(move || loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((api, kind)) = planned.get(i) else {
+                        break;
+                    };
+                    if options.interrupted() {
+                        break;
+                    }
+                    let report = run_trial(specs, target, suite, api, *kind, options);
+                    if done.send((i, report)).is_err() {
+                        break;
+                    }
+                });
             }
-            Kind::Idempotent => {
-                let fewer = GeneratorConfig {
-                    cases: options.generator.cases.clamp(1, 64),
-                    ..options.generator
-                };
-                property(&fewer, &mut seed, &valid_request(api, &ctx), |req| {
-                    idempotent(target, api, &req, &tally)
-                })
+            drop(done);
+            for (i, report) in finished {
+                progress(&report);
+                slots[i] = Some(report);
             }
-            Kind::Cases => handwritten(specs, target, api, cases, &tally),
-        };
-        let report = TrialReport {
-            name,
-            api: api.id(),
-            target: target.name().to_string(),
-            cases: Tally::get(&tally.sent),
-            skipped: Tally::get(&tally.skipped),
-            tally: tally.text(),
-            seconds: started.elapsed().as_secs_f64(),
-            failure: failure.map(|f| FailureReport { seed, ..f }),
-        };
-        progress(&report);
-        reports.push(report);
+        });
     }
-    reports
+    slots.into_iter().flatten().collect()
+}
+
+/// One trial: a property or the hand-written cases of one API.
+fn run_trial(
+    specs: &Specs,
+    target: &dyn Target,
+    suite: &Suite,
+    api: &ApiSpec,
+    kind: Kind,
+    options: &RunOptions,
+) -> TrialReport {
+    let name = trial_name(api, kind);
+    let cases = &suite.cases;
+    let examples: Vec<Value> = crate::cases::documented_requests(cases)
+        .into_iter()
+        .filter(|(id, _)| *id == api.id())
+        .map(|(_, r)| r)
+        .collect();
+    let ctx = GenerationContext::from_examples(api, &examples);
+    let started = Instant::now();
+    let tally = Tally {
+        interrupt: options.interrupt.clone(),
+        ..Tally::default()
+    };
+    let mut seed = None;
+    let failure = match kind {
+        Kind::Valid => property(
+            &options.generator,
+            &mut seed,
+            &valid_request(api, &ctx),
+            |req| accepts_valid(specs, target, api, &req, &tally),
+        ),
+        Kind::Violations => property(
+            &options.generator,
+            &mut seed,
+            &any_single_violation(specs, api, &ctx),
+            |m| rejects(specs, target, api, &m.request, &m.expected, &tally),
+        )
+        .map(|f| FailureReport {
+            minimal_request: f.minimal_request,
+            ..f
+        }),
+        Kind::Boundaries => boundaries(specs, api, &ctx).into_iter().find_map(|b| {
+            let result = if b.expected.is_empty() {
+                accepts_valid(specs, target, api, &b.request, &tally)
+            } else {
+                rejects(specs, target, api, &b.request, &b.expected, &tally)
+            };
+            result.err().map(|e| FailureReport {
+                reason: format!("{}: {}", b.name, e),
+                minimal_request: Some(b.request.clone()),
+                seed: None,
+            })
+        }),
+        Kind::Tampered => {
+            let fewer = GeneratorConfig {
+                cases: options.generator.cases.clamp(1, 32),
+                ..options.generator
+            };
+            property(&fewer, &mut seed, &valid_request(api, &ctx), |req| {
+                refuses_tampered(specs, target, api, &req, &tally)
+            })
+        }
+        Kind::Idempotent => {
+            let fewer = GeneratorConfig {
+                cases: options.generator.cases.clamp(1, 64),
+                ..options.generator
+            };
+            property(&fewer, &mut seed, &valid_request(api, &ctx), |req| {
+                idempotent(target, api, &req, &tally)
+            })
+        }
+        Kind::Cases => handwritten(specs, target, api, cases, &tally),
+        Kind::States => world_states(specs, target, api, &suite.states, &tally),
+    };
+    let findings: Vec<Finding> =
+        std::mem::take(&mut *tally.findings.lock().unwrap_or_else(|e| e.into_inner()))
+            .into_iter()
+            .collect();
+    // Findings met on calls that could not go on (an SDK lacking a
+    // documented parameter) fail the trial too.
+    let failure = failure.or_else(|| {
+        (!findings.is_empty()).then(|| FailureReport {
+            reason: findings
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            minimal_request: None,
+            seed: None,
+        })
+    });
+    let sent = Tally::get(&tally.sent);
+    let skipped = Tally::get(&tally.skipped);
+    let status = match (&failure, sent) {
+        (Some(_), _) => TrialStatus::Failed,
+        (None, 0) if skipped > 0 => TrialStatus::Skipped,
+        (None, _) => TrialStatus::Passed,
+    };
+    let skip_reason = tally
+        .skip_reason
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    TrialReport {
+        name,
+        api: api.id(),
+        target: target.name().to_string(),
+        cases: sent,
+        skipped,
+        tally: tally.text(),
+        seconds: started.elapsed().as_secs_f64(),
+        status,
+        skip_reason,
+        findings,
+        refused_client_side: Tally::get(&tally.client_side),
+        failure: failure.map(|f| FailureReport { seed, ..f }),
+    }
 }
 
 /// Runs a property; on failure, the shrunk request and the seed.
@@ -312,14 +502,28 @@ fn send(
     tamper: Tamper,
     tally: &Tally,
 ) -> Result<Option<Exchange>, String> {
+    if tally
+        .interrupt
+        .as_ref()
+        .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+    {
+        tally.skip("interrupted");
+        return Ok(None);
+    }
     let mut session = target.session();
     match session.call(api, request, tamper) {
         Ok(exchange) => {
             Tally::add(&tally.sent);
+            tally.found(&exchange.findings)?;
             Ok(Some(exchange))
         }
-        Err(CallError::Unsendable(_)) => {
-            Tally::add(&tally.skipped);
+        Err(CallError::Unsendable(reason) | CallError::Skipped(reason)) => {
+            tally.skip(&reason);
+            Ok(None)
+        }
+        Err(CallError::Lacking(findings)) => {
+            let _ = tally.found(&findings);
+            tally.skip("the SDK lacks a documented parameter the request uses");
             Ok(None)
         }
         Err(CallError::Failed(e)) => Err(format!("the call failed: {e}")),
@@ -340,15 +544,6 @@ fn decoded(exchange: &Exchange) -> Result<&crate::protocol::Outcome, String> {
     Ok(outcome)
 }
 
-fn is_dry_run(api: &ApiSpec, request: &Value) -> bool {
-    api.raw
-        .dry_run
-        .as_ref()
-        .and_then(|p| request.get(p))
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
-}
-
 /// A valid request: success with the documented shape, a documented
 /// refusal by the world's state, or a dry run's answer.
 fn accepts_valid(
@@ -361,6 +556,20 @@ fn accepts_valid(
     let Some(exchange) = send(target, api, request, Tamper::None, tally)? else {
         return Ok(());
     };
+    if exchange.client_side {
+        let message = exchange
+            .outcome
+            .as_ref()
+            .ok()
+            .and_then(|o| o.error.as_ref())
+            .map_or(String::new(), |e| e.message.clone());
+        return tally.found(&[Finding {
+            class: FindingClass::ClientSideValidation,
+            detail: format!(
+                "the SDK refused a request the documents call valid, before sending it: {message}"
+            ),
+        }]);
+    }
     let outcome = decoded(&exchange)?;
     let Some(error) = &outcome.error else {
         let body: Value = serde_json::from_slice(&exchange.body)
@@ -384,7 +593,7 @@ fn accepts_valid(
         .errors
         .iter()
         .find(|e| e.triggers.iter().any(|t| matches!(t, RawTrigger::DryRun)));
-    if is_dry_run(api, request) && dry_run_code.is_some_and(|e| e.code == error.code) {
+    if exchange.dry_run && dry_run_code.is_some_and(|e| e.code == error.code) {
         Tally::add(&tally.dry_run);
         return Ok(());
     }
@@ -421,6 +630,11 @@ fn rejects(
     let Some(exchange) = send(target, api, request, Tamper::None, tally)? else {
         return Ok(());
     };
+    if exchange.client_side {
+        // The SDK checks this itself: nothing reached the server.
+        Tally::add(&tally.client_side);
+        return Ok(());
+    }
     let outcome = decoded(&exchange)?;
     let Some(error) = &outcome.error else {
         return Err(format!(
@@ -566,8 +780,14 @@ fn idempotent(
             Tally::add(&tally.succeeded);
             Ok(())
         }
-        (Err(CallError::Unsendable(_)), _) | (_, Err(CallError::Unsendable(_))) => {
-            Tally::add(&tally.skipped);
+        (Err(CallError::Unsendable(r) | CallError::Skipped(r)), _)
+        | (_, Err(CallError::Unsendable(r) | CallError::Skipped(r))) => {
+            tally.skip(&r);
+            Ok(())
+        }
+        (Err(CallError::Lacking(f)), _) | (_, Err(CallError::Lacking(f))) => {
+            let _ = tally.found(&f);
+            tally.skip("the SDK lacks a documented parameter the request uses");
             Ok(())
         }
         (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
@@ -613,6 +833,109 @@ fn handwritten(
             });
         }
     }
+    None
+}
+
+/// The world-state cases of `api`: in the world each names (on a live
+/// account: with the fixtures' ids), the documented answer.
+fn world_states(
+    specs: &Specs,
+    target: &dyn Target,
+    api: &ApiSpec,
+    states: &[StateCase],
+    tally: &Tally,
+) -> Option<FailureReport> {
+    for case in states.iter().filter(|c| c.api == api.id()) {
+        let prepared = match target.prepare(case) {
+            Ok(p) => p,
+            Err(reason) => {
+                tally.skip(&format!("{}: {reason}", case.name()));
+                continue;
+            }
+        };
+        let Prepared {
+            mut session,
+            request,
+        } = prepared;
+        let fail = |reason: String| {
+            Some(FailureReport {
+                reason: format!("{} ({}): {reason}", case.name(), case.location),
+                minimal_request: Some(request.clone()),
+                seed: None,
+            })
+        };
+        let exchange = match session.call(api, &request, Tamper::None) {
+            Ok(e) => e,
+            Err(CallError::Unsendable(r) | CallError::Skipped(r)) => {
+                tally.skip(&format!("{}: {r}", case.name()));
+                continue;
+            }
+            Err(CallError::Lacking(f)) => {
+                let _ = tally.found(&f);
+                tally.skip(&format!(
+                    "{}: the SDK lacks a documented parameter",
+                    case.name()
+                ));
+                continue;
+            }
+            Err(CallError::Failed(e)) => return fail(format!("the call failed: {e}")),
+        };
+        Tally::add(&tally.sent);
+        if let Err(e) = tally.found(&exchange.findings) {
+            return fail(e);
+        }
+        let outcome = match decoded(&exchange) {
+            Ok(o) => o,
+            Err(e) => return fail(e),
+        };
+        let want = &case.expect;
+        match (&want.code, &outcome.error) {
+            (None, None) => {
+                let body: Value = serde_json::from_slice(&exchange.body).unwrap_or_default();
+                let problems = check_success_body(api, &body);
+                if let Some(p) = problems.first() {
+                    return fail(format!(
+                        "the success answer departs from the documented shape: {}: {}",
+                        p.path, p.detail
+                    ));
+                }
+                Tally::add(&tally.succeeded);
+            }
+            (None, Some(e)) => {
+                // A live dry run answers success with its own code.
+                if exchange.dry_run && e.code == crate::live::safety::DRY_RUN_SUCCEEDED_CODE {
+                    Tally::add(&tally.dry_run);
+                    continue;
+                }
+                return fail(format!(
+                    "expected success, answered HTTP {} {} \"{}\"",
+                    outcome.http_status, e.code, e.message
+                ));
+            }
+            (Some(code), None) => {
+                return fail(format!("expected {code}, the request succeeded"));
+            }
+            (Some(code), Some(e)) => {
+                let status_ok = want.http_status.is_none_or(|s| s == outcome.http_status);
+                let message_ok = want.message.as_ref().is_none_or(|m| *m == e.message);
+                if *code != e.code || !status_ok || !message_ok {
+                    return fail(format!(
+                        "expected {}{code}{}, answered HTTP {} {} \"{}\"",
+                        want.http_status
+                            .map_or(String::new(), |s| format!("HTTP {s} ")),
+                        want.message
+                            .as_ref()
+                            .map_or(String::new(), |m| format!(" \"{m}\"")),
+                        outcome.http_status,
+                        e.code,
+                        e.message
+                    ));
+                }
+                Tally::add(&tally.refused);
+            }
+        }
+    }
+    let _ = specs;
     None
 }
 

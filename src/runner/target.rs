@@ -2,13 +2,17 @@
 //! session keeps state across its calls (the mock's world), so that a
 //! property can make two calls that depend on each other (idempotency).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 
-use crate::mock::{test_credentials, Clock, MockConfig, Service, World};
+use std::collections::BTreeMap;
+
+use crate::cases::StateCase;
+use crate::mock::{test_credentials, Clock, Faults, MockConfig, MockProvider, Service, World};
 use crate::protocol::signing::{Credentials, SignableRequest, SigningInputs};
 use crate::protocol::{wire_for, EncodeError, EncodeOptions, Endpoint, Outcome};
+use crate::spec::raw::SigningScheme;
 use crate::spec::{ApiSpec, Specs};
 
 /// How to alter a request after signing it.
@@ -27,6 +31,13 @@ pub struct Exchange {
     pub body: Vec<u8>,
     /// The answer decoded, or why it could not be.
     pub outcome: Result<Outcome, String>,
+    /// The call went out as a dry run: asked for, or set by a live client
+    /// that may not mutate.
+    pub dry_run: bool,
+    /// An SDK refused the call before anything was sent.
+    pub client_side: bool,
+    /// What an SDK did wrong on this call (the SDK target only).
+    pub findings: Vec<super::sdk::Finding>,
 }
 
 /// Why a call could not be made at all.
@@ -36,6 +47,14 @@ pub enum CallError {
     /// path parameters has no path): the case is skipped, not failed.
     #[error("not expressible on the wire: {0}")]
     Unsendable(String),
+    /// The target will not send it (a live mutation without
+    /// `--allow-mutations`, no credentials): skipped, with why.
+    #[error("{0}")]
+    Skipped(String),
+    /// An SDK cannot send the request as asked, because it lacks a
+    /// documented parameter: skipped, and the lack is a finding.
+    #[error("the SDK cannot send it as asked")]
+    Lacking(Vec<super::sdk::Finding>),
     #[error("{0}")]
     Failed(String),
 }
@@ -50,20 +69,76 @@ pub trait Session {
     ) -> Result<Exchange, CallError>;
 }
 
+/// A world-state case made ready on a target: the session in that state
+/// and the request to send there (with a live account's own ids).
+pub struct Prepared<'a> {
+    pub session: Box<dyn Session + 'a>,
+    pub request: Value,
+}
+
 /// Something conformance properties run against.
 pub trait Target: Send + Sync {
     /// `mock`, `live`, …
     fn name(&self) -> &str;
     /// A fresh session (for the mock: a fresh world).
     fn session(&self) -> Box<dyn Session + '_>;
+    /// Whether trials of `api` belong on this target (an SDK serves one
+    /// provider).
+    fn serves(&self, api: &ApiSpec) -> bool {
+        let _ = api;
+        true
+    }
+    /// A session in the state `case` needs; `Err` says why this target
+    /// cannot arrange it, and the case is skipped.
+    fn prepare(&self, case: &StateCase) -> Result<Prepared<'_>, String> {
+        Err(format!(
+            "the {} target cannot arrange the world \"{}\"",
+            self.name(),
+            case.world
+        ))
+    }
 }
 
-/// The embedded mock, in process: each session is a new mock service over
-/// a copy of the world, with a fixed clock.
+/// How the runner reaches the embedded mock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Transport {
+    /// The mock's service, called in process: every stage but HTTP. The
+    /// default, because it is the same service the HTTP server runs and
+    /// HTTP on loopback adds time, not checks of the provider's rules.
+    #[default]
+    InProcess,
+    /// Over loopback HTTP, through the wiremock server the mock runs on
+    /// (one server per thread of the run, its world reset per session).
+    Http,
+}
+
+impl Transport {
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::InProcess => "in-process",
+            Transport::Http => "http",
+        }
+    }
+}
+
+/// The embedded mock: each session sees a fresh copy of the world, with a
+/// fixed clock, in process or over HTTP.
 pub struct MockTarget {
     specs: Arc<Specs>,
     world: World,
     config: MockConfig,
+    transport: Transport,
+    http: OnceLock<Result<HttpPool, String>>,
+    /// The worlds world-state cases name (`cases/worlds/`).
+    worlds: BTreeMap<String, World>,
+}
+
+/// Wiremock servers not in use by a session, and the client and runtime
+/// that reach them.
+struct HttpPool {
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+    idle: Mutex<Vec<MockProvider>>,
 }
 
 /// The mock's clock and the signing time of every request the runner sends.
@@ -79,7 +154,68 @@ impl MockTarget {
                 journal_capacity: 0,
                 ..MockConfig::default()
             },
+            transport: Transport::InProcess,
+            http: OnceLock::new(),
+            worlds: BTreeMap::new(),
         }
+    }
+
+    /// The worlds that world-state cases may name.
+    pub fn with_worlds(mut self, worlds: BTreeMap<String, World>) -> Self {
+        self.worlds = worlds;
+        self
+    }
+
+    /// The same, reached over `transport`.
+    pub fn with_transport(mut self, transport: Transport) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
+
+    fn pool(&self) -> Result<&HttpPool, CallError> {
+        self.http
+            .get_or_init(|| {
+                crate::live::client::install_crypto_provider();
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()
+                    .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
+                let client = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .retry(reqwest::retry::never())
+                    .build()
+                    .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+                Ok(HttpPool {
+                    runtime,
+                    client,
+                    idle: Mutex::new(Vec::new()),
+                })
+            })
+            .as_ref()
+            .map_err(|e| CallError::Failed(e.clone()))
+    }
+
+    /// A wiremock server for one session, in a fresh copy of `world`.
+    fn checkout(&self, world: &World) -> Result<MockProvider, CallError> {
+        let pool = self.pool()?;
+        let idle = pool.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let provider = match idle {
+            Some(p) => p,
+            None => pool.runtime.block_on(
+                MockProvider::builder()
+                    .specs(Arc::clone(&self.specs))
+                    .world(world.clone())
+                    .config(self.config.clone())
+                    .start(),
+            ),
+        };
+        provider.reset(world.clone());
+        Ok(provider)
     }
 
     /// The same, with another configuration (faults, a deliberately wrong
@@ -99,8 +235,29 @@ impl MockTarget {
 
 struct MockSession<'a> {
     target: &'a MockTarget,
-    service: Service,
+    reach: Reach,
     nonce: u64,
+    /// Sign with this instead of the provider's first scheme.
+    scheme: Option<SigningScheme>,
+}
+
+/// Where a session's requests go.
+enum Reach {
+    InProcess(Box<Service>),
+    Http(Option<MockProvider>),
+}
+
+impl Drop for MockSession<'_> {
+    fn drop(&mut self) {
+        if let (Reach::Http(slot), Some(Ok(pool))) = (&mut self.reach, self.target.http.get()) {
+            if let Some(provider) = slot.take() {
+                pool.idle
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(provider);
+            }
+        }
+    }
 }
 
 impl Target for MockTarget {
@@ -109,21 +266,64 @@ impl Target for MockTarget {
     }
 
     fn session(&self) -> Box<dyn Session + '_> {
-        Box::new(MockSession {
-            target: self,
-            service: Service::new(
+        let reach = match self.transport {
+            Transport::InProcess => Reach::InProcess(Box::new(Service::new(
                 Arc::clone(&self.specs),
                 self.world.clone(),
                 self.config.clone(),
-            ),
+            ))),
+            // A server that cannot start fails each call of the session.
+            Transport::Http => Reach::Http(self.checkout(&self.world).ok()),
+        };
+        Box::new(MockSession {
+            target: self,
+            reach,
             nonce: 0,
+            scheme: None,
+        })
+    }
+
+    fn prepare(&self, case: &StateCase) -> Result<Prepared<'_>, String> {
+        let world = self.worlds.get(&case.world).ok_or_else(|| {
+            format!(
+                "{}: no world \"{}\" (cases/worlds/{}.json)",
+                case.location, case.world, case.world
+            )
+        })?;
+        // A fault is part of the mock's configuration, which an HTTP
+        // server fixes when it starts: such cases run in process.
+        let reach = match (self.transport, case.fault) {
+            (Transport::Http, None) => {
+                Reach::Http(Some(self.checkout(world).map_err(|e| e.to_string())?))
+            }
+            (_, fault) => Reach::InProcess(Box::new(Service::new(
+                Arc::clone(&self.specs),
+                world.clone(),
+                MockConfig {
+                    faults: Faults {
+                        every: fault.map(|_| 1),
+                        fault,
+                        ..self.config.faults.clone()
+                    },
+                    ..self.config.clone()
+                },
+            ))),
+        };
+        Ok(Prepared {
+            session: Box::new(MockSession {
+                target: self,
+                reach,
+                nonce: 0,
+                scheme: case.scheme,
+            }),
+            request: case.request.clone(),
         })
     }
 }
 
 /// Changes one character of the request's signature, wherever its scheme
 /// keeps it.
-fn tamper_signature(request: &mut SignableRequest) {
+pub(crate) fn tamper_signature(request: &mut SignableRequest) {
     if let Some(auth) = request.header("Authorization").map(str::to_string) {
         if let Some(at) = auth.rfind("Signature=") {
             let start = at + "Signature=".len();
@@ -212,9 +412,15 @@ impl Session for MockSession<'_> {
     ) -> Result<Exchange, CallError> {
         self.nonce += 1;
         let specs = &self.target.specs;
+        let endpoint = match &self.reach {
+            Reach::InProcess(_) => Endpoint::parse("http://127.0.0.1:1"),
+            Reach::Http(Some(provider)) => Endpoint::parse(&provider.uri()),
+            Reach::Http(None) => Err("the embedded mock's HTTP server did not start".into()),
+        }
+        .map_err(CallError::Failed)?;
         let options = EncodeOptions {
-            scheme: specs.provider_of(api).raw.signing[0],
-            endpoint: Some(Endpoint::parse("http://127.0.0.1:1").expect("a valid endpoint")),
+            scheme: self.scheme.unwrap_or(specs.provider_of(api).raw.signing[0]),
+            endpoint: Some(endpoint),
             inputs: SigningInputs::new(MOCK_NOW, format!("imgconform-run-{}", self.nonce)),
         };
         let credentials: Credentials = self
@@ -237,14 +443,31 @@ impl Session for MockSession<'_> {
         if tamper == Tamper::Signature {
             tamper_signature(&mut encoded.request);
         }
-        let handled = self.service.handle(&encoded.request);
-        let answer = handled.answer;
+        let (http_status, body) = match &self.reach {
+            Reach::InProcess(service) => {
+                let answer = service.handle(&encoded.request).answer;
+                (answer.http_status, answer.body)
+            }
+            Reach::Http(_) => {
+                let pool = self.target.pool()?;
+                let request =
+                    crate::live::client::http_request(&encoded).map_err(CallError::Unsendable)?;
+                pool.runtime
+                    .block_on(async {
+                        let response = pool.client.execute(request).await?;
+                        let status = response.status().as_u16();
+                        Ok::<_, reqwest::Error>((status, response.bytes().await?.to_vec()))
+                    })
+                    .map_err(|e| CallError::Failed(format!("HTTP to the embedded mock: {e}")))?
+            }
+        };
         Ok(Exchange {
-            http_status: answer.http_status,
-            outcome: wire
-                .decode(answer.http_status, &answer.body)
-                .map_err(|e| e.to_string()),
-            body: answer.body,
+            http_status,
+            outcome: wire.decode(http_status, &body).map_err(|e| e.to_string()),
+            body,
+            dry_run: crate::live::safety::is_dry_run(api, params),
+            client_side: false,
+            findings: Vec::new(),
         })
     }
 }

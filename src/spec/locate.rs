@@ -33,43 +33,64 @@ pub fn position_of_offset(text: &str, offset: usize) -> Position {
 /// nowhere (the value is absent), the deepest value that exists is named,
 /// which is where a missing key would have to go.
 pub fn locate(text: &str, pointer: &str) -> Position {
-    let parsed =
-        jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &ParseOptions::default());
-    let Ok(parsed) = parsed else {
-        return Position { line: 1, column: 1 };
-    };
-    let Some(mut value) = parsed.value.as_ref() else {
-        return Position { line: 1, column: 1 };
-    };
-    let mut offset = value.start();
-    for token in pointer.split('/').skip(1) {
-        let token = token.replace("~1", "/").replace("~0", "~");
-        let next = match value {
-            Value::Object(object) => object.properties.iter().find_map(|prop| {
-                let name = match &prop.name {
-                    ObjectPropName::String(s) => s.value.as_ref(),
-                    ObjectPropName::Word(w) => w.value,
-                };
-                (name == token).then_some((&prop.value, prop.range.start))
-            }),
-            Value::Array(array) => token
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| array.elements.get(i))
-                .map(|v| (v, v.start())),
-            _ => None,
-        };
-        match next {
-            Some((v, key_start)) => {
-                value = v;
-                // Point at the key for object members: that is what an editor
-                // jumps to and what a reader looks for.
-                offset = key_start;
-            }
-            None => break,
+    Locator::new(text).locate(pointer)
+}
+
+/// A text parsed once, for locating many pointers in it (a case file names
+/// one place per case).
+pub struct Locator<'t> {
+    text: &'t str,
+    ast: Option<jsonc_parser::ParseResult<'t>>,
+}
+
+impl<'t> Locator<'t> {
+    pub fn new(text: &'t str) -> Self {
+        Locator {
+            text,
+            ast: jsonc_parser::parse_to_ast(
+                text,
+                &CollectOptions::default(),
+                &ParseOptions::default(),
+            )
+            .ok(),
         }
     }
-    position_of_offset(text, offset)
+
+    /// As [`locate`].
+    pub fn locate(&self, pointer: &str) -> Position {
+        let Some(mut value) = self.ast.as_ref().and_then(|p| p.value.as_ref()) else {
+            return Position { line: 1, column: 1 };
+        };
+        let mut offset = value.start();
+        for token in pointer.split('/').skip(1) {
+            let token = token.replace("~1", "/").replace("~0", "~");
+            let next = match value {
+                Value::Object(object) => object.properties.iter().find_map(|prop| {
+                    let name = match &prop.name {
+                        ObjectPropName::String(s) => s.value.as_ref(),
+                        ObjectPropName::Word(w) => w.value,
+                    };
+                    (name == token).then_some((&prop.value, prop.range.start))
+                }),
+                Value::Array(array) => token
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| array.elements.get(i))
+                    .map(|v| (v, v.start())),
+                _ => None,
+            };
+            match next {
+                Some((v, key_start)) => {
+                    value = v;
+                    // Point at the key for object members: that is what an
+                    // editor jumps to and what a reader looks for.
+                    offset = key_start;
+                }
+                None => break,
+            }
+        }
+        position_of_offset(self.text, offset)
+    }
 }
 
 #[cfg(test)]

@@ -699,6 +699,12 @@ impl Builder {
                 );
             }
         }
+        if raw.enum_values.as_ref().is_some_and(Vec::is_empty) {
+            self.problem(
+                format!("{pointer}/enum"),
+                format!("the enum of \"{path}\" lists no value: no request could be valid"),
+            );
+        }
         let kind = match ty {
             ValueType::String => {
                 let enum_values = raw.enum_values.as_ref().map(|values| {

@@ -230,7 +230,8 @@ impl Wire for AliyunRpc {
         let mut body = Map::new();
         body.insert("RequestId".into(), Value::String(request_id.into()));
         if let Value::Object(fields) = result {
-            for (k, v) in fields {
+            // The envelope's request id wins over a result field of that name.
+            for (k, v) in fields.iter().filter(|(k, _)| *k != "RequestId") {
                 body.insert(k.clone(), v.clone());
             }
         }

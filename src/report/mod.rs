@@ -1,0 +1,206 @@
+//! The provider behaviour differences report (`imgconform report`): the
+//! specs side by side, read from their structured data.
+//!
+//! - **Comparison**: for each operation (export, import, create), one row
+//!   per topic — formats, storage target, prefix, role, disks, image
+//!   restrictions, size limits, quotas, dry run, idempotency, rate limit,
+//!   result fields — one column per API.
+//! - **Error taxonomy**: every documented error in a provider-neutral
+//!   [`Category`], and the errors of different providers that answer the
+//!   same thing.
+//! - **Gaps and contradictions** per spec.
+//! - **Observed behaviour**: given `imgconform run --format json` results,
+//!   the trials that departed from the documents.
+//! - **Parameters and rules**: every one, with its documented errors.
+//!
+//! Markdown for READMEs and pull requests, one self-contained HTML page for
+//! people, JSON (this model) for tools.
+//!
+//! ```
+//! use imgconform::report::DifferencesReport;
+//!
+//! let specs = imgconform::Specs::embedded().unwrap();
+//! let report = DifferencesReport::build(&specs, &[]);
+//! let markdown = report.to_markdown();
+//! assert!(markdown.contains("| Image file format |"));
+//! assert!(markdown.contains("InvalidImageId.NotFound"));
+//! ```
+
+mod command;
+mod comparison;
+mod describe;
+mod document;
+mod gaps;
+mod html;
+mod markdown;
+mod observed;
+mod parameters;
+mod taxonomy;
+mod text;
+mod topics;
+
+use serde::Serialize;
+
+pub use command::{command, ReportArgs, ReportFormat};
+pub use comparison::{ComparisonRow, Operation};
+pub use gaps::{Gap, GapKind, SpecGaps};
+pub use observed::{Departure, FailedTrial, NamedCode, ObservedError, ObservedRun};
+pub use parameters::{ParameterRow, RuleRow};
+pub use taxonomy::{Category, ClassifiedError, EquivalentErrors};
+pub use text::{Span, Text};
+
+use crate::spec::{ApiSpec, ProviderId, ProviderSpec, Specs};
+
+/// Everything the report shows; serialised, the JSON output.
+#[derive(Debug, Clone, Serialize)]
+pub struct DifferencesReport {
+    pub providers: Vec<ProviderSummary>,
+    pub apis: Vec<ApiSummary>,
+    pub operations: Vec<Operation>,
+    /// Every documented error: the APIs' rows and the providers' common ones.
+    pub errors: Vec<ClassifiedError>,
+    pub equivalent_errors: Vec<EquivalentErrors>,
+    pub gaps: Vec<SpecGaps>,
+    pub observed: Vec<ObservedRun>,
+    pub departures: Vec<Departure>,
+    pub parameters: Vec<ParameterRow>,
+    pub rules: Vec<RuleRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProviderSummary {
+    pub id: ProviderId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiSummary {
+    /// `provider/api`.
+    pub id: String,
+    pub name: String,
+    pub provider: ProviderId,
+    pub provider_name: String,
+    /// The operation of the comparison it belongs to.
+    pub operation: String,
+    /// The source document in `shared/seeds/`.
+    pub source: String,
+    pub summary: String,
+    /// Request parameters, nested ones included.
+    pub parameters: usize,
+    pub rules: usize,
+    pub errors: usize,
+    pub discrepancies: usize,
+    pub assumptions: usize,
+}
+
+/// The specs in the report's order: APIs by operation (as
+/// [`topics::OPERATIONS`] lists them), then any other by id; providers as
+/// [`ProviderId::ALL`] lists them. The order does not depend on how the
+/// specs were loaded.
+pub(crate) struct Scope<'s> {
+    specs: &'s Specs,
+    apis: Vec<&'s ApiSpec>,
+    providers: Vec<&'s ProviderSpec>,
+}
+
+impl<'s> Scope<'s> {
+    fn new(specs: &'s Specs) -> Scope<'s> {
+        let mut apis: Vec<&ApiSpec> = Vec::new();
+        for group in topics::OPERATIONS {
+            for id in group.apis {
+                if let Some(api) = specs.api(id) {
+                    apis.push(api);
+                }
+            }
+        }
+        let mut rest: Vec<&ApiSpec> = specs
+            .apis()
+            .iter()
+            .filter(|a| !apis.iter().any(|b| b.id() == a.id()))
+            .collect();
+        rest.sort_by_key(|a| (a.provider(), a.id()));
+        apis.extend(rest);
+        let providers = ProviderId::ALL
+            .iter()
+            .filter_map(|p| specs.provider(*p))
+            .collect();
+        Scope {
+            specs,
+            apis,
+            providers,
+        }
+    }
+}
+
+impl DifferencesReport {
+    /// The report on `specs`, with the departures of the `observed` runs.
+    pub fn build(specs: &Specs, observed: &[ObservedRun]) -> DifferencesReport {
+        let scope = Scope::new(specs);
+        let operations = comparison::operations(&scope);
+        let apis = scope
+            .apis
+            .iter()
+            .map(|api| ApiSummary {
+                id: api.id(),
+                name: api.name().to_string(),
+                provider: api.provider(),
+                provider_name: specs.provider_of(api).raw.name.clone(),
+                operation: operations
+                    .iter()
+                    .find(|op| op.apis.contains(&api.id()))
+                    .map(|op| op.title.clone())
+                    .unwrap_or_default(),
+                source: api.raw.source.clone(),
+                summary: api.raw.summary.clone(),
+                parameters: api.all_params().len(),
+                rules: api.rules.len(),
+                errors: api.errors.len(),
+                discrepancies: api.raw.discrepancies.len(),
+                assumptions: api.raw.assumptions.len(),
+            })
+            .collect();
+        DifferencesReport {
+            providers: scope
+                .providers
+                .iter()
+                .map(|p| ProviderSummary {
+                    id: p.raw.provider,
+                    name: p.raw.name.clone(),
+                })
+                .collect(),
+            apis,
+            operations,
+            errors: taxonomy::classify_all(&scope),
+            equivalent_errors: taxonomy::equivalents(&scope),
+            gaps: gaps::all_gaps(&scope),
+            observed: observed.to_vec(),
+            departures: observed::departures(&scope, observed),
+            parameters: parameters::parameter_rows(&scope),
+            rules: parameters::rule_rows(&scope),
+        }
+    }
+
+    pub fn to_markdown(&self) -> String {
+        markdown::render(&document::document(self))
+    }
+
+    pub fn to_html(&self) -> String {
+        html::render(&document::document(self))
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("the report serialises");
+        text.push('\n');
+        text
+    }
+
+    /// How many tables the Markdown and HTML show, and how many body rows
+    /// they hold in all: what the HTML page's script reports once it has
+    /// made each table sortable.
+    pub fn table_counts(&self) -> (usize, usize) {
+        let doc = document::document(self);
+        let tables: Vec<_> = doc.tables().collect();
+        let rows = tables.iter().map(|t| t.rows.len()).sum();
+        (tables.len(), rows)
+    }
+}

@@ -1,0 +1,159 @@
+//! The live target: the properties and cases sent through the reference
+//! client ([`crate::live::LiveClient`]) to the providers' real endpoints,
+//! or to whatever `--endpoint PROVIDER=URL` names.
+//!
+//! Safe by default, as the client is: a call that would create something
+//! is sent only with `--allow-mutations` (Tencent's as a `DryRun`
+//! otherwise), credentials go over plain http only to loopback. A call the
+//! client will not send, or a provider without credentials, makes the
+//! case skipped, not failed. World-state cases run with the real ids of a
+//! [`Fixtures`] file.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::fixtures::Fixtures;
+use super::target::{
+    expressible, tamper_signature, CallError, Exchange, Prepared, Session, Tamper, Target,
+};
+use crate::cases::StateCase;
+use crate::live::{AttemptAnswer, LiveClient, LiveError};
+use crate::mock::{test_credentials, World};
+use crate::protocol::signing::SigningInputs;
+use crate::protocol::{wire_for, EncodeOptions, Endpoint};
+use crate::spec::{ApiSpec, Specs};
+
+/// Real endpoints (or `--endpoint` overrides) through the reference client.
+pub struct LiveTarget {
+    specs: Arc<Specs>,
+    client: LiveClient,
+    runtime: tokio::runtime::Runtime,
+    fixtures: Fixtures,
+    worlds: BTreeMap<String, World>,
+}
+
+impl LiveTarget {
+    /// `client` carries the endpoints, credentials and safety options;
+    /// `fixtures` and `worlds` serve the world-state cases.
+    pub fn new(
+        specs: Arc<Specs>,
+        client: LiveClient,
+        fixtures: Fixtures,
+        worlds: BTreeMap<String, World>,
+    ) -> Result<LiveTarget, String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
+        Ok(LiveTarget {
+            specs,
+            client,
+            runtime,
+            fixtures,
+            worlds,
+        })
+    }
+}
+
+struct LiveSession<'a> {
+    target: &'a LiveTarget,
+}
+
+impl Target for LiveTarget {
+    fn name(&self) -> &str {
+        "live"
+    }
+
+    fn session(&self) -> Box<dyn Session + '_> {
+        Box::new(LiveSession { target: self })
+    }
+
+    fn prepare(&self, case: &StateCase) -> Result<Prepared<'_>, String> {
+        let world = self
+            .worlds
+            .get(&case.world)
+            .ok_or_else(|| format!("no world \"{}\"", case.world))?;
+        if case.fault.is_some() {
+            return Err("injects a fault, which only the mock can".into());
+        }
+        let provider = self
+            .specs
+            .api(&case.api)
+            .map(ApiSpec::provider)
+            .ok_or_else(|| format!("no spec for {}", case.api))?;
+        let request = self
+            .fixtures
+            .apply(provider, &case.world, world, &case.request)?;
+        Ok(Prepared {
+            session: self.session(),
+            request,
+        })
+    }
+}
+
+impl Session for LiveSession<'_> {
+    fn call(
+        &mut self,
+        api: &ApiSpec,
+        params: &Value,
+        tamper: Tamper,
+    ) -> Result<Exchange, CallError> {
+        let target = self.target;
+        // What the wire can carry does not depend on the credentials: check
+        // it with a throw-away signature before anything leaves.
+        let probe = wire_for(api.raw.protocol)
+            .encode(
+                api,
+                params,
+                &test_credentials(api.provider()),
+                &EncodeOptions {
+                    scheme: target.specs.provider_of(api).raw.signing[0],
+                    endpoint: Some(Endpoint::https("example.invalid")),
+                    inputs: SigningInputs::new(0, "probe"),
+                },
+            )
+            .map_err(|e| CallError::Unsendable(e.to_string()))?;
+        expressible(&target.specs, api, params, &probe.request)?;
+        let alter = move |request: &mut crate::protocol::signing::SignableRequest| {
+            if tamper == Tamper::Signature {
+                tamper_signature(request);
+            }
+        };
+        let record = target
+            .runtime
+            .block_on(target.client.call_altered(api, params, &alter))
+            .map_err(|e| match e {
+                LiveError::Unsafe(_) | LiveError::MissingCredentials(_) => {
+                    CallError::Skipped(e.to_string())
+                }
+                LiveError::Unsendable { .. } => CallError::Unsendable(e.to_string()),
+                other => CallError::Failed(other.to_string()),
+            })?;
+        let last = record.last();
+        match &last.answer {
+            AttemptAnswer::Decoded(outcome) => Ok(Exchange {
+                http_status: outcome.http_status,
+                body: last.body.clone(),
+                outcome: Ok(outcome.clone()),
+                dry_run: record.dry_run,
+                client_side: false,
+                findings: Vec::new(),
+            }),
+            AttemptAnswer::Undecodable(e) => Ok(Exchange {
+                http_status: e.http_status,
+                body: last.body.clone(),
+                outcome: Err(e.to_string()),
+                dry_run: record.dry_run,
+                client_side: false,
+                findings: Vec::new(),
+            }),
+            AttemptAnswer::Transport(e) => Err(CallError::Failed(format!(
+                "no answer from {}: {e}",
+                record.endpoint.base_url()
+            ))),
+        }
+    }
+}

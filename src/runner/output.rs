@@ -1,0 +1,328 @@
+//! What a run leaves behind: the summary table, the failures with their
+//! minimal requests, one JSON document, JUnit XML, and a report directory
+//! holding all of them.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{to_junit, TrialReport, TrialStatus};
+
+/// A whole run: what ran against what, and every trial's report.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    /// `mock`, `live`, …
+    pub target: String,
+    /// How the target was reached (`in-process`, `http`, an endpoint list).
+    pub transport: String,
+    pub cases_per_property: u32,
+    /// The seed every property used, when one was given.
+    pub seed: Option<u64>,
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub seconds: f64,
+    /// Ctrl-C stopped the run: the trials are those that ended before.
+    pub interrupted: bool,
+    pub trials: Vec<TrialReport>,
+}
+
+impl RunSummary {
+    pub fn new(
+        target: &str,
+        transport: &str,
+        cases_per_property: u32,
+        seed: Option<u64>,
+        seconds: f64,
+        interrupted: bool,
+        trials: Vec<TrialReport>,
+    ) -> RunSummary {
+        let count = |s: TrialStatus| trials.iter().filter(|t| t.status == s).count();
+        RunSummary {
+            target: target.to_string(),
+            transport: transport.to_string(),
+            cases_per_property,
+            seed,
+            passed: count(TrialStatus::Passed),
+            failed: count(TrialStatus::Failed),
+            skipped: count(TrialStatus::Skipped),
+            seconds,
+            interrupted,
+            trials,
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// One row per API: trials, requests, passed, failed, skipped, time.
+    pub fn table(&self) -> String {
+        let mut out = format!(
+            "{:<24} {:>7} {:>9} {:>7} {:>7} {:>8} {:>9} {:>8}\n",
+            "api", "trials", "requests", "passed", "failed", "skipped", "unsent", "time"
+        );
+        for api in self.apis() {
+            let mine: Vec<&TrialReport> = self.trials.iter().filter(|r| r.api == api).collect();
+            let count = |s: TrialStatus| mine.iter().filter(|r| r.status == s).count();
+            out.push_str(&format!(
+                "{api:<24} {:>7} {:>9} {:>7} {:>7} {:>8} {:>9} {:>7.2}s\n",
+                mine.len(),
+                mine.iter().map(|r| r.cases).sum::<u64>(),
+                count(TrialStatus::Passed),
+                count(TrialStatus::Failed),
+                count(TrialStatus::Skipped),
+                mine.iter().map(|r| r.skipped).sum::<u64>(),
+                mine.iter().map(|r| r.seconds).sum::<f64>()
+            ));
+        }
+        out
+    }
+
+    /// Each failure: why, the minimal request, how to replay it; and why
+    /// each skipped trial was skipped.
+    pub fn details(&self) -> String {
+        let mut out = String::new();
+        for r in &self.trials {
+            if let Some(f) = &r.failure {
+                out.push_str(&format!("\nFAILED {}\n", r.name));
+                for line in f.reason.lines() {
+                    out.push_str(&format!("  {line}\n"));
+                }
+                if let Some(request) = &f.minimal_request {
+                    out.push_str("  minimal request:\n");
+                    let text = serde_json::to_string_pretty(request).unwrap_or_default();
+                    for line in text.lines() {
+                        out.push_str(&format!("    {line}\n"));
+                    }
+                }
+                if let Some(seed) = f.seed {
+                    out.push_str(&format!(
+                        "  replay: imgconform run --target {} {} --seed {seed}\n",
+                        self.target, r.name
+                    ));
+                }
+            } else if r.status == TrialStatus::Skipped {
+                out.push_str(&format!(
+                    "\nSKIPPED {}: {}\n",
+                    r.name,
+                    r.skip_reason.as_deref().unwrap_or("nothing was sent")
+                ));
+            }
+        }
+        out
+    }
+
+    /// The last line: counts and time.
+    pub fn verdict(&self) -> String {
+        format!(
+            "{} passed, {} failed, {} skipped in {:.2}s{}",
+            self.passed,
+            self.failed,
+            self.skipped,
+            self.seconds,
+            if self.interrupted {
+                " (interrupted: the trials that ended before Ctrl-C)"
+            } else {
+                ""
+            }
+        )
+    }
+
+    /// The same as Markdown, for a pull request or a CI summary page.
+    pub fn markdown(&self) -> String {
+        let mut out = format!(
+            "# imgconform run — target {} ({})\n\n{}\n\n",
+            self.target,
+            self.transport,
+            self.verdict()
+        );
+        out.push_str("| trial | status | requests | unsent | answers | time |\n");
+        out.push_str("|---|---|---:|---:|---|---:|\n");
+        for r in &self.trials {
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} | {} | {:.2}s |\n",
+                r.name,
+                r.status.as_str(),
+                r.cases,
+                r.skipped,
+                r.tally.replace('|', "\\|"),
+                r.seconds
+            ));
+        }
+        let details = self.details();
+        if !details.is_empty() {
+            out.push_str("\n## Failures and skips\n\n```text");
+            out.push_str(&details);
+            out.push_str("```\n");
+        }
+        out
+    }
+
+    /// For an SDK target: which documented behaviours the SDK gets right,
+    /// which it gets wrong (the findings, by class), and what it leaves to
+    /// the server. `None` for other targets.
+    pub fn sdk_report(&self) -> Option<Value> {
+        let adapter = self.target.strip_prefix("sdk:")?;
+        let behaviour = |name: &str| -> &'static str {
+            let kind = name.split("::").skip(2).collect::<Vec<_>>().join("::");
+            match kind.as_str() {
+                "property::valid_requests_are_accepted" => "valid requests are sent as documented, succeed, and come back with the documented fields and types",
+                "property::violations_get_the_documented_error" => "a request breaking one documented rule reaches the caller as the documented error (or is refused by the SDK itself)",
+                "property::boundaries" => "both sides of every documented limit",
+                "property::client_token_is_idempotent" => "the same clientToken twice gives the same answer",
+                "property::tampered_signatures_are_refused" => "a tampered signature is refused",
+                "cases::handwritten" => "the documented examples and the hand-written cases",
+                "cases::world_state" => "documented refusals that depend on the account's state (not found, wrong OS, quotas, …)",
+                _ => "",
+            }
+        };
+        let row = |t: &TrialReport| {
+            serde_json::json!({
+                "trial": t.name,
+                "behaviour": behaviour(&t.name),
+                "status": t.status,
+                "requests": t.cases,
+                "answers": t.tally,
+            })
+        };
+        let mut by_class: std::collections::BTreeMap<&str, Vec<Value>> = Default::default();
+        for t in &self.trials {
+            for f in &t.findings {
+                by_class
+                    .entry(f.class.as_str())
+                    .or_default()
+                    .push(serde_json::json!({"trial": t.name, "detail": f.detail}));
+            }
+        }
+        let refused_client_side: u64 = self.trials.iter().map(|t| t.refused_client_side).sum();
+        let left_to_server: u64 = self
+            .trials
+            .iter()
+            .filter(|t| {
+                t.name
+                    .ends_with("property::violations_get_the_documented_error")
+            })
+            .map(|t| t.cases.saturating_sub(t.refused_client_side))
+            .sum();
+        Some(serde_json::json!({
+            "adapter": adapter,
+            "sdk": self.transport.split(" through ").next().unwrap_or(&self.transport),
+            "right": self.trials.iter().filter(|t| t.status == TrialStatus::Passed).map(row).collect::<Vec<_>>(),
+            "wrong": self.trials.iter().filter(|t| t.status == TrialStatus::Failed).map(|t| {
+                let mut r = row(t);
+                r["reason"] = Value::String(t.failure.as_ref().map(|f| f.reason.clone()).unwrap_or_default());
+                r
+            }).collect::<Vec<_>>(),
+            "findings": by_class,
+            "invalid_requests": {
+                "refused_by_the_sdk": refused_client_side,
+                "left_to_the_server": left_to_server,
+            },
+            "not_tested": self.trials.iter().filter(|t| t.status == TrialStatus::Skipped).map(|t| serde_json::json!({
+                "trial": t.name,
+                "why": t.skip_reason,
+            })).collect::<Vec<_>>(),
+        }))
+    }
+
+    /// [`RunSummary::sdk_report`] as Markdown.
+    pub fn sdk_markdown(&self) -> Option<String> {
+        let r = self.sdk_report()?;
+        let str_of = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        let mut out = format!(
+            "# SDK conformance: {}\n\nAdapter `{}`, against the embedded mock ({}). {}\n\n",
+            str_of(&r["sdk"]),
+            str_of(&r["adapter"]),
+            self.transport,
+            self.verdict()
+        );
+        out.push_str("## Gets right\n\n");
+        let list = |rows: &Value, out: &mut String| {
+            let rows = rows.as_array().cloned().unwrap_or_default();
+            if rows.is_empty() {
+                out.push_str("(none)\n");
+            }
+            for row in rows {
+                out.push_str(&format!(
+                    "- `{}` — {} ({} requests: {})\n",
+                    str_of(&row["trial"]),
+                    str_of(&row["behaviour"]),
+                    row["requests"],
+                    str_of(&row["answers"])
+                ));
+            }
+        };
+        list(&r["right"], &mut out);
+        out.push_str("\n## Gets wrong\n\n");
+        list(&r["wrong"], &mut out);
+        if let Some(classes) = r["findings"].as_object() {
+            for (class, items) in classes {
+                out.push_str(&format!("\n### {class}\n\n"));
+                let mut seen = std::collections::BTreeSet::new();
+                for item in items.as_array().cloned().unwrap_or_default() {
+                    let detail = str_of(&item["detail"]);
+                    if seen.insert(detail.clone()) {
+                        out.push_str(&format!("- {detail} (`{}`)\n", str_of(&item["trial"])));
+                    }
+                }
+            }
+        }
+        out.push_str(&format!(
+            "\n## Leaves to the server\n\nOf the invalid requests generated, the SDK refused {} itself before sending, and sent {} for the server to refuse.\n",
+            r["invalid_requests"]["refused_by_the_sdk"], r["invalid_requests"]["left_to_the_server"]
+        ));
+        let skipped = r["not_tested"].as_array().cloned().unwrap_or_default();
+        if !skipped.is_empty() {
+            out.push_str("\n## Not tested\n\n");
+            for row in skipped {
+                out.push_str(&format!(
+                    "- `{}`: {}\n",
+                    str_of(&row["trial"]),
+                    str_of(&row["why"])
+                ));
+            }
+        }
+        Some(out)
+    }
+
+    fn apis(&self) -> Vec<&str> {
+        let mut apis: Vec<&str> = self.trials.iter().map(|r| r.api.as_str()).collect();
+        apis.dedup();
+        apis
+    }
+
+    /// Writes `run.json`, `junit.xml` and `summary.md` into `dir`
+    /// (created if needed), and for an SDK target `sdk.json` and `sdk.md`;
+    /// returns the files written.
+    pub fn write_dir(&self, dir: &Path) -> Result<Vec<PathBuf>, String> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let junit = to_junit(&self.target, &self.trials)?;
+        let files = [
+            (
+                "run.json",
+                serde_json::to_string_pretty(&self.to_json()).unwrap_or_default(),
+            ),
+            ("junit.xml", junit),
+            ("summary.md", self.markdown()),
+        ];
+        let mut files = files.to_vec();
+        if let (Some(json), Some(md)) = (self.sdk_report(), self.sdk_markdown()) {
+            files.push((
+                "sdk.json",
+                serde_json::to_string_pretty(&json).unwrap_or_default(),
+            ));
+            files.push(("sdk.md", md));
+        }
+        let mut written = Vec::new();
+        for (name, text) in files {
+            let path = dir.join(name);
+            std::fs::write(&path, text)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+}

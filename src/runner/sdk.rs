@@ -1,0 +1,875 @@
+//! The SDK target: an official SDK, driven through an adapter program
+//! (`adapters/NAME/`, protocol in `adapters/README.md`), against the
+//! embedded mock over HTTP.
+//!
+//! Each call goes to the adapter as a JSON line; the SDK builds, signs and
+//! sends the request; the mock's journal says what arrived and what it
+//! answered; the adapter says what the SDK made of the answer. The runner's
+//! properties judge what the SDK reported against the documents, and each
+//! call is also checked for [`Finding`]s:
+//!
+//! - **wire violation**: what the mock read differs from the parameters
+//!   asked for (a renamed or dropped parameter, a dropped header that makes
+//!   the API unrecognisable, a documented parameter the SDK cannot send);
+//! - **signature**: the mock refused the SDK's signature;
+//! - **error mapping**: the SDK reported another code, message, request id
+//!   or status than the mock answered, or a success where it answered an
+//!   error;
+//! - **result parsing**: a success's fields came back with other values or
+//!   types than the mock sent;
+//! - **client-side validation**: the SDK refused a request before sending
+//!   it — a finding when the documents call the request valid, a note
+//!   ("checks it itself") when they do not.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::target::{expressible, CallError, Exchange, Prepared, Session, Tamper, Target};
+use crate::cases::StateCase;
+use crate::live::credentials::variables;
+use crate::mock::{test_credentials, MockConfig, MockProvider, World};
+use crate::protocol::signing::SigningInputs;
+use crate::protocol::{wire_for, EncodeOptions, Endpoint, Outcome, ServiceError};
+use crate::spec::{ApiSpec, ProviderId, Specs};
+
+/// How long an adapter may take to load its SDK, and to answer one call
+/// (`IMGCONFORM_ADAPTER_TIMEOUT` seconds, default 30).
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn call_timeout() -> Duration {
+    std::env::var("IMGCONFORM_ADAPTER_TIMEOUT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::from_secs(30), Duration::from_secs)
+}
+/// Lines of an adapter's stderr kept for reports.
+const STDERR_TAIL: usize = 20;
+
+/// An adapter's `adapter.json`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub name: String,
+    pub provider: ProviderId,
+    #[serde(default)]
+    pub language: String,
+    pub sdk: String,
+    pub install: String,
+    pub command: Vec<String>,
+}
+
+impl Manifest {
+    /// Reads `dir/adapter.json`; the error names the file and the place.
+    pub fn load(dir: &Path) -> Result<Manifest, String> {
+        let path = dir.join("adapter.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            format!(
+                "{}: cannot read the adapter's manifest: {e}",
+                path.display()
+            )
+        })?;
+        let manifest: Manifest = serde_json::from_str(&text)
+            .map_err(|e| format!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))?;
+        if manifest.command.is_empty() {
+            return Err(format!("{}: \"command\" is empty", path.display()));
+        }
+        Ok(manifest)
+    }
+}
+
+/// What kind of departure a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingClass {
+    WireViolation,
+    Signature,
+    ErrorMapping,
+    ResultParsing,
+    ClientSideValidation,
+}
+
+impl FindingClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingClass::WireViolation => "wire violation",
+            FindingClass::Signature => "signature",
+            FindingClass::ErrorMapping => "error mapping",
+            FindingClass::ResultParsing => "result parsing",
+            FindingClass::ClientSideValidation => "client-side validation",
+        }
+    }
+}
+
+/// One way an SDK departed from the documents or from what the mock said.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Finding {
+    pub class: FindingClass,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{}] {}", self.class.as_str(), self.detail)
+    }
+}
+
+/// The adapter's answer line.
+#[derive(Debug, Deserialize)]
+struct AnswerLine {
+    id: Option<String>,
+    #[serde(default)]
+    ok: Option<Value>,
+    #[serde(default)]
+    error: Option<AdapterError>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct AdapterError {
+    code: Option<String>,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    request_id: Option<String>,
+    #[serde(default)]
+    http_status: Option<u16>,
+    #[serde(default)]
+    client_side: bool,
+}
+
+/// A running adapter process.
+struct Adapter {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+    stderr: Arc<Mutex<VecDeque<String>>>,
+    /// `unknown_parameter` notices seen on stderr, as (api, parameter).
+    unknown: Arc<Mutex<Vec<(String, String)>>>,
+    sdk: String,
+    next_id: u64,
+}
+
+impl Adapter {
+    fn start(root: &Path, manifest: &Manifest, endpoint: &str) -> Result<Adapter, String> {
+        let mut command = Command::new(&manifest.command[0]);
+        command
+            .args(&manifest.command[1..])
+            .current_dir(root)
+            .env("IMGCONFORM_ENDPOINT", endpoint)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // Only the provider's test credentials: never the user's own.
+        for provider in ProviderId::ALL {
+            let vars = variables(provider);
+            for name in vars
+                .access_key_id
+                .iter()
+                .chain(vars.secret)
+                .chain(vars.security_token)
+            {
+                command.env_remove(name);
+            }
+        }
+        let vars = variables(manifest.provider);
+        let credentials = test_credentials(manifest.provider);
+        command.env(vars.access_key_id[0], credentials.access_key_id());
+        command.env(vars.secret[0], credentials.secret());
+        let mut child = command.spawn().map_err(|e| {
+            format!(
+                "adapter {}: cannot start {:?}: {e} (install it with: {})",
+                manifest.name, manifest.command, manifest.install
+            )
+        })?;
+        let stdin = child.stdin.take().ok_or("no stdin")?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let stderr_pipe = child.stderr.take().ok_or("no stderr")?;
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(VecDeque::new()));
+        let unknown = Arc::new(Mutex::new(Vec::new()));
+        {
+            let (stderr, unknown) = (Arc::clone(&stderr), Arc::clone(&unknown));
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr_pipe).lines() {
+                    let Ok(line) = line else { break };
+                    if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                        if let (Some(p), Some(a)) = (
+                            v.get("unknown_parameter").and_then(Value::as_str),
+                            v.get("api").and_then(Value::as_str),
+                        ) {
+                            lock(&unknown).push((a.to_string(), p.to_string()));
+                        }
+                    }
+                    let mut tail = lock(&stderr);
+                    if tail.len() == STDERR_TAIL {
+                        tail.pop_front();
+                    }
+                    tail.push_back(line);
+                }
+            });
+        }
+        let mut adapter = Adapter {
+            child,
+            stdin,
+            lines,
+            stderr,
+            unknown,
+            sdk: String::new(),
+            next_id: 0,
+        };
+        let ready = adapter.read_line(READY_TIMEOUT, "its ready line")?;
+        let ready: Value = serde_json::from_str(&ready).map_err(|_| {
+            adapter.complaint(&format!("wrote {ready:?} instead of its ready line"))
+        })?;
+        if ready.get("ready") != Some(&Value::Bool(true)) {
+            return Err(adapter.complaint(&format!("wrote {ready} instead of its ready line")));
+        }
+        adapter.sdk = ready
+            .get("sdk")
+            .and_then(Value::as_str)
+            .unwrap_or(&manifest.sdk)
+            .to_string();
+        Ok(adapter)
+    }
+
+    /// A complaint about the adapter, with its stderr tail.
+    fn complaint(&self, what: &str) -> String {
+        // What the adapter wrote on stderr just before may still be in
+        // flight to its reader.
+        std::thread::sleep(Duration::from_millis(100));
+        let tail: Vec<String> = lock(&self.stderr).iter().cloned().collect();
+        if tail.is_empty() {
+            format!("the adapter {what} (its stderr is empty)")
+        } else {
+            format!(
+                "the adapter {what}; the last lines of its stderr:\n  {}",
+                tail.join("\n  ")
+            )
+        }
+    }
+
+    fn read_line(&mut self, timeout: Duration, what: &str) -> Result<String, String> {
+        match self.lines.recv_timeout(timeout) {
+            Ok(line) => Ok(line),
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = self.child.kill();
+                Err(self.complaint(&format!(
+                    "wrote no {what} within {}s and was stopped",
+                    timeout.as_secs()
+                )))
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                let status = self.child.wait().ok();
+                Err(self.complaint(&format!(
+                    "exited ({}) before writing {what}",
+                    status.map_or("status unknown".into(), |s| s.to_string())
+                )))
+            }
+        }
+    }
+
+    fn call(
+        &mut self,
+        provider: ProviderId,
+        api: &str,
+        params: &Value,
+    ) -> Result<AnswerLine, String> {
+        self.next_id += 1;
+        let id = self.next_id.to_string();
+        let line =
+            serde_json::json!({"id": id, "provider": provider, "api": api, "params": params});
+        writeln!(self.stdin, "{line}")
+            .and_then(|_| self.stdin.flush())
+            .map_err(|e| self.complaint(&format!("stopped reading its stdin ({e})")))?;
+        let answer = self.read_line(call_timeout(), &format!("answer to request {id}"))?;
+        let parsed: AnswerLine = serde_json::from_str(&answer)
+            .map_err(|e| self.complaint(&format!("answered with garbage ({e}): {answer:?}")))?;
+        if parsed.id.as_deref() != Some(id.as_str()) {
+            return Err(self.complaint(&format!("answered request {id} with id {:?}", parsed.id)));
+        }
+        if parsed.ok.is_none() == parsed.error.is_none() {
+            return Err(self.complaint(&format!(
+                "answered request {id} with neither or both of ok and error: {answer}"
+            )));
+        }
+        Ok(parsed)
+    }
+}
+
+impl Drop for Adapter {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The mock and the adapter, used by one session at a time.
+struct Bench {
+    mock: MockProvider,
+    adapter: Result<Adapter, String>,
+}
+
+/// An SDK under test, behind its adapter, against the embedded mock.
+pub struct SdkTarget {
+    specs: Arc<Specs>,
+    manifest: Manifest,
+    root: PathBuf,
+    world: World,
+    worlds: std::collections::BTreeMap<String, World>,
+    name: String,
+    /// Started the mock (whose server runs on a thread of its own); kept
+    /// for as long as the mock.
+    _runtime: tokio::runtime::Runtime,
+    bench: Mutex<Bench>,
+}
+
+impl SdkTarget {
+    /// Starts the mock and the adapter in `dir` (run from `root`, the
+    /// repository).
+    /// `vary` seeds the mock's variation of what the documents leave
+    /// free in answers (see [`crate::mock::variation`]).
+    pub fn start(
+        specs: Arc<Specs>,
+        root: &Path,
+        dir: &Path,
+        world: World,
+        worlds: std::collections::BTreeMap<String, World>,
+        vary: Option<u64>,
+    ) -> Result<SdkTarget, String> {
+        let manifest = Manifest::load(dir)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the runtime: {e}"))?;
+        let mock = runtime.block_on(
+            MockProvider::builder()
+                .specs(Arc::clone(&specs))
+                .world(world.clone())
+                // The SDK signs with the real time; a few entries suffice
+                // to find each call's.
+                .config(MockConfig {
+                    journal_capacity: 64,
+                    vary,
+                    ..MockConfig::default()
+                })
+                .start(),
+        );
+        let adapter = Adapter::start(root, &manifest, &mock.uri())?;
+        Ok(SdkTarget {
+            name: format!("sdk:{}", dir.display()),
+            specs,
+            manifest,
+            root: root.to_path_buf(),
+            world,
+            worlds,
+            _runtime: runtime,
+            bench: Mutex::new(Bench {
+                mock,
+                adapter: Ok(adapter),
+            }),
+        })
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The SDK as the adapter reported it (`package version`).
+    pub fn sdk(&self) -> String {
+        match &lock(&self.bench).adapter {
+            Ok(a) => a.sdk.clone(),
+            Err(_) => self.manifest.sdk.clone(),
+        }
+    }
+
+    /// Parameters the adapter said its SDK has no field for, as
+    /// (api, parameter), each once.
+    pub fn unknown_parameters(&self) -> Vec<(String, String)> {
+        let bench = lock(&self.bench);
+        let mut out = match &bench.adapter {
+            Ok(a) => lock(&a.unknown).clone(),
+            Err(_) => Vec::new(),
+        };
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn session_in(&self, world: &World) -> Box<dyn Session + '_> {
+        let bench = lock(&self.bench);
+        bench.mock.reset(world.clone());
+        Box::new(SdkSession {
+            target: self,
+            bench,
+        })
+    }
+}
+
+struct SdkSession<'a> {
+    target: &'a SdkTarget,
+    bench: MutexGuard<'a, Bench>,
+}
+
+impl Target for SdkTarget {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn serves(&self, api: &ApiSpec) -> bool {
+        api.provider() == self.manifest.provider
+    }
+
+    fn session(&self) -> Box<dyn Session + '_> {
+        self.session_in(&self.world)
+    }
+
+    fn prepare(&self, case: &StateCase) -> Result<Prepared<'_>, String> {
+        if case.fault.is_some() {
+            return Err(
+                "injects a fault into one request, which the SDK target's shared mock does not"
+                    .into(),
+            );
+        }
+        if case.scheme.is_some() {
+            return Err("asks for a signing scheme, which the SDK chooses itself".into());
+        }
+        let world = self
+            .worlds
+            .get(&case.world)
+            .ok_or_else(|| format!("no world \"{}\"", case.world))?;
+        Ok(Prepared {
+            session: self.session_in(world),
+            request: case.request.clone(),
+        })
+    }
+}
+
+/// `value` without null members, at any depth.
+fn without_nulls(value: &Value) -> Value {
+    match value {
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Paths (`a.b[].c`) where `got` differs from `want`, both as a server
+/// reads them.
+fn differences(path: &str, want: &Value, got: &Value, out: &mut Vec<String>) {
+    match (want, got) {
+        (Value::Object(w), Value::Object(g)) => {
+            for (k, wv) in w {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                match g.get(k) {
+                    Some(gv) => differences(&p, wv, gv, out),
+                    None => out.push(format!("{p} was not sent")),
+                }
+            }
+            for k in g.keys().filter(|k| !w.contains_key(*k)) {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                out.push(format!("{p} arrived, which was not asked for"));
+            }
+        }
+        (Value::Array(w), Value::Array(g)) if w.len() == g.len() => {
+            for (wv, gv) in w.iter().zip(g) {
+                differences(&format!("{path}[]"), wv, gv, out);
+            }
+        }
+        _ if want == got => {}
+        _ => out.push(format!("{path} was sent as {got} instead of {want}")),
+    }
+}
+
+impl SdkSession<'_> {
+    /// What the mock would read from `params` sent correctly: our own
+    /// encoding, read back as the mock reads any request.
+    fn as_server_reads(&self, api: &ApiSpec, params: &Value) -> Result<Value, CallError> {
+        let encoded = wire_for(api.raw.protocol)
+            .encode(
+                api,
+                params,
+                &test_credentials(api.provider()),
+                &EncodeOptions {
+                    scheme: self.target.specs.provider_of(api).raw.signing[0],
+                    endpoint: Some(
+                        Endpoint::parse("http://127.0.0.1:1").map_err(CallError::Failed)?,
+                    ),
+                    inputs: SigningInputs::new(0, "probe"),
+                },
+            )
+            .map_err(|e| CallError::Unsendable(e.to_string()))?;
+        expressible(&self.target.specs, api, params, &encoded.request)?;
+        wire_for(api.raw.protocol)
+            .parse_params(api, &encoded.request)
+            .map_err(|e| CallError::Unsendable(e.to_string()))
+    }
+}
+
+impl Session for SdkSession<'_> {
+    fn call(
+        &mut self,
+        api: &ApiSpec,
+        params: &Value,
+        tamper: Tamper,
+    ) -> Result<Exchange, CallError> {
+        if tamper == Tamper::Signature {
+            return Err(CallError::Skipped(
+                "an SDK signs its own requests; a tampered signature cannot be asked of it".into(),
+            ));
+        }
+        if api.provider() != self.target.manifest.provider {
+            return Err(CallError::Skipped(format!(
+                "the adapter {} serves {}, not {}",
+                self.target.manifest.name,
+                self.target.manifest.provider,
+                api.provider()
+            )));
+        }
+        let expected = self.as_server_reads(api, params)?;
+        let before = self.bench.mock.journal().total;
+        let api_name = api.raw.api.clone();
+        let bench = &mut *self.bench;
+        let adapter = bench
+            .adapter
+            .as_mut()
+            .map_err(|e| CallError::Failed(e.clone()))?;
+        let answer = match adapter.call(api.provider(), &api_name, params) {
+            Ok(a) => a,
+            Err(e) => {
+                // A crashed or hung adapter fails this call; the next one
+                // gets a fresh adapter.
+                let restarted =
+                    Adapter::start(&self.target.root, &self.target.manifest, &bench.mock.uri());
+                bench.adapter = restarted;
+                return Err(CallError::Failed(e));
+            }
+        };
+        // The adapter names a parameter its SDK lacks once; it is missing
+        // from every call that asks for it.
+        let unknown: Vec<(String, String)> = lock(&adapter.unknown)
+            .iter()
+            .filter(|(a, p)| {
+                *a == api_name
+                    && params
+                        .get(p.split(['.', '[']).next().unwrap_or(p))
+                        .is_some_and(|v| !v.is_null())
+            })
+            .cloned()
+            .collect();
+        let (documented, undocumented): (Vec<String>, Vec<String>) = unknown
+            .iter()
+            .map(|(_, p)| p.clone())
+            .partition(|p| api.param(p).is_some());
+        if !undocumented.is_empty() {
+            // The SDK's model keeps undocumented fields off the wire: the
+            // request could not be sent as asked, through no fault of it.
+            return Err(CallError::Unsendable(format!(
+                "the SDK has no field for {}, which the documents do not name either",
+                undocumented.join(", ")
+            )));
+        }
+        if !documented.is_empty() {
+            return Err(CallError::Lacking(
+                documented
+                    .into_iter()
+                    .map(|p| Finding {
+                        class: FindingClass::WireViolation,
+                        detail: format!(
+                            "the SDK has no field for the documented parameter {p}, so it cannot send it"
+                        ),
+                    })
+                    .collect(),
+            ));
+        }
+        let journal = bench.mock.journal();
+        let entries: Vec<_> = journal.entries.iter().filter(|e| e.seq > before).collect();
+        let mut findings = Vec::new();
+        let last = entries.last();
+        if let Some(entry) = last {
+            if entry.api.is_none() {
+                findings.push(Finding {
+                    class: FindingClass::WireViolation,
+                    detail: format!(
+                        "the mock could not tell which API {} {} is (HTTP {} {})",
+                        entry.method,
+                        entry.path,
+                        entry.http_status,
+                        entry.code.as_deref().unwrap_or("")
+                    ),
+                });
+            }
+            if let crate::mock::journal::SignatureVerdict::Failed { failure, detail } =
+                &entry.signature
+            {
+                findings.push(Finding {
+                    class: FindingClass::Signature,
+                    detail: format!("the mock refused the SDK's signature: {failure}: {detail}"),
+                });
+            }
+            if let Some(read) = &entry.params {
+                let mut diffs = Vec::new();
+                differences(
+                    "",
+                    &without_nulls(&expected),
+                    &without_nulls(read),
+                    &mut diffs,
+                );
+                // An SDK client carries a region of its own, and sends it
+                // whether or not the request names one: such a request
+                // cannot be sent as asked.
+                let region = crate::live::endpoints::region_parameter(api.provider());
+                if diffs
+                    .iter()
+                    .any(|d| *d == format!("{region} arrived, which was not asked for"))
+                {
+                    return Err(CallError::Unsendable(format!(
+                        "the SDK client always sends {region}"
+                    )));
+                }
+                for d in diffs {
+                    findings.push(Finding {
+                        class: FindingClass::WireViolation,
+                        detail: d,
+                    });
+                }
+            }
+        }
+        let (outcome, client_side) = match (&answer.ok, &answer.error) {
+            (Some(result), _) => {
+                if let Some(entry) = last {
+                    if let Some(code) = &entry.code {
+                        findings.push(Finding {
+                            class: FindingClass::ErrorMapping,
+                            detail: format!(
+                                "the mock answered HTTP {} {code}{}, and the SDK reported a success ({result})",
+                                entry.http_status,
+                                varied(entry)
+                            ),
+                        });
+                    } else if let Some(sent) = entry
+                        .answer
+                        .as_ref()
+                        .and_then(|a| {
+                            wire_for(api.raw.protocol)
+                                .decode(entry.http_status, a.to_string().as_bytes())
+                                .ok()
+                        })
+                        .and_then(|o| o.result)
+                    {
+                        let mut diffs = Vec::new();
+                        result_differences("", &sent, result, &mut diffs);
+                        for d in diffs {
+                            findings.push(Finding {
+                                class: FindingClass::ResultParsing,
+                                detail: d,
+                            });
+                        }
+                    }
+                }
+                let request_id = result
+                    .get("RequestId")
+                    .or_else(|| result.get("requestId"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .or_else(|| last.map(|e| e.request_id.clone()));
+                // An SDK that passes unknown fields through is not wrong:
+                // the field the mock added is no part of the result.
+                let mut result = result.clone();
+                if let Some(o) = result.as_object_mut() {
+                    o.remove(crate::mock::variation::UNKNOWN_FIELD);
+                }
+                (
+                    Outcome {
+                        http_status: last.map_or(200, |e| e.http_status),
+                        request_id,
+                        error: None,
+                        result: Some(result),
+                    },
+                    false,
+                )
+            }
+            (None, Some(error)) => {
+                if let Some(entry) = last.filter(|_| !error.client_side) {
+                    match &entry.code {
+                        None => findings.push(Finding {
+                            class: FindingClass::ErrorMapping,
+                            detail: format!(
+                                "the mock answered a success, and the SDK reported the error {:?} \"{}\"",
+                                error.code, error.message
+                            ),
+                        }),
+                        Some(code) if error.code.as_deref() != Some(code.as_str()) => {
+                            findings.push(Finding {
+                                class: FindingClass::ErrorMapping,
+                                detail: format!(
+                                    "the mock answered the code {code}{}, the SDK reported {}",
+                                    varied(entry),
+                                    error.code.as_deref().map_or("no code".into(), |c| format!("the code {c}"))
+                                ),
+                            })
+                        }
+                        Some(_) => {}
+                    }
+                    if let Some(id) = &error.request_id {
+                        if *id != entry.request_id {
+                            findings.push(Finding {
+                                class: FindingClass::ErrorMapping,
+                                detail: format!(
+                                    "the SDK reported the request id {id:?}; the mock answered {:?}",
+                                    entry.request_id
+                                ),
+                            });
+                        }
+                    }
+                    if let Some(status) = error.http_status {
+                        if status != entry.http_status {
+                            findings.push(Finding {
+                                class: FindingClass::ErrorMapping,
+                                detail: format!(
+                                    "the SDK reported HTTP {status}; the mock answered HTTP {}",
+                                    entry.http_status
+                                ),
+                            });
+                        }
+                    }
+                }
+                (
+                    Outcome {
+                        http_status: error
+                            .http_status
+                            .or(last.map(|e| e.http_status))
+                            .unwrap_or(0),
+                        request_id: error
+                            .request_id
+                            .clone()
+                            .or_else(|| last.map(|e| e.request_id.clone())),
+                        error: Some(ServiceError {
+                            // Judged by the documented code: what the mock
+                            // answered is checked against it above.
+                            code: error.code.clone().unwrap_or_default(),
+                            message: last
+                                .filter(|_| !error.client_side)
+                                .and_then(|e| e.answer.as_ref())
+                                .and_then(|a| {
+                                    wire_for(api.raw.protocol)
+                                        .decode(
+                                            last.map_or(0, |e| e.http_status),
+                                            a.to_string().as_bytes(),
+                                        )
+                                        .ok()
+                                })
+                                .and_then(|o| o.error)
+                                .map_or_else(|| error.message.clone(), |e| e.message),
+                        }),
+                        result: None,
+                    },
+                    error.client_side,
+                )
+            }
+            (None, None) => unreachable!("Adapter::call checks that one of ok and error is there"),
+        };
+        // The success body as the provider's envelope around what the SDK
+        // parsed, so that the response shape is checked on the SDK's types.
+        let body = match &outcome.error {
+            None => {
+                let result = outcome.result.clone().unwrap_or(Value::Null);
+                let request_id = outcome.request_id.clone().unwrap_or_default();
+                wire_for(api.raw.protocol)
+                    .success(&request_id, &result)
+                    .body
+            }
+            Some(_) => last
+                .and_then(|e| e.answer.as_ref())
+                .map(|a| a.to_string().into_bytes())
+                .unwrap_or_default(),
+        };
+        findings.sort();
+        findings.dedup();
+        Ok(Exchange {
+            http_status: outcome.http_status,
+            body,
+            outcome: Ok(outcome),
+            dry_run: crate::live::safety::is_dry_run(api, params),
+            client_side,
+            findings,
+        })
+    }
+}
+
+/// How the mock varied an answer, for a finding's text.
+fn varied(entry: &crate::mock::JournalEntry) -> String {
+    if entry.varied.is_empty() {
+        String::new()
+    } else {
+        format!(" (answer varied: {})", entry.varied.join(", "))
+    }
+}
+
+/// Fields of a success result the SDK reported otherwise than the mock
+/// sent them (other value or JSON type, or missing). Extra fields in the
+/// SDK's result (its own RequestId, say) are not findings.
+fn result_differences(path: &str, sent: &Value, parsed: &Value, out: &mut Vec<String>) {
+    match (sent, parsed) {
+        (Value::Object(s), Value::Object(p)) => {
+            for (k, sv) in s
+                .iter()
+                .filter(|(k, _)| *k != crate::mock::variation::UNKNOWN_FIELD)
+            {
+                let here = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                match p.get(k) {
+                    Some(pv) => result_differences(&here, sv, pv, out),
+                    None if sv.is_null() => {}
+                    None => out.push(format!(
+                        "{here}: the mock sent {sv}, the SDK's result has no {k}"
+                    )),
+                }
+            }
+        }
+        (Value::Array(s), Value::Array(p)) if s.len() == p.len() => {
+            for (i, (sv, pv)) in s.iter().zip(p).enumerate() {
+                result_differences(&format!("{path}[{i}]"), sv, pv, out);
+            }
+        }
+        _ if sent == parsed => {}
+        _ => out.push(format!(
+            "{path}: the mock sent {sent}, the SDK reported {parsed}"
+        )),
+    }
+}

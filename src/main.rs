@@ -87,6 +87,21 @@ enum Command {
         after_help = "Example:\n  imgconform report --format html --out report.html --observed run.json"
     )]
     Report(imgconform::report::ReportArgs),
+    /// Speak the SDK adapter protocol (adapters/README.md) with imgconform's
+    /// own reference client, for `run --target sdk:adapters/reference-*`.
+    ///
+    /// Reads the mock's URL from IMGCONFORM_ENDPOINT and the provider's
+    /// credentials from its usual variables, as every adapter does.
+    Adapter(AdapterArgs),
+}
+
+#[derive(Debug, Args)]
+struct AdapterArgs {
+    /// The provider to serve.
+    #[arg(long, value_parser = ["jdcloud", "aliyun", "tencent"])]
+    provider: String,
+    #[command(flatten)]
+    specs: SpecSource,
 }
 
 #[derive(Debug, Args)]
@@ -368,6 +383,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Sign(args) => sign(args),
         Command::Serve(args) => serve(args),
+        Command::Adapter(args) => adapter(args),
         Command::Verify(args) => verify(args),
         Command::Spec(SpecCommand::Lint { paths }) => lint(paths),
         Command::Spec(SpecCommand::List { specs }) => list(specs),
@@ -909,6 +925,29 @@ fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
         });
     });
     flag
+}
+
+fn adapter(args: AdapterArgs) -> ExitCode {
+    let specs = match args.specs.load() {
+        Ok(s) => s,
+        Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
+    };
+    let Some(provider) = imgconform::ProviderId::ALL
+        .into_iter()
+        .find(|p| p.as_str() == args.provider)
+    else {
+        return usage_error(format!("no provider {}", args.provider));
+    };
+    let stdin = std::io::stdin();
+    match imgconform::runner::reference_adapter::serve(
+        specs,
+        provider,
+        stdin.lock(),
+        std::io::stdout(),
+    ) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => usage_error(e),
+    }
 }
 
 /// The target `args` name, ready to run, and how it is reached.

@@ -311,3 +311,47 @@ fn the_report_directory_holds_json_junit_and_markdown() {
         "{summary}"
     );
 }
+
+#[test]
+fn ctrl_c_stops_the_run_and_writes_what_it_has() {
+    let dir = temp_dir("interrupted");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_imgconform"))
+        .current_dir(root())
+        .args(["run", "--cases", "1000000", "--report"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Long enough for the trials to be under way.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // SAFETY: signalling a child this test started and still owns.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the run did not stop after Ctrl-C"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(130));
+    let run: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["interrupted"], true);
+    let trials = run["trials"].as_array().unwrap();
+    assert!(!trials.is_empty(), "the trials under way are reported");
+    for t in trials {
+        assert_ne!(
+            t["status"], "failed",
+            "an interrupted trial is not a failure: {t}"
+        );
+    }
+    assert!(trials.iter().any(|t| t["skip_reason"]
+        .as_str()
+        .is_some_and(|r| r.starts_with("interrupted (Ctrl-C) after "))));
+    assert!(dir.join("junit.xml").exists() && dir.join("summary.md").exists());
+}

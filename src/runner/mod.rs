@@ -21,6 +21,7 @@
 pub mod fixtures;
 pub mod live;
 pub mod output;
+pub mod reference_adapter;
 pub mod sdk;
 pub mod target;
 
@@ -150,6 +151,9 @@ impl TrialReport {
     }
 }
 
+/// Which violation a target chose to report, by `param [rule] → code`.
+type Choices = std::sync::Mutex<std::collections::BTreeMap<String, u64>>;
+
 /// Counts what happened inside a property run (proptest's closures are `Fn`).
 #[derive(Default)]
 struct Tally {
@@ -163,6 +167,7 @@ struct Tally {
     interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     client_side: std::sync::atomic::AtomicU64,
     findings: std::sync::Mutex<BTreeSet<Finding>>,
+    choices: Choices,
 }
 
 impl Tally {
@@ -210,6 +215,21 @@ impl Tally {
                 parts.push(format!("{label} {n}"));
             }
         }
+        let choices = self.choices.lock().unwrap_or_else(|e| e.into_inner());
+        if !choices.is_empty() {
+            let mut most: Vec<(&String, &u64)> = choices.iter().collect();
+            most.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let top: Vec<String> = most
+                .iter()
+                .take(3)
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect();
+            parts.push(format!(
+                "{} different violations chosen, most often {}",
+                choices.len(),
+                top.join(", ")
+            ));
+        }
         parts.join(", ")
     }
 }
@@ -235,6 +255,7 @@ enum Kind {
     Boundaries,
     Tampered,
     Idempotent,
+    Several,
     Cases,
     States,
 }
@@ -247,6 +268,7 @@ impl Kind {
             Kind::Boundaries => "property::boundaries",
             Kind::Tampered => "property::tampered_signatures_are_refused",
             Kind::Idempotent => "property::client_token_is_idempotent",
+            Kind::Several => "property::several_violations_report_the_chosen_error",
             Kind::Cases => "cases::handwritten",
             Kind::States => "cases::world_state",
         }
@@ -266,6 +288,7 @@ fn plan<'s>(specs: &'s Specs, suite: &Suite) -> Vec<(&'s ApiSpec, Kind)> {
             Kind::Boundaries,
             Kind::Tampered,
             Kind::Idempotent,
+            Kind::Several,
             Kind::Cases,
             Kind::States,
         ] {
@@ -414,9 +437,28 @@ fn run_trial(
                 idempotent(target, api, &req, &tally)
             })
         }
+        Kind::Several => {
+            let pairs = (
+                any_single_violation(specs, api, &ctx),
+                any_single_violation(specs, api, &ctx),
+            );
+            // Pairs cost two mutations each, and what they show (which
+            // rule a target checks first) needs fewer draws.
+            let fewer = GeneratorConfig {
+                cases: options.generator.cases.clamp(1, 64),
+                ..options.generator
+            };
+            property(&fewer, &mut seed, &pairs, |(a, b)| {
+                several(specs, target, api, &a.request, &b, &tally)
+            })
+        }
         Kind::Cases => handwritten(specs, target, api, cases, &tally),
         Kind::States => world_states(specs, target, api, &suite.states, &tally),
     };
+    // An interrupted property ends as a failure that is none: the trial
+    // was cut short, so it is skipped.
+    let failure = failure.filter(|f| !(options.interrupted() && f.reason.ends_with(INTERRUPTED)));
+    let cut_short = INTERRUPTED_RUN.with(|f| f.replace(false));
     let findings: Vec<Finding> =
         std::mem::take(&mut *tally.findings.lock().unwrap_or_else(|e| e.into_inner()))
             .into_iter()
@@ -438,14 +480,19 @@ fn run_trial(
     let skipped = Tally::get(&tally.skipped);
     let status = match (&failure, sent) {
         (Some(_), _) => TrialStatus::Failed,
+        (None, _) if cut_short => TrialStatus::Skipped,
         (None, 0) if skipped > 0 => TrialStatus::Skipped,
         (None, _) => TrialStatus::Passed,
     };
-    let skip_reason = tally
-        .skip_reason
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take();
+    let skip_reason = if cut_short {
+        Some(format!("interrupted (Ctrl-C) after {sent} requests"))
+    } else {
+        tally
+            .skip_reason
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    };
     TrialReport {
         name,
         api: api.id(),
@@ -462,6 +509,15 @@ fn run_trial(
     }
 }
 
+/// The reason an interrupted property stops with.
+const INTERRUPTED: &str = "interrupted";
+
+thread_local! {
+    /// Set by [`Tally::skip`] on this thread once the run is interrupted;
+    /// read by [`property`]'s test between cases.
+    static INTERRUPTED_RUN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Runs a property; on failure, the shrunk request and the seed.
 fn property<S>(
     config: &GeneratorConfig,
@@ -473,7 +529,13 @@ where
     S: proptest::strategy::Strategy,
     S::Value: Serialize,
 {
-    let result = config.check(strategy, |v| test(v).map_err(TestCaseError::fail));
+    let result = config.check(strategy, |v| {
+        if INTERRUPTED_RUN.with(|f| f.get()) {
+            // Ctrl-C: end the property at once (its report becomes a skip).
+            return Err(TestCaseError::fail(INTERRUPTED));
+        }
+        test(v).map_err(TestCaseError::fail)
+    });
     match result {
         Ok(seed) => {
             *seed_out = Some(seed);
@@ -507,7 +569,8 @@ fn send(
         .as_ref()
         .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
     {
-        tally.skip("interrupted");
+        tally.skip(INTERRUPTED);
+        INTERRUPTED_RUN.with(|f| f.set(true));
         return Ok(None);
     }
     let mut session = target.session();
@@ -627,6 +690,19 @@ fn rejects(
     expected: &[ExpectedViolation],
     tally: &Tally,
 ) -> Result<(), String> {
+    rejects_choosing(specs, target, api, request, expected, tally, None)
+}
+
+/// [`rejects`], counting in `choices` which violation each answer chose.
+fn rejects_choosing(
+    specs: &Specs,
+    target: &dyn Target,
+    api: &ApiSpec,
+    request: &Value,
+    expected: &[ExpectedViolation],
+    tally: &Tally,
+    choices: Option<&Choices>,
+) -> Result<(), String> {
     let Some(exchange) = send(target, api, request, Tamper::None, tally)? else {
         return Ok(());
     };
@@ -642,18 +718,60 @@ fn rejects(
             describe(expected)
         ));
     };
-    if expected
-        .iter()
-        .any(|v| v.expected == ExpectedError::Undocumented)
-    {
-        // The documents name no error: any error answer conforms.
+    if let Some(chosen) = chosen_violation(specs, api, expected, outcome.http_status, error) {
         Tally::add(&tally.rejected);
-        return Ok(());
+        if let Some(choices) = choices {
+            // Where the code and message fit several of the violations,
+            // the answer does not say which one the target checked.
+            let fitting = expected
+                .iter()
+                .filter(|v| {
+                    chosen_violation(
+                        specs,
+                        api,
+                        std::slice::from_ref(*v),
+                        outcome.http_status,
+                        error,
+                    )
+                    .is_some()
+                })
+                .count();
+            let key = if fitting > 1 {
+                format!("{} (fits {fitting} of them)", error.code)
+            } else {
+                format!("{} [{}] → {}", chosen.param, chosen.rule, error.code)
+            };
+            *choices
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(key)
+                .or_default() += 1;
+        }
+        Ok(())
+    } else {
+        Err(format!(
+            "expected {}, answered HTTP {} {} \"{}\"",
+            describe(expected),
+            outcome.http_status,
+            error.code,
+            error.message
+        ))
     }
-    let fits = expected.iter().any(|v| match &v.expected {
+}
+
+/// Which of `expected` the error answer fits: its documented status, code
+/// and message, or any error where the documents name none.
+fn chosen_violation<'e>(
+    specs: &Specs,
+    api: &ApiSpec,
+    expected: &'e [ExpectedViolation],
+    http_status: u16,
+    error: &crate::protocol::ServiceError,
+) -> Option<&'e ExpectedViolation> {
+    let documented = expected.iter().find(|v| match &v.expected {
         ExpectedError::Documented {
             code,
-            http_status,
+            http_status: status,
             error_id,
             common,
             ..
@@ -667,23 +785,18 @@ fn rejects(
                 .iter()
                 .find(|e| &e.id == error_id)
                 .is_none_or(|e| e.message_matches(&error.message));
-            let status_ok = http_status.is_none_or(|s| s == outcome.http_status);
+            let status_ok = status.is_none_or(|s| s == http_status);
             code == &error.code && message_ok && status_ok
         }
-        ExpectedError::Undocumented => true,
+        ExpectedError::Undocumented => false,
     });
-    if fits {
-        Tally::add(&tally.rejected);
-        Ok(())
-    } else {
-        Err(format!(
-            "expected {}, answered HTTP {} {} \"{}\"",
-            describe(expected),
-            outcome.http_status,
-            error.code,
-            error.message
-        ))
-    }
+    // The documents name no error for some violation: any error answer
+    // conforms, as that one's.
+    documented.or_else(|| {
+        expected
+            .iter()
+            .find(|v| v.expected == ExpectedError::Undocumented)
+    })
 }
 
 fn describe(expected: &[ExpectedViolation]) -> String {
@@ -740,6 +853,62 @@ fn refuses_tampered(
         )),
         None => Err("a request with a tampered signature succeeded".into()),
     }
+}
+
+/// A request that breaks the rules `first` breaks and those `second`
+/// breaks (its changed parameter carried over): the answer must be the
+/// documented error of one of them, and which one is counted. Pairs that
+/// merge into fewer than two violations are not sent.
+fn several(
+    specs: &Specs,
+    target: &dyn Target,
+    api: &ApiSpec,
+    first: &Value,
+    second: &crate::generate::Mutation,
+    tally: &Tally,
+) -> Result<(), String> {
+    let mut merged = first.clone();
+    let Some(path) = second.expected.first().map(|v| v.path.clone()) else {
+        return Ok(());
+    };
+    let key = path.split(['.', '[']).next().unwrap_or(&path).to_string();
+    match (merged.as_object_mut(), second.request.get(&key)) {
+        (Some(object), Some(value)) => {
+            object.insert(key, value.clone());
+        }
+        (Some(object), None) => {
+            object.remove(&key);
+        }
+        (None, _) => return Ok(()),
+    }
+    let validation = validate_request(specs, api, &merged);
+    let expected: Vec<ExpectedViolation> = validation
+        .violations
+        .iter()
+        .map(|v| ExpectedViolation {
+            path: v.path.clone(),
+            param: v.param.clone(),
+            rule: v.rule.clone(),
+            expected: v.expected.clone(),
+        })
+        .collect();
+    let distinct: BTreeSet<(&str, &str)> = expected
+        .iter()
+        .map(|v| (v.path.as_str(), v.rule.as_str()))
+        .collect();
+    if distinct.len() < 2 {
+        return Ok(());
+    }
+    rejects_choosing(
+        specs,
+        target,
+        api,
+        &merged,
+        &expected,
+        tally,
+        Some(&tally.choices),
+    )
+    .map_err(|e| format!("{} violations at once: {e}", distinct.len()))
 }
 
 /// The same token twice in one session: the same answer.

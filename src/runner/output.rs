@@ -172,6 +172,7 @@ impl RunSummary {
                 "property::violations_get_the_documented_error" => "a request breaking one documented rule reaches the caller as the documented error (or is refused by the SDK itself)",
                 "property::boundaries" => "both sides of every documented limit",
                 "property::client_token_is_idempotent" => "the same clientToken twice gives the same answer",
+                "property::several_violations_report_the_chosen_error" => "a request breaking two rules reaches the caller as the documented error of one of them",
                 "property::tampered_signatures_are_refused" => "a tampered signature is refused",
                 "cases::handwritten" => "the documented examples and the hand-written cases",
                 "cases::world_state" => "documented refusals that depend on the account's state (not found, wrong OS, quotas, …)",

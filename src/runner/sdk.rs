@@ -659,6 +659,18 @@ impl Session for SdkSession<'_> {
                         "the SDK client always sends {region}"
                     )));
                 }
+                // Leaving out a parameter the documents do not name is no
+                // fault (the adapter's notice of it may still be on its
+                // way through stderr): the request could not be sent as
+                // asked.
+                if let Some(d) = diffs.iter().find(|d| {
+                    d.strip_suffix(" was not sent")
+                        .is_some_and(|p| api.param(p).is_none())
+                }) {
+                    return Err(CallError::Unsendable(format!(
+                        "the SDK has no field for an undocumented parameter: {d}"
+                    )));
+                }
                 for d in diffs {
                     findings.push(Finding {
                         class: FindingClass::WireViolation,

@@ -950,6 +950,17 @@ fn adapter(args: AdapterArgs) -> ExitCode {
     }
 }
 
+/// The live target's flags are an error elsewhere, not silently ignored.
+fn no_live_flags(args: &RunArgs) -> Result<(), String> {
+    if !args.endpoint.is_empty() || args.allow_mutations || args.insecure || args.fixtures.is_some()
+    {
+        return Err(
+            "--endpoint, --allow-mutations, --insecure and --fixtures are for --target live".into(),
+        );
+    }
+    Ok(())
+}
+
 /// The target `args` name, ready to run, and how it is reached.
 fn build_target(
     args: &RunArgs,
@@ -960,13 +971,7 @@ fn build_target(
     let worlds = imgconform::mock::load_worlds(&worlds_dir)?;
     match &args.target {
         TargetArg::Sdk(dir) => {
-            if !args.endpoint.is_empty()
-                || args.allow_mutations
-                || args.insecure
-                || args.fixtures.is_some()
-            {
-                return Err("--endpoint, --allow-mutations, --insecure and --fixtures are for --target live".into());
-            }
+            no_live_flags(args)?;
             let world = load_world(args.world.as_deref())?;
             let root = std::env::current_dir().map_err(|e| e.to_string())?;
             // The answers vary with the run's seed, so that --seed replays
@@ -1018,13 +1023,7 @@ fn build_target(
             Ok((Box::new(target), transport))
         }
         _ => {
-            if !args.endpoint.is_empty()
-                || args.allow_mutations
-                || args.insecure
-                || args.fixtures.is_some()
-            {
-                return Err("--endpoint, --allow-mutations, --insecure and --fixtures are for --target live".into());
-            }
+            no_live_flags(args)?;
             let world = load_world(args.world.as_deref())?;
             let transport = match args.transport {
                 TransportArg::InProcess => Transport::InProcess,

@@ -29,6 +29,17 @@ pub struct ExpectedViolation {
     pub expected: ExpectedError,
 }
 
+impl From<&crate::validate::Violation> for ExpectedViolation {
+    fn from(v: &crate::validate::Violation) -> Self {
+        ExpectedViolation {
+            path: v.path.clone(),
+            param: v.param.clone(),
+            rule: v.rule.clone(),
+            expected: v.expected.clone(),
+        }
+    }
+}
+
 /// The constraints `value` breaks as a value of `param`, looking at this
 /// level only (an array's count, not its items). Mirrors the spec
 /// README: lengths count characters, patterns match the whole value.

@@ -53,6 +53,28 @@ pub struct JournalEntry {
     pub varied: Vec<&'static str>,
 }
 
+impl JournalEntry {
+    /// The entry of request `seq` as it arrives: nothing decided yet.
+    pub fn received(seq: u64, request: &crate::protocol::signing::SignableRequest) -> Self {
+        JournalEntry {
+            seq,
+            method: request.method.clone(),
+            path: request.path.clone(),
+            api: None,
+            signature: SignatureVerdict::NotChecked,
+            params: None,
+            violations: vec![],
+            refusal: None,
+            fault: None,
+            http_status: 0,
+            code: None,
+            request_id: String::new(),
+            answer: None,
+            varied: vec![],
+        }
+    }
+}
+
 /// Totals of one API (or of requests that matched none).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Counters {

@@ -273,22 +273,7 @@ impl Service {
     /// Answers one request.
     pub fn handle(&self, request: &SignableRequest) -> Handled {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
-        let mut entry = JournalEntry {
-            seq,
-            method: request.method.clone(),
-            path: request.path.clone(),
-            api: None,
-            signature: SignatureVerdict::NotChecked,
-            params: None,
-            violations: vec![],
-            refusal: None,
-            fault: None,
-            http_status: 0,
-            code: None,
-            request_id: String::new(),
-            answer: None,
-            varied: vec![],
-        };
+        let mut entry = JournalEntry::received(seq, request);
         let (mut answer, outcome) = self.answer(request, &mut entry);
         entry.http_status = answer.http_status;
         if let (Some(seed), Some(api)) = (self.config.vary, &entry.api) {
@@ -309,22 +294,7 @@ impl Service {
     /// generic client error, else in neutral JSON. The journal counts it.
     pub fn refuse_unread(&self, request: &SignableRequest, why: &Unread) -> Handled {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
-        let mut entry = JournalEntry {
-            seq,
-            method: request.method.clone(),
-            path: request.path.clone(),
-            api: None,
-            signature: SignatureVerdict::NotChecked,
-            params: None,
-            violations: vec![],
-            refusal: None,
-            fault: None,
-            http_status: 0,
-            code: None,
-            request_id: String::new(),
-            answer: None,
-            varied: vec![],
-        };
+        let mut entry = JournalEntry::received(seq, request);
         let message = why.to_string();
         let (answer, outcome) = match self.identify(request) {
             Some(api) => {

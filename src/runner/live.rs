@@ -16,13 +16,11 @@ use serde_json::Value;
 
 use super::fixtures::Fixtures;
 use super::target::{
-    expressible, tamper_signature, CallError, Exchange, Prepared, Session, Tamper, Target,
+    as_server_reads, tamper_signature, CallError, Exchange, Prepared, Session, Tamper, Target,
 };
 use crate::cases::StateCase;
 use crate::live::{AttemptAnswer, LiveClient, LiveError};
-use crate::mock::{test_credentials, World};
-use crate::protocol::signing::SigningInputs;
-use crate::protocol::{wire_for, EncodeOptions, Endpoint};
+use crate::mock::World;
 use crate::spec::{ApiSpec, Specs};
 
 /// Real endpoints (or `--endpoint` overrides) through the reference client.
@@ -102,21 +100,9 @@ impl Session for LiveSession<'_> {
         tamper: Tamper,
     ) -> Result<Exchange, CallError> {
         let target = self.target;
-        // What the wire can carry does not depend on the credentials: check
-        // it with a throw-away signature before anything leaves.
-        let probe = wire_for(api.raw.protocol)
-            .encode(
-                api,
-                params,
-                &test_credentials(api.provider()),
-                &EncodeOptions {
-                    scheme: target.specs.provider_of(api).raw.signing[0],
-                    endpoint: Some(Endpoint::https("example.invalid")),
-                    inputs: SigningInputs::new(0, "probe"),
-                },
-            )
-            .map_err(|e| CallError::Unsendable(e.to_string()))?;
-        expressible(&target.specs, api, params, &probe.request)?;
+        // What the wire can carry does not depend on the credentials:
+        // checked before anything leaves.
+        as_server_reads(&target.specs, api, params)?;
         let alter = move |request: &mut crate::protocol::signing::SignableRequest| {
             if tamper == Tamper::Signature {
                 tamper_signature(request);

@@ -882,16 +882,7 @@ fn several(
         (None, _) => return Ok(()),
     }
     let validation = validate_request(specs, api, &merged);
-    let expected: Vec<ExpectedViolation> = validation
-        .violations
-        .iter()
-        .map(|v| ExpectedViolation {
-            path: v.path.clone(),
-            param: v.param.clone(),
-            rule: v.rule.clone(),
-            expected: v.expected.clone(),
-        })
-        .collect();
+    let expected: Vec<ExpectedViolation> = validation.violations.iter().map(Into::into).collect();
     let distinct: BTreeSet<(&str, &str)> = expected
         .iter()
         .map(|v| (v.path.as_str(), v.rule.as_str()))
@@ -985,12 +976,7 @@ fn handwritten(
                 .violations
                 .iter()
                 .take(1)
-                .map(|v| ExpectedViolation {
-                    path: v.path.clone(),
-                    param: v.param.clone(),
-                    rule: v.rule.clone(),
-                    expected: v.expected.clone(),
-                })
+                .map(Into::into)
                 .collect();
             rejects(specs, target, api, request, &expected, tally)
         };

@@ -32,12 +32,13 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::target::{expressible, CallError, Exchange, Prepared, Session, Tamper, Target};
+use super::target::{
+    as_server_reads, without_nulls, CallError, Exchange, Prepared, Session, Tamper, Target,
+};
 use crate::cases::StateCase;
 use crate::live::credentials::variables;
 use crate::mock::{test_credentials, MockConfig, MockProvider, World};
-use crate::protocol::signing::SigningInputs;
-use crate::protocol::{wire_for, EncodeOptions, Endpoint, Outcome, ServiceError};
+use crate::protocol::{wire_for, Outcome, ServiceError};
 use crate::spec::{ApiSpec, ProviderId, Specs};
 
 /// How long an adapter may take to load its SDK, and to answer one call
@@ -464,20 +465,6 @@ impl Target for SdkTarget {
     }
 }
 
-/// `value` without null members, at any depth.
-fn without_nulls(value: &Value) -> Value {
-    match value {
-        Value::Object(o) => Value::Object(
-            o.iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), without_nulls(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
-        other => other.clone(),
-    }
-}
-
 /// Paths (`a.b[].c`) where `got` differs from `want`, both as a server
 /// reads them.
 fn differences(path: &str, want: &Value, got: &Value, out: &mut Vec<String>) {
@@ -513,31 +500,6 @@ fn differences(path: &str, want: &Value, got: &Value, out: &mut Vec<String>) {
     }
 }
 
-impl SdkSession<'_> {
-    /// What the mock would read from `params` sent correctly: our own
-    /// encoding, read back as the mock reads any request.
-    fn as_server_reads(&self, api: &ApiSpec, params: &Value) -> Result<Value, CallError> {
-        let encoded = wire_for(api.raw.protocol)
-            .encode(
-                api,
-                params,
-                &test_credentials(api.provider()),
-                &EncodeOptions {
-                    scheme: self.target.specs.provider_of(api).raw.signing[0],
-                    endpoint: Some(
-                        Endpoint::parse("http://127.0.0.1:1").map_err(CallError::Failed)?,
-                    ),
-                    inputs: SigningInputs::new(0, "probe"),
-                },
-            )
-            .map_err(|e| CallError::Unsendable(e.to_string()))?;
-        expressible(&self.target.specs, api, params, &encoded.request)?;
-        wire_for(api.raw.protocol)
-            .parse_params(api, &encoded.request)
-            .map_err(|e| CallError::Unsendable(e.to_string()))
-    }
-}
-
 impl Session for SdkSession<'_> {
     fn call(
         &mut self,
@@ -558,7 +520,7 @@ impl Session for SdkSession<'_> {
                 api.provider()
             )));
         }
-        let expected = self.as_server_reads(api, params)?;
+        let expected = as_server_reads(&self.target.specs, api, params)?;
         let before = self.bench.mock.journal().total;
         let api_name = api.raw.api.clone();
         let bench = &mut *self.bench;

@@ -350,7 +350,7 @@ pub(crate) fn tamper_signature(request: &mut SignableRequest) {
 
 /// `value` with every null member removed, at any depth: on the wire
 /// null and absent are one.
-fn without_nulls(value: &Value) -> Value {
+pub(crate) fn without_nulls(value: &Value) -> Value {
     match value {
         Value::Object(o) => Value::Object(
             o.iter()
@@ -401,6 +401,29 @@ pub fn expressible(
             without_nulls(&read_back)
         )))
     }
+}
+
+/// How a server reads `params` once on the wire, for a target that does
+/// not encode them itself (a live client signs at sending time, an SDK in
+/// its own way): a throw-away encoding (test credentials, time 0) read
+/// back. `Unsendable` when the wire cannot carry them as given.
+pub fn as_server_reads(specs: &Specs, api: &ApiSpec, params: &Value) -> Result<Value, CallError> {
+    let wire = wire_for(api.raw.protocol);
+    let probe = wire
+        .encode(
+            api,
+            params,
+            &test_credentials(api.provider()),
+            &EncodeOptions {
+                scheme: specs.provider_of(api).raw.signing[0],
+                endpoint: Some(Endpoint::parse("http://127.0.0.1:1").map_err(CallError::Failed)?),
+                inputs: SigningInputs::new(0, "probe"),
+            },
+        )
+        .map_err(|e| CallError::Unsendable(e.to_string()))?;
+    expressible(specs, api, params, &probe.request)?;
+    wire.parse_params(api, &probe.request)
+        .map_err(|e| CallError::Unsendable(e.to_string()))
 }
 
 impl Session for MockSession<'_> {

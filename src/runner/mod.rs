@@ -445,7 +445,7 @@ fn run_trial(
             // Pairs cost two mutations each, and what they show (which
             // rule a target checks first) needs fewer draws.
             let fewer = GeneratorConfig {
-                cases: options.generator.cases.clamp(1, 64),
+                cases: options.generator.cases.clamp(1, 32),
                 ..options.generator
             };
             property(&fewer, &mut seed, &pairs, |(a, b)| {

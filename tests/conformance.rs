@@ -5,7 +5,8 @@
 //! `--list` lists and `cargo nextest run --partition count:1/3` shards.
 //!
 //! Options from the environment: `IMGCONFORM_TARGET` (`mock`, the
-//! default), `IMGCONFORM_CASES` (generated cases per property, default 64
+//! default; `mock-http` for the mock over loopback HTTP; `sdk:adapters/NAME`
+//! for an SDK through its adapter, its provider's trials only), `IMGCONFORM_CASES` (generated cases per property, default 64
 //! here; `imgconform run` uses 256), `IMGCONFORM_SEED` (default a fixed
 //! seed, so CI is repeatable; `random` for a fresh one).
 
@@ -13,7 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use imgconform::generate::GeneratorConfig;
-use imgconform::runner::{run, trial_names, MockTarget, RunOptions};
+use imgconform::runner::{run, trial_names, MockTarget, RunOptions, SdkTarget, Target, Transport};
 use imgconform::Specs;
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -29,10 +30,19 @@ fn main() {
         imgconform::mock::load_worlds(&root.join("cases/worlds")).expect("the worlds load"),
     );
     let target_name = std::env::var("IMGCONFORM_TARGET").unwrap_or_else(|_| "mock".into());
-    assert_eq!(
-        target_name, "mock",
-        "IMGCONFORM_TARGET: only `mock` runs under cargo test so far"
-    );
+    let adapter: Option<std::path::PathBuf> = match target_name.as_str() {
+        "mock" | "mock-http" => None,
+        other => match other.strip_prefix("sdk:") {
+            Some(dir) => Some(root.join(dir)),
+            None => panic!("IMGCONFORM_TARGET: mock, mock-http or sdk:adapters/NAME, not {other}"),
+        },
+    };
+    // An SDK serves one provider: only its trials.
+    let provider = adapter.as_ref().map(|dir| {
+        imgconform::runner::sdk::Manifest::load(dir)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .provider
+    });
     let count: u32 = std::env::var("IMGCONFORM_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -49,21 +59,36 @@ fn main() {
     };
     let trials: Vec<Trial> = trial_names(&specs, &cases, &all)
         .into_iter()
+        .filter(|name| provider.is_none_or(|p| name.starts_with(&format!("{p}::"))))
         .map(|name| {
+            let (target_name, adapter) = (target_name.clone(), adapter.clone());
             let specs = Arc::clone(&specs);
             let cases = Arc::clone(&cases);
             let worlds = Arc::clone(&worlds);
             Trial::test(name.clone(), move || {
-                let target =
-                    MockTarget::new(Arc::clone(&specs), imgconform::mock::default_world())
-                        .with_worlds((*worlds).clone());
+                let world = imgconform::mock::default_world();
+                let target: Box<dyn Target> = match &adapter {
+                    Some(dir) => Box::new(
+                        SdkTarget::start(Arc::clone(&specs), root, dir, world, (*worlds).clone(), seed)
+                            .map_err(Failed::from)?,
+                    ),
+                    None => Box::new(
+                        MockTarget::new(Arc::clone(&specs), world)
+                            .with_worlds((*worlds).clone())
+                            .with_transport(if target_name == "mock-http" {
+                                Transport::Http
+                            } else {
+                                Transport::InProcess
+                            }),
+                    ),
+                };
                 let options = RunOptions {
                     generator,
                     filter: Some(name.clone()),
                     jobs: 1,
                     ..RunOptions::default()
                 };
-                let reports = run(&specs, &target, &cases, &options, |_| {});
+                let reports = run(&specs, target.as_ref(), &cases, &options, |_| {});
                 let report = reports
                     .iter()
                     .find(|r| r.name == name)

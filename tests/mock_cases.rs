@@ -9,63 +9,20 @@
 //! invalid request cases, and `mock::<provider>::<api>::coverage` per API.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use imgconform::cases::Subject;
+use imgconform::cases::{StateExpectation, Subject};
 use imgconform::mock::{test_credentials, Clock, Faults, MockConfig, Service, World};
 use imgconform::protocol::signing::SigningInputs;
 use imgconform::protocol::{wire_for, EncodeOptions, Endpoint, Outcome};
 use imgconform::spec::raw::{Fault, SigningScheme};
 use imgconform::{ExpectedError, Specs};
 use libtest_mimic::{Arguments, Failed, Trial};
-use serde::Deserialize;
 use serde_json::Value;
 
 /// The mock's clock in these trials, and the signing time of every request.
 const NOW: i64 = 1_700_000_000;
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MockCaseFile {
-    cases: Vec<MockCase>,
-}
-
-/// One request against one world, with the answer the documents promise.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MockCase {
-    id: String,
-    /// `provider/api`.
-    api: String,
-    doc: String,
-    /// A world file of `cases/worlds/` (without `.json`).
-    #[serde(default = "default_world")]
-    world: String,
-    /// Inject this fault into the request.
-    #[serde(default)]
-    fault: Option<Fault>,
-    #[serde(default)]
-    scheme: Option<SigningScheme>,
-    request: Value,
-    expect: Expected,
-}
-
-fn default_world() -> String {
-    "default".into()
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Expected {
-    /// The error code; `null` for a success.
-    code: Option<String>,
-    #[serde(default)]
-    http_status: Option<u16>,
-    /// The exact message, placeholders filled.
-    #[serde(default)]
-    message: Option<String>,
-}
 
 /// A trial to run: its name, what to send, to which world, and what to expect.
 struct Planned {
@@ -75,7 +32,7 @@ struct Planned {
     fault: Option<Fault>,
     scheme: Option<SigningScheme>,
     request: Value,
-    expect: Expected,
+    expect: StateExpectation,
 }
 
 struct Fixture {
@@ -123,7 +80,7 @@ fn run(
         .map_err(|e| format!("the mock's answer fits no envelope: {e}"))
 }
 
-fn compare(outcome: &Outcome, expect: &Expected) -> Result<(), String> {
+fn compare(outcome: &Outcome, expect: &StateExpectation) -> Result<(), String> {
     let code = outcome.error.as_ref().map(|e| e.code.clone());
     let mut problems = Vec::new();
     if code != expect.code {
@@ -174,46 +131,29 @@ fn main() {
     let args = Arguments::from_args();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let specs = Arc::new(Specs::load_dir(&root.join("spec")).expect("specs load"));
-    let mut worlds = BTreeMap::new();
-    for entry in std::fs::read_dir(root.join("cases/worlds")).expect("cases/worlds") {
-        let path: PathBuf = entry.unwrap().path();
-        let name = path.file_stem().unwrap().to_string_lossy().to_string();
-        let world = World::load(&path).unwrap_or_else(|e| panic!("{e}"));
-        worlds.insert(name, world);
-    }
+    let worlds =
+        imgconform::mock::load_worlds(&root.join("cases/worlds")).unwrap_or_else(|e| panic!("{e}"));
     let fx = Arc::new(Fixture { specs, worlds });
 
     // Every case, as (trial name, api, world, fault, scheme, request, expected).
     let mut planned: Vec<Planned> = Vec::new();
-    let mock_dir = root.join("cases/mock");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&mock_dir)
-        .map(|d| d.map(|e| e.unwrap().path()).collect())
-        .unwrap_or_default();
-    files.sort();
-    for file in files
-        .iter()
-        .filter(|f| f.extension().is_some_and(|e| e == "json"))
-    {
-        let text = std::fs::read_to_string(file).unwrap();
-        let parsed: MockCaseFile = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}:{}:{}: {e}", file.display(), e.line(), e.column()));
-        for c in parsed.cases {
-            assert!(
-                !c.doc.is_empty(),
-                "{}: case {} has no doc",
-                file.display(),
-                c.id
-            );
-            planned.push(Planned {
-                name: format!("mock::{}::{}", c.api.replace('/', "::"), c.id),
-                api: c.api,
-                world: c.world,
-                fault: c.fault,
-                scheme: c.scheme,
-                request: c.request,
-                expect: c.expect,
-            });
-        }
+    // The world-state cases, read as `imgconform run` reads them (a case
+    // without a doc is a load error there).
+    let states =
+        imgconform::cases::load_state_cases(&root.join("cases/mock")).unwrap_or_else(|problems| {
+            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            panic!("cases/mock does not load:\n{}", lines.join("\n"))
+        });
+    for c in states {
+        planned.push(Planned {
+            name: format!("mock::{}::{}", c.api.replace('/', "::"), c.id),
+            api: c.api,
+            world: c.world,
+            fault: c.fault,
+            scheme: c.scheme,
+            request: c.request,
+            expect: c.expect,
+        });
     }
     let cases = imgconform::cases::load_dir(&root.join("cases")).expect("cases load");
     for case in cases {
@@ -262,7 +202,7 @@ fn main() {
             fault: None,
             scheme: None,
             request: request.clone(),
-            expect: Expected {
+            expect: StateExpectation {
                 code: Some(code),
                 http_status: status,
                 message: None,

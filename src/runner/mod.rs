@@ -453,7 +453,7 @@ fn run_trial(
             })
         }
         Kind::Cases => handwritten(specs, target, api, cases, &tally),
-        Kind::States => world_states(specs, target, api, &suite.states, &tally),
+        Kind::States => world_states(target, api, &suite.states, &tally),
     };
     // An interrupted property ends as a failure that is none: the trial
     // was cut short, so it is skipped.
@@ -994,7 +994,6 @@ fn handwritten(
 /// The world-state cases of `api`: in the world each names (on a live
 /// account: with the fixtures' ids), the documented answer.
 fn world_states(
-    specs: &Specs,
     target: &dyn Target,
     api: &ApiSpec,
     states: &[StateCase],
@@ -1090,7 +1089,6 @@ fn world_states(
             }
         }
     }
-    let _ = specs;
     None
 }
 

@@ -19,6 +19,9 @@ use imgconform::protocol::{wire_for, EncodeOptions, Endpoint, Outcome};
 use imgconform::spec::raw::{Fault, SigningScheme};
 use imgconform::{ExpectedError, Specs};
 use libtest_mimic::{Arguments, Failed, Trial};
+
+#[path = "support/planted.rs"]
+mod planted;
 use serde_json::Value;
 
 /// The mock's clock in these trials, and the signing time of every request.
@@ -127,7 +130,7 @@ fn rows_hit(specs: &Specs, api_id: &str, outcome: &Outcome) -> Vec<String> {
         .collect()
 }
 
-fn main() {
+fn main() -> std::process::ExitCode {
     let args = Arguments::from_args();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let specs = Arc::new(Specs::load_dir(&root.join("spec")).expect("specs load"));
@@ -253,5 +256,6 @@ fn main() {
             },
         ));
     }
-    libtest_mimic::run(&args, trials).exit_code();
+    planted::add_planted_failure(&mut trials);
+    libtest_mimic::run(&args, trials).exit_code()
 }

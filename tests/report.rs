@@ -11,6 +11,9 @@ use imgconform::report::{DifferencesReport, GapKind, ObservedRun};
 use imgconform::Specs;
 use serde_json::Value;
 
+#[path = "support/tools.rs"]
+mod tools;
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -373,10 +376,7 @@ fn chromium() -> Option<PathBuf> {
 #[test]
 fn the_html_page_renders_and_works_in_headless_chromium() {
     let Some(chromium) = chromium() else {
-        if std::env::var_os("CI").is_some() {
-            panic!("chromium is not installed; CI installs it with `bash .ci/chromium`");
-        }
-        eprintln!("skipped: no `chromium` on PATH (`bash .ci/chromium` installs Debian's)");
+        tools::missing("`chromium` on PATH", "bash .ci/chromium");
         return;
     };
     let run = ObservedRun::parse("live-run.json", RUN).unwrap();

@@ -28,6 +28,9 @@ use imgconform::protocol::{
     SigningStage, SigningTrace, VerifyError,
 };
 use libtest_mimic::{Arguments, Failed, Trial};
+
+#[path = "support/planted.rs"]
+mod planted;
 use serde::Deserialize;
 use time::macros::format_description;
 use time::OffsetDateTime;
@@ -355,7 +358,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let trials = dirs
+    let mut trials: Vec<Trial> = dirs
         .into_iter()
         .map(|(name, dir)| {
             Trial::test(format!("signing::{name}"), move || {
@@ -364,5 +367,6 @@ fn main() -> ExitCode {
             })
         })
         .collect();
+    planted::add_planted_failure(&mut trials);
     libtest_mimic::run(&args, trials).exit_code()
 }

@@ -25,6 +25,9 @@ use imgconform::protocol::{wire_for, EncodeOptions};
 use imgconform::Specs;
 use libtest_mimic::{Arguments, Failed, Trial};
 
+#[path = "support/planted.rs"]
+mod planted;
+
 /// 2019-02-25T08:44:25Z, the time of Tencent's published signing example.
 const TIME: i64 = 1_551_084_265;
 const NONCE: &str = "imgconform-snapshot-nonce";
@@ -36,7 +39,7 @@ fn scheme_name(scheme: imgconform::spec::raw::SigningScheme) -> String {
         .unwrap_or_default()
 }
 
-fn main() {
+fn main() -> std::process::ExitCode {
     let args = Arguments::from_args();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let specs = Arc::new(Specs::load_dir(&root.join("spec")).expect("specs load"));
@@ -203,7 +206,8 @@ fn main() {
             )
         }));
     }
-    libtest_mimic::run(&args, trials).exit_code();
+    planted::add_planted_failure(&mut trials);
+    libtest_mimic::run(&args, trials).exit_code()
 }
 
 /// The signed request as the runner sends it to the mock, and the mock's

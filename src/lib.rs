@@ -34,7 +34,11 @@
 //! assert_eq!(report.violations[0].expected.code(), Some("InvalidOSSPrefix.Malformed"));
 //! ```
 
+// Terminal output goes through `console`, which never panics on a closed pipe.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod cases;
+pub mod console;
 pub mod generate;
 pub mod live;
 pub mod mock;

@@ -1,5 +1,9 @@
 //! The `imgconform` command line.
 
+// Every write to the terminal goes through `imgconform::console`, which never
+// panics on a closed pipe; plain `println!` would.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,6 +14,7 @@ use imgconform::live::credentials_from_env;
 use imgconform::protocol::signing::{SigningInputs, SigningTrace};
 use imgconform::protocol::{wire_for, EncodeOptions, Endpoint, RequestCapture};
 use imgconform::spec::raw::SigningScheme;
+use imgconform::{errln, out, outln};
 use imgconform::{validate_request, ExpectedError, Specs};
 
 /// Conformance and validation harness for the cloud VM-image APIs of
@@ -384,7 +389,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let status = match cli.command {
         Command::Validate(args) => validate(args),
         Command::Run(args) => run(args),
         Command::Sign(args) => sign(args),
@@ -395,14 +400,15 @@ fn main() -> ExitCode {
         Command::Spec(SpecCommand::List { specs }) => list(specs),
         Command::Report(args) => imgconform::report::command(args),
         Command::Spec(SpecCommand::Schema) => {
-            print!("{}", imgconform::spec::json_schema());
+            out!("{}", imgconform::spec::json_schema());
             ExitCode::SUCCESS
         }
-    }
+    };
+    imgconform::console::exit_status(status)
 }
 
 fn usage_error(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("imgconform: {message}");
+    errln!("imgconform: {message}");
     ExitCode::from(2)
 }
 
@@ -448,7 +454,7 @@ fn validate(args: ValidateArgs) -> ExitCode {
     let report = validate_request(&specs, api, &request);
     match args.format {
         Format::Json => match serde_json::to_string_pretty(&report) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => outln!("{text}"),
             Err(e) => return usage_error(e),
         },
         Format::Human => print_human(&report),
@@ -463,9 +469,9 @@ fn validate(args: ValidateArgs) -> ExitCode {
 fn print_human(report: &imgconform::Validation) {
     let n = report.violations.len();
     if report.valid {
-        println!("{}: valid", report.api);
+        outln!("{}: valid", report.api);
     } else {
-        println!(
+        outln!(
             "{}: invalid ({n} violation{})",
             report.api,
             if n == 1 { "" } else { "s" }
@@ -477,7 +483,7 @@ fn print_human(report: &imgconform::Validation) {
         } else {
             &v.path
         };
-        println!("  {path} [{}]: {}", v.rule, v.detail);
+        outln!("  {path} [{}]: {}", v.rule, v.detail);
         match &v.expected {
             ExpectedError::Documented {
                 http_status,
@@ -488,15 +494,15 @@ fn print_human(report: &imgconform::Validation) {
             } => {
                 let status = http_status.map_or(String::new(), |s| format!("{s} "));
                 let origin = if *common { " (provider-wide code)" } else { "" };
-                println!("    documented answer: {status}{code} \"{message}\"{origin}");
+                outln!("    documented answer: {status}{code} \"{message}\"{origin}");
             }
             ExpectedError::Undocumented => {
-                println!("    documented answer: none (expect some client error)");
+                outln!("    documented answer: none (expect some client error)");
             }
         }
     }
     for notice in &report.notices {
-        println!("  notice: {}: {}", notice.path, notice.message);
+        outln!("  notice: {}: {}", notice.path, notice.message);
     }
 }
 
@@ -513,13 +519,13 @@ fn lint(paths: Vec<PathBuf>) -> ExitCode {
     }
     let problems = imgconform::spec::lint(&paths);
     for p in &problems {
-        println!("{p}");
+        outln!("{p}");
     }
     if problems.is_empty() {
-        eprintln!("spec lint: no problems");
+        errln!("spec lint: no problems");
         ExitCode::SUCCESS
     } else {
-        eprintln!("spec lint: {} problem(s)", problems.len());
+        errln!("spec lint: {} problem(s)", problems.len());
         ExitCode::from(1)
     }
 }
@@ -531,7 +537,7 @@ fn list(source: SpecSource) -> ExitCode {
     };
     for api in specs.apis() {
         let raw = &api.raw;
-        println!(
+        outln!(
             "{:<24} {} {} {}  ({} parameters, {} rules, {} documented errors; source {})",
             api.id(),
             raw.version,
@@ -616,38 +622,42 @@ fn run(args: RunArgs) -> ExitCode {
                     "case": c.name(), "location": c.location, "doc": c.doc, "failure": why,
                 })).collect::<Vec<_>>(),
             });
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&report).unwrap_or_default()
             );
         }
         Format::Human => {
-            println!(
+            outln!(
                 "target: validator (hand-written cases from {})",
                 args.cases_dir.display()
             );
-            println!();
-            println!(
+            outln!();
+            outln!(
                 "{:<24} {:>6} {:>7} {:>7} {:>9}",
-                "api", "cases", "passed", "failed", "time"
+                "api",
+                "cases",
+                "passed",
+                "failed",
+                "time"
             );
             for (api, passed, failed, time) in &rows {
-                println!(
+                outln!(
                     "{api:<24} {:>6} {passed:>7} {failed:>7} {:>8.1}ms",
                     passed + failed,
                     time.as_secs_f64() * 1000.0
                 );
             }
             for (case, why) in &failures {
-                println!();
-                println!("FAILED {}  ({})", case.name(), case.location);
-                println!("  {}", case.doc);
+                outln!();
+                outln!("FAILED {}  ({})", case.name(), case.location);
+                outln!("  {}", case.doc);
                 for line in why.lines() {
-                    println!("  {line}");
+                    outln!("  {line}");
                 }
             }
-            println!();
-            println!(
+            outln!();
+            outln!(
                 "{} passed, {} failed in {:.2}s",
                 selected.len() - failed,
                 failed,
@@ -701,13 +711,13 @@ fn parse_time(text: &str) -> Result<i64, String> {
 }
 
 fn print_trace(trace: &SigningTrace) {
-    println!();
-    println!("--- canonical request");
-    println!("{}", trace.canonical_request);
-    println!("--- string to sign");
-    println!("{}", trace.string_to_sign);
-    println!("--- signature");
-    println!("{}", trace.signature);
+    outln!();
+    outln!("--- canonical request");
+    outln!("{}", trace.canonical_request);
+    outln!("--- string to sign");
+    outln!("{}", trace.string_to_sign);
+    outln!("--- signature");
+    outln!("{}", trace.signature);
 }
 
 fn sign(args: SignArgs) -> ExitCode {
@@ -762,9 +772,9 @@ fn sign(args: SignArgs) -> ExitCode {
     };
     match args.format {
         RequestFormat::Http => {
-            print!("{}", encoded.to_http());
+            out!("{}", encoded.to_http());
             if !encoded.request.body.is_empty() {
-                println!();
+                outln!();
             }
             if args.explain {
                 print_trace(&encoded.trace);
@@ -780,7 +790,7 @@ fn sign(args: SignArgs) -> ExitCode {
                     "signature": encoded.trace.signature,
                 });
             }
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&value).expect("JSON serialises")
             );
@@ -811,16 +821,16 @@ fn verify(args: VerifyArgs) -> ExitCode {
     };
     match wire_for(api.raw.protocol).verify(api, &request, &credentials) {
         Ok(trace) => {
-            println!("signature ok");
+            outln!("signature ok");
             if args.explain {
                 print_trace(&trace);
             }
             ExitCode::SUCCESS
         }
         Err(e) => {
-            println!("signature rejected: {e}");
+            outln!("signature rejected: {e}");
             if let Some(m) = e.mismatch() {
-                println!("first stage that differs: {}", m.stage);
+                outln!("first stage that differs: {}", m.stage);
             }
             if let (true, imgconform::protocol::VerifyError::Mismatch { recomputed, .. }) =
                 (args.explain, &e)
@@ -872,14 +882,14 @@ fn serve(args: ServeArgs) -> ExitCode {
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
         let uri = format!("http://{}", listener.local_addr()?);
-        println!("imgconform mock provider listening on {uri}");
-        println!("journal: {uri}{}", imgconform::mock::JOURNAL_PATH);
-        println!();
-        println!("Test credentials (they open nothing real):");
+        outln!("imgconform mock provider listening on {uri}");
+        outln!("journal: {uri}{}", imgconform::mock::JOURNAL_PATH);
+        outln!();
+        outln!("Test credentials (they open nothing real):");
         for provider in imgconform::ProviderId::ALL {
             let c = &service.config().credentials[&provider];
             let vars = imgconform::live::credentials::variables(provider);
-            println!(
+            outln!(
                 "  {provider}: {}={} {}={}",
                 vars.access_key_id[0],
                 c.access_key_id(),
@@ -887,17 +897,17 @@ fn serve(args: ServeArgs) -> ExitCode {
                 c.secret()
             );
         }
-        println!();
-        println!("Point each SDK's endpoint at {uri} (JD by path, Alibaba by Action, Tencent by X-TC-Action).");
-        println!("Ctrl-C stops the server.");
+        outln!();
+        outln!("Point each SDK's endpoint at {uri} (JD by path, Alibaba by Action, Tencent by X-TC-Action).");
+        outln!("Ctrl-C stops the server.");
         let stop = async {
             if let Err(e) = tokio::signal::ctrl_c().await {
-                eprintln!("imgconform: cannot wait for Ctrl-C: {e}");
+                errln!("imgconform: cannot wait for Ctrl-C: {e}");
             }
         };
         imgconform::mock::server::serve(listener, std::sync::Arc::clone(&service), stop).await;
-        println!();
-        println!("stopped; journal: {}", service.journal_summary());
+        outln!();
+        outln!("stopped; journal: {}", service.journal_summary());
         Ok::<(), std::io::Error>(())
     });
     if let Err(e) = outcome {
@@ -923,7 +933,7 @@ fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
             if tokio::signal::ctrl_c().await.is_err() {
                 return;
             }
-            eprintln!("\ninterrupted: finishing the running trials' current requests and writing the results (Ctrl-C again to quit now)");
+            errln!("\ninterrupted: finishing the running trials' current requests and writing the results (Ctrl-C again to quit now)");
             set.store(true, Ordering::Relaxed);
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(130);
@@ -1098,7 +1108,7 @@ fn run_target(args: RunArgs) -> ExitCode {
     let human = matches!(args.format, Format::Human);
     let total = names.len();
     if human {
-        println!(
+        outln!(
             "target: {} ({transport}), {} generated cases per property, {} trial(s), {} at a time",
             target.name(),
             options.generator.cases,
@@ -1150,7 +1160,7 @@ fn run_target(args: RunArgs) -> ExitCode {
                     bar.set_message(r.name.clone());
                     bar.inc(1);
                 }
-                None => println!("{line}"),
+                None => outln!("{line}"),
             }
         },
     );
@@ -1177,23 +1187,23 @@ fn run_target(args: RunArgs) -> ExitCode {
         match summary.write_dir(dir) {
             Ok(files) if human => {
                 let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-                eprintln!("report: {}", names.join(", "));
+                errln!("report: {}", names.join(", "));
             }
             Ok(_) => {}
             Err(e) => return usage_error(e),
         }
     }
     match args.format {
-        Format::Json => println!(
+        Format::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&summary.to_json()).unwrap_or_default()
         ),
         Format::Human => {
-            println!();
-            print!("{}", summary.table());
-            print!("{}", summary.details());
-            println!();
-            println!("{}", summary.verdict());
+            outln!();
+            out!("{}", summary.table());
+            out!("{}", summary.details());
+            outln!();
+            outln!("{}", summary.verdict());
         }
     }
     if summary.interrupted {

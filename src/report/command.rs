@@ -1,7 +1,6 @@
 //! `imgconform report`: the command line's side of the report, kept here so
 //! that `main.rs` only names the subcommand.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -42,7 +41,7 @@ pub fn command(args: ReportArgs) -> ExitCode {
     match report(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("imgconform: {message}");
+            crate::errln!("imgconform: {message}");
             ExitCode::from(2)
         }
     }
@@ -73,8 +72,10 @@ fn report(args: &ReportArgs) -> Result<(), String> {
         Some(path) => {
             std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
         }
-        None => std::io::stdout()
-            .write_all(text.as_bytes())
-            .map_err(|e| format!("cannot write to standard output: {e}")),
+        None => {
+            // A reader that closes early (`report | head -1`) is not an error.
+            crate::console::write_out_bytes(text.as_bytes());
+            Ok(())
+        }
     }
 }

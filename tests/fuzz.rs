@@ -1577,17 +1577,32 @@ fn the_spec_loader_reports_every_problem_with_a_position_or_loads_a_usable_model
     );
 }
 
-/// Validates `request`: the verdict must agree with the violations, each
-/// of which must say what is wrong.
+/// Validates `request`: every required top-level parameter the request
+/// lacks — read here straight off the spec's parameter list, not from the
+/// validator — must make it invalid with a violation naming it; every
+/// violation must say what is wrong.
 fn check_validation(specs: &Specs, api: &ApiSpec, request: &Value) -> Result<(), String> {
     let report = validate_request(specs, api, request);
-    if report.valid != report.violations.is_empty() {
-        return Err(format!(
-            "{}: valid={} with {:?}",
-            api.id(),
-            report.valid,
-            report.violations
-        ));
+    // Not an object of parameters at all: never valid.
+    if !request.is_object() && report.valid {
+        return Err(format!("{}: {request} judged valid", api.id()));
+    }
+    let absent = api
+        .raw
+        .parameters
+        .iter()
+        .filter(|p| p.required)
+        .filter_map(|p| p.name.as_deref())
+        .filter(|name| request.as_object().is_some_and(|o| !o.contains_key(*name)));
+    for name in absent {
+        if report.valid || !report.violations.iter().any(|v| v.param == name) {
+            return Err(format!(
+                "{}: the required {name} is absent, yet the verdict is valid={} with {:?}",
+                api.id(),
+                report.valid,
+                report.violations
+            ));
+        }
     }
     for v in &report.violations {
         if v.detail.is_empty() || v.rule.is_empty() {

@@ -322,6 +322,22 @@ pub fn documented_requests(cases: &[Case]) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// The case and world files shipped with imgconform (`cases/**/*.json`),
+/// built into the binary as the specs are: (path from the repository's
+/// root, text), in path order.
+pub const EMBEDDED_FILES: &[(&str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/embedded_cases.rs"));
+
+/// The shipped files under `folder` (`cases/mock/`), as [`load_dir`] reads
+/// them from disk.
+pub(crate) fn embedded_under(folder: &str) -> Vec<(String, std::io::Result<String>)> {
+    EMBEDDED_FILES
+        .iter()
+        .filter(|(path, _)| path.starts_with(folder))
+        .map(|(path, text)| (path.to_string(), Ok(text.to_string())))
+        .collect()
+}
+
 /// Loads every `*.json` under `dir`, in path order.
 pub fn load_dir(dir: &Path) -> Result<Vec<Case>, Vec<SpecProblem>> {
     let mut files = Vec::new();
@@ -333,11 +349,32 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Case>, Vec<SpecProblem>> {
         }]
     })?;
     files.sort();
+    parse_case_files(
+        files
+            .into_iter()
+            .map(|file| (file.display().to_string(), std::fs::read_to_string(&file)))
+            .collect(),
+    )
+}
+
+/// The shipped request cases (`cases/<provider>/*.json`).
+pub fn embedded_cases() -> Result<Vec<Case>, Vec<SpecProblem>> {
+    parse_case_files(
+        crate::ProviderId::ALL
+            .iter()
+            .flat_map(|p| embedded_under(&format!("cases/{}/", p.as_str())))
+            .collect(),
+    )
+}
+
+/// Parses case files given as (name, text or the error reading it).
+fn parse_case_files(
+    files: Vec<(String, std::io::Result<String>)>,
+) -> Result<Vec<Case>, Vec<SpecProblem>> {
     let mut cases = Vec::new();
     let mut problems = Vec::new();
-    for file in files {
-        let name = file.display().to_string();
-        match std::fs::read_to_string(&file) {
+    for (name, text) in files {
+        match text {
             Ok(text) => match parse_file(&name, &text) {
                 Ok(mut c) => cases.append(&mut c),
                 Err(mut p) => problems.append(&mut p),
@@ -756,11 +793,28 @@ pub fn load_state_cases(dir: &Path) -> Result<Vec<StateCase>, Vec<SpecProblem>> 
         }
     };
     files.sort();
+    parse_state_files(
+        files
+            .into_iter()
+            .map(|file| (file.display().to_string(), std::fs::read_to_string(&file)))
+            .collect(),
+    )
+}
+
+/// The shipped world-state cases (`cases/mock/*.json`).
+pub fn embedded_state_cases() -> Result<Vec<StateCase>, Vec<SpecProblem>> {
+    parse_state_files(embedded_under("cases/mock/"))
+}
+
+/// Parses world-state case files given as (name, text or the error
+/// reading it).
+fn parse_state_files(
+    files: Vec<(String, std::io::Result<String>)>,
+) -> Result<Vec<StateCase>, Vec<SpecProblem>> {
     let mut out = Vec::new();
     let mut problems = Vec::new();
-    for file in files {
-        let name = file.display().to_string();
-        let text = match std::fs::read_to_string(&file) {
+    for (name, text) in files {
+        let text = match text {
             Ok(t) => t,
             Err(e) => {
                 problems.push(SpecProblem {
@@ -815,8 +869,18 @@ pub struct Suite {
 impl Suite {
     /// Loads `dir` (`cases`): its provider directories and `mock/`.
     pub fn load(dir: &Path) -> Result<Suite, Vec<SpecProblem>> {
-        let cases = load_dir(dir);
-        let states = load_state_cases(&dir.join("mock"));
+        Suite::join(load_dir(dir), load_state_cases(&dir.join("mock")))
+    }
+
+    /// The cases shipped with imgconform, built into the binary.
+    pub fn embedded() -> Result<Suite, Vec<SpecProblem>> {
+        Suite::join(embedded_cases(), embedded_state_cases())
+    }
+
+    fn join(
+        cases: Result<Vec<Case>, Vec<SpecProblem>>,
+        states: Result<Vec<StateCase>, Vec<SpecProblem>>,
+    ) -> Result<Suite, Vec<SpecProblem>> {
         match (cases, states) {
             (Ok(cases), Ok(states)) => Ok(Suite { cases, states }),
             (cases, states) => Err(cases

@@ -249,9 +249,10 @@ struct RunArgs {
     /// [default: a fresh one].
     #[arg(long, value_name = "SEED", env = "IMGCONFORM_SEED")]
     seed: Option<u64>,
-    /// Directory of case files.
-    #[arg(long, value_name = "DIR", default_value = "cases")]
-    cases_dir: PathBuf,
+    /// Directory of case files, laid out as the shipped `cases/` (provider
+    /// folders, `mock/`, `worlds/`) [default: the shipped cases, built in].
+    #[arg(long, value_name = "DIR")]
+    cases_dir: Option<PathBuf>,
     /// The mock's world (JSON) [default: the documents' own world].
     #[arg(long, value_name = "FILE")]
     world: Option<PathBuf>,
@@ -563,7 +564,7 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
     };
-    let cases = match load_cases(&args.cases_dir) {
+    let cases = match load_cases(args.cases_dir.as_deref()) {
         Ok(c) => c,
         Err(e) => return usage_error(e),
     };
@@ -630,7 +631,9 @@ fn run(args: RunArgs) -> ExitCode {
         Format::Human => {
             outln!(
                 "target: validator (hand-written cases from {})",
-                args.cases_dir.display()
+                args.cases_dir
+                    .as_ref()
+                    .map_or("the shipped cases".into(), |d| d.display().to_string())
             );
             outln!();
             outln!(
@@ -983,8 +986,10 @@ fn build_target(
     specs: &std::sync::Arc<imgconform::Specs>,
 ) -> Result<(Box<dyn imgconform::runner::Target>, String), String> {
     use imgconform::runner::{Fixtures, LiveTarget, MockTarget, Transport};
-    let worlds_dir = args.cases_dir.join("worlds");
-    let worlds = imgconform::mock::load_worlds(&worlds_dir)?;
+    let worlds = match &args.cases_dir {
+        Some(dir) => imgconform::mock::load_worlds(&dir.join("worlds"))?,
+        None => imgconform::mock::embedded_worlds()?,
+    };
     match &args.target {
         TargetArg::Sdk(dir) => {
             no_live_flags(args)?;
@@ -1061,7 +1066,10 @@ fn run_target(args: RunArgs) -> ExitCode {
         Ok(s) => std::sync::Arc::new(s),
         Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
     };
-    let suite = match imgconform::cases::Suite::load(&args.cases_dir) {
+    let suite = match args.cases_dir.as_deref().map_or_else(
+        imgconform::cases::Suite::embedded,
+        imgconform::cases::Suite::load,
+    ) {
         Ok(s) => s,
         Err(problems) => {
             let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
@@ -1215,8 +1223,13 @@ fn run_target(args: RunArgs) -> ExitCode {
     }
 }
 
-fn load_cases(dir: &std::path::Path) -> Result<Vec<imgconform::cases::Case>, String> {
-    imgconform::cases::load_dir(dir).map_err(|problems| {
+/// The cases of `dir`, or the shipped ones.
+fn load_cases(dir: Option<&std::path::Path>) -> Result<Vec<imgconform::cases::Case>, String> {
+    dir.map_or_else(
+        imgconform::cases::embedded_cases,
+        imgconform::cases::load_dir,
+    )
+    .map_err(|problems| {
         let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
         format!("the cases do not load:\n{}", lines.join("\n"))
     })

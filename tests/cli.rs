@@ -254,3 +254,92 @@ fn run_writes_junit_that_parses() {
     assert_eq!(report.failures, 0);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A scratch folder of this test's own.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("imgconform-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    dir
+}
+
+#[test]
+fn the_installed_binary_runs_from_any_folder_with_the_cases_built_in() {
+    // `cargo install --path .` as a user would run it, into a scratch root,
+    // reusing this build's target folder (so it builds nothing new).
+    let root = scratch("install");
+    let binary = Path::new(env!("CARGO_BIN_EXE_imgconform"));
+    let target_dir = binary
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/debug/imgconform");
+    let install = Command::new(env!("CARGO"))
+        .args([
+            "install",
+            "--path",
+            env!("CARGO_MANIFEST_DIR"),
+            "--debug",
+            "--locked",
+            "--offline",
+            "--quiet",
+            "--root",
+        ])
+        .arg(&root)
+        // Only what a user's shell has: the variables `cargo test` sets for
+        // its tests would change the build's fingerprint and rebuild it.
+        .env_clear()
+        .envs(
+            [
+                "PATH",
+                "HOME",
+                "CARGO_HOME",
+                "RUSTUP_HOME",
+                "RUSTUP_TOOLCHAIN",
+            ]
+            .iter()
+            .filter_map(|k| std::env::var_os(k).map(|v| (k, v))),
+        )
+        .env("CARGO_TARGET_DIR", target_dir)
+        .output()
+        .expect("cargo runs");
+    assert!(
+        install.status.success(),
+        "cargo install: {}",
+        stderr(&install)
+    );
+    let installed = root.join("bin/imgconform");
+    // From a folder with no cases/, spec/ or worlds in sight.
+    let elsewhere = scratch("elsewhere");
+    let run = |args: &[&str]| {
+        Command::new(&installed)
+            .args(args)
+            .current_dir(&elsewhere)
+            .output()
+            .expect("the installed binary runs")
+    };
+    let o = run(&["run", "--cases", "4", "--seed", "3"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    // The world-state cases need the built-in worlds, the hand-written
+    // ones the built-in case files.
+    assert!(
+        out.contains("ok   tencent::ExportImages::cases::world_state"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ok   jdcloud::createImage::cases::handwritten"),
+        "{out}"
+    );
+    let o = run(&["run", "--target", "validator"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("274 passed, 0 failed"),
+        "{}",
+        stdout(&o)
+    );
+    // --cases-dir still overrides: an empty folder has no cases to load.
+    let o = run(&["run", "--cases-dir", ".", "--target", "validator"]);
+    assert_ne!(o.status.code(), Some(0), "{}", stdout(&o));
+    let _ = std::fs::remove_dir_all(&root);
+    let _ = std::fs::remove_dir_all(&elsewhere);
+}

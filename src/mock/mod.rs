@@ -246,3 +246,18 @@ pub fn load_worlds(
     }
     Ok(worlds)
 }
+
+/// The worlds shipped with imgconform (`cases/worlds/`), built into the
+/// binary, by name.
+pub fn embedded_worlds() -> Result<std::collections::BTreeMap<String, World>, String> {
+    let mut worlds = std::collections::BTreeMap::new();
+    for (path, text) in crate::cases::EMBEDDED_FILES {
+        let Some(file) = path.strip_prefix("cases/worlds/") else {
+            continue;
+        };
+        let name = file.trim_end_matches(".json");
+        let world = World::from_json(path, text).map_err(|e| e.to_string())?;
+        worlds.insert(name.to_string(), world);
+    }
+    Ok(worlds)
+}

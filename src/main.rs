@@ -1058,10 +1058,13 @@ fn build_target(
     }
 }
 
-fn run_target(args: RunArgs) -> ExitCode {
+fn run_target(mut args: RunArgs) -> ExitCode {
     use imgconform::generate::GeneratorConfig;
     use imgconform::runner::{self, RunOptions, RunSummary, TrialReport, TrialStatus};
     use std::io::IsTerminal;
+    // Every run has a seed, printed and recorded, so that any run can be
+    // replayed, a passing one too.
+    let seed = *args.seed.get_or_insert_with(rand::random);
     let specs = match args.specs.load() {
         Ok(s) => std::sync::Arc::new(s),
         Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
@@ -1117,7 +1120,7 @@ fn run_target(args: RunArgs) -> ExitCode {
     let total = names.len();
     if human {
         outln!(
-            "target: {} ({transport}), {} generated cases per property, {} trial(s), {} at a time",
+            "target: {} ({transport}), {} generated cases per property, seed {seed}, {} trial(s), {} at a time",
             target.name(),
             options.generator.cases,
             total,
@@ -1212,6 +1215,7 @@ fn run_target(args: RunArgs) -> ExitCode {
             out!("{}", summary.details());
             outln!();
             outln!("{}", summary.verdict());
+            outln!("seed {seed}: the same command with --seed {seed} replays this run");
         }
     }
     if summary.interrupted {

@@ -343,3 +343,60 @@ fn the_installed_binary_runs_from_any_folder_with_the_cases_built_in() {
     let _ = std::fs::remove_dir_all(&root);
     let _ = std::fs::remove_dir_all(&elsewhere);
 }
+
+#[test]
+fn every_run_prints_and_records_a_seed_that_replays_it() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_imgconform"))
+            .args(args)
+            .env_remove("IMGCONFORM_SEED")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("the binary runs")
+    };
+    let o = run(&["run", "jdcloud::createImage::property", "--cases", "8"]);
+    let out = stdout(&o);
+    let header = out.lines().next().unwrap_or_default();
+    let seed: u64 = header
+        .split(", seed ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no seed in the header: {header}"));
+    assert!(out.contains(&format!("--seed {seed} replays")), "{out}");
+    // Recorded in the JSON, and the same seed gives the same requests.
+    let json = |seed: &str| -> serde_json::Value {
+        let o = run(&[
+            "run",
+            "jdcloud::createImage::property",
+            "--cases",
+            "8",
+            "--seed",
+            seed,
+            "--format",
+            "json",
+        ]);
+        serde_json::from_slice(&o.stdout).expect("JSON")
+    };
+    let (first, again) = (json(&seed.to_string()), json(&seed.to_string()));
+    assert_eq!(first["seed"], seed, "{first}");
+    let tallies = |v: &serde_json::Value| -> Vec<String> {
+        v["trials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| format!("{} {}", t["name"], t["tally"]))
+            .collect()
+    };
+    assert_eq!(tallies(&first), tallies(&again));
+    let unseeded = run(&[
+        "run",
+        "jdcloud::createImage::property",
+        "--cases",
+        "8",
+        "--format",
+        "json",
+    ]);
+    let unseeded: serde_json::Value = serde_json::from_slice(&unseeded.stdout).expect("JSON");
+    assert!(unseeded["seed"].is_u64(), "{unseeded}");
+}

@@ -8,7 +8,7 @@
 //! default; `mock-http` for the mock over loopback HTTP; `sdk:adapters/NAME`
 //! for an SDK through its adapter, its provider's trials only), `IMGCONFORM_CASES` (generated cases per property, default 64
 //! here; `imgconform run` uses 256), `IMGCONFORM_SEED` (default a fixed
-//! seed, so CI is repeatable; `random` for a fresh one).
+//! seed, so CI is repeatable; `random` for a fresh one, printed).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -53,7 +53,12 @@ fn main() -> std::process::ExitCode {
         .and_then(|v| v.parse().ok())
         .unwrap_or(64);
     let seed = match std::env::var("IMGCONFORM_SEED").ok().as_deref() {
-        Some("random") => None,
+        Some("random") => {
+            // Printed, so that a failing random run can be replayed.
+            let seed = rand::random();
+            eprintln!("IMGCONFORM_SEED=random: seed {seed}");
+            Some(seed)
+        }
         Some(s) => Some(s.parse().expect("IMGCONFORM_SEED is a number or `random`")),
         None => Some(DEFAULT_SEED),
     };

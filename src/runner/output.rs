@@ -17,7 +17,7 @@ pub struct RunSummary {
     /// How the target was reached (`in-process`, `http`, an endpoint list).
     pub transport: String,
     pub cases_per_property: u32,
-    /// The seed every property used, when one was given.
+    /// The seed every property used (`imgconform run` always has one).
     pub seed: Option<u64>,
     pub passed: usize,
     pub failed: usize,
@@ -133,10 +133,13 @@ impl RunSummary {
     /// The same as Markdown, for a pull request or a CI summary page.
     pub fn markdown(&self) -> String {
         let mut out = format!(
-            "# imgconform run — target {} ({})\n\n{}\n\n",
+            "# imgconform run — target {} ({})\n\n{}\n\n{}",
             self.target,
             self.transport,
-            self.verdict()
+            self.verdict(),
+            self.seed.map_or(String::new(), |s| format!(
+                "Seed {s}: `--seed {s}` replays this run.\n\n"
+            ))
         );
         out.push_str("| trial | status | requests | unsent | answers | time |\n");
         out.push_str("|---|---|---:|---:|---|---:|\n");

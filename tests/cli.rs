@@ -400,3 +400,94 @@ fn every_run_prints_and_records_a_seed_that_replays_it() {
     let unseeded: serde_json::Value = serde_json::from_slice(&unseeded.stdout).expect("JSON");
     assert!(unseeded["seed"].is_u64(), "{unseeded}");
 }
+
+/// The lines of the README's section `heading`, up to the next `## `.
+fn readme_section(heading: &str) -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let start = readme
+        .find(heading)
+        .unwrap_or_else(|| panic!("no {heading} in README.md"));
+    let rest = &readme[start + heading.len()..];
+    rest[..rest.find("\n## ").unwrap_or(rest.len())].to_string()
+}
+
+#[test]
+fn the_readme_layout_names_every_top_level_folder_and_source_module() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let layout = readme_section("## Layout");
+    let listed = |name: &str| {
+        layout
+            .lines()
+            .any(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+    };
+    let names = |dir: &Path| -> Vec<(String, bool)> {
+        let mut v: Vec<(String, bool)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    e.path().is_dir(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let mut missing = Vec::new();
+    for (name, is_dir) in names(root) {
+        // What git does not track is no part of the layout.
+        // src/ is named module by module below.
+        if matches!(
+            name.as_str(),
+            "target" | ".git" | ".venv-sdk" | ".gitignore" | "src"
+        ) || name.ends_with(".md")
+            || name.starts_with("Cargo.")
+        {
+            continue;
+        }
+        let shown = if is_dir {
+            format!("{name}/")
+        } else {
+            name.clone()
+        };
+        if !listed(&shown) {
+            missing.push(shown);
+        }
+    }
+    for (name, _) in names(&root.join("src")) {
+        let shown = format!("src/{}", name);
+        if !listed(&shown) {
+            missing.push(shown);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "README.md's Layout does not name {missing:?}"
+    );
+}
+
+#[test]
+fn the_readme_dates_its_state_and_every_measured_figure_with_its_command() {
+    let date = regex::Regex::new(r"\b20\d\d-\d\d-\d\d\b").unwrap();
+    let command =
+        regex::Regex::new(r"`(cargo|imgconform|bash|IMGCONFORM_\w+=\S+ cargo) [^`]+`").unwrap();
+    let stands = readme_section("**Where it stands**");
+    let first = stands.split("\n\n").next().unwrap_or_default();
+    assert!(
+        date.is_match(first) && command.is_match(first),
+        "Where it stands: {first}"
+    );
+    let measured = readme_section("## Measured");
+    let subsections: Vec<&str> = measured.split("\n### ").skip(1).collect();
+    assert!(
+        !subsections.is_empty(),
+        "## Measured has no ### subsections"
+    );
+    for sub in subsections {
+        let heading = sub.lines().next().unwrap_or_default();
+        assert!(date.is_match(heading), "no date in ### {heading}");
+        assert!(command.is_match(heading), "no command in ### {heading}");
+    }
+}

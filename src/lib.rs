@@ -12,13 +12,15 @@
 //!    and a success answer against the response schema.
 //! 3. [`generate`] — proptest strategies read off a spec: valid requests,
 //!    single violations, boundaries.
-//! 4. [`protocol`] — wire protocols and request signing, one module per provider.
-//! 5. [`cases`] — the data-driven cases in `cases/`.
-//! 6. [`mock`] — the embedded mock provider ([`mock::MockProvider`]).
-//! 7. [`live`] — the reference client for real endpoints.
-//! 8. [`runner`] — properties and cases against a target, as named trials.
-//! 9. [`report`] — the provider behaviour differences report: the specs side
-//!    by side, an error taxonomy, documentation gaps, observed departures.
+//! 4. [`verdict`] — the one place that judges an answer against what the
+//!    documents expect, by how they know it (stated, read, assumed, open).
+//! 5. [`protocol`] — wire protocols and request signing, one module per provider.
+//! 6. [`cases`] — the data-driven cases in `cases/`.
+//! 7. [`mock`] — the embedded mock provider ([`mock::MockProvider`]).
+//! 8. [`live`] — the reference client for real endpoints.
+//! 9. [`runner`] — properties and cases against a target, as named trials.
+//! 10. [`report`] — the provider behaviour differences report: the specs side
+//!     by side, an error taxonomy, documentation gaps, observed departures.
 //!
 //! ```
 //! use imgconform::{Specs, validate_request};
@@ -47,6 +49,7 @@ pub mod report;
 pub mod runner;
 pub mod spec;
 pub mod validate;
+pub mod verdict;
 
 pub use spec::{ApiSpec, ProviderId, SpecErrors, SpecProblem, Specs};
 pub use validate::response::{check_success_body, ResponseProblem, ResponseProblemKind};

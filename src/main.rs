@@ -292,6 +292,10 @@ struct RunArgs {
     report: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Fail on departures from the spec's readings and assumptions too, not
+    /// only on violations of what the documents state.
+    #[arg(long)]
+    strict: bool,
     #[command(flatten)]
     specs: SpecSource,
 }
@@ -1096,6 +1100,7 @@ fn run_target(mut args: RunArgs) -> ExitCode {
             (_, jobs) => jobs,
         },
         interrupt: Some(interrupt_flag()),
+        strict: args.strict,
     };
     let names: Vec<String> = runner::trial_names(&specs, &suite, &options)
         .into_iter()

@@ -317,3 +317,137 @@ fn a_mock_with_a_widened_limit_is_caught() {
         .unwrap();
     assert!((501..=600).contains(&size), "{size}");
 }
+
+/// The shipped specs with `from` replaced by `to` (once) in `file`: what a
+/// mock that reads the documents otherwise would believe.
+fn specs_with(file: &str, from: &str, to: &str) -> Arc<Specs> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("spec");
+    let mut sources = Vec::new();
+    for (name, text) in imgconform::spec::EMBEDDED {
+        let text = if *name == file {
+            let changed = text.replacen(from, to, 1);
+            assert_ne!(&changed, text, "{from} is not in {file}");
+            changed
+        } else {
+            text.to_string()
+        };
+        sources.push(imgconform::spec::SpecSource {
+            name: root.join(name).display().to_string(),
+            text,
+        });
+    }
+    Arc::new(Specs::from_sources(sources).expect("the changed specs load"))
+}
+
+#[test]
+fn a_mock_beyond_an_assumed_limit_departs_and_fails_only_when_strict() {
+    let (specs, cases) = fixture();
+    // ImageIds' limit of 10 is the spec's assumption (the document names no
+    // number): a service that takes 20 breaks nothing the document states.
+    let wider = specs_with(
+        "tencent/ExportImages.json",
+        "\"max_items\": 10",
+        "\"max_items\": 20",
+    );
+    let target = MockTarget::new(wider, imgconform::mock::default_world());
+    let filter = "tencent::ExportImages::property";
+    let reports = run(&specs, &target, &cases, &options(Some(filter)), |_| {});
+    for r in &reports {
+        assert!(r.passed(), "{}: {:?}", r.name, r.failure);
+    }
+    let departures: Vec<_> = reports.iter().flat_map(|r| &r.departures).collect();
+    let on_limit = departures
+        .iter()
+        .find(|d| d.judgement.rule == "ImageIds [max_items]")
+        .unwrap_or_else(|| panic!("no departure on ImageIds [max_items]: {departures:?}"));
+    assert_eq!(on_limit.judgement.provenance.as_str(), "assumed");
+    // Not the assumed refusal: a success, or a refusal by the world's state.
+    assert!(
+        !on_limit
+            .judgement
+            .observed
+            .contains("InvalidParameterValue.LimitExceeded"),
+        "{on_limit:?}"
+    );
+    assert!(on_limit.example["ImageIds"].as_array().unwrap().len() > 10);
+    // --strict fails it, naming the assumption.
+    let strict = RunOptions {
+        strict: true,
+        ..options(Some(filter))
+    };
+    let reports = run(&specs, &target, &cases, &strict, |_| {});
+    let failed: Vec<_> = reports.iter().filter_map(|r| r.failure.as_ref()).collect();
+    assert!(
+        failed
+            .iter()
+            .any(|f| f.reason.contains("assumed") && f.reason.contains("--strict")),
+        "{failed:?}"
+    );
+}
+
+/// The embedded mock behind a front that drops every parameter the spec
+/// does not know before the mock sees it: a service that ignores unknown
+/// parameters, which the documents leave open.
+struct IgnoresUnknown(MockTarget);
+
+struct IgnoresUnknownSession<'a>(Box<dyn Session + 'a>);
+
+impl Target for IgnoresUnknown {
+    fn name(&self) -> &str {
+        "mock that ignores unknown parameters"
+    }
+
+    fn session(&self) -> Box<dyn Session + '_> {
+        Box::new(IgnoresUnknownSession(self.0.session()))
+    }
+}
+
+impl Session for IgnoresUnknownSession<'_> {
+    fn call(
+        &mut self,
+        api: &ApiSpec,
+        params: &Value,
+        tamper: Tamper,
+    ) -> Result<Exchange, CallError> {
+        let mut known = params.clone();
+        if let Some(object) = known.as_object_mut() {
+            object.retain(|key, _| api.params.iter().any(|p| &p.name == key));
+        }
+        self.0.call(api, &known, tamper)
+    }
+}
+
+#[test]
+fn a_mock_that_ignores_unknown_parameters_is_observed_not_failed() {
+    let (specs, cases) = fixture();
+    let target = IgnoresUnknown(mock(&specs));
+    let filter = "property::violations";
+    let reports = run(&specs, &target, &cases, &options(Some(filter)), |_| {});
+    assert_eq!(reports.len(), 5, "one violations trial per API");
+    for r in &reports {
+        assert!(r.passed(), "{}: {:?}", r.name, r.failure);
+    }
+    let accepted: u64 = reports
+        .iter()
+        .flat_map(|r| &r.observations)
+        .filter(|(what, _)| what.as_str() == "unknown parameter: accepted")
+        .map(|(_, n)| n)
+        .sum();
+    assert!(
+        accepted > 0,
+        "{:?}",
+        reports.iter().map(|r| &r.observations).collect::<Vec<_>>()
+    );
+    // The embedded mock itself refuses them: observed the other way.
+    let reports = run(
+        &specs,
+        &mock(&specs),
+        &cases,
+        &options(Some(filter)),
+        |_| {},
+    );
+    assert!(reports
+        .iter()
+        .flat_map(|r| &r.observations)
+        .any(|(what, _)| what.starts_with("unknown parameter: refused with")));
+}

@@ -69,6 +69,18 @@ pub fn valid_request(api: &ApiSpec, ctx: &GenerationContext) -> BoxedStrategy<Va
         .boxed()
 }
 
+/// Every rule `request` breaks, with the error the documents name for each,
+/// derived from the spec on its own (the generators' oracle), not by the
+/// validator the mock answers from. `specs` supplies the provider's common
+/// errors.
+pub fn expected_violations(
+    specs: &Specs,
+    api: &ApiSpec,
+    request: &Value,
+) -> Vec<ExpectedViolation> {
+    oracle::violations(api, &specs.provider_of(api).errors, request)
+}
+
 /// `n` valid requests, as a run with `seed` draws them.
 pub fn sample_valid(
     api: &ApiSpec,

@@ -25,7 +25,7 @@ pub mod reference_adapter;
 pub mod sdk;
 pub mod target;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use proptest::test_runner::TestCaseError;
@@ -40,7 +40,7 @@ use crate::generate::{
 use crate::spec::raw::{AuthFailure, RawTrigger};
 use crate::spec::{ApiSpec, Specs};
 use crate::validate::response::check_success_body;
-use crate::validate::{validate_request, ExpectedError};
+use crate::verdict::{self, Answer, Judgement, Verdict};
 
 pub use fixtures::Fixtures;
 pub use live::LiveTarget;
@@ -59,6 +59,9 @@ pub struct RunOptions {
     /// Set (by Ctrl-C) to stop: no trial starts after it, and the requests
     /// of running trials are skipped.
     pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Departures from the spec's readings and assumptions fail the trial
+    /// too (`--strict`); by default they are findings.
+    pub strict: bool,
 }
 
 impl RunOptions {
@@ -115,7 +118,25 @@ pub struct TrialReport {
     /// target only); the rest it left to the server.
     #[serde(skip_serializing_if = "is_zero")]
     pub refused_client_side: u64,
+    /// Where the target departed from a reading or an assumption of the
+    /// spec, each rule once: findings, failures only under `--strict`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub departures: Vec<Departure>,
+    /// What the target did on points the documents leave open, by rule and
+    /// answer: `unknown parameter: accepted` 9.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub observations: BTreeMap<String, u64>,
     pub failure: Option<FailureReport>,
+}
+
+/// A departure from a reading or an assumption, with the first request
+/// that showed it and how often it was seen.
+#[derive(Debug, Clone, Serialize)]
+pub struct Departure {
+    #[serde(flatten)]
+    pub judgement: Judgement,
+    pub count: u64,
+    pub example: Value,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -168,6 +189,9 @@ struct Tally {
     client_side: std::sync::atomic::AtomicU64,
     findings: std::sync::Mutex<BTreeSet<Finding>>,
     choices: Choices,
+    strict: bool,
+    departures: std::sync::Mutex<BTreeMap<String, Departure>>,
+    observations: Choices,
 }
 
 impl Tally {
@@ -184,6 +208,47 @@ impl Tally {
         let mut first = self.skip_reason.lock().unwrap_or_else(|e| e.into_inner());
         if first.is_none() {
             *first = Some(reason.to_string());
+        }
+    }
+
+    /// Acts on a verdict other than `conforms`: a violation fails the call;
+    /// a departure is kept (and fails under `--strict`); an observation is
+    /// counted.
+    fn judged(&self, verdict: Verdict, request: &Value) -> Result<(), String> {
+        match verdict {
+            Verdict::Conforms => Ok(()),
+            Verdict::Violates(j) => Err(violation_text(&j)),
+            Verdict::Departs(j) => {
+                let text = format!(
+                    "departs from the spec's {} expectation: {}",
+                    j.provenance,
+                    violation_text(&j)
+                );
+                self.departures
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(j.rule.clone())
+                    .or_insert_with(|| Departure {
+                        judgement: j,
+                        count: 0,
+                        example: request.clone(),
+                    })
+                    .count += 1;
+                if self.strict {
+                    Err(format!("{text} (--strict)"))
+                } else {
+                    Ok(())
+                }
+            }
+            Verdict::Observed(j) => {
+                *self
+                    .observations
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(format!("{}: {}", j.rule, observed_summary(&j.observed)))
+                    .or_default() += 1;
+                Ok(())
+            }
         }
     }
 
@@ -387,6 +452,7 @@ fn run_trial(
     let started = Instant::now();
     let tally = Tally {
         interrupt: options.interrupt.clone(),
+        strict: options.strict,
         ..Tally::default()
     };
     let mut seed = None;
@@ -493,18 +559,31 @@ fn run_trial(
             .unwrap_or_else(|e| e.into_inner())
             .take()
     };
+    let text = tally.text();
+    let departures: Vec<Departure> = tally
+        .departures
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_values()
+        .collect();
+    let observations = tally
+        .observations
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
     TrialReport {
         name,
         api: api.id(),
         target: target.name().to_string(),
         cases: sent,
         skipped,
-        tally: tally.text(),
+        tally: text,
         seconds: started.elapsed().as_secs_f64(),
         status,
         skip_reason,
         findings,
         refused_client_side: Tally::get(&tally.client_side),
+        departures,
+        observations,
         failure: failure.map(|f| FailureReport { seed, ..f }),
     }
 }
@@ -712,13 +791,13 @@ fn rejects_choosing(
         return Ok(());
     }
     let outcome = decoded(&exchange)?;
-    let Some(error) = &outcome.error else {
-        return Err(format!(
-            "an invalid request succeeded; expected {}",
-            describe(expected)
-        ));
-    };
-    if let Some(chosen) = chosen_violation(specs, api, expected, outcome.http_status, error) {
+    let answer = answer_of(outcome);
+    let verdict = verdict::judge_refusal(specs, api, request, expected, &answer);
+    if verdict != Verdict::Conforms {
+        return tally.judged(verdict, request);
+    }
+    let chosen = verdict::chosen_violation(specs, api, expected, &answer);
+    if let (Some(chosen), Some(error)) = (chosen, &outcome.error) {
         Tally::add(&tally.rejected);
         if let Some(choices) = choices {
             // Where the code and message fit several of the violations,
@@ -726,14 +805,8 @@ fn rejects_choosing(
             let fitting = expected
                 .iter()
                 .filter(|v| {
-                    chosen_violation(
-                        specs,
-                        api,
-                        std::slice::from_ref(*v),
-                        outcome.http_status,
-                        error,
-                    )
-                    .is_some()
+                    verdict::chosen_violation(specs, api, std::slice::from_ref(*v), &answer)
+                        .is_some()
                 })
                 .count();
             let key = if fitting > 1 {
@@ -747,77 +820,42 @@ fn rejects_choosing(
                 .entry(key)
                 .or_default() += 1;
         }
-        Ok(())
-    } else {
-        Err(format!(
-            "expected {}, answered HTTP {} {} \"{}\"",
-            describe(expected),
-            outcome.http_status,
-            error.code,
-            error.message
-        ))
+    }
+    Ok(())
+}
+
+/// What a verdict needs of a decoded answer.
+fn answer_of(outcome: &crate::protocol::Outcome) -> Answer {
+    match &outcome.error {
+        Some(e) => Answer::error(outcome.http_status, &e.code, &e.message),
+        None => Answer::success(outcome.http_status),
     }
 }
 
-/// Which of `expected` the error answer fits: its documented status, code
-/// and message, or any error where the documents name none.
-fn chosen_violation<'e>(
-    specs: &Specs,
-    api: &ApiSpec,
-    expected: &'e [ExpectedViolation],
-    http_status: u16,
-    error: &crate::protocol::ServiceError,
-) -> Option<&'e ExpectedViolation> {
-    let documented = expected.iter().find(|v| match &v.expected {
-        ExpectedError::Documented {
-            code,
-            http_status: status,
-            error_id,
-            common,
-            ..
-        } => {
-            let rows = if *common {
-                &specs.provider_of(api).errors
-            } else {
-                &api.errors
-            };
-            let message_ok = rows
-                .iter()
-                .find(|e| &e.id == error_id)
-                .is_none_or(|e| e.message_matches(&error.message));
-            let status_ok = status.is_none_or(|s| s == http_status);
-            code == &error.code && message_ok && status_ok
-        }
-        ExpectedError::Undocumented => false,
-    });
-    // The documents name no error for some violation: any error answer
-    // conforms, as that one's.
-    documented.or_else(|| {
-        expected
-            .iter()
-            .find(|v| v.expected == ExpectedError::Undocumented)
-    })
+/// A broken stated rule, in a line: what was expected, on what authority,
+/// and what came back.
+fn violation_text(j: &Judgement) -> String {
+    if j.observed.starts_with("success") {
+        format!(
+            "an invalid request succeeded; expected {} ({}, {})",
+            j.expected, j.provenance, j.source
+        )
+    } else {
+        format!(
+            "expected {}, answered {} ({}, {})",
+            j.expected, j.observed, j.provenance, j.source
+        )
+    }
 }
 
-fn describe(expected: &[ExpectedViolation]) -> String {
-    let items: Vec<String> = expected
-        .iter()
-        .map(|v| match &v.expected {
-            ExpectedError::Documented {
-                code,
-                http_status,
-                message,
-                ..
-            } => format!(
-                "{} [{}]: {}{code} \"{message}\"",
-                v.path,
-                v.rule,
-                http_status.map_or(String::new(), |s| format!("HTTP {s} "))
-            ),
-            ExpectedError::Undocumented => format!("{} [{}]: some client error", v.path, v.rule),
-        })
-        .collect();
-    items.join(" or ")
+/// `accepted`, or `refused with CODE`: what an observation counts.
+fn observed_summary(observed: &str) -> String {
+    if observed.starts_with("success") {
+        "accepted".into()
+    } else {
+        let code = observed.split(' ').nth(2).unwrap_or(observed);
+        format!("refused with {code}")
+    }
 }
 
 fn refuses_tampered(
@@ -881,8 +919,7 @@ fn several(
         }
         (None, _) => return Ok(()),
     }
-    let validation = validate_request(specs, api, &merged);
-    let expected: Vec<ExpectedViolation> = validation.violations.iter().map(Into::into).collect();
+    let expected = crate::generate::expected_violations(specs, api, &merged);
     let distinct: BTreeSet<(&str, &str)> = expected
         .iter()
         .map(|v| (v.path.as_str(), v.rule.as_str()))
@@ -954,9 +991,11 @@ fn idempotent(
     }
 }
 
-/// The hand-written request cases of `api`: invalid ones get the first
-/// violation's documented error (or some client error), valid ones are
-/// accepted as any valid request.
+/// The hand-written request cases of `api`, every one of them: an invalid
+/// one gets the documented error of one of the violations it lists (which
+/// check comes first is open), as the spec's own oracle derives them — not
+/// as the mock's validator sees them; a valid one is accepted as any valid
+/// request. The failure lists every case that failed.
 fn handwritten(
     specs: &Specs,
     target: &dyn Target,
@@ -964,6 +1003,7 @@ fn handwritten(
     cases: &[Case],
     tally: &Tally,
 ) -> Option<FailureReport> {
+    let mut failures: Vec<(String, Value)> = Vec::new();
     for case in cases.iter().filter(|c| c.api == api.id()) {
         let Subject::Request { request, expect } = &case.subject else {
             continue;
@@ -971,24 +1011,43 @@ fn handwritten(
         let result = if expect.valid {
             accepts_valid(specs, target, api, request, tally)
         } else {
-            let validation = validate_request(specs, api, request);
-            let expected: Vec<ExpectedViolation> = validation
-                .violations
+            let derived = crate::generate::expected_violations(specs, api, request);
+            let listed: Vec<ExpectedViolation> = derived
                 .iter()
-                .take(1)
-                .map(Into::into)
+                .filter(|v| {
+                    expect
+                        .violations
+                        .iter()
+                        .any(|c| c.path == v.path && c.rule == v.rule)
+                })
+                .cloned()
                 .collect();
+            let expected = if listed.is_empty() { derived } else { listed };
             rejects(specs, target, api, request, &expected, tally)
         };
         if let Err(reason) = result {
-            return Some(FailureReport {
-                reason: format!("{} ({}): {reason}", case.name(), case.location),
-                minimal_request: Some(request.clone()),
-                seed: None,
-            });
+            failures.push((
+                format!("{} ({}): {reason}", case.name(), case.location),
+                request.clone(),
+            ));
         }
     }
-    None
+    let (_, first) = failures.first()?;
+    let minimal_request = Some(first.clone());
+    let count = failures.len();
+    let mut lines: Vec<String> = failures.into_iter().take(10).map(|(r, _)| r).collect();
+    if count > lines.len() {
+        lines.push(format!("… and {} more", count - lines.len()));
+    }
+    Some(FailureReport {
+        reason: if count == 1 {
+            lines.remove(0)
+        } else {
+            format!("{count} cases failed:\n{}", lines.join("\n"))
+        },
+        minimal_request,
+        seed: None,
+    })
 }
 
 /// The world-state cases of `api`: in the world each names (on a live

@@ -111,6 +111,44 @@ impl RunSummary {
                 ));
             }
         }
+        out.push_str(&self.findings());
+        out
+    }
+
+    /// Departures from readings and assumptions (findings, not failures
+    /// unless `--strict`) and what the target did on the open points.
+    pub fn findings(&self) -> String {
+        let mut out = String::new();
+        let departures: Vec<(&str, &super::Departure)> = self
+            .trials
+            .iter()
+            .flat_map(|r| r.departures.iter().map(move |d| (r.name.as_str(), d)))
+            .collect();
+        if !departures.is_empty() {
+            out.push_str(&format!(
+                "\nDEPARTURES from the spec's readings and assumptions ({}; findings, failures only with --strict):\n",
+                departures.len()
+            ));
+            for (trial, d) in departures {
+                let j = &d.judgement;
+                out.push_str(&format!(
+                    "  {} ({}, {}): expected {}, observed {} — {} time(s), in {trial}\n",
+                    j.rule, j.provenance, j.source, j.expected, j.observed, d.count
+                ));
+            }
+        }
+        let mut observed: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+        for r in &self.trials {
+            for (what, n) in &r.observations {
+                *observed.entry(what.as_str()).or_default() += n;
+            }
+        }
+        if !observed.is_empty() {
+            out.push_str("\nOBSERVED on points the documents leave open (never judged):\n");
+            for (what, n) in observed {
+                out.push_str(&format!("  {what} {n}\n"));
+            }
+        }
         out
     }
 

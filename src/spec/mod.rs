@@ -19,7 +19,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use locate::Position;
-pub use model::{ApiSpec, ErrorSpec, Param, ParamKind, ProviderSpec, Rule, RuleCheck};
+pub use model::{ApiSpec, ErrorSpec, Param, ParamKind, Provenance, ProviderSpec, Rule, RuleCheck};
 pub use raw::{ProviderId, RawApiSpec, RawProviderSpec, RawSpecFile};
 
 /// One problem in one spec file, located.

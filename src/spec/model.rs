@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use regex::Regex;
+use serde::Serialize;
 use serde_json::Value;
 
 use super::raw::*;
@@ -91,7 +92,61 @@ pub struct ObjectRules {
     pub fields: Vec<Param>,
 }
 
+/// How the documents know an expectation: the degree of trust a verdict
+/// built on it deserves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provenance {
+    /// The document says so (a parameter table, a quoted rule, an error
+    /// row): a target that breaks it fails.
+    Stated,
+    /// An interpretation of the document's prose (a parameter known only
+    /// from the error table, say): a departure is a finding.
+    Read,
+    /// Nothing in the documents; the spec assumed it (listed under the
+    /// spec's `assumptions`): a departure is a finding.
+    Assumed,
+    /// The documents leave it entirely open (unknown parameters, key case,
+    /// empty and null values, which check comes first): what a target does
+    /// is observed, never judged.
+    Open,
+}
+
+impl Provenance {
+    /// The word reports use: `stated`, `read`, `assumed`, `open`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provenance::Stated => "stated",
+            Provenance::Read => "read",
+            Provenance::Assumed => "assumed",
+            Provenance::Open => "open",
+        }
+    }
+}
+
+impl std::fmt::Display for Provenance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Param {
+    /// How the documents know this parameter's constraint `kind`: unknown
+    /// keys are open; what the spec lists under `assumed` is assumed; a
+    /// parameter the document's table does not list (`inferred_from`) is
+    /// read; everything else comes from the table, stated.
+    pub fn provenance(&self, kind: ConstraintKind) -> Provenance {
+        if kind == ConstraintKind::Unknown {
+            Provenance::Open
+        } else if self.assumed.contains(&kind) {
+            Provenance::Assumed
+        } else if self.inferred_from.is_some() {
+            Provenance::Read
+        } else {
+            Provenance::Stated
+        }
+    }
+
     pub fn value_type(&self) -> ValueType {
         match self.kind {
             ParamKind::String(_) => ValueType::String,
@@ -222,6 +277,18 @@ pub struct Rule {
     pub description: String,
     pub quote: String,
     pub check: RuleCheck,
+}
+
+impl Rule {
+    /// A rule the spec quotes from the document is stated; one without a
+    /// quote is the spec's reading.
+    pub fn provenance(&self) -> Provenance {
+        if self.quote.trim().is_empty() {
+            Provenance::Read
+        } else {
+            Provenance::Stated
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -429,6 +496,29 @@ pub struct ApiSpec {
 }
 
 impl ApiSpec {
+    /// How the documents know the constraint `kind` of the parameter at
+    /// template path `path` (`SnapshotIds[]`): the parameter's own
+    /// provenance, but never firmer than that of the parameters it is
+    /// nested in (the items of a parameter the table does not list are
+    /// read too).
+    pub fn constraint_provenance(&self, path: &str, kind: ConstraintKind) -> Provenance {
+        let Some(param) = self.param(path) else {
+            // A key the spec does not know: unknown parameters are open.
+            return Provenance::Open;
+        };
+        let mut provenance = param.provenance(kind);
+        let mut prefix = path;
+        while let Some(cut) = prefix.rfind(['.', '[']) {
+            prefix = &prefix[..cut];
+            if let Some(outer) = self.param(prefix) {
+                if outer.inferred_from.is_some() {
+                    provenance = provenance.max(Provenance::Read);
+                }
+            }
+        }
+        provenance
+    }
+
     pub fn provider(&self) -> ProviderId {
         self.raw.provider
     }

@@ -872,24 +872,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
         let uri = format!("http://{}", listener.local_addr()?);
-        println!("imgconform mock provider listening on {uri}");
-        println!("journal: {uri}{}", imgconform::mock::JOURNAL_PATH);
-        println!();
-        println!("Test credentials (they open nothing real):");
-        for provider in imgconform::ProviderId::ALL {
-            let c = &service.config().credentials[&provider];
-            let vars = imgconform::live::credentials::variables(provider);
-            println!(
-                "  {provider}: {}={} {}={}",
-                vars.access_key_id[0],
-                c.access_key_id(),
-                vars.secret[0],
-                c.secret()
-            );
-        }
-        println!();
-        println!("Point each SDK's endpoint at {uri} (JD by path, Alibaba by Action, Tencent by X-TC-Action).");
-        println!("Ctrl-C stops the server.");
+        print!("{}", imgconform::mock::banner(&service, &uri));
         let stop = async {
             if let Err(e) = tokio::signal::ctrl_c().await {
                 eprintln!("imgconform: cannot wait for Ctrl-C: {e}");

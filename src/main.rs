@@ -889,24 +889,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
         let uri = format!("http://{}", listener.local_addr()?);
-        outln!("imgconform mock provider listening on {uri}");
-        outln!("journal: {uri}{}", imgconform::mock::JOURNAL_PATH);
-        outln!();
-        outln!("Test credentials (they open nothing real):");
-        for provider in imgconform::ProviderId::ALL {
-            let c = &service.config().credentials[&provider];
-            let vars = imgconform::live::credentials::variables(provider);
-            outln!(
-                "  {provider}: {}={} {}={}",
-                vars.access_key_id[0],
-                c.access_key_id(),
-                vars.secret[0],
-                c.secret()
-            );
-        }
-        outln!();
-        outln!("Point each SDK's endpoint at {uri} (JD by path, Alibaba by Action, Tencent by X-TC-Action).");
-        outln!("Ctrl-C stops the server.");
+        out!("{}", imgconform::mock::banner(&service, &uri));
         let stop = async {
             if let Err(e) = tokio::signal::ctrl_c().await {
                 errln!("imgconform: cannot wait for Ctrl-C: {e}");

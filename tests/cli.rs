@@ -491,3 +491,211 @@ fn the_readme_dates_its_state_and_every_measured_figure_with_its_command() {
         assert!(command.is_match(heading), "no command in ### {heading}");
     }
 }
+
+#[path = "support/serve.rs"]
+mod serve;
+
+/// One routing rule of `serve`'s banner, read back into what a request
+/// must carry.
+#[derive(Debug)]
+enum Rule {
+    /// Headers with these values (Tencent; Alibaba's ACS3 form).
+    Headers(Vec<(String, String)>),
+    /// Query parameters with these values (Alibaba's RPC form).
+    Query(Vec<(String, String)>),
+    /// A method and a path template (JD).
+    Path { method: String, template: String },
+}
+
+/// A request as (method, target, headers).
+type Sent = (String, String, Vec<(String, String)>);
+
+/// `"X-TC-Action: ExportImages with X-TC-Version: 2017-03-12"` as headers.
+fn header_rule(text: &str) -> Rule {
+    Rule::Headers(
+        text.split(" with ")
+            .map(|pair| {
+                let (name, value) = pair
+                    .split_once(": ")
+                    .unwrap_or_else(|| panic!("not NAME: VALUE: {pair:?}"));
+                (name.trim().to_string(), value.trim().to_string())
+            })
+            .collect(),
+    )
+}
+
+/// Every rule of a banner line, by provider.
+fn rules_of(api: &str, rule: &str) -> Vec<Rule> {
+    match api.split('/').next() {
+        Some("tencent") => vec![header_rule(rule)],
+        Some("aliyun") => {
+            let (rpc, acs3) = rule
+                .split_once(" (query or form body), or ")
+                .unwrap_or_else(|| panic!("{api}: {rule:?}"));
+            let query = rpc
+                .split(" and ")
+                .map(|pair| {
+                    let (name, value) = pair.split_once('=').expect("NAME=VALUE");
+                    (name.to_string(), value.to_string())
+                })
+                .collect();
+            vec![Rule::Query(query), header_rule(acs3)]
+        }
+        Some("jdcloud") => {
+            let (method, template) = rule.split_once(' ').expect("METHOD PATH");
+            vec![Rule::Path {
+                method: method.into(),
+                template: template.into(),
+            }]
+        }
+        _ => panic!("a banner line of no provider: {api} {rule}"),
+    }
+}
+
+/// The request id of an answer in any of the three envelopes.
+fn request_id_of(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let id = [
+        &v["Response"]["RequestId"],
+        &v["RequestId"],
+        &v["requestId"],
+    ]
+    .into_iter()
+    .find_map(|id| id.as_str())
+    .map(str::to_string);
+    id
+}
+
+/// The error message of an answer in any of the three envelopes.
+fn message_of(body: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let message = [
+        &v["Response"]["Error"]["Message"],
+        &v["Message"],
+        &v["error"]["message"],
+    ]
+    .into_iter()
+    .find_map(|m| m.as_str())
+    .unwrap_or_default()
+    .to_string();
+    message
+}
+
+#[test]
+fn serve_banner_states_the_routing_rule_the_router_applies() {
+    use imgconform::mock::{banner, default_world, MockConfig, Service};
+    let server = serve::ServeChild::start(&[]);
+    // What the binary prints is the library's banner.
+    let specs = imgconform::Specs::embedded().unwrap();
+    let service = Service::new(
+        std::sync::Arc::new(specs.clone()),
+        default_world(),
+        MockConfig::default(),
+    );
+    assert_eq!(server.banner, banner(&service, &server.uri));
+    // One rule per API, under the line that introduces them.
+    let lines: Vec<(String, String)> = server
+        .banner
+        .lines()
+        .skip_while(|l| !l.ends_with("routed to the API whose rule it meets:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| {
+            let (api, rule) = l.trim().split_once(' ').expect("API RULE");
+            (api.to_string(), rule.trim().to_string())
+        })
+        .collect();
+    let mut ids: Vec<String> = specs.apis().iter().map(|a| a.id()).collect();
+    let mut named: Vec<String> = lines.iter().map(|(a, _)| a.clone()).collect();
+    ids.sort();
+    named.sort();
+    assert_eq!(named, ids, "{}", server.banner);
+
+    // The API the journal says the request with this id was routed to
+    // (null for none); panics if the journal has no such request.
+    let routed_as = |request_id: &str| -> serde_json::Value {
+        let journal = server.journal();
+        journal["entries"]
+            .as_array()
+            .and_then(|entries| entries.iter().find(|e| e["request_id"] == request_id))
+            .unwrap_or_else(|| panic!("no journal entry {request_id}: {journal}"))["api"]
+            .clone()
+    };
+    for (api, rule) in &lines {
+        for rule in rules_of(api, rule) {
+            // The request as the rule says; the same with the rule's last
+            // item (the version; JD's method) left out or changed; and
+            // what the answer to that must name.
+            let (built, broken, missing): (Sent, Sent, Vec<String>) = match &rule {
+                Rule::Headers(headers) => {
+                    let (name, value) = headers.last().expect("a header").clone();
+                    let fewer = headers[..headers.len() - 1].to_vec();
+                    (
+                        ("POST".into(), "/".into(), headers.clone()),
+                        ("POST".into(), "/".into(), fewer),
+                        vec![name, value],
+                    )
+                }
+                Rule::Query(params) => {
+                    let query = |ps: &[(String, String)]| {
+                        let pairs: Vec<String> =
+                            ps.iter().map(|(n, v)| format!("{n}={v}")).collect();
+                        format!("/?{}", pairs.join("&"))
+                    };
+                    let (name, value) = params.last().expect("a parameter").clone();
+                    (
+                        ("GET".into(), query(params), vec![]),
+                        ("GET".into(), query(&params[..params.len() - 1]), vec![]),
+                        vec![format!("{name}={value}")],
+                    )
+                }
+                Rule::Path { method, template } => {
+                    let mut path = String::new();
+                    let mut rest = template.as_str();
+                    while let Some(open) = rest.find('{') {
+                        path.push_str(&rest[..open]);
+                        path.push('x');
+                        let close = rest[open..].find('}').expect("a closing brace");
+                        rest = &rest[open + close + 1..];
+                    }
+                    path.push_str(rest);
+                    let other = if method == "POST" { "GET" } else { "POST" };
+                    (
+                        (method.clone(), path.clone(), vec![]),
+                        (other.into(), path, vec![]),
+                        vec![method.clone()],
+                    )
+                }
+            };
+            let send = |(method, target, headers): &Sent| {
+                let mut all: Vec<(&str, &str)> = vec![("Content-Type", "application/json")];
+                all.extend(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+                server.http(method, target, &all, b"{}")
+            };
+            let (_, body) = send(&built);
+            let id = request_id_of(&body)
+                .unwrap_or_else(|| panic!("{api} {rule:?}: no request id: {body:?}"));
+            assert_eq!(
+                routed_as(&id),
+                api.as_str(),
+                "{api}: a request built as the banner says ({rule:?}) is not routed to it"
+            );
+            let (_, body) = send(&broken);
+            let id = request_id_of(&body).unwrap_or_else(|| {
+                panic!(
+                    "{api}: without {missing:?}: no request id: {}",
+                    String::from_utf8_lossy(&body)
+                )
+            });
+            assert!(
+                routed_as(&id).is_null(),
+                "{api}: routed without {missing:?}"
+            );
+            let message = message_of(&body);
+            assert!(
+                missing.iter().all(|m| message.contains(m.as_str())),
+                "{api}: without {missing:?}, the answer does not say so: {message}"
+            );
+        }
+    }
+}

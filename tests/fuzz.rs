@@ -1184,6 +1184,7 @@ fn the_mock_answers_every_request_in_the_envelope_of_the_api_it_calls() {
                 let handled = service.handle(&request);
                 let entry = &handled.entry;
                 let stage = match entry {
+                    e if e.api.is_none() && e.provider.is_some() => "unmatched, like a provider",
                     e if e.api.is_none() => "unmatched",
                     e if matches!(e.signature, SignatureVerdict::Failed { .. }) => "unsigned",
                     e if e.code.is_none() => "succeeded",
@@ -1197,7 +1198,7 @@ fn the_mock_answers_every_request_in_the_envelope_of_the_api_it_calls() {
                     .unwrap_or_else(|e| e.into_inner())
                     .entry((mock, stage))
                     .or_default() += 1;
-                let outcome = check_envelope(&handled, 404)?;
+                let outcome = check_envelope(&handled, None)?;
                 // The same request with a body too large or too slow to read.
                 let mut head = request.clone();
                 head.body.clear();
@@ -1206,7 +1207,7 @@ fn the_mock_answers_every_request_in_the_envelope_of_the_api_it_calls() {
                     Unread::TimedOut { seconds: 30 },
                 ] {
                     let refused = service.refuse_unread(&head, &why);
-                    let refusal = check_envelope(&refused, why.http_status())?;
+                    let refusal = check_envelope(&refused, Some(why.http_status()))?;
                     if refusal.as_ref().is_some_and(|o| o.error.is_none()) {
                         return Err(format!("{why}: answered as a success"));
                     }
@@ -1227,6 +1228,7 @@ fn the_mock_answers_every_request_in_the_envelope_of_the_api_it_calls() {
     eprintln!("fuzz mock_service reached: {reached:?}");
     for stage in [
         ("strict", "unmatched"),
+        ("strict", "unmatched, like a provider"),
         ("strict", "unsigned"),
         ("strict", "succeeded"),
         ("lenient", "succeeded"),
@@ -1241,28 +1243,68 @@ fn the_mock_answers_every_request_in_the_envelope_of_the_api_it_calls() {
 }
 
 /// Checks that the mock answered in the envelope of the API the journal
-/// names, with the journal's request id and code, or, when no API matched,
-/// in neutral JSON with `unmatched_status`. The decoded answer, if an API matched.
+/// names, with the journal's request id and code; when no API matched, in
+/// the envelope of the provider the journal says the request looked like,
+/// else in neutral JSON (HTTP 404), with a request id all the same. A
+/// request refused unread (`refused_with`) has that HTTP status in every
+/// envelope. The decoded answer, if an API matched.
 fn check_envelope(
     handled: &Handled,
-    unmatched_status: u16,
+    refused_with: Option<u16>,
 ) -> Result<Option<imgconform::protocol::Outcome>, String> {
     let (answer, entry) = (&handled.answer, &handled.entry);
     if answer.content_type.is_empty() {
         return Err("an answer without a content type".into());
     }
+    if let Some(status) = refused_with.filter(|s| *s != answer.http_status) {
+        return Err(format!(
+            "{:?}: refused unread with HTTP {}, not {status}",
+            entry.api, answer.http_status
+        ));
+    }
+    if entry.request_id.is_empty() {
+        return Err(format!("{:?}: no request id in the journal", entry.api));
+    }
     let Some(api_id) = &entry.api else {
+        if let Some(provider) = entry.provider {
+            let protocol = specs()
+                .provider(provider)
+                .ok_or_else(|| format!("the journal names an unknown provider {provider}"))?
+                .raw
+                .protocol;
+            let outcome = wire_for(protocol)
+                .decode(answer.http_status, &answer.body)
+                .map_err(|e| format!("unmatched, like {provider}: not its envelope: {e}"))?;
+            let code = outcome.error.as_ref().map(|e| e.code.clone());
+            if outcome.request_id.as_deref() != Some(entry.request_id.as_str())
+                || code.is_none()
+                || code != entry.code
+            {
+                return Err(format!(
+                    "unmatched, like {provider}: {outcome:?}, journal {:?} {:?}",
+                    entry.request_id, entry.code
+                ));
+            }
+            return Ok(None);
+        }
         let body: Value = serde_json::from_slice(&answer.body)
             .map_err(|e| format!("an unmatched request's answer is not JSON: {e}"))?;
-        if answer.http_status != unmatched_status
+        if (refused_with.is_none() && answer.http_status != 404)
             || !body["code"].is_string()
             || !body["message"].is_string()
             || body["code"].as_str() != entry.code.as_deref()
+            || body["RequestId"].as_str() != Some(entry.request_id.as_str())
         {
             return Err(format!("unmatched: {} {body}", answer.http_status));
         }
         return Ok(None);
     };
+    if entry.provider.map(|p| p.as_str()) != api_id.split('/').next() {
+        return Err(format!(
+            "{api_id}: the journal's provider is {:?}",
+            entry.provider
+        ));
+    }
     let api = specs()
         .api(api_id)
         .ok_or_else(|| format!("the journal names an unknown API {api_id}"))?;
@@ -1764,7 +1806,7 @@ fn a_repeated_client_token_gets_the_same_result_under_a_new_request_id() {
             .expect("the example encodes")
             .request;
         let handled = service.handle(&request);
-        let outcome = check_envelope(&handled, 404)
+        let outcome = check_envelope(&handled, None)
             .expect("an answer in the envelope")
             .expect("an API matched");
         assert!(outcome.error.is_none(), "{}: {outcome:?}", api.id());

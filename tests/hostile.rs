@@ -470,6 +470,15 @@ fn first_scheme(api_id: &str) -> SigningScheme {
     specs().provider_of(api(api_id)).raw.signing[0]
 }
 
+/// A neutral answer (no provider's) carries a request id all the same.
+fn assert_neutral_request_id(response: &Response) {
+    let body = response.json();
+    assert!(
+        body["RequestId"].as_str().is_some_and(|id| !id.is_empty()),
+        "a neutral answer without a request id: {body}"
+    );
+}
+
 fn body_too_large(response: &Response) {
     let text = String::from_utf8_lossy(&response.body);
     assert!(
@@ -491,13 +500,14 @@ fn hostile_requests_get_clear_answers_and_the_server_keeps_serving() {
     let mut counted = 0u64;
     let over = MAX_BODY_BYTES + 1;
 
-    // Bodies over 1 MiB, with a declared length: refused unread, in the
-    // envelope of the API that the path and headers call.
+    // Bodies over 1 MiB, with a declared length: refused unread with 413,
+    // in the envelope of the API that the path and headers call (Tencent's
+    // included, whose API errors are otherwise HTTP 200).
     for (api_id, provider, status, code) in [
         (
             "tencent/ExportImages",
             ProviderId::Tencent,
-            200,
+            413,
             "InvalidParameterValue",
         ),
         (
@@ -545,6 +555,7 @@ fn hostile_requests_get_clear_answers_and_the_server_keeps_serving() {
         .responses
         .first()
         .unwrap_or_else(|| panic!("no answer after the whole body: {exchange:?}"));
+    assert_eq!(response.status, 413);
     assert_provider_error(ProviderId::Tencent, response, "InvalidParameterValue");
     body_too_large(response);
     assert_still_serving(&server, &mut counted, "a large body written whole");
@@ -560,6 +571,7 @@ fn hostile_requests_get_clear_answers_and_the_server_keeps_serving() {
     let response = &exchange.responses[0];
     assert_eq!(response.status, 413);
     assert_eq!(response.json()["code"], "RequestEntityTooLarge");
+    assert_neutral_request_id(response);
     body_too_large(response);
     assert_still_serving(&server, &mut counted, "a large body for no API");
     // … chunked, so that the size shows only while reading.
@@ -571,6 +583,7 @@ fn hostile_requests_get_clear_answers_and_the_server_keeps_serving() {
     let exchange = send_large(addr, &head, over + 64 * 1024, true);
     counted += 1;
     let response = &exchange.responses[0];
+    assert_eq!(response.status, 413);
     assert_provider_error(ProviderId::Tencent, response, "InvalidParameterValue");
     body_too_large(response);
     assert_still_serving(&server, &mut counted, "a large chunked body");
@@ -582,6 +595,7 @@ fn hostile_requests_get_clear_answers_and_the_server_keeps_serving() {
     );
     let exchange = send_large(addr, &head, 4096, false);
     counted += 1;
+    assert_eq!(exchange.responses[0].status, 413);
     assert_provider_error(
         ProviderId::Jdcloud,
         &exchange.responses[0],
@@ -857,9 +871,11 @@ fn hostile_requests_get_clear_answers_and_the_server_keeps_serving() {
         (response.status, response.json()["code"].as_str()),
         (404, Some("NotFound"))
     );
+    assert_neutral_request_id(&response);
     let response = one_response(addr, b"GET / HTTP/1.0\r\n\r\n");
     counted += 1;
     assert_eq!(response.status, 404);
+    assert_neutral_request_id(&response);
     let mut pipelined = to_http(&dry_run(addr));
     pipelined.extend(to_http(&dry_run(addr)));
     let mut stream = connect(addr);
@@ -1006,6 +1022,7 @@ fn slow_clients_are_cut_off_while_others_are_served() {
         (response.status, response.json()["code"].as_str()),
         (408, Some("RequestTimeout"))
     );
+    assert_neutral_request_id(response);
     assert!(
         trickler.join().expect("the trickler ends"),
         "a head trickling in for longer than the limit was not cut off"

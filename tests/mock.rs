@@ -7,7 +7,7 @@ use imgconform::mock::{Faults, MockConfig, MockProvider};
 use imgconform::protocol::signing::{Credentials, SigningInputs};
 use imgconform::protocol::{wire_for, EncodeOptions, Endpoint, Outcome, WireRequest};
 use imgconform::spec::raw::SigningScheme;
-use imgconform::{check_success_body, ApiSpec, Specs};
+use imgconform::{check_success_body, ApiSpec, ProviderId, Specs};
 use serde_json::{json, Value};
 
 fn specs() -> Specs {
@@ -370,5 +370,169 @@ async fn the_journal_is_served_over_http() {
         .await
         .unwrap();
     assert_eq!(unknown.status().as_u16(), 404);
-    assert_eq!(mock.journal().total, 1);
+    let body: Value = serde_json::from_slice(&unknown.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["code"], "NotFound");
+    let journal = mock.journal();
+    assert_eq!(journal.total, 1);
+    assert_eq!(
+        body["RequestId"].as_str(),
+        Some(journal.entries[0].request_id.as_str()),
+        "the neutral answer's request id is the journal's: {body}"
+    );
+}
+
+/// What a request that calls no API is and gets: (what, the request, the
+/// provider whose envelope, status, code, what the message says).
+type Unroutable = (
+    &'static str,
+    reqwest::RequestBuilder,
+    Option<ProviderId>,
+    u16,
+    &'static str,
+    &'static str,
+);
+
+/// Requests that call no API, each looking like one provider's or like
+/// none: every answer is an error in the envelope of the provider the
+/// request looks like (else neutral JSON) that says what is wrong, with
+/// the journal's request id.
+#[tokio::test]
+async fn every_answer_carries_a_request_id_even_when_no_api_matches() {
+    let specs = specs();
+    let mock = MockProvider::start().await;
+    let client = reqwest::Client::new();
+    let uri = mock.uri();
+    let cases: Vec<Unroutable> = vec![
+        (
+            "an unknown path",
+            client.post(format!("{uri}/nothing/here")),
+            None,
+            404,
+            "NotFound",
+            "X-TC-Version: 2017-03-12",
+        ),
+        (
+            "Tencent without X-TC-Version",
+            client
+                .post(format!("{uri}/"))
+                .header("X-TC-Action", "ExportImages")
+                .body("{}"),
+            Some(ProviderId::Tencent),
+            200,
+            "MissingParameter",
+            "no X-TC-Version header; X-TC-Action ExportImages needs X-TC-Version: 2017-03-12",
+        ),
+        (
+            "Tencent in another version",
+            client
+                .post(format!("{uri}/"))
+                .header("X-TC-Action", "ExportImages")
+                .header("X-TC-Version", "2020-01-01"),
+            Some(ProviderId::Tencent),
+            200,
+            "InvalidAction",
+            "needs X-TC-Version: 2017-03-12",
+        ),
+        (
+            "Tencent, an unknown action",
+            client
+                .post(format!("{uri}/"))
+                .header("X-TC-Action", "DescribeImages")
+                .header("X-TC-Version", "2017-03-12"),
+            Some(ProviderId::Tencent),
+            200,
+            "InvalidAction",
+            "\"DescribeImages\" is not an action served here",
+        ),
+        (
+            "Tencent, signed but no action",
+            client
+                .post(format!("{uri}/"))
+                .header("Authorization", "TC3-HMAC-SHA256 Credential=x"),
+            Some(ProviderId::Tencent),
+            200,
+            "MissingParameter",
+            "no X-TC-Action header",
+        ),
+        (
+            "Tencent's GET form, which the mock does not serve",
+            client.get(format!(
+                "{uri}/?Action=ExportImages&Version=2017-03-12&SecretId=AKIDx&Region=ap-guangzhou"
+            )),
+            Some(ProviderId::Tencent),
+            200,
+            "MissingParameter",
+            "no X-TC-Action header",
+        ),
+        (
+            "Alibaba without Version",
+            client.get(format!("{uri}/?Action=ExportImage&RegionId=cn-hangzhou")),
+            Some(ProviderId::Aliyun),
+            400,
+            "MissingParameter",
+            "Action ExportImage needs Version=2014-05-26",
+        ),
+        (
+            "Alibaba, an unknown action",
+            client.get(format!("{uri}/?Action=DescribeImages&Version=2014-05-26")),
+            Some(ProviderId::Aliyun),
+            404,
+            "InvalidAction.NotFound",
+            "\"DescribeImages\" is not an action served here",
+        ),
+        (
+            "JD with the wrong method",
+            client.get(format!(
+                "{uri}/v1/regions/cn-north-1/images/img-1:exportImage"
+            )),
+            Some(ProviderId::Jdcloud),
+            404,
+            "NOT_FOUND",
+            "is served with POST, not GET",
+        ),
+        (
+            "JD, an unknown path",
+            client.post(format!("{uri}/v1/regions/cn-north-1/disks")),
+            Some(ProviderId::Jdcloud),
+            404,
+            "NOT_FOUND",
+            "no API is served at POST /v1/regions/cn-north-1/disks",
+        ),
+    ];
+    for (what, request, provider, status, code, says) in cases {
+        let response = request.send().await.unwrap();
+        let got_status = response.status().as_u16();
+        let body = response.bytes().await.unwrap();
+        let entry = mock.journal().entries.back().cloned().unwrap();
+        assert_eq!(entry.api, None, "{what}");
+        assert_eq!(got_status, status, "{what}");
+        assert!(!entry.request_id.is_empty(), "{what}: no request id");
+        let (answered_id, answered_code, message) = match provider {
+            Some(provider) => {
+                let protocol = specs.provider(provider).unwrap().raw.protocol;
+                let outcome = wire_for(protocol)
+                    .decode(got_status, &body)
+                    .unwrap_or_else(|e| panic!("{what}: not {provider}'s envelope: {e}"));
+                let error = outcome.error.unwrap();
+                (outcome.request_id, error.code, error.message)
+            }
+            None => {
+                let body: Value = serde_json::from_slice(&body).unwrap();
+                (
+                    body["RequestId"].as_str().map(str::to_string),
+                    body["code"].as_str().unwrap().to_string(),
+                    body["message"].as_str().unwrap().to_string(),
+                )
+            }
+        };
+        assert_eq!(
+            answered_id.as_deref(),
+            Some(entry.request_id.as_str()),
+            "{what}"
+        );
+        assert_eq!(answered_code, code, "{what}");
+        assert_eq!(entry.code.as_deref(), Some(code), "{what}");
+        assert_eq!(entry.provider, provider, "{what}");
+        assert!(message.contains(says), "{what}: {message}");
+    }
 }

@@ -355,3 +355,184 @@ fn ctrl_c_stops_the_run_and_writes_what_it_has() {
         .is_some_and(|r| r.starts_with("interrupted (Ctrl-C) after "))));
     assert!(dir.join("junit.xml").exists() && dir.join("summary.md").exists());
 }
+
+#[path = "support/serve.rs"]
+mod serve;
+
+/// The fenced blocks of `markdown` as (info string, body), in order.
+fn fenced_blocks(markdown: &str) -> Vec<(String, String)> {
+    let mut blocks = Vec::new();
+    let mut open: Option<(String, String)> = None;
+    for line in markdown.lines() {
+        match open.take() {
+            None => {
+                if let Some(info) = line.strip_prefix("```") {
+                    open = Some((info.trim().to_string(), String::new()));
+                }
+            }
+            Some((info, mut body)) => {
+                if line.trim_start() == "```" {
+                    blocks.push((info, body));
+                } else {
+                    body.push_str(line);
+                    body.push('\n');
+                    open = Some((info, body));
+                }
+            }
+        }
+    }
+    blocks
+}
+
+/// A shell line of the README as words, without its comment and a
+/// trailing `&`; quoting would need a shell, so there must be none.
+fn words(line: &str) -> Vec<String> {
+    let line = line.split(" #").next().unwrap_or("");
+    assert!(
+        !line.contains(['"', '\'', '$', '`', '\\']),
+        "README: a line this test cannot run without a shell: {line}"
+    );
+    line.split_whitespace()
+        .filter(|w| *w != "&")
+        .map(str::to_string)
+        .collect()
+}
+
+/// The default `--addr` of `imgconform serve`, from its help.
+fn serve_default_addr() -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_imgconform"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    let after = &help[help.find("--addr").expect("serve --help names --addr")..];
+    let default = after
+        .split("[default: ")
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .unwrap_or_else(|| panic!("no default for --addr in: {help}"));
+    default.to_string()
+}
+
+/// The README's example of a live run against `imgconform serve`, taken
+/// from README.md itself — the commands of the `sh` block that starts
+/// `serve` and passes `--fixtures fixtures.json`, and the `json` block
+/// after it as `fixtures.json` — runs as given, on a free port, and no
+/// trial fails; the world-state cases run (the fixtures name resources
+/// the served world has). `IMGCONFORM_CASES` keeps the generated trials
+/// short; the commands are the README's.
+#[test]
+fn the_readme_fixtures_example_runs_as_given_against_serve() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let blocks = fenced_blocks(&readme);
+    let at = blocks
+        .iter()
+        .position(|(info, body)| {
+            info == "sh"
+                && body.contains("imgconform serve")
+                && body.contains("--fixtures fixtures.json")
+        })
+        .expect("README: an sh block that starts serve and runs with --fixtures fixtures.json");
+    let fixtures_json = &blocks[at + 1..]
+        .iter()
+        .find(|(info, _)| info == "json")
+        .expect("README: the fixtures file after the commands")
+        .1;
+    let fixtures: Value = serde_json::from_str(fixtures_json)
+        .unwrap_or_else(|e| panic!("README: the fixtures block is not JSON: {e}"));
+    assert!(
+        fixtures["ids"]["tencent"]
+            .as_object()
+            .is_some_and(|m| !m.is_empty()),
+        "README: the fixtures name no Tencent resource: {fixtures}"
+    );
+    let (mut serve_args, mut env, mut run_args) = (None, Vec::new(), None);
+    for line in blocks[at].1.lines().filter(|l| !l.trim().is_empty()) {
+        let words = words(line);
+        match words.first().map(String::as_str) {
+            Some("imgconform") if words.get(1).map(String::as_str) == Some("serve") => {
+                assert!(
+                    !words.iter().any(|w| w == "--addr"),
+                    "README: the serve line names an --addr; the run's endpoint is then not the default"
+                );
+                serve_args = Some(words[2..].to_vec());
+            }
+            Some("imgconform") if words.get(1).map(String::as_str) == Some("run") => {
+                run_args = Some(words[1..].to_vec());
+            }
+            Some("export") => {
+                for pair in &words[1..] {
+                    let (name, value) = pair
+                        .split_once('=')
+                        .unwrap_or_else(|| panic!("README: not NAME=VALUE: {pair}"));
+                    env.push((name.to_string(), value.to_string()));
+                }
+            }
+            _ => panic!("README: a line this test does not know how to run: {line}"),
+        }
+    }
+    let serve_args = serve_args.expect("README: the block starts imgconform serve");
+    let mut run_args = run_args.expect("README: the block runs imgconform run");
+
+    let dir = temp_dir("readme");
+    let fixtures_path = dir.join("fixtures.json");
+    std::fs::write(&fixtures_path, fixtures_json).unwrap();
+    let server =
+        serve::ServeChild::start(&serve_args.iter().map(String::as_str).collect::<Vec<_>>());
+    // The README's endpoint is where serve listens by default; here, a free port.
+    let readme_endpoint = format!("http://{}", serve_default_addr());
+    let mut substituted = 0;
+    for arg in &mut run_args {
+        if arg.contains(&readme_endpoint) {
+            *arg = arg.replace(&readme_endpoint, &server.uri);
+            substituted += 1;
+        } else if arg == "fixtures.json" {
+            *arg = fixtures_path.to_str().unwrap().to_string();
+            substituted += 1;
+        }
+    }
+    assert_eq!(
+        substituted, 2,
+        "README: the run names {readme_endpoint} (serve's default) and fixtures.json: {run_args:?}"
+    );
+
+    let mut command = Command::new(env!("CARGO_BIN_EXE_imgconform"));
+    command.current_dir(root()).args(&run_args);
+    for provider in ProviderId::ALL {
+        let vars = imgconform::live::credentials::variables(provider);
+        for name in vars.access_key_id.iter().chain(vars.secret) {
+            command.env_remove(name);
+        }
+    }
+    command
+        .envs(env)
+        .env("IMGCONFORM_CASES", "16")
+        .env("IMGCONFORM_SEED", "1");
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the README's run failed against serve:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.contains(" passed, 0 failed, ")),
+        "{stdout}"
+    );
+    // The world-state cases ran: the fixtures are the served world's.
+    let world_state = stdout
+        .lines()
+        .find(|l| l.contains("tencent::ExportImages::cases::world_state ("))
+        .unwrap_or_else(|| panic!("no world-state trial in:\n{stdout}"));
+    assert!(
+        world_state.contains("] ok ") && !world_state.contains("(0 requests"),
+        "the world-state cases did not run: {world_state}"
+    );
+    let journal = server.journal();
+    assert!(
+        journal["entries"].as_array().is_some_and(|entries| entries
+            .iter()
+            .any(|e| e["params"]["ImageIds"][0] == "img-centos01")),
+        "no world-state case reached serve"
+    );
+}

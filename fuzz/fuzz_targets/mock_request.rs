@@ -1,6 +1,7 @@
 //! Any request through the mock service: an answer in the envelope of the
-//! API it calls, with the journal's request id, or neutral JSON when it
-//! calls none. The input is `method \n path \n query \n headers… \n\n body`,
+//! API it calls, with the journal's request id; when it calls none, in the
+//! envelope of the provider it looks like, else neutral JSON, with the
+//! journal's request id all the same. The input is `method \n path \n query \n headers… \n\n body`,
 //! one `name: value` header a line.
 
 #![no_main]
@@ -65,10 +66,32 @@ fuzz_target!(|data: &[u8]| {
             );
             assert_eq!(outcome.error.map(|e| e.code), entry.code);
         }
-        None => {
-            let body: serde_json::Value =
-                serde_json::from_slice(&answer.body).expect("a neutral answer is JSON");
-            assert!(body["code"].is_string() && body["message"].is_string());
-        }
+        // No API, but the request looks like a provider's: that
+        // provider's error, with the journal's request id.
+        None => match entry.provider {
+            Some(provider) => {
+                let protocol = service
+                    .specs()
+                    .provider(provider)
+                    .expect("the journal names a known provider")
+                    .raw
+                    .protocol;
+                let outcome = wire_for(protocol)
+                    .decode(answer.http_status, &answer.body)
+                    .expect("the answer is in the envelope of the provider it looks like");
+                assert_eq!(
+                    outcome.request_id.as_deref(),
+                    Some(entry.request_id.as_str())
+                );
+                assert!(outcome.error.is_some());
+                assert_eq!(outcome.error.map(|e| e.code), entry.code);
+            }
+            None => {
+                let body: serde_json::Value =
+                    serde_json::from_slice(&answer.body).expect("a neutral answer is JSON");
+                assert!(body["code"].is_string() && body["message"].is_string());
+                assert_eq!(body["RequestId"].as_str(), Some(entry.request_id.as_str()));
+            }
+        },
     }
 });

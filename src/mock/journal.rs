@@ -31,6 +31,10 @@ pub struct JournalEntry {
     pub path: String,
     /// `provider/api`, when the request matched one.
     pub api: Option<String>,
+    /// The provider whose envelope the answer is in: the API's, or, for a
+    /// request that matched none, the one it looks like; `None` for a
+    /// neutral answer.
+    pub provider: Option<crate::spec::ProviderId>,
     pub signature: SignatureVerdict,
     /// The parameters as read from the wire.
     pub params: Option<serde_json::Value>,
@@ -61,6 +65,7 @@ impl JournalEntry {
             method: request.method.clone(),
             path: request.path.clone(),
             api: None,
+            provider: None,
             signature: SignatureVerdict::NotChecked,
             params: None,
             violations: vec![],
@@ -173,6 +178,7 @@ mod tests {
             method: "POST".into(),
             path: "/".into(),
             api: Some("tencent/ExportImages".into()),
+            provider: Some(crate::spec::ProviderId::Tencent),
             signature: SignatureVerdict::NotChecked,
             params: None,
             violations: vec![],

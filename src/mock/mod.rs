@@ -1,6 +1,7 @@
 //! The embedded mock provider: one wiremock server that speaks all three
-//! providers' protocols. For each request it finds the API (JD by path,
-//! Alibaba by `Action` and `Version`, Tencent by `X-TC-Action`), checks the
+//! providers' protocols. For each request it finds the API (JD by method
+//! and path, Alibaba by `Action` and `Version`, Tencent by `X-TC-Action`
+//! and `X-TC-Version`; [`Service::routes`] says exactly), checks the
 //! signature with every scheme the provider's own clients use, validates
 //! the parameters against the spec, checks the documented preconditions
 //! against its world, then changes the world and answers in the provider's
@@ -224,6 +225,50 @@ impl Respond for JournalResponder {
         let body = serde_json::to_vec_pretty(&journal).unwrap_or_default();
         ResponseTemplate::new(200).set_body_raw(body, "application/json")
     }
+}
+
+/// What `imgconform serve` prints once it listens on `uri`: the endpoint,
+/// the journal, the test credentials under each provider's variable
+/// names, and how each API is routed — the rules [`Service::routes`]
+/// reads off the wire protocols, so that the banner says what the router
+/// compares.
+pub fn banner(service: &Service, uri: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "imgconform mock provider listening on {uri}");
+    let _ = writeln!(out, "journal: {uri}{JOURNAL_PATH}");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Test credentials (they open nothing real):");
+    for provider in ProviderId::ALL {
+        let Some(c) = service.config().credentials.get(&provider) else {
+            continue;
+        };
+        let vars = crate::live::credentials::variables(provider);
+        let _ = writeln!(
+            out,
+            "  {provider}: {}={} {}={}",
+            vars.access_key_id[0],
+            c.access_key_id(),
+            vars.secret[0],
+            c.secret()
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Point each SDK's endpoint at {uri}. A request is routed to the API whose rule it meets:"
+    );
+    let routes = service.routes();
+    let width = routes.iter().map(|(api, _)| api.len()).max().unwrap_or(0);
+    for (api, route) in &routes {
+        let _ = writeln!(out, "  {api:width$}  {route}");
+    }
+    let _ = writeln!(
+        out,
+        "Any other request is answered with an error that says what is missing, with a request id."
+    );
+    let _ = writeln!(out, "Ctrl-C stops the server.");
+    out
 }
 
 /// Every world file (`*.json`) in `dir`, by name without `.json`.

@@ -13,8 +13,9 @@
 //! [`Limits::header_read_timeout`] (an idle kept-alive connection is closed
 //! after as long), a body within [`Limits::body_read_timeout`] and
 //! [`MAX_BODY_BYTES`]. A body refused for its size or its slowness is
-//! answered in the envelope of the API the request calls, like any other
-//! client error (see [`Service::refuse_unread`]).
+//! answered 413 or 408 in the envelope of the API the request calls (else
+//! of the provider it looks like, else in neutral JSON), with a request id
+//! (see [`Service::refuse_unread`]).
 
 use std::convert::Infallible;
 use std::future::Future;

@@ -290,37 +290,51 @@ impl Service {
 
     /// Answers a request whose body the server did not read whole (too
     /// large, too slow, broken), from its method, path, query and headers
-    /// alone: in the envelope of the API they call, with the provider's
-    /// generic client error, else in neutral JSON. The journal counts it.
+    /// alone: in the envelope of the API they call, else of the provider
+    /// they look like, with the provider's generic client error, else in
+    /// neutral JSON; always with a request id, and with the HTTP status of
+    /// the refusal (413, 408, 400) in every envelope, Tencent's included,
+    /// whose API errors are otherwise HTTP 200: the request was refused
+    /// before it was read as a call. The journal counts it.
     pub fn refuse_unread(&self, request: &SignableRequest, why: &Unread) -> Handled {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let mut entry = JournalEntry::received(seq, request);
         let message = why.to_string();
-        let (answer, outcome) = match self.identify(request) {
-            Some(api) => {
-                let fallback = &self.specs.provider_of(api).raw.fallback_client_error;
-                let request_id = request_id(api.provider(), seq);
-                entry.api = Some(api.id());
-                entry.request_id = request_id.clone();
+        let api = self.identify(request);
+        let provider = api
+            .map(|a| a.provider())
+            .or_else(|| self.resembled(request).map(|(p, _)| p));
+        let request_id = request_id(provider, seq);
+        entry.api = api.map(ApiSpec::id);
+        entry.provider = provider;
+        entry.request_id = request_id.clone();
+        let (mut answer, outcome) = match provider.and_then(|p| self.specs.provider(p)) {
+            Some(spec) => {
+                let fallback = &spec.raw.fallback_client_error;
                 entry.code = Some(fallback.code.clone());
                 entry.violations.push(format!("(body) [unread]: {message}"));
-                let answer = wire_for(api.raw.protocol).error(
+                let answer = wire_for(spec.raw.protocol).error(
                     Some(why.http_status()),
                     &fallback.code,
                     &message,
                     &request_id,
                 );
-                (answer, Outcome::Invalid)
+                let outcome = if api.is_some() {
+                    Outcome::Invalid
+                } else {
+                    Outcome::Unmatched
+                };
+                (answer, outcome)
             }
             None => {
                 entry.code = Some(why.neutral_code().into());
-                let body = serde_json::json!({"code": why.neutral_code(), "message": message});
                 (
-                    crate::protocol::wire::json_answer(why.http_status(), &body),
+                    neutral_answer(why.http_status(), why.neutral_code(), &message, &request_id),
                     Outcome::Unmatched,
                 )
             }
         };
+        answer.http_status = why.http_status();
         entry.http_status = answer.http_status;
         if self.config.journal_capacity > 0 {
             entry.answer = serde_json::from_slice(&answer.body).ok();
@@ -329,44 +343,94 @@ impl Service {
         Handled { answer, entry }
     }
 
+    /// How each API is routed, as `(provider/api, rule)`, in the specs'
+    /// order: what [`Wire::route`] says [`Wire::identify`] compares.
+    pub fn routes(&self) -> Vec<(String, String)> {
+        self.specs
+            .apis()
+            .iter()
+            .map(|a| (a.id(), wire_for(a.raw.protocol).route(a)))
+            .collect()
+    }
+
+    /// The protocols in the order requests are matched against them.
+    const PROTOCOLS: [Protocol; 3] = [
+        Protocol::TencentApi3,
+        Protocol::AliyunRpc,
+        Protocol::JdcloudRestJson,
+    ];
+
+    fn apis_of(&self, protocol: Protocol) -> Vec<&ApiSpec> {
+        self.specs
+            .apis()
+            .iter()
+            .filter(|a| a.raw.protocol == protocol)
+            .collect()
+    }
+
     fn identify(&self, request: &SignableRequest) -> Option<&ApiSpec> {
-        for protocol in [
-            Protocol::TencentApi3,
-            Protocol::AliyunRpc,
-            Protocol::JdcloudRestJson,
-        ] {
-            let apis: Vec<&ApiSpec> = self
-                .specs
-                .apis()
-                .iter()
-                .filter(|a| a.raw.protocol == protocol)
-                .collect();
-            if let Some(api) = wire_for(protocol).identify(request, &apis) {
-                return Some(api);
-            }
+        Self::PROTOCOLS
+            .into_iter()
+            .find_map(|protocol| wire_for(protocol).identify(request, &self.apis_of(protocol)))
+    }
+
+    /// The provider a request that calls no API looks like, if any, and
+    /// its APIs.
+    fn resembled(&self, request: &SignableRequest) -> Option<(ProviderId, Vec<&ApiSpec>)> {
+        Self::PROTOCOLS.into_iter().find_map(|protocol| {
+            let apis = self.apis_of(protocol);
+            let provider = apis.first()?.provider();
+            wire_for(protocol)
+                .resembles(request)
+                .then_some((provider, apis))
+        })
+    }
+
+    /// The answer to a request that calls no API: an error saying what is
+    /// missing or wrong, in the envelope of the provider it looks like,
+    /// else in neutral JSON (HTTP 404); with a request id either way.
+    fn unmatched(&self, request: &SignableRequest, entry: &mut JournalEntry) -> Answer {
+        if let Some((provider, apis)) = self.resembled(request) {
+            let request_id = request_id(Some(provider), entry.seq);
+            let wire = wire_for(apis[0].raw.protocol);
+            let unrouted = wire.unrouted(request, &apis);
+            entry.provider = Some(provider);
+            entry.request_id = request_id.clone();
+            entry.code = Some(unrouted.code.clone());
+            return wire.error(
+                Some(unrouted.http_status),
+                &unrouted.code,
+                &unrouted.message,
+                &request_id,
+            );
         }
-        None
+        let request_id = request_id(None, entry.seq);
+        let routes = self
+            .routes()
+            .into_iter()
+            .map(|(api, route)| format!("{api}: {route}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let message = format!(
+            "imgconform mock: no documented API matches {} {}, and the request looks like \
+             no provider's; the routes: {routes}",
+            crate::protocol::wire::cut(&request.method),
+            crate::protocol::wire::cut(&request.path),
+        );
+        entry.request_id = request_id.clone();
+        entry.code = Some("NotFound".into());
+        neutral_answer(404, "NotFound", &message, &request_id)
     }
 
     fn answer(&self, request: &SignableRequest, entry: &mut JournalEntry) -> (Answer, Outcome) {
         let Some(api) = self.identify(request) else {
-            let body = serde_json::json!({
-                "code": "NotFound",
-                "message": format!(
-                    "imgconform mock: no documented API matches {} {}",
-                    request.method, request.path
-                ),
-            });
-            entry.code = Some("NotFound".into());
-            return (
-                crate::protocol::wire::json_answer(404, &body),
-                Outcome::Unmatched,
-            );
+            return (self.unmatched(request, entry), Outcome::Unmatched);
         };
         let wire = wire_for(api.raw.protocol);
         let provider = self.specs.provider_of(api);
-        let request_id = request_id(api.provider(), entry.seq);
+        let request_id = request_id(Some(api.provider()), entry.seq);
         entry.api = Some(api.id());
+        entry.provider = Some(api.provider());
         entry.request_id = request_id.clone();
         let reply = |entry: &mut JournalEntry, e: &ErrorSpec, message: String| {
             entry.code = Some(e.code.clone());
@@ -693,16 +757,26 @@ fn scheme_of(request: &SignableRequest) -> String {
 }
 
 /// Request ids in each provider's usual shape (JD: 32 lowercase
-/// alphanumerics; Alibaba and Tencent: a UUID), from a sequence number.
-fn request_id(provider: ProviderId, seq: u64) -> String {
+/// alphanumerics; Alibaba and Tencent: a UUID; a UUID for none), from a
+/// sequence number.
+fn request_id(provider: Option<ProviderId>, seq: u64) -> String {
     match provider {
-        ProviderId::Jdcloud => format!("c2{seq:030x}"),
-        ProviderId::Aliyun | ProviderId::Tencent => format!(
+        Some(ProviderId::Jdcloud) => format!("c2{seq:030x}"),
+        Some(ProviderId::Aliyun | ProviderId::Tencent) | None => format!(
             "{:08x}-0000-4000-8000-{:012x}",
             (seq >> 48) as u32,
             seq & 0xFFFF_FFFF_FFFF
         ),
     }
+}
+
+/// The answer to a request that is no provider's: `{"code", "message",
+/// "RequestId"}`.
+fn neutral_answer(http_status: u16, code: &str, message: &str, request_id: &str) -> Answer {
+    crate::protocol::wire::json_answer(
+        http_status,
+        &serde_json::json!({"code": code, "message": message, "RequestId": request_id}),
+    )
 }
 
 /// The documented error for an authentication failure: the provider's

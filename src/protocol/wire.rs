@@ -201,6 +201,16 @@ pub struct Answer {
     pub body: Vec<u8>,
 }
 
+/// Why a request that looks like a provider's calls none of its APIs
+/// ([`Wire::unrouted`]): the answer's status (where the provider's
+/// envelope carries one), code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unrouted {
+    pub http_status: u16,
+    pub code: String,
+    pub message: String,
+}
+
 /// What a received request says about who signed it and when.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RequestAuth {
@@ -230,6 +240,20 @@ pub trait Wire: Sync {
 
     /// The API among `apis` that `request` calls, if any.
     fn identify<'a>(&self, request: &SignableRequest, apis: &[&'a ApiSpec]) -> Option<&'a ApiSpec>;
+
+    /// How [`Wire::identify`] recognises a call of `api`, in words, built
+    /// from the same names and values it compares (for `serve`'s banner).
+    fn route(&self, api: &ApiSpec) -> String;
+
+    /// Whether `request` looks like a call in this protocol at all (signed
+    /// with one of its schemes, or naming an action its way), whether or
+    /// not it calls any of the APIs.
+    fn resembles(&self, request: &SignableRequest) -> bool;
+
+    /// For a request this protocol [`resembles`](Wire::resembles) but that
+    /// calls none of `apis`: the error to answer, whose message says what
+    /// is missing or wrong and what would be routed.
+    fn unrouted(&self, request: &SignableRequest, apis: &[&ApiSpec]) -> Unrouted;
 
     /// Reads the logical parameters of `request`, a call of `api`, back into
     /// the JSON shape [`crate::validate_request`] takes.
@@ -271,6 +295,22 @@ pub(crate) fn json_object_body(body: &[u8]) -> Result<serde_json::Map<String, Va
         Ok(_) => Err(ParseError("the body is JSON but not an object".into())),
         Err(e) => Err(ParseError(format!("the body is not JSON: {e}"))),
     }
+}
+
+/// `text`, a value a request sent (which may be long, or anything at
+/// all), cut to 64 characters for a message.
+pub(crate) fn cut(text: &str) -> String {
+    const MAX: usize = 64;
+    let mut out: String = text.chars().take(MAX).collect();
+    if text.chars().count() > MAX {
+        out.push('…');
+    }
+    out
+}
+
+/// [`cut`] `text`, in double quotes.
+pub(crate) fn quoted(text: &str) -> String {
+    format!("\"{}\"", cut(text))
 }
 
 pub(crate) fn json_answer(http_status: u16, body: &Value) -> Answer {

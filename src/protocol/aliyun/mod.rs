@@ -17,8 +17,9 @@ use super::signing::{
     SignatureScheme, SigningTrace, VerifyError,
 };
 use super::wire::{
-    endpoint_for, json_answer, scalar_text, typed_from_text, Answer, DecodeError, EncodeError,
-    EncodeOptions, Outcome, ParseError, RequestAuth, ServiceError, Wire, WireRequest,
+    endpoint_for, json_answer, quoted, scalar_text, typed_from_text, Answer, DecodeError,
+    EncodeError, EncodeOptions, Outcome, ParseError, RequestAuth, ServiceError, Unrouted, Wire,
+    WireRequest,
 };
 use crate::spec::raw::SigningScheme;
 use crate::spec::{ApiSpec, Param, ParamKind};
@@ -92,8 +93,8 @@ impl Wire for AliyunRpc {
                 for (name, value) in &business {
                     request.push_query_param(name, value);
                 }
-                request.set_header("x-acs-action", api.raw.api.clone());
-                request.set_header("x-acs-version", api.raw.version.clone());
+                request.set_header(ACTION_HEADER, api.raw.api.clone());
+                request.set_header(VERSION_HEADER, api.raw.version.clone());
                 Acs3Signer::new().sign(&mut request, credentials, &options.inputs)?
             }
             other => {
@@ -158,24 +159,97 @@ impl Wire for AliyunRpc {
     }
 
     fn identify<'a>(&self, request: &SignableRequest, apis: &[&'a ApiSpec]) -> Option<&'a ApiSpec> {
-        let params = all_parameters(request);
-        let get = |name: &str| {
-            params
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-        };
-        let action = request
-            .header("x-acs-action")
-            .map(str::to_string)
-            .or_else(|| get("Action"))?;
-        let version = request
-            .header("x-acs-version")
-            .map(str::to_string)
-            .or_else(|| get("Version"))?;
+        let (action, version) = action_and_version(request);
+        let (action, version) = (action?, version?);
         apis.iter()
             .copied()
-            .find(|a| a.raw.api == action.trim() && a.raw.version == version.trim())
+            .find(|a| a.raw.api == action && a.raw.version == version)
+    }
+
+    fn route(&self, api: &ApiSpec) -> String {
+        let (action, version) = (&api.raw.api, &api.raw.version);
+        format!(
+            "Action={action} and Version={version} (query or form body), \
+             or {ACTION_HEADER}: {action} with {VERSION_HEADER}: {version}"
+        )
+    }
+
+    fn resembles(&self, request: &SignableRequest) -> bool {
+        request
+            .header("Authorization")
+            .is_some_and(|a| a.trim_start().starts_with("ACS3-"))
+            || request.headers.iter().any(|(name, _)| {
+                name.get(..6)
+                    .is_some_and(|prefix| prefix.eq_ignore_ascii_case("x-acs-"))
+            })
+            || all_parameters(request).iter().any(|(name, _)| {
+                ["Action", "SignatureMethod", "SignatureVersion"].contains(&name.as_str())
+            })
+    }
+
+    /// `MissingParameter` (400, a documented common code) for an absent
+    /// action or version; `InvalidAction.NotFound` (404) for an action,
+    /// or version of it, not served.
+    fn unrouted(&self, request: &SignableRequest, apis: &[&ApiSpec]) -> Unrouted {
+        let served = apis
+            .iter()
+            .map(|a| self.route(a))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let unrouted = |http_status: u16, code: &str, message: String| Unrouted {
+            http_status,
+            code: code.into(),
+            message,
+        };
+        let (action, version) = action_and_version(request);
+        let Some(action) = action else {
+            return unrouted(
+                400,
+                "MissingParameter",
+                format!(
+                    "the request names no action (Action in the query or form body, \
+                     or {ACTION_HEADER}); served: {served}"
+                ),
+            );
+        };
+        let versions: Vec<&str> = apis
+            .iter()
+            .filter(|a| a.raw.api == action)
+            .map(|a| a.raw.version.as_str())
+            .collect();
+        if versions.is_empty() {
+            return unrouted(
+                404,
+                "InvalidAction.NotFound",
+                format!(
+                    "Action {} is not an action served here; served: {served}",
+                    quoted(&action)
+                ),
+            );
+        }
+        let needs = versions
+            .iter()
+            .map(|v| format!("Version={v}"))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        match version {
+            None => unrouted(
+                400,
+                "MissingParameter",
+                format!(
+                    "the request has no Version (query, form body or {VERSION_HEADER}); \
+                     Action {action} needs {needs}"
+                ),
+            ),
+            Some(version) => unrouted(
+                404,
+                "InvalidAction.NotFound",
+                format!(
+                    "Action {action} is not served in Version {}; it needs {needs}",
+                    quoted(&version)
+                ),
+            ),
+        }
     }
 
     fn parse_params(&self, api: &ApiSpec, request: &SignableRequest) -> Result<Value, ParseError> {
@@ -270,6 +344,34 @@ fn parse_iso8601(text: &str) -> Result<i64, String> {
 }
 
 /// Every `name=value` of the query and of a form body, decoded.
+/// The header ACS3 names the action in, instead of the `Action` parameter.
+pub const ACTION_HEADER: &str = "x-acs-action";
+/// The header ACS3 names the version in, instead of the `Version` parameter.
+pub const VERSION_HEADER: &str = "x-acs-version";
+
+/// The action and version `request` names (a header first, then the query
+/// or form body), trimmed; an empty one is none.
+fn action_and_version(request: &SignableRequest) -> (Option<String>, Option<String>) {
+    let params = all_parameters(request);
+    let named = |header: &str, parameter: &str| {
+        request
+            .header(header)
+            .map(str::to_string)
+            .or_else(|| {
+                params
+                    .iter()
+                    .find(|(n, _)| n == parameter)
+                    .map(|(_, v)| v.clone())
+            })
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    (
+        named(ACTION_HEADER, "Action"),
+        named(VERSION_HEADER, "Version"),
+    )
+}
+
 fn all_parameters(request: &SignableRequest) -> Vec<(String, String)> {
     let mut raw = request.query.clone();
     let form = request.header("content-type").is_some_and(|c| {

@@ -15,8 +15,9 @@ use super::signing::{
     SignatureScheme, SigningTrace, VerifyError,
 };
 use super::wire::{
-    endpoint_for, json_answer, json_object_body, scalar_text, typed_from_text, Answer, DecodeError,
-    EncodeError, EncodeOptions, Outcome, ParseError, RequestAuth, ServiceError, Wire, WireRequest,
+    cut, endpoint_for, json_answer, json_object_body, scalar_text, typed_from_text, Answer,
+    DecodeError, EncodeError, EncodeOptions, Outcome, ParseError, RequestAuth, ServiceError,
+    Unrouted, Wire, WireRequest,
 };
 use crate::spec::raw::{Location, SigningScheme};
 use crate::spec::ApiSpec;
@@ -41,6 +42,11 @@ fn version_of(scheme: SigningScheme) -> Option<JdcloudVersion> {
 /// The path parameters of `path` if it is a call of `api`.
 fn path_parameters(api: &ApiSpec, path: &str) -> Option<Vec<(String, String)>> {
     api.path_template.captures(&percent_decode(path, false))
+}
+
+/// The API's HTTP method as sent (`POST`).
+fn method_of(api: &ApiSpec) -> String {
+    format!("{:?}", api.raw.method)
 }
 
 impl Wire for JdcloudRestJson {
@@ -163,9 +169,59 @@ impl Wire for JdcloudRestJson {
 
     fn identify<'a>(&self, request: &SignableRequest, apis: &[&'a ApiSpec]) -> Option<&'a ApiSpec> {
         apis.iter().copied().find(|api| {
-            format!("{:?}", api.raw.method) == request.method.to_ascii_uppercase()
+            method_of(api) == request.method.to_ascii_uppercase()
                 && path_parameters(api, &request.path).is_some()
         })
+    }
+
+    fn route(&self, api: &ApiSpec) -> String {
+        format!("{} {}", method_of(api), api.raw.path)
+    }
+
+    fn resembles(&self, request: &SignableRequest) -> bool {
+        request
+            .header("Authorization")
+            .is_some_and(|a| a.trim_start().starts_with("JDCLOUD"))
+            || request.headers.iter().any(|(name, _)| {
+                name.get(..10)
+                    .is_some_and(|prefix| prefix.eq_ignore_ascii_case("x-jdcloud-"))
+            })
+            || request.path.starts_with("/v1/regions/")
+    }
+
+    /// JD's `NOT_FOUND` (404), the status its documents give for what does
+    /// not exist, for a method and path no API is served at.
+    fn unrouted(&self, request: &SignableRequest, apis: &[&ApiSpec]) -> Unrouted {
+        let method = request.method.to_ascii_uppercase();
+        let at_path: Vec<String> = apis
+            .iter()
+            .filter(|a| path_parameters(a, &request.path).is_some())
+            .map(|a| method_of(a))
+            .collect();
+        let message = if at_path.is_empty() {
+            let served = apis
+                .iter()
+                .map(|a| self.route(a))
+                .collect::<Vec<_>>()
+                .join("; ");
+            format!(
+                "no API is served at {} {}; served: {served}",
+                cut(&method),
+                cut(&request.path)
+            )
+        } else {
+            format!(
+                "{} is served with {}, not {}",
+                cut(&request.path),
+                at_path.join(" or "),
+                cut(&method)
+            )
+        };
+        Unrouted {
+            http_status: 404,
+            code: "NOT_FOUND".into(),
+            message,
+        }
     }
 
     fn parse_params(&self, api: &ApiSpec, request: &SignableRequest) -> Result<Value, ParseError> {

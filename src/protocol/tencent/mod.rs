@@ -1,6 +1,8 @@
 //! Tencent Cloud API 3.0: `POST /` with a JSON body, the action and version
 //! in `X-TC-*` headers, TC3-HMAC-SHA256 in `Authorization`; every answer is
-//! `{"Response": {…}}`, errors included, with HTTP 200.
+//! `{"Response": {…}}`, errors included, with HTTP 200 (the mock's server
+//! keeps the 413 or 408 of a body it refused unread, see
+//! [`crate::mock::Service::refuse_unread`]).
 
 mod sign;
 
@@ -12,8 +14,9 @@ use super::signing::{
     AuthorizationHeader, Credentials, SignableRequest, SignatureScheme, SigningTrace, VerifyError,
 };
 use super::wire::{
-    endpoint_for, json_answer, json_object_body, scalar_text, typed_from_text, Answer, DecodeError,
-    EncodeError, EncodeOptions, Outcome, ParseError, RequestAuth, ServiceError, Wire, WireRequest,
+    endpoint_for, json_answer, json_object_body, quoted, scalar_text, typed_from_text, Answer,
+    DecodeError, EncodeError, EncodeOptions, Outcome, ParseError, RequestAuth, ServiceError,
+    Unrouted, Wire, WireRequest,
 };
 use crate::spec::raw::{Location, SigningScheme};
 use crate::spec::ApiSpec;
@@ -150,6 +153,88 @@ impl Wire for TencentApi3 {
         apis.iter()
             .copied()
             .find(|a| a.raw.api == action && a.raw.version == version)
+    }
+
+    fn route(&self, api: &ApiSpec) -> String {
+        format!(
+            "{ACTION_HEADER}: {} with {VERSION_HEADER}: {}",
+            api.raw.api, api.raw.version
+        )
+    }
+
+    fn resembles(&self, request: &SignableRequest) -> bool {
+        request
+            .header("Authorization")
+            .is_some_and(|a| a.trim_start().starts_with("TC3-"))
+            || request.headers.iter().any(|(name, _)| {
+                name.get(..5)
+                    .is_some_and(|prefix| prefix.eq_ignore_ascii_case("x-tc-"))
+            })
+            // Tencent's older GET form, which names the action in the
+            // query and the key as SecretId: Tencent's, though not served.
+            || request.query_param("SecretId").is_some()
+    }
+
+    /// Tencent answers with HTTP 200 whatever the error; the codes are its
+    /// common ones: `MissingParameter` for an absent header,
+    /// `InvalidAction` for an action (and version) it does not serve.
+    fn unrouted(&self, request: &SignableRequest, apis: &[&ApiSpec]) -> Unrouted {
+        let served = apis
+            .iter()
+            .map(|a| self.route(a))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let unrouted = |code: &str, message: String| Unrouted {
+            http_status: 200,
+            code: code.into(),
+            message,
+        };
+        let header = |name: &str| {
+            request
+                .header(name)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let Some(action) = header(ACTION_HEADER) else {
+            return unrouted(
+                "MissingParameter",
+                format!("the request has no {ACTION_HEADER} header; served: {served}"),
+            );
+        };
+        let versions: Vec<&str> = apis
+            .iter()
+            .filter(|a| a.raw.api == action)
+            .map(|a| a.raw.version.as_str())
+            .collect();
+        if versions.is_empty() {
+            return unrouted(
+                "InvalidAction",
+                format!(
+                    "{ACTION_HEADER} {} is not an action served here; served: {served}",
+                    quoted(action)
+                ),
+            );
+        }
+        let needs = versions
+            .iter()
+            .map(|v| format!("{VERSION_HEADER}: {v}"))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        match header(VERSION_HEADER) {
+            None => unrouted(
+                "MissingParameter",
+                format!(
+                    "the request has no {VERSION_HEADER} header; {ACTION_HEADER} {action} needs {needs}"
+                ),
+            ),
+            Some(version) => unrouted(
+                "InvalidAction",
+                format!(
+                    "{ACTION_HEADER} {action} is not served in {VERSION_HEADER} {}; it needs {needs}",
+                    quoted(version)
+                ),
+            ),
+        }
     }
 
     fn parse_params(&self, api: &ApiSpec, request: &SignableRequest) -> Result<Value, ParseError> {

@@ -296,6 +296,11 @@ struct RunArgs {
     /// only on violations of what the documents state.
     #[arg(long)]
     strict: bool,
+    /// Requests shrinking may send for each rule a trial found broken, to
+    /// find its smallest example [default: 1024 in process, 256 over HTTP
+    /// or to an SDK, 48 to a live endpoint].
+    #[arg(long, value_name = "N")]
+    shrink_budget: Option<u32>,
     #[command(flatten)]
     specs: SpecSource,
 }
@@ -1084,6 +1089,13 @@ fn run_target(mut args: RunArgs) -> ExitCode {
         },
         interrupt: Some(interrupt_flag()),
         strict: args.strict,
+        shrink_budget: args
+            .shrink_budget
+            .unwrap_or(match (&args.target, args.transport) {
+                (TargetArg::Live, _) => runner::LIVE_SHRINK_BUDGET,
+                (TargetArg::Mock, TransportArg::InProcess) => runner::IN_PROCESS_SHRINK_BUDGET,
+                _ => 256,
+            }),
     };
     let names: Vec<String> = runner::trial_names(&specs, &suite, &options)
         .into_iter()

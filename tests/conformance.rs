@@ -112,17 +112,27 @@ fn main() -> std::process::ExitCode {
                             .unwrap_or_else(|| "nothing was sent".into()),
                     ));
                 }
-                match &report.failure {
-                    None => Ok(Completion::Completed),
-                    Some(f) => Err(Failed::from(format!(
-                        "{}\n  minimal request: {}\n  replay: IMGCONFORM_SEED={} cargo test --test conformance -- {name}",
-                        f.reason,
-                        f.minimal_request
-                            .as_ref()
-                            .map_or("(none)".to_string(), |r| r.to_string()),
-                        f.seed.map_or("?".to_string(), |s| s.to_string())
-                    ))),
+                if report.failures.is_empty() {
+                    return Ok(Completion::Completed);
                 }
+                // Every rule the trial found broken, each with its example.
+                let text: Vec<String> = report
+                    .failures
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "[{}] broken by {} case(s): {}\n  minimal request: {}\n  replay: IMGCONFORM_SEED={} cargo test --test conformance -- {name}",
+                            f.rule,
+                            f.count,
+                            f.reason,
+                            f.minimal_request
+                                .as_ref()
+                                .map_or("(none)".to_string(), |r| r.to_string()),
+                            f.seed.map_or("?".to_string(), |s| s.to_string())
+                        )
+                    })
+                    .collect();
+                Err(Failed::from(text.join("\n")))
             })
         })
         .collect();

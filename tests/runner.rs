@@ -320,13 +320,17 @@ fn a_mock_with_a_widened_limit_is_caught() {
 
 /// The shipped specs with `from` replaced by `to` (once) in `file`: what a
 /// mock that reads the documents otherwise would believe.
-fn specs_with(file: &str, from: &str, to: &str) -> Arc<Specs> {
+fn specs_with(file: &str, changes: &[(&str, &str)]) -> Arc<Specs> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("spec");
     let mut sources = Vec::new();
     for (name, text) in imgconform::spec::EMBEDDED {
         let text = if *name == file {
-            let changed = text.replacen(from, to, 1);
-            assert_ne!(&changed, text, "{from} is not in {file}");
+            let mut changed = text.to_string();
+            for (from, to) in changes {
+                let next = changed.replacen(from, to, 1);
+                assert_ne!(next, changed, "{from} is not in {file}");
+                changed = next;
+            }
             changed
         } else {
             text.to_string()
@@ -346,8 +350,7 @@ fn a_mock_beyond_an_assumed_limit_departs_and_fails_only_when_strict() {
     // number): a service that takes 20 breaks nothing the document states.
     let wider = specs_with(
         "tencent/ExportImages.json",
-        "\"max_items\": 10",
-        "\"max_items\": 20",
+        &[("\"max_items\": 10", "\"max_items\": 20")],
     );
     let target = MockTarget::new(wider, imgconform::mock::default_world());
     let filter = "tencent::ExportImages::property";
@@ -450,4 +453,100 @@ fn a_mock_that_ignores_unknown_parameters_is_observed_not_failed() {
         .iter()
         .flat_map(|r| &r.observations)
         .any(|(what, _)| what.starts_with("unknown parameter: refused with")));
+}
+
+#[test]
+fn every_case_is_judged_so_two_faults_in_one_trial_are_both_reported() {
+    let (specs, cases) = fixture();
+    // Two planted faults behind one trial: a stated limit widened
+    // (systemDiskSizeGB up to 600) and a swapped error code for the step
+    // rule. A trial that stopped at its first failure would show one.
+    // A third, for the generated violations: the region rule's documented
+    // CONFLICT answered as FAILED_PRECONDITION.
+    let widened = specs_with(
+        "jdcloud/importImage.json",
+        &[
+            ("\"maximum\": 500", "\"maximum\": 600"),
+            (
+                "\"code\": \"CONFLICT\"",
+                "\"code\": \"FAILED_PRECONDITION\"",
+            ),
+        ],
+    );
+    let target = Altered {
+        inner: MockTarget::new(widened, imgconform::mock::default_world()),
+        api: "jdcloud/importImage",
+        from: "\"OUT_OF_RANGE\"",
+        to: "\"INVALID_ARGUMENT\"",
+    };
+    let filter = "jdcloud::importImage::property::boundaries";
+    let reports = run(&specs, &target, &cases, &options(Some(filter)), |_| {});
+    let rules: Vec<&str> = reports[0]
+        .failures
+        .iter()
+        .map(|f| f.rule.as_str())
+        .collect();
+    assert!(rules.contains(&"systemDiskSizeGB [maximum]"), "{rules:?}");
+    assert!(
+        rules.contains(&"systemDiskSizeGB [multiple_of]"),
+        "{rules:?}"
+    );
+    for f in &reports[0].failures {
+        assert!(f.count >= 1 && f.minimal_request.is_some(), "{f:?}");
+    }
+    // The generated violations too: each broken rule once, with its count
+    // and its own shrunk request.
+    let filter = "jdcloud::importImage::property::violations";
+    let reports = run(&specs, &target, &cases, &options(Some(filter)), |_| {});
+    let failures = &reports[0].failures;
+    let rules: Vec<&str> = failures.iter().map(|f| f.rule.as_str()).collect();
+    assert!(
+        rules.contains(&"image_url_region_matches_region"),
+        "{rules:?}"
+    );
+    let step = failures
+        .iter()
+        .find(|f| f.rule == "systemDiskSizeGB [multiple_of]")
+        .unwrap_or_else(|| panic!("{failures:?}"));
+    let size = step.minimal_request.as_ref().unwrap()["systemDiskSizeGB"]
+        .as_i64()
+        .unwrap();
+    assert!(size % 10 != 0, "shrunk within its own rule: {size}");
+    let total: u64 = failures.iter().map(|f| f.count).sum();
+    assert!(total >= failures.len() as u64);
+}
+
+#[test]
+fn shrinking_spends_no_more_than_its_budget() {
+    let (specs, cases) = fixture();
+    let target = Altered {
+        inner: MockTarget::new(Arc::clone(&specs), imgconform::mock::default_world()),
+        api: "jdcloud/exportImage",
+        from: "\"taskId\"",
+        to: "\"exportTaskId\"",
+    };
+    let filter = "jdcloud::exportImage::property::valid";
+    let sent_with = |budget: u32| {
+        let options = RunOptions {
+            shrink_budget: budget,
+            ..options(Some(filter))
+        };
+        let reports = run(&specs, &target, &cases, &options, |_| {});
+        assert_eq!(reports[0].failures.len(), 1, "{:?}", reports[0].failures);
+        (
+            reports[0].cases,
+            reports[0].failures[0].minimal_request.clone().unwrap(),
+        )
+    };
+    let (unshrunk_sent, unshrunk) = sent_with(0);
+    let (sent, shrunk) = sent_with(5);
+    // 32 cases, then at most 5 requests of shrinking for the one rule.
+    assert_eq!(unshrunk_sent, 32);
+    assert!(sent <= 32 + 5, "{sent}");
+    let (_, fully) = sent_with(1024);
+    let keys = |v: &Value| v.as_object().map_or(0, |o| o.len());
+    assert!(
+        keys(&fully) <= keys(&shrunk) && keys(&shrunk) <= keys(&unshrunk),
+        "{unshrunk} {shrunk} {fully}"
+    );
 }

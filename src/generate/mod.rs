@@ -56,7 +56,7 @@ pub use boundary::{boundaries, BoundaryCase};
 pub use context::{world_bound_params, GenerationContext};
 pub use mutate::{any_single_violation, single_violation, Mutation};
 pub use oracle::ExpectedViolation;
-pub use run::{GenerationError, GenerationFailure, GeneratorConfig};
+pub use run::{Breach, GenerationError, GenerationFailure, GeneratorConfig, Judged, RuleFailures};
 pub use targets::{
     skipped_targets, violation_targets, CrossEffect, SkippedTarget, Target, ViolationTarget,
 };

@@ -79,6 +79,136 @@ impl GeneratorConfig {
     }
 }
 
+/// Why one value failed: the rule it broke (the group a failure is counted
+/// and shrunk under) and what happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Breach {
+    /// What reports group by: `ImageIds [max_items]`, `request id`.
+    pub rule: String,
+    pub reason: String,
+    /// End the run here, counting nothing (Ctrl-C).
+    pub stop: bool,
+}
+
+impl Breach {
+    pub fn new(rule: impl Into<String>, reason: impl Into<String>) -> Breach {
+        Breach {
+            rule: rule.into(),
+            reason: reason.into(),
+            stop: false,
+        }
+    }
+
+    /// Ends a [`GeneratorConfig::check_all`] run at once.
+    pub fn stop(reason: impl Into<String>) -> Breach {
+        Breach {
+            stop: true,
+            ..Breach::new("", reason)
+        }
+    }
+}
+
+/// Every value of a rule that failed, and the smallest one shrinking found
+/// within its budget.
+#[derive(Debug, Clone)]
+pub struct RuleFailures<V> {
+    pub rule: String,
+    /// How many of the run's values broke it.
+    pub count: u64,
+    /// Why the smallest value failed.
+    pub reason: String,
+    /// The smallest value found that still breaks the same rule.
+    pub minimal: V,
+    /// Test runs shrinking spent on it.
+    pub shrink_steps: u32,
+}
+
+/// A run that judged every value: how many ran, the failures by rule in
+/// the order first met, and the seed that replays it.
+#[derive(Debug, Clone)]
+pub struct Judged<V> {
+    pub seed: u64,
+    pub cases: u32,
+    pub failures: Vec<RuleFailures<V>>,
+    /// Generation gave up (a strategy rejected too many values).
+    pub gave_up: Option<String>,
+}
+
+impl GeneratorConfig {
+    /// Runs `test` on every one of `cases` values of `strategy` — a failure
+    /// does not stop the run — and groups the failures by the rule each
+    /// broke. Then each group's first value is shrunk, with at most
+    /// `shrink_budget` more runs of `test` per group, to the smallest value
+    /// that still breaks the same rule (a value that fails for another
+    /// reason is no simplification of it).
+    pub fn check_all<S: Strategy>(
+        &self,
+        strategy: &S,
+        shrink_budget: u32,
+        mut test: impl FnMut(S::Value) -> Result<(), Breach>,
+    ) -> Judged<S::Value> {
+        let seed = self.resolve_seed();
+        let mut runner = self.runner(seed);
+        let mut groups: Vec<(Breach, u64, S::Tree)> = Vec::new();
+        let mut gave_up = None;
+        for _ in 0..self.cases {
+            let tree = match strategy.new_tree(&mut runner) {
+                Ok(tree) => tree,
+                Err(reason) => {
+                    gave_up = Some(format!("generation gave up: {reason}"));
+                    break;
+                }
+            };
+            if let Err(breach) = test(tree.current()) {
+                if breach.stop {
+                    break;
+                }
+                match groups.iter_mut().find(|(b, _, _)| b.rule == breach.rule) {
+                    Some(group) => group.1 += 1,
+                    None => groups.push((breach, 1, tree)),
+                }
+            }
+        }
+        let failures = groups
+            .into_iter()
+            .map(|(breach, count, mut tree)| {
+                // proptest's own shrinking walk: simplify after a failure,
+                // complicate after a pass; the last failing value is kept,
+                // so a budget that runs out mid-walk still reports one.
+                let mut reason = breach.reason;
+                let mut minimal = tree.current();
+                let mut steps = 0;
+                let mut moved = tree.simplify();
+                while moved && steps < shrink_budget {
+                    steps += 1;
+                    match test(tree.current()) {
+                        Err(b) if b.stop => break,
+                        Err(b) if b.rule == breach.rule => {
+                            reason = b.reason;
+                            minimal = tree.current();
+                            moved = tree.simplify();
+                        }
+                        _ => moved = tree.complicate(),
+                    }
+                }
+                RuleFailures {
+                    rule: breach.rule,
+                    count,
+                    reason,
+                    minimal,
+                    shrink_steps: steps,
+                }
+            })
+            .collect();
+        Judged {
+            seed,
+            cases: self.cases,
+            failures,
+            gave_up,
+        }
+    }
+}
+
 /// A failed run: why, the smallest failing value, and the seed to replay.
 #[derive(Debug, Clone)]
 pub struct GenerationFailure<V> {

@@ -28,11 +28,11 @@ pub mod target;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use proptest::test_runner::TestCaseError;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::cases::{Case, StateCase, Subject, Suite};
+use crate::generate::Breach;
 use crate::generate::{
     any_single_violation, boundaries, valid_request, ExpectedViolation, GenerationContext,
     GeneratorConfig,
@@ -49,7 +49,7 @@ pub use sdk::{Finding, FindingClass, SdkTarget};
 pub use target::{CallError, Exchange, MockTarget, Prepared, Session, Tamper, Target, Transport};
 
 /// How a run goes: cases per property, the seed, which trials.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RunOptions {
     pub generator: GeneratorConfig,
     /// Only trials whose name contains this.
@@ -62,6 +62,29 @@ pub struct RunOptions {
     /// Departures from the spec's readings and assumptions fail the trial
     /// too (`--strict`); by default they are findings.
     pub strict: bool,
+    /// Runs of a property's test that shrinking may spend on each rule's
+    /// failure (`--shrink-budget`).
+    pub shrink_budget: u32,
+}
+
+/// The shrink budget for a target reached in process: shrinking is cheap.
+pub const IN_PROCESS_SHRINK_BUDGET: u32 = 1024;
+
+/// The shrink budget for a live endpoint: 48 requests a rule, under three
+/// seconds at the tightest documented rate (Tencent's 20 requests/s).
+pub const LIVE_SHRINK_BUDGET: u32 = 48;
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            generator: GeneratorConfig::default(),
+            filter: None,
+            jobs: 0,
+            interrupt: None,
+            strict: false,
+            shrink_budget: IN_PROCESS_SHRINK_BUDGET,
+        }
+    }
 }
 
 impl RunOptions {
@@ -82,9 +105,17 @@ impl RunOptions {
     }
 }
 
-/// Why a trial failed: expected, observed, and the request that shows it.
+/// Why a trial failed on one rule: expected, observed, how often, and the
+/// request that shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct FailureReport {
+    /// The rule broken (`systemDiskSizeGB [maximum]`, `request id`): a
+    /// trial's failures are grouped by it.
+    #[serde(default)]
+    pub rule: String,
+    /// How many of the trial's cases broke it.
+    #[serde(default)]
+    pub count: u64,
     pub reason: String,
     /// The smallest request that fails (after shrinking, for properties).
     pub minimal_request: Option<Value>,
@@ -126,7 +157,12 @@ pub struct TrialReport {
     /// answer: `unknown parameter: accepted` 9.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub observations: BTreeMap<String, u64>,
+    /// The first of `failures`, as earlier versions reported it.
     pub failure: Option<FailureReport>,
+    /// Every rule the trial's cases broke, each with its smallest example:
+    /// a trial judges all its cases, so one failure hides no other.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<FailureReport>,
 }
 
 /// A departure from a reading or an assumption, with the first request
@@ -214,16 +250,17 @@ impl Tally {
     /// Acts on a verdict other than `conforms`: a violation fails the call;
     /// a departure is kept (and fails under `--strict`); an observation is
     /// counted.
-    fn judged(&self, verdict: Verdict, request: &Value) -> Result<(), String> {
+    fn judged(&self, verdict: Verdict, request: &Value) -> Result<(), Breach> {
         match verdict {
             Verdict::Conforms => Ok(()),
-            Verdict::Violates(j) => Err(violation_text(&j)),
+            Verdict::Violates(j) => Err(Breach::new(j.rule.clone(), violation_text(&j))),
             Verdict::Departs(j) => {
                 let text = format!(
                     "departs from the spec's {} expectation: {}",
                     j.provenance,
                     violation_text(&j)
                 );
+                let rule = j.rule.clone();
                 self.departures
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -235,7 +272,7 @@ impl Tally {
                     })
                     .count += 1;
                 if self.strict {
-                    Err(format!("{text} (--strict)"))
+                    Err(Breach::new(rule, format!("{text} (--strict)")))
                 } else {
                     Ok(())
                 }
@@ -253,7 +290,7 @@ impl Tally {
     }
 
     /// Keeps `findings` for the report; `Err` lists them, so the call fails.
-    fn found(&self, findings: &[Finding]) -> Result<(), String> {
+    fn found(&self, findings: &[Finding]) -> Result<(), Breach> {
         if findings.is_empty() {
             return Ok(());
         }
@@ -262,7 +299,10 @@ impl Tally {
             .unwrap_or_else(|e| e.into_inner())
             .extend(findings.iter().cloned());
         let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
-        Err(list.join("; "))
+        Err(Breach::new(
+            format!("SDK: {}", findings[0].class.as_str()),
+            list.join("; "),
+        ))
     }
 
     fn text(&self) -> String {
@@ -456,52 +496,72 @@ fn run_trial(
         ..Tally::default()
     };
     let mut seed = None;
-    let failure = match kind {
+    let budget = options.shrink_budget;
+    let failures: Vec<FailureReport> = match kind {
         Kind::Valid => property(
             &options.generator,
+            budget,
             &mut seed,
             &valid_request(api, &ctx),
             |req| accepts_valid(specs, target, api, &req, &tally),
         ),
         Kind::Violations => property(
             &options.generator,
+            budget,
             &mut seed,
             &any_single_violation(specs, api, &ctx),
             |m| rejects(specs, target, api, &m.request, &m.expected, &tally),
-        )
-        .map(|f| FailureReport {
-            minimal_request: f.minimal_request,
-            ..f
-        }),
-        Kind::Boundaries => boundaries(specs, api, &ctx).into_iter().find_map(|b| {
-            let result = if b.expected.is_empty() {
-                accepts_valid(specs, target, api, &b.request, &tally)
-            } else {
-                rejects(specs, target, api, &b.request, &b.expected, &tally)
-            };
-            result.err().map(|e| FailureReport {
-                reason: format!("{}: {}", b.name, e),
-                minimal_request: Some(b.request.clone()),
-                seed: None,
-            })
-        }),
+        ),
+        Kind::Boundaries => {
+            // Every boundary is sent; the failures are grouped by rule, each
+            // shown by its first boundary (already the smallest request).
+            let mut by_rule: Vec<FailureReport> = Vec::new();
+            for b in boundaries(specs, api, &ctx) {
+                let result = if b.expected.is_empty() {
+                    accepts_valid(specs, target, api, &b.request, &tally)
+                } else {
+                    rejects(specs, target, api, &b.request, &b.expected, &tally)
+                };
+                if let Err(breach) = result {
+                    match by_rule.iter_mut().find(|f| f.rule == breach.rule) {
+                        Some(f) => f.count += 1,
+                        None => by_rule.push(FailureReport {
+                            rule: breach.rule,
+                            count: 1,
+                            reason: format!("{}: {}", b.name, breach.reason),
+                            minimal_request: Some(b.request.clone()),
+                            seed: None,
+                        }),
+                    }
+                }
+            }
+            by_rule
+        }
         Kind::Tampered => {
             let fewer = GeneratorConfig {
                 cases: options.generator.cases.clamp(1, 32),
                 ..options.generator
             };
-            property(&fewer, &mut seed, &valid_request(api, &ctx), |req| {
-                refuses_tampered(specs, target, api, &req, &tally)
-            })
+            property(
+                &fewer,
+                budget,
+                &mut seed,
+                &valid_request(api, &ctx),
+                |req| refuses_tampered(specs, target, api, &req, &tally),
+            )
         }
         Kind::Idempotent => {
             let fewer = GeneratorConfig {
                 cases: options.generator.cases.clamp(1, 64),
                 ..options.generator
             };
-            property(&fewer, &mut seed, &valid_request(api, &ctx), |req| {
-                idempotent(target, api, &req, &tally)
-            })
+            property(
+                &fewer,
+                budget,
+                &mut seed,
+                &valid_request(api, &ctx),
+                |req| idempotent(target, api, &req, &tally),
+            )
         }
         Kind::Several => {
             let pairs = (
@@ -514,7 +574,7 @@ fn run_trial(
                 cases: options.generator.cases.clamp(1, 32),
                 ..options.generator
             };
-            property(&fewer, &mut seed, &pairs, |(a, b)| {
+            property(&fewer, budget, &mut seed, &pairs, |(a, b)| {
                 several(specs, target, api, &a.request, &b, &tally)
             })
         }
@@ -523,7 +583,10 @@ fn run_trial(
     };
     // An interrupted property ends as a failure that is none: the trial
     // was cut short, so it is skipped.
-    let failure = failure.filter(|f| !(options.interrupted() && f.reason.ends_with(INTERRUPTED)));
+    let mut failures: Vec<FailureReport> = failures
+        .into_iter()
+        .filter(|f| !(options.interrupted() && f.reason.ends_with(INTERRUPTED)))
+        .collect();
     let cut_short = INTERRUPTED_RUN.with(|f| f.replace(false));
     let findings: Vec<Finding> =
         std::mem::take(&mut *tally.findings.lock().unwrap_or_else(|e| e.into_inner()))
@@ -531,8 +594,10 @@ fn run_trial(
             .collect();
     // Findings met on calls that could not go on (an SDK lacking a
     // documented parameter) fail the trial too.
-    let failure = failure.or_else(|| {
-        (!findings.is_empty()).then(|| FailureReport {
+    if failures.is_empty() && !findings.is_empty() {
+        failures.push(FailureReport {
+            rule: format!("SDK: {}", findings[0].class.as_str()),
+            count: findings.len() as u64,
             reason: findings
                 .iter()
                 .map(ToString::to_string)
@@ -540,8 +605,9 @@ fn run_trial(
                 .join("\n"),
             minimal_request: None,
             seed: None,
-        })
-    });
+        });
+    }
+    let failure = failures.first().cloned();
     let sent = Tally::get(&tally.sent);
     let skipped = Tally::get(&tally.skipped);
     let status = match (&failure, sent) {
@@ -585,6 +651,7 @@ fn run_trial(
         departures,
         observations,
         failure: failure.map(|f| FailureReport { seed, ..f }),
+        failures,
     }
 }
 
@@ -597,43 +664,55 @@ thread_local! {
     static INTERRUPTED_RUN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Runs a property; on failure, the shrunk request and the seed.
+/// Runs a property on every one of its cases; the failures by rule, each
+/// with its request shrunk within `shrink_budget` runs and the seed that
+/// replays the run.
 fn property<S>(
     config: &GeneratorConfig,
+    shrink_budget: u32,
     seed_out: &mut Option<u64>,
     strategy: &S,
-    test: impl Fn(S::Value) -> Result<(), String>,
-) -> Option<FailureReport>
+    test: impl Fn(S::Value) -> Result<(), Breach>,
+) -> Vec<FailureReport>
 where
     S: proptest::strategy::Strategy,
     S::Value: Serialize,
 {
-    let result = config.check(strategy, |v| {
+    let judged = config.check_all(strategy, shrink_budget, |v| {
         if INTERRUPTED_RUN.with(|f| f.get()) {
             // Ctrl-C: end the property at once (its report becomes a skip).
-            return Err(TestCaseError::fail(INTERRUPTED));
+            return Err(Breach::stop(INTERRUPTED));
         }
-        test(v).map_err(TestCaseError::fail)
+        test(v)
     });
-    match result {
-        Ok(seed) => {
-            *seed_out = Some(seed);
-            None
-        }
-        Err(failure) => {
-            *seed_out = Some(failure.seed);
-            let minimal = failure.minimal.as_ref().and_then(|m| {
-                let v = serde_json::to_value(m).ok()?;
+    *seed_out = Some(judged.seed);
+    let mut failures: Vec<FailureReport> = judged
+        .failures
+        .into_iter()
+        .map(|f| {
+            let minimal = serde_json::to_value(&f.minimal).ok().map(|v| {
                 // A mutation shows its request; a request is itself.
-                Some(v.get("request").cloned().unwrap_or(v))
+                v.get("request").cloned().unwrap_or(v)
             });
-            Some(FailureReport {
-                reason: failure.reason.clone(),
+            FailureReport {
+                rule: f.rule,
+                count: f.count,
+                reason: f.reason,
                 minimal_request: minimal,
-                seed: Some(failure.seed),
-            })
-        }
+                seed: Some(judged.seed),
+            }
+        })
+        .collect();
+    if let Some(reason) = judged.gave_up {
+        failures.push(FailureReport {
+            rule: "generation".into(),
+            count: 1,
+            reason,
+            minimal_request: None,
+            seed: Some(judged.seed),
+        });
     }
+    failures
 }
 
 fn send(
@@ -642,7 +721,7 @@ fn send(
     request: &Value,
     tamper: Tamper,
     tally: &Tally,
-) -> Result<Option<Exchange>, String> {
+) -> Result<Option<Exchange>, Breach> {
     if tally
         .interrupt
         .as_ref()
@@ -668,19 +747,24 @@ fn send(
             tally.skip("the SDK lacks a documented parameter the request uses");
             Ok(None)
         }
-        Err(CallError::Failed(e)) => Err(format!("the call failed: {e}")),
+        Err(CallError::Failed(e)) => Err(Breach::new("transport", format!("the call failed: {e}"))),
     }
 }
 
-fn decoded(exchange: &Exchange) -> Result<&crate::protocol::Outcome, String> {
-    let outcome = exchange
-        .outcome
-        .as_ref()
-        .map_err(|e| format!("the answer fits no envelope: {e}"))?;
+fn decoded(exchange: &Exchange) -> Result<&crate::protocol::Outcome, Breach> {
+    let outcome = exchange.outcome.as_ref().map_err(|e| {
+        Breach::new(
+            "answer envelope",
+            format!("the answer fits no envelope: {e}"),
+        )
+    })?;
     if outcome.request_id.as_deref().is_none_or(str::is_empty) {
-        return Err(format!(
-            "the answer carries no request id: {}",
-            String::from_utf8_lossy(&exchange.body)
+        return Err(Breach::new(
+            "request id",
+            format!(
+                "the answer carries no request id: {}",
+                String::from_utf8_lossy(&exchange.body)
+            ),
         ));
     }
     Ok(outcome)
@@ -694,7 +778,7 @@ fn accepts_valid(
     api: &ApiSpec,
     request: &Value,
     tally: &Tally,
-) -> Result<(), String> {
+) -> Result<(), Breach> {
     let Some(exchange) = send(target, api, request, Tamper::None, tally)? else {
         return Ok(());
     };
@@ -714,17 +798,24 @@ fn accepts_valid(
     }
     let outcome = decoded(&exchange)?;
     let Some(error) = &outcome.error else {
-        let body: Value = serde_json::from_slice(&exchange.body)
-            .map_err(|e| format!("the success answer is not JSON: {e}"))?;
+        let body: Value = serde_json::from_slice(&exchange.body).map_err(|e| {
+            Breach::new(
+                "response shape",
+                format!("the success answer is not JSON: {e}"),
+            )
+        })?;
         let problems = check_success_body(api, &body);
         if !problems.is_empty() {
             let list: Vec<String> = problems
                 .iter()
                 .map(|p| format!("{}: {}", p.path, p.detail))
                 .collect();
-            return Err(format!(
-                "the success answer departs from the documented shape: {}",
-                list.join("; ")
+            return Err(Breach::new(
+                "response shape",
+                format!(
+                    "the success answer departs from the documented shape: {}",
+                    list.join("; ")
+                ),
             ));
         }
         Tally::add(&tally.succeeded);
@@ -753,9 +844,12 @@ fn accepts_valid(
         Tally::add(&tally.refused);
         return Ok(());
     }
-    Err(format!(
-        "a valid request was answered with {} \"{}\" (HTTP {}), which is no documented refusal of a valid request",
-        error.code, error.message, outcome.http_status
+    Err(Breach::new(
+        "valid requests are accepted",
+        format!(
+            "a valid request was answered with {} \"{}\" (HTTP {}), which is no documented refusal of a valid request",
+            error.code, error.message, outcome.http_status
+        ),
     ))
 }
 
@@ -768,7 +862,7 @@ fn rejects(
     request: &Value,
     expected: &[ExpectedViolation],
     tally: &Tally,
-) -> Result<(), String> {
+) -> Result<(), Breach> {
     rejects_choosing(specs, target, api, request, expected, tally, None)
 }
 
@@ -781,7 +875,7 @@ fn rejects_choosing(
     expected: &[ExpectedViolation],
     tally: &Tally,
     choices: Option<&Choices>,
-) -> Result<(), String> {
+) -> Result<(), Breach> {
     let Some(exchange) = send(target, api, request, Tamper::None, tally)? else {
         return Ok(());
     };
@@ -864,7 +958,7 @@ fn refuses_tampered(
     api: &ApiSpec,
     request: &Value,
     tally: &Tally,
-) -> Result<(), String> {
+) -> Result<(), Breach> {
     let Some(exchange) = send(target, api, request, Tamper::Signature, tally)? else {
         return Ok(());
     };
@@ -885,11 +979,17 @@ fn refuses_tampered(
             Tally::add(&tally.rejected);
             Ok(())
         }
-        Some(e) => Err(format!(
-            "a tampered signature was answered with {} instead of {wanted:?}",
-            e.code
+        Some(e) => Err(Breach::new(
+            "tampered signatures are refused",
+            format!(
+                "a tampered signature was answered with {} instead of {wanted:?}",
+                e.code
+            ),
         )),
-        None => Err("a request with a tampered signature succeeded".into()),
+        None => Err(Breach::new(
+            "tampered signatures are refused",
+            "a request with a tampered signature succeeded",
+        )),
     }
 }
 
@@ -904,7 +1004,7 @@ fn several(
     first: &Value,
     second: &crate::generate::Mutation,
     tally: &Tally,
-) -> Result<(), String> {
+) -> Result<(), Breach> {
     let mut merged = first.clone();
     let Some(path) = second.expected.first().map(|v| v.path.clone()) else {
         return Ok(());
@@ -936,7 +1036,10 @@ fn several(
         tally,
         Some(&tally.choices),
     )
-    .map_err(|e| format!("{} violations at once: {e}", distinct.len()))
+    .map_err(|e| Breach {
+        reason: format!("{} violations at once: {}", distinct.len(), e.reason),
+        ..e
+    })
 }
 
 /// The same token twice in one session: the same answer.
@@ -945,7 +1048,7 @@ fn idempotent(
     api: &ApiSpec,
     request: &Value,
     tally: &Tally,
-) -> Result<(), String> {
+) -> Result<(), Breach> {
     let Some(token) = &api.raw.idempotency_token else {
         return Ok(());
     };
@@ -958,20 +1061,25 @@ fn idempotent(
         (Ok(a), Ok(b)) => {
             Tally::add(&tally.sent);
             Tally::add(&tally.sent);
-            let a = a.outcome.map_err(|e| format!("undecodable answer: {e}"))?;
-            let b = b.outcome.map_err(|e| format!("undecodable answer: {e}"))?;
+            let undecodable =
+                |e: String| Breach::new("answer envelope", format!("undecodable answer: {e}"));
+            let a = a.outcome.map_err(undecodable)?;
+            let b = b.outcome.map_err(undecodable)?;
             if a.error.is_some() {
                 // Refused by the world: nothing was created to repeat.
                 Tally::add(&tally.refused);
                 return Ok(());
             }
             if a.result != b.result || b.error.is_some() {
-                return Err(format!(
-                    "the same {token} gave different answers: {:?} then {:?}",
-                    a.result,
-                    b.error
-                        .map(|e| e.code)
-                        .map_or(b.result, |c| Some(Value::String(c)))
+                return Err(Breach::new(
+                    format!("{token} is idempotent"),
+                    format!(
+                        "the same {token} gave different answers: {:?} then {:?}",
+                        a.result,
+                        b.error
+                            .map(|e| e.code)
+                            .map_or(b.result, |c| Some(Value::String(c)))
+                    ),
                 ));
             }
             Tally::add(&tally.succeeded);
@@ -987,7 +1095,7 @@ fn idempotent(
             tally.skip("the SDK lacks a documented parameter the request uses");
             Ok(())
         }
-        (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+        (Err(e), _) | (_, Err(e)) => Err(Breach::new("transport", e.to_string())),
     }
 }
 
@@ -1002,8 +1110,8 @@ fn handwritten(
     api: &ApiSpec,
     cases: &[Case],
     tally: &Tally,
-) -> Option<FailureReport> {
-    let mut failures: Vec<(String, Value)> = Vec::new();
+) -> Vec<FailureReport> {
+    let mut failures: Vec<FailureReport> = Vec::new();
     for case in cases.iter().filter(|c| c.api == api.id()) {
         let Subject::Request { request, expect } = &case.subject else {
             continue;
@@ -1025,29 +1133,40 @@ fn handwritten(
             let expected = if listed.is_empty() { derived } else { listed };
             rejects(specs, target, api, request, &expected, tally)
         };
-        if let Err(reason) = result {
-            failures.push((
-                format!("{} ({}): {reason}", case.name(), case.location),
-                request.clone(),
-            ));
+        if let Err(breach) = result {
+            let line = format!("{} ({}): {}", case.name(), case.location, breach.reason);
+            add_case_failure(&mut failures, breach.rule, line, request);
         }
     }
-    let (_, first) = failures.first()?;
-    let minimal_request = Some(first.clone());
-    let count = failures.len();
-    let mut lines: Vec<String> = failures.into_iter().take(10).map(|(r, _)| r).collect();
-    if count > lines.len() {
-        lines.push(format!("… and {} more", count - lines.len()));
+    failures
+}
+
+/// Counts a failing case under its rule: the first case of a rule gives
+/// the example request; every case is listed (the first ten).
+fn add_case_failure(
+    failures: &mut Vec<FailureReport>,
+    rule: String,
+    line: String,
+    request: &Value,
+) {
+    match failures.iter_mut().find(|f| f.rule == rule) {
+        Some(f) => {
+            f.count += 1;
+            if f.count <= 10 {
+                f.reason.push('\n');
+                f.reason.push_str(&line);
+            } else if f.count == 11 {
+                f.reason.push_str("\n…");
+            }
+        }
+        None => failures.push(FailureReport {
+            rule,
+            count: 1,
+            reason: line,
+            minimal_request: Some(request.clone()),
+            seed: None,
+        }),
     }
-    Some(FailureReport {
-        reason: if count == 1 {
-            lines.remove(0)
-        } else {
-            format!("{count} cases failed:\n{}", lines.join("\n"))
-        },
-        minimal_request,
-        seed: None,
-    })
 }
 
 /// The world-state cases of `api`: in the world each names (on a live
@@ -1057,7 +1176,8 @@ fn world_states(
     api: &ApiSpec,
     states: &[StateCase],
     tally: &Tally,
-) -> Option<FailureReport> {
+) -> Vec<FailureReport> {
+    let mut failures = Vec::new();
     for case in states.iter().filter(|c| c.api == api.id()) {
         let prepared = match target.prepare(case) {
             Ok(p) => p,
@@ -1070,12 +1190,15 @@ fn world_states(
             mut session,
             request,
         } = prepared;
-        let fail = |reason: String| {
-            Some(FailureReport {
-                reason: format!("{} ({}): {reason}", case.name(), case.location),
-                minimal_request: Some(request.clone()),
-                seed: None,
-            })
+        // Every case is judged: a failure is counted under the case's
+        // expectation and the next case runs.
+        let mut fail = |reason: String| {
+            let rule = match &case.expect.code {
+                Some(code) => format!("world state: {code}"),
+                None => "world state: success".to_string(),
+            };
+            let line = format!("{} ({}): {reason}", case.name(), case.location);
+            add_case_failure(&mut failures, rule, line, &request);
         };
         let exchange = match session.call(api, &request, Tamper::None) {
             Ok(e) => e,
@@ -1091,15 +1214,22 @@ fn world_states(
                 ));
                 continue;
             }
-            Err(CallError::Failed(e)) => return fail(format!("the call failed: {e}")),
+            Err(CallError::Failed(e)) => {
+                fail(format!("the call failed: {e}"));
+                continue;
+            }
         };
         Tally::add(&tally.sent);
         if let Err(e) = tally.found(&exchange.findings) {
-            return fail(e);
+            fail(e.reason);
+            continue;
         }
         let outcome = match decoded(&exchange) {
             Ok(o) => o,
-            Err(e) => return fail(e),
+            Err(e) => {
+                fail(e.reason);
+                continue;
+            }
         };
         let want = &case.expect;
         match (&want.code, &outcome.error) {
@@ -1107,10 +1237,11 @@ fn world_states(
                 let body: Value = serde_json::from_slice(&exchange.body).unwrap_or_default();
                 let problems = check_success_body(api, &body);
                 if let Some(p) = problems.first() {
-                    return fail(format!(
+                    fail(format!(
                         "the success answer departs from the documented shape: {}: {}",
                         p.path, p.detail
                     ));
+                    continue;
                 }
                 Tally::add(&tally.succeeded);
             }
@@ -1120,19 +1251,19 @@ fn world_states(
                     Tally::add(&tally.dry_run);
                     continue;
                 }
-                return fail(format!(
+                fail(format!(
                     "expected success, answered HTTP {} {} \"{}\"",
                     outcome.http_status, e.code, e.message
                 ));
             }
             (Some(code), None) => {
-                return fail(format!("expected {code}, the request succeeded"));
+                fail(format!("expected {code}, the request succeeded"));
             }
             (Some(code), Some(e)) => {
                 let status_ok = want.http_status.is_none_or(|s| s == outcome.http_status);
                 let message_ok = want.message.as_ref().is_none_or(|m| *m == e.message);
                 if *code != e.code || !status_ok || !message_ok {
-                    return fail(format!(
+                    fail(format!(
                         "expected {}{code}{}, answered HTTP {} {} \"{}\"",
                         want.http_status
                             .map_or(String::new(), |s| format!("HTTP {s} ")),
@@ -1143,12 +1274,13 @@ fn world_states(
                         e.code,
                         e.message
                     ));
+                    continue;
                 }
                 Tally::add(&tally.refused);
             }
         }
     }
-    None
+    failures
 }
 
 /// Total time of a run's reports.

@@ -85,23 +85,34 @@ impl RunSummary {
     pub fn details(&self) -> String {
         let mut out = String::new();
         for r in &self.trials {
-            if let Some(f) = &r.failure {
-                out.push_str(&format!("\nFAILED {}\n", r.name));
-                for line in f.reason.lines() {
-                    out.push_str(&format!("  {line}\n"));
-                }
-                if let Some(request) = &f.minimal_request {
-                    out.push_str("  minimal request:\n");
-                    let text = serde_json::to_string_pretty(request).unwrap_or_default();
-                    for line in text.lines() {
+            if !r.failures.is_empty() {
+                out.push_str(&format!(
+                    "\nFAILED {} ({} rule(s) broken)\n",
+                    r.name,
+                    r.failures.len()
+                ));
+                for f in &r.failures {
+                    out.push_str(&format!(
+                        "  [{}] broken by {} case(s)\n",
+                        if f.rule.is_empty() { "?" } else { &f.rule },
+                        f.count
+                    ));
+                    for line in f.reason.lines() {
                         out.push_str(&format!("    {line}\n"));
                     }
-                }
-                if let Some(seed) = f.seed {
-                    out.push_str(&format!(
-                        "  replay: imgconform run --target {} {} --seed {seed}\n",
-                        self.target, r.name
-                    ));
+                    if let Some(request) = &f.minimal_request {
+                        out.push_str("    minimal request:\n");
+                        let text = serde_json::to_string_pretty(request).unwrap_or_default();
+                        for line in text.lines() {
+                            out.push_str(&format!("      {line}\n"));
+                        }
+                    }
+                    if let Some(seed) = f.seed {
+                        out.push_str(&format!(
+                            "    replay: imgconform run --target {} {} --seed {seed} --cases {}\n",
+                            self.target, r.name, self.cases_per_property
+                        ));
+                    }
                 }
             } else if r.status == TrialStatus::Skipped {
                 out.push_str(&format!(

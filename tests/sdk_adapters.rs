@@ -95,11 +95,17 @@ fn a_renamed_parameter_is_a_wire_violation() {
         found.contains(&("wire_violation".into(), "BucketName was not sent".into())),
         "{found:?}"
     );
-    assert_eq!(
-        classes(&run),
-        ["wire_violation".to_string()].into(),
-        "{found:?}"
-    );
+    // Every case is judged, so the SDK's own bug under the planted one
+    // shows too: tencentcloud-sdk-python reads an error whose Content-Type
+    // carries a charset as a success (adapters/tencent-python/expected-findings.txt).
+    // Nothing else may.
+    let others: Vec<_> = found
+        .iter()
+        .filter(|(c, d)| {
+            c != "wire_violation" && !(c == "error_mapping" && d.contains("content-type charset"))
+        })
+        .collect();
+    assert!(others.is_empty(), "{others:?}");
 }
 
 #[test]
@@ -149,7 +155,13 @@ fn a_swallowed_error_code_is_an_error_mapping_finding() {
         found.iter().any(|(c, d)| c == "error_mapping" && d.contains("and the SDK reported a success ({})")),
         "{found:?}"
     );
-    assert!(!classes(&run).contains("wire_violation"), "{found:?}");
+    // The wire is right but for the SDK's missing SnapshotIds field
+    // (adapters/tencent-python/expected-findings.txt).
+    let wire: Vec<_> = found
+        .iter()
+        .filter(|(c, d)| c == "wire_violation" && !d.contains("SnapshotIds"))
+        .collect();
+    assert!(wire.is_empty(), "{wire:?}");
 }
 
 #[test]

@@ -99,12 +99,14 @@ impl Breach {
         }
     }
 
-    /// Ends a [`GeneratorConfig::check_all`] run at once.
+    /// Ends a [`GeneratorConfig::check_all`] run at once, counting nothing.
     pub fn stop(reason: impl Into<String>) -> Breach {
-        Breach {
-            stop: true,
-            ..Breach::new("", reason)
-        }
+        Breach::new("", reason).and_stop()
+    }
+
+    /// This breach, ending the run after it is counted (unshrunk).
+    pub fn and_stop(self) -> Breach {
+        Breach { stop: true, ..self }
     }
 }
 
@@ -161,6 +163,11 @@ impl GeneratorConfig {
             };
             if let Err(breach) = test(tree.current()) {
                 if breach.stop {
+                    // Counted as it is, unshrunk: nothing after it would
+                    // tell more (Ctrl-C, a target that cannot be reached).
+                    if !breach.rule.is_empty() {
+                        groups.push((breach, 1, tree));
+                    }
                     break;
                 }
                 match groups.iter_mut().find(|(b, _, _)| b.rule == breach.rule) {
@@ -172,6 +179,15 @@ impl GeneratorConfig {
         let failures = groups
             .into_iter()
             .map(|(breach, count, mut tree)| {
+                if breach.stop {
+                    return RuleFailures {
+                        minimal: tree.current(),
+                        rule: breach.rule,
+                        count,
+                        reason: breach.reason,
+                        shrink_steps: 0,
+                    };
+                }
                 // proptest's own shrinking walk: simplify after a failure,
                 // complicate after a pass; the last failing value is kept,
                 // so a budget that runs out mid-walk still reports one.

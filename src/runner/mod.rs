@@ -523,6 +523,7 @@ fn run_trial(
                     rejects(specs, target, api, &b.request, &b.expected, &tally)
                 };
                 if let Err(breach) = result {
+                    let stop = breach.stop;
                     match by_rule.iter_mut().find(|f| f.rule == breach.rule) {
                         Some(f) => f.count += 1,
                         None => by_rule.push(FailureReport {
@@ -532,6 +533,9 @@ fn run_trial(
                             minimal_request: Some(b.request.clone()),
                             seed: None,
                         }),
+                    }
+                    if stop {
+                        break;
                     }
                 }
             }
@@ -747,7 +751,11 @@ fn send(
             tally.skip("the SDK lacks a documented parameter the request uses");
             Ok(None)
         }
-        Err(CallError::Failed(e)) => Err(Breach::new("transport", format!("the call failed: {e}"))),
+        // The target did not answer: later cases would only wait for the
+        // same, so the property stops here.
+        Err(CallError::Failed(e)) => {
+            Err(Breach::new("transport", format!("the call failed: {e}")).and_stop())
+        }
     }
 }
 
@@ -1135,7 +1143,11 @@ fn handwritten(
         };
         if let Err(breach) = result {
             let line = format!("{} ({}): {}", case.name(), case.location, breach.reason);
+            let stop = breach.stop;
             add_case_failure(&mut failures, breach.rule, line, request);
+            if stop {
+                break;
+            }
         }
     }
     failures
@@ -1215,8 +1227,9 @@ fn world_states(
                 continue;
             }
             Err(CallError::Failed(e)) => {
+                // The target does not answer: the later cases would wait too.
                 fail(format!("the call failed: {e}"));
-                continue;
+                break;
             }
         };
         Tally::add(&tally.sent);

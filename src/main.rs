@@ -1186,9 +1186,11 @@ fn run_target(mut args: RunArgs) -> ExitCode {
         started.elapsed().as_secs_f64(),
         options.interrupted(),
         reports,
-    );
+    )
+    .with_rules(&specs);
     if let Some(path) = &args.junit {
-        let written = runner::to_junit(target.name(), &summary.trials)
+        let written = summary
+            .junit()
             .and_then(|xml| std::fs::write(path, xml).map_err(|e| e.to_string()));
         if let Err(e) = written {
             return usage_error(format!("cannot write {}: {e}", path.display()));
@@ -1213,6 +1215,7 @@ fn run_target(mut args: RunArgs) -> ExitCode {
             outln!();
             out!("{}", summary.table());
             out!("{}", summary.details());
+            out!("{}", summary.rules_summary());
             outln!();
             outln!("{}", summary.verdict());
             outln!("seed {seed}: the same command with --seed {seed} replays this run");

@@ -550,3 +550,148 @@ fn shrinking_spends_no_more_than_its_budget() {
         "{unshrunk} {shrunk} {fully}"
     );
 }
+
+#[test]
+fn the_rule_matrix_counts_every_verdict_and_names_what_was_not_exercised() {
+    let (specs, cases) = fixture();
+    let target = Altered {
+        inner: MockTarget::new(Arc::clone(&specs), imgconform::mock::default_world()),
+        api: "jdcloud/importImage",
+        from: "\"OUT_OF_RANGE\"",
+        to: "\"INVALID_ARGUMENT\"",
+    };
+    let reports = run(
+        &specs,
+        &target,
+        &cases,
+        &options(Some("jdcloud::importImage")),
+        |_| {},
+    );
+    let summary = imgconform::runner::RunSummary::new(
+        "altered mock",
+        "in-process",
+        32,
+        Some(11),
+        0.0,
+        false,
+        reports,
+    )
+    .with_rules(&specs);
+    let row = |rule: &str| {
+        summary
+            .rules
+            .iter()
+            .find(|r| r.api == "jdcloud/importImage" && r.rule == rule)
+            .unwrap_or_else(|| panic!("no row {rule}"))
+    };
+    // The swapped code: violated, and stated.
+    let step = row("systemDiskSizeGB [multiple_of]");
+    assert!(step.violates > 0, "{step:?}");
+    assert_eq!(step.provenance.map(|p| p.as_str()), Some("stated"));
+    // What the mock still gets right conforms.
+    assert!(row("systemDiskSizeGB [maximum]").conforms > 0);
+    assert!(row("request id").conforms > 0 && row("request id").violates == 0);
+    // Every cross-field rule of the spec file is a row, read off the file here.
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("spec/jdcloud/importImage.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for rule in file["rules"].as_array().unwrap() {
+        row(rule["id"].as_str().unwrap());
+    }
+    // Summary line, Markdown and JUnit show it.
+    assert!(
+        summary
+            .rules_summary()
+            .contains("violated (1): jdcloud/importImage: systemDiskSizeGB [multiple_of]"),
+        "{}",
+        summary.rules_summary()
+    );
+    assert!(summary
+        .rules_markdown()
+        .contains("| jdcloud/importImage | `systemDiskSizeGB [multiple_of]` | stated |"));
+    let junit = summary.junit().unwrap();
+    assert!(junit.contains("jdcloud/importImage rules"), "{junit}");
+    assert!(junit.contains("violated by"), "{junit}");
+    let json = summary.to_json();
+    assert_eq!(json["schema"], "imgconform-run/1");
+}
+
+#[test]
+fn every_field_of_run_json_is_documented() {
+    let (specs, cases) = fixture();
+    // A run with failures, departures and observations, so that every kind
+    // of record is there.
+    let wider = specs_with(
+        "tencent/ExportImages.json",
+        &[
+            (
+                "\"code\": \"InvalidParameterValue.LimitExceeded\"",
+                "\"code\": \"LimitExceeded\"",
+            ),
+            ("\"max_items\": 10", "\"max_items\": 20"),
+        ],
+    );
+    let target = MockTarget::new(wider, imgconform::mock::default_world());
+    let reports = run(
+        &specs,
+        &target,
+        &cases,
+        &options(Some("tencent::ExportImages")),
+        |_| {},
+    );
+    let json = imgconform::runner::RunSummary::new(
+        "mock",
+        "in-process",
+        32,
+        Some(11),
+        0.0,
+        false,
+        reports,
+    )
+    .with_rules(&specs)
+    .to_json();
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/run-json.md"))
+            .unwrap();
+    let mut missing = std::collections::BTreeSet::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut check = |where_: &str, object: &Value| {
+        for key in object.as_object().into_iter().flat_map(|o| o.keys()) {
+            seen.insert(format!("{where_}.{key}"));
+            if !doc.contains(&format!("`{key}`")) {
+                missing.insert(format!("{where_}.{key}"));
+            }
+        }
+    };
+    check("run", &json);
+    for trial in json["trials"].as_array().unwrap() {
+        check("trial", trial);
+        for f in trial["failures"].as_array().into_iter().flatten() {
+            check("failure", f);
+        }
+        for d in trial["departures"].as_array().into_iter().flatten() {
+            check("departure", d);
+        }
+    }
+    for row in json["rules"].as_array().unwrap() {
+        check("rule", row);
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/run-json.md does not name {missing:?}"
+    );
+    // The run had every kind of record, so the check looked at each.
+    for kind in [
+        "failure.rule",
+        "departure.provenance",
+        "trial.observations",
+        "trial.verdicts",
+        "rule.violates",
+    ] {
+        assert!(seen.contains(kind), "no {kind} in {seen:?}");
+    }
+}

@@ -63,10 +63,6 @@ fn findings(run: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn classes(run: &Value) -> std::collections::BTreeSet<String> {
-    findings(run).into_iter().map(|(c, _)| c).collect()
-}
-
 #[test]
 fn a_renamed_parameter_is_a_wire_violation() {
     if !have_sdks() {

@@ -38,7 +38,7 @@ use crate::generate::{
     GeneratorConfig,
 };
 use crate::spec::raw::{AuthFailure, RawTrigger};
-use crate::spec::{ApiSpec, Specs};
+use crate::spec::{ApiSpec, Provenance, Specs};
 use crate::validate::response::check_success_body;
 use crate::verdict::{self, Answer, Judgement, Verdict};
 
@@ -157,12 +157,43 @@ pub struct TrialReport {
     /// answer: `unknown parameter: accepted` 9.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub observations: BTreeMap<String, u64>,
+    /// Every rule the trial's cases met, with its verdicts.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub verdicts: BTreeMap<String, RuleTally>,
     /// The first of `failures`, as earlier versions reported it.
     pub failure: Option<FailureReport>,
     /// Every rule the trial's cases broke, each with its smallest example:
     /// a trial judges all its cases, so one failure hides no other.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<FailureReport>,
+}
+
+/// How often a rule was met, by verdict: one row of the per-rule matrix.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RuleTally {
+    /// How the documents know the rule, where the verdicts said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+    pub conforms: u64,
+    pub violates: u64,
+    pub departs: u64,
+    pub observed: u64,
+}
+
+impl RuleTally {
+    /// Adds `other`'s counts to these.
+    pub fn merge(&mut self, other: &RuleTally) {
+        self.provenance = self.provenance.or(other.provenance);
+        self.conforms += other.conforms;
+        self.violates += other.violates;
+        self.departs += other.departs;
+        self.observed += other.observed;
+    }
+
+    /// Cases judged under the rule.
+    pub fn total(&self) -> u64 {
+        self.conforms + self.violates + self.departs + self.observed
+    }
 }
 
 /// A departure from a reading or an assumption, with the first request
@@ -228,6 +259,7 @@ struct Tally {
     strict: bool,
     departures: std::sync::Mutex<BTreeMap<String, Departure>>,
     observations: Choices,
+    verdicts: std::sync::Mutex<BTreeMap<String, RuleTally>>,
 }
 
 impl Tally {
@@ -247,14 +279,44 @@ impl Tally {
         }
     }
 
+    /// Counts one verdict on `rule` in the trial's matrix.
+    fn count(&self, rule: &str, provenance: Option<Provenance>, verdict: &str) {
+        let mut verdicts = self.verdicts.lock().unwrap_or_else(|e| e.into_inner());
+        let row = verdicts.entry(rule.to_string()).or_default();
+        row.provenance = row.provenance.or(provenance);
+        match verdict {
+            "conforms" => row.conforms += 1,
+            "violates" => row.violates += 1,
+            "departs" => row.departs += 1,
+            _ => row.observed += 1,
+        }
+    }
+
+    /// A stated expectation of imgconform's own properties (an answer
+    /// carries a request id, a success has the documented shape) met.
+    fn conformed(&self, rule: &str) {
+        self.count(rule, Some(Provenance::Stated), "conforms");
+    }
+
+    /// The same expectation broken: counted, and the breach that fails the
+    /// call.
+    fn violated(&self, rule: &str, reason: impl Into<String>) -> Breach {
+        self.count(rule, Some(Provenance::Stated), "violates");
+        Breach::new(rule, reason)
+    }
+
     /// Acts on a verdict other than `conforms`: a violation fails the call;
     /// a departure is kept (and fails under `--strict`); an observation is
     /// counted.
     fn judged(&self, verdict: Verdict, request: &Value) -> Result<(), Breach> {
         match verdict {
             Verdict::Conforms => Ok(()),
-            Verdict::Violates(j) => Err(Breach::new(j.rule.clone(), violation_text(&j))),
+            Verdict::Violates(j) => {
+                self.count(&j.rule, Some(j.provenance), "violates");
+                Err(Breach::new(j.rule.clone(), violation_text(&j)))
+            }
             Verdict::Departs(j) => {
+                self.count(&j.rule, Some(j.provenance), "departs");
                 let text = format!(
                     "departs from the spec's {} expectation: {}",
                     j.provenance,
@@ -278,6 +340,7 @@ impl Tally {
                 }
             }
             Verdict::Observed(j) => {
+                self.count(&j.rule, Some(j.provenance), "observed");
                 *self
                     .observations
                     .lock()
@@ -640,6 +703,10 @@ fn run_trial(
         .observations
         .into_inner()
         .unwrap_or_else(|e| e.into_inner());
+    let verdicts = tally
+        .verdicts
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
     TrialReport {
         name,
         api: api.id(),
@@ -654,10 +721,16 @@ fn run_trial(
         refused_client_side: Tally::get(&tally.client_side),
         departures,
         observations,
+        verdicts,
         failure: failure.map(|f| FailureReport { seed, ..f }),
         failures,
     }
 }
+
+/// The rule of the valid-request property, in the matrix.
+const VALID_ACCEPTED: &str = "valid requests are accepted";
+/// The rule of the tampered-signature property, in the matrix.
+const TAMPERED_REFUSED: &str = "tampered signatures are refused";
 
 /// The reason an interrupted property stops with.
 const INTERRUPTED: &str = "interrupted";
@@ -759,15 +832,21 @@ fn send(
     }
 }
 
-fn decoded(exchange: &Exchange) -> Result<&crate::protocol::Outcome, Breach> {
+/// The answer decoded, with its request id: every answer must fit the
+/// provider's envelope and carry one.
+fn decoded<'e>(
+    exchange: &'e Exchange,
+    tally: &Tally,
+) -> Result<&'e crate::protocol::Outcome, Breach> {
     let outcome = exchange.outcome.as_ref().map_err(|e| {
-        Breach::new(
+        tally.violated(
             "answer envelope",
             format!("the answer fits no envelope: {e}"),
         )
     })?;
+    tally.conformed("answer envelope");
     if outcome.request_id.as_deref().is_none_or(str::is_empty) {
-        return Err(Breach::new(
+        return Err(tally.violated(
             "request id",
             format!(
                 "the answer carries no request id: {}",
@@ -775,6 +854,7 @@ fn decoded(exchange: &Exchange) -> Result<&crate::protocol::Outcome, Breach> {
             ),
         ));
     }
+    tally.conformed("request id");
     Ok(outcome)
 }
 
@@ -804,10 +884,10 @@ fn accepts_valid(
             ),
         }]);
     }
-    let outcome = decoded(&exchange)?;
+    let outcome = decoded(&exchange, tally)?;
     let Some(error) = &outcome.error else {
         let body: Value = serde_json::from_slice(&exchange.body).map_err(|e| {
-            Breach::new(
+            tally.violated(
                 "response shape",
                 format!("the success answer is not JSON: {e}"),
             )
@@ -818,7 +898,7 @@ fn accepts_valid(
                 .iter()
                 .map(|p| format!("{}: {}", p.path, p.detail))
                 .collect();
-            return Err(Breach::new(
+            return Err(tally.violated(
                 "response shape",
                 format!(
                     "the success answer departs from the documented shape: {}",
@@ -826,6 +906,8 @@ fn accepts_valid(
                 ),
             ));
         }
+        tally.conformed("response shape");
+        tally.conformed(VALID_ACCEPTED);
         Tally::add(&tally.succeeded);
         return Ok(());
     };
@@ -835,6 +917,7 @@ fn accepts_valid(
         .iter()
         .find(|e| e.triggers.iter().any(|t| matches!(t, RawTrigger::DryRun)));
     if exchange.dry_run && dry_run_code.is_some_and(|e| e.code == error.code) {
+        tally.conformed(VALID_ACCEPTED);
         Tally::add(&tally.dry_run);
         return Ok(());
     }
@@ -849,11 +932,11 @@ fn accepts_valid(
             })
     });
     if refusal {
+        tally.conformed(VALID_ACCEPTED);
         Tally::add(&tally.refused);
         return Ok(());
     }
-    Err(Breach::new(
-        "valid requests are accepted",
+    Err(tally.violated(VALID_ACCEPTED,
         format!(
             "a valid request was answered with {} \"{}\" (HTTP {}), which is no documented refusal of a valid request",
             error.code, error.message, outcome.http_status
@@ -892,7 +975,7 @@ fn rejects_choosing(
         Tally::add(&tally.client_side);
         return Ok(());
     }
-    let outcome = decoded(&exchange)?;
+    let outcome = decoded(&exchange, tally)?;
     let answer = answer_of(outcome);
     let verdict = verdict::judge_refusal(specs, api, request, expected, &answer);
     if verdict != Verdict::Conforms {
@@ -900,6 +983,11 @@ fn rejects_choosing(
     }
     let chosen = verdict::chosen_violation(specs, api, expected, &answer);
     if let (Some(chosen), Some(error)) = (chosen, &outcome.error) {
+        tally.count(
+            &verdict::rule_name(chosen),
+            Some(verdict::provenance_of(api, request, chosen)),
+            "conforms",
+        );
         Tally::add(&tally.rejected);
         if let Some(choices) = choices {
             // Where the code and message fit several of the violations,
@@ -970,7 +1058,7 @@ fn refuses_tampered(
     let Some(exchange) = send(target, api, request, Tamper::Signature, tally)? else {
         return Ok(());
     };
-    let outcome = decoded(&exchange)?;
+    let outcome = decoded(&exchange, tally)?;
     let wanted: BTreeSet<&str> = specs
         .provider_of(api)
         .errors
@@ -984,18 +1072,19 @@ fn refuses_tampered(
         .collect();
     match &outcome.error {
         Some(e) if wanted.contains(e.code.as_str()) => {
+            tally.conformed(TAMPERED_REFUSED);
             Tally::add(&tally.rejected);
             Ok(())
         }
-        Some(e) => Err(Breach::new(
-            "tampered signatures are refused",
+        Some(e) => Err(tally.violated(
+            TAMPERED_REFUSED,
             format!(
                 "a tampered signature was answered with {} instead of {wanted:?}",
                 e.code
             ),
         )),
-        None => Err(Breach::new(
-            "tampered signatures are refused",
+        None => Err(tally.violated(
+            TAMPERED_REFUSED,
             "a request with a tampered signature succeeded",
         )),
     }
@@ -1079,8 +1168,8 @@ fn idempotent(
                 return Ok(());
             }
             if a.result != b.result || b.error.is_some() {
-                return Err(Breach::new(
-                    format!("{token} is idempotent"),
+                return Err(tally.violated(
+                    &format!("{token} is idempotent"),
                     format!(
                         "the same {token} gave different answers: {:?} then {:?}",
                         a.result,
@@ -1090,6 +1179,7 @@ fn idempotent(
                     ),
                 ));
             }
+            tally.conformed(&format!("{token} is idempotent"));
             Tally::add(&tally.succeeded);
             Ok(())
         }
@@ -1204,11 +1294,14 @@ fn world_states(
         } = prepared;
         // Every case is judged: a failure is counted under the case's
         // expectation and the next case runs.
+        // Each documented answer to a world state is a rule of the matrix.
+        let rule = match &case.expect.code {
+            Some(code) => format!("world state: {code}"),
+            None => "world state: success".to_string(),
+        };
         let mut fail = |reason: String| {
-            let rule = match &case.expect.code {
-                Some(code) => format!("world state: {code}"),
-                None => "world state: success".to_string(),
-            };
+            tally.count(&rule, Some(Provenance::Stated), "violates");
+            let rule = rule.clone();
             let line = format!("{} ({}): {reason}", case.name(), case.location);
             add_case_failure(&mut failures, rule, line, &request);
         };
@@ -1237,7 +1330,7 @@ fn world_states(
             fail(e.reason);
             continue;
         }
-        let outcome = match decoded(&exchange) {
+        let outcome = match decoded(&exchange, tally) {
             Ok(o) => o,
             Err(e) => {
                 fail(e.reason);
@@ -1256,11 +1349,13 @@ fn world_states(
                     ));
                     continue;
                 }
+                tally.conformed(&rule);
                 Tally::add(&tally.succeeded);
             }
             (None, Some(e)) => {
                 // A live dry run answers success with its own code.
                 if exchange.dry_run && e.code == crate::live::safety::DRY_RUN_SUCCEEDED_CODE {
+                    tally.conformed(&rule);
                     Tally::add(&tally.dry_run);
                     continue;
                 }
@@ -1289,6 +1384,7 @@ fn world_states(
                     ));
                     continue;
                 }
+                tally.conformed(&rule);
                 Tally::add(&tally.refused);
             }
         }
@@ -1303,6 +1399,13 @@ pub fn total_time(reports: &[TrialReport]) -> Duration {
 
 /// The reports as JUnit XML, one test suite per API, for CI systems to show.
 pub fn to_junit(target: &str, reports: &[TrialReport]) -> Result<String, String> {
+    junit_report(target, reports)
+        .to_string()
+        .map_err(|e| e.to_string())
+}
+
+/// [`to_junit`]'s report, before it is written out.
+pub(crate) fn junit_report(target: &str, reports: &[TrialReport]) -> quick_junit::Report {
     use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
     let mut report = Report::new(format!("imgconform run --target {target}"));
     report.set_time(total_time(reports));
@@ -1338,5 +1441,5 @@ pub fn to_junit(target: &str, reports: &[TrialReport]) -> Result<String, String>
         }
         report.add_test_suite(suite);
     }
-    report.to_string().map_err(|e| e.to_string())
+    report
 }

@@ -7,11 +7,42 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{to_junit, TrialReport, TrialStatus};
+use std::collections::BTreeMap;
+
+use super::{RuleTally, TrialReport, TrialStatus};
+use crate::spec::{Provenance, Specs};
+
+/// The version of run.json's format (docs/run-json.md); a change that a
+/// reader of the older one would misread gets a new one.
+pub const RUN_SCHEMA: &str = "imgconform-run/1";
+
+/// One row of the per-rule matrix: a rule of one API and how often each
+/// verdict was given on it, over every trial of the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleRow {
+    /// `provider/api`.
+    pub api: String,
+    pub rule: String,
+    /// `stated`, `read`, `assumed` or `open`, where known.
+    pub provenance: Option<Provenance>,
+    pub conforms: u64,
+    pub violates: u64,
+    pub departs: u64,
+    pub observed: u64,
+}
+
+impl RuleRow {
+    /// No case met the rule.
+    pub fn not_exercised(&self) -> bool {
+        self.conforms + self.violates + self.departs + self.observed == 0
+    }
+}
 
 /// A whole run: what ran against what, and every trial's report.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
+    /// [`RUN_SCHEMA`].
+    pub schema: &'static str,
     /// `mock`, `live`, …
     pub target: String,
     /// How the target was reached (`in-process`, `http`, an endpoint list).
@@ -26,6 +57,9 @@ pub struct RunSummary {
     /// Ctrl-C stopped the run: the trials are those that ended before.
     pub interrupted: bool,
     pub trials: Vec<TrialReport>,
+    /// The per-rule matrix: every rule of the specs run against, with its
+    /// verdicts (all zero: not exercised); filled by [`RunSummary::with_rules`].
+    pub rules: Vec<RuleRow>,
 }
 
 impl RunSummary {
@@ -40,6 +74,7 @@ impl RunSummary {
     ) -> RunSummary {
         let count = |s: TrialStatus| trials.iter().filter(|t| t.status == s).count();
         RunSummary {
+            schema: RUN_SCHEMA,
             target: target.to_string(),
             transport: transport.to_string(),
             cases_per_property,
@@ -50,7 +85,154 @@ impl RunSummary {
             seconds,
             interrupted,
             trials,
+            rules: Vec::new(),
         }
+    }
+
+    /// Fills the per-rule matrix: the verdicts of every trial on each rule,
+    /// and every rule of the APIs run that no case met.
+    pub fn with_rules(mut self, specs: &Specs) -> RunSummary {
+        let mut rows: BTreeMap<(String, String), RuleTally> = BTreeMap::new();
+        for api in self.apis() {
+            if let Some(spec) = specs.api(api) {
+                for (rule, provenance) in crate::verdict::rules_of(spec) {
+                    rows.entry((api.to_string(), rule)).or_default().provenance = Some(provenance);
+                }
+            }
+        }
+        for trial in &self.trials {
+            for (rule, tally) in &trial.verdicts {
+                rows.entry((trial.api.clone(), rule.clone()))
+                    .or_default()
+                    .merge(tally);
+            }
+        }
+        self.rules = rows
+            .into_iter()
+            .map(|((api, rule), t)| RuleRow {
+                api,
+                rule,
+                provenance: t.provenance,
+                conforms: t.conforms,
+                violates: t.violates,
+                departs: t.departs,
+                observed: t.observed,
+            })
+            .collect();
+        self
+    }
+
+    /// The matrix in a few lines: how many rules were exercised, the
+    /// verdicts given, and the rules that were broken, departed from or
+    /// not exercised.
+    pub fn rules_summary(&self) -> String {
+        if self.rules.is_empty() {
+            return String::new();
+        }
+        let exercised = self.rules.iter().filter(|r| !r.not_exercised()).count();
+        let sum = |f: fn(&RuleRow) -> u64| self.rules.iter().map(f).sum::<u64>();
+        let mut out = format!(
+            "\nrules: {exercised} of {} exercised; verdicts: conforms {}, violates {}, departs {}, observed {}\n",
+            self.rules.len(),
+            sum(|r| r.conforms),
+            sum(|r| r.violates),
+            sum(|r| r.departs),
+            sum(|r| r.observed),
+        );
+        let list = |pick: fn(&RuleRow) -> bool| -> Vec<String> {
+            self.rules
+                .iter()
+                .filter(|r| pick(r))
+                .map(|r| format!("{}: {}", r.api, r.rule))
+                .collect()
+        };
+        for (label, rules) in [
+            ("violated", list(|r| r.violates > 0)),
+            ("departed from", list(|r| r.departs > 0)),
+            ("not exercised", list(RuleRow::not_exercised)),
+        ] {
+            if rules.is_empty() {
+                continue;
+            }
+            let shown: Vec<&str> = rules.iter().take(12).map(String::as_str).collect();
+            out.push_str(&format!(
+                "  {label} ({}): {}{}\n",
+                rules.len(),
+                shown.join(", "),
+                if rules.len() > shown.len() {
+                    ", …"
+                } else {
+                    ""
+                }
+            ));
+        }
+        out
+    }
+
+    /// JUnit XML: a test case per trial, then a suite per API of a test
+    /// case per rule (failed where violated, skipped where not exercised,
+    /// the verdict counts as properties), for CI systems to show.
+    pub fn junit(&self) -> Result<String, String> {
+        use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
+        let mut report = super::junit_report(&self.target, &self.trials);
+        for api in self.apis() {
+            let mut suite = TestSuite::new(format!("{api} rules"));
+            for r in self.rules.iter().filter(|r| r.api == api) {
+                let status = if r.violates > 0 {
+                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    status.set_message(format!("violated by {} case(s)", r.violates));
+                    status
+                } else if r.not_exercised() {
+                    let mut status = TestCaseStatus::skipped();
+                    status.set_message("not exercised");
+                    status
+                } else {
+                    TestCaseStatus::success()
+                };
+                let mut case = TestCase::new(r.rule.clone(), status);
+                case.set_classname(format!("{}::rules", api.replace('/', "::")));
+                for (name, value) in [
+                    (
+                        "provenance",
+                        r.provenance.map_or("", Provenance::as_str).to_string(),
+                    ),
+                    ("conforms", r.conforms.to_string()),
+                    ("violates", r.violates.to_string()),
+                    ("departs", r.departs.to_string()),
+                    ("observed", r.observed.to_string()),
+                ] {
+                    case.add_property(Property::new(name, value));
+                }
+                suite.add_test_case(case);
+            }
+            report.add_test_suite(suite);
+        }
+        report.to_string().map_err(|e| e.to_string())
+    }
+
+    /// The whole matrix as a Markdown table: rule × verdict.
+    pub fn rules_markdown(&self) -> String {
+        let mut out = String::from(
+            "| api | rule | provenance | conforms | violates | departs | observed |\n|---|---|---|---:|---:|---:|---:|\n",
+        );
+        for r in &self.rules {
+            let cell = |n: u64| if n == 0 { String::new() } else { n.to_string() };
+            out.push_str(&format!(
+                "| {} | `{}` | {} | {} | {} | {} | {} |\n",
+                r.api,
+                r.rule.replace('|', "\\|"),
+                r.provenance.map_or("", Provenance::as_str),
+                if r.not_exercised() {
+                    "not exercised".to_string()
+                } else {
+                    cell(r.conforms)
+                },
+                cell(r.violates),
+                cell(r.departs),
+                cell(r.observed),
+            ));
+        }
+        out
     }
 
     pub fn to_json(&self) -> Value {
@@ -209,6 +391,10 @@ impl RunSummary {
             out.push_str(&details);
             out.push_str("```\n");
         }
+        if !self.rules.is_empty() {
+            out.push_str("\n## Verdicts by rule\n\n");
+            out.push_str(&self.rules_markdown());
+        }
         out
     }
 
@@ -352,7 +538,7 @@ impl RunSummary {
     pub fn write_dir(&self, dir: &Path) -> Result<Vec<PathBuf>, String> {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let junit = to_junit(&self.target, &self.trials)?;
+        let junit = self.junit()?;
         let files = [
             (
                 "run.json",

@@ -141,6 +141,31 @@ pub fn provenance_of(api: &ApiSpec, request: &Value, violation: &ExpectedViolati
     }
 }
 
+/// Every rule of `api` a run can judge, as the per-rule matrix names them,
+/// with how the documents know it: each constraint of each parameter
+/// (`ImageIds [max_items]`), each cross-field rule (`image_ids_or_snapshot_ids`),
+/// and the open point of unknown parameters. A rule no case met is "not
+/// exercised".
+pub fn rules_of(api: &ApiSpec) -> Vec<(String, Provenance)> {
+    let mut out = Vec::new();
+    for param in api.all_params() {
+        for kind in param.constraints() {
+            if kind == ConstraintKind::Unknown {
+                continue;
+            }
+            out.push((
+                format!("{} [{}]", param.path, kind.as_str()),
+                api.constraint_provenance(&param.path, kind),
+            ));
+        }
+    }
+    for rule in &api.rules {
+        out.push((rule.id.clone(), rule.provenance()));
+    }
+    out.push(("unknown parameter".to_string(), Provenance::Open));
+    out
+}
+
 /// The name reports group a violation under.
 pub fn rule_name(violation: &ExpectedViolation) -> String {
     match constraint_kind(&violation.rule) {

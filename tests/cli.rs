@@ -249,8 +249,17 @@ fn run_writes_junit_that_parses() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let xml = std::fs::read_to_string(&file).unwrap();
     let report = quick_junit::Report::deserialize_from_str(&xml).expect("the JUnit file parses");
-    assert_eq!(report.test_suites.len(), 1);
+    // The trials, then the API's rules with their verdicts.
+    assert_eq!(report.test_suites.len(), 2);
     assert_eq!(report.test_suites[0].test_cases.len(), 8);
+    assert_eq!(
+        report.test_suites[1].name.as_str(),
+        "jdcloud/importImage rules"
+    );
+    let rules = &report.test_suites[1].test_cases;
+    assert!(rules
+        .iter()
+        .any(|c| c.name.as_str() == "systemDiskSizeGB [multiple_of]"));
     assert_eq!(report.failures, 0);
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -140,6 +140,7 @@ fn specs_section(report: &DifferencesReport, b: &mut Builder) {
                 count(a.errors),
                 count(a.discrepancies),
                 count(a.assumptions),
+                count(a.readings),
             ]
         })
         .collect();
@@ -153,6 +154,7 @@ fn specs_section(report: &DifferencesReport, b: &mut Builder) {
         "Documented errors",
         "Contradictions",
         "Assumptions",
+        "Readings",
     ];
     b.section(
         2,

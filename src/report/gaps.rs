@@ -53,6 +53,8 @@ pub enum GapKind {
     RefusalOnlyElsewhere,
     /// A constraint the document does not state; the harness assumed it.
     AssumedConstraint,
+    /// A constraint the spec reads from the document's prose, not a table.
+    ReadConstraint,
     /// A parameter missing from the parameter table, implied elsewhere.
     InferredParameter,
     /// One code stands for several rows: only the message tells them apart.
@@ -63,6 +65,11 @@ pub enum GapKind {
     DescribedMessages,
     /// What the spec's author had to assume (the spec's `assumptions`).
     Assumption,
+    /// How the spec reads the document's prose (the spec's `readings`).
+    Reading,
+    /// What the provider's documents leave open (`open_points`): observed
+    /// in a run, never judged.
+    OpenPoint,
     /// The spec's notes on the document.
     Remark,
 }
@@ -75,11 +82,14 @@ impl GapKind {
             GapKind::UndocumentedError => "limit with no error code",
             GapKind::RefusalOnlyElsewhere => "refusal only other providers document",
             GapKind::AssumedConstraint => "constraint not stated (assumed)",
+            GapKind::ReadConstraint => "constraint read from prose",
             GapKind::InferredParameter => "parameter not in the table",
             GapKind::SharedCode => "one code, several rows",
             GapKind::MissingHttpStatus => "no HTTP status",
             GapKind::DescribedMessages => "messages described, not quoted",
             GapKind::Assumption => "assumption",
+            GapKind::Reading => "reading",
+            GapKind::OpenPoint => "open point",
             GapKind::Remark => "remark",
         }
     }
@@ -128,6 +138,18 @@ fn api_gaps(scope: &Scope, api: &ApiSpec) -> SpecGaps {
                 Text::join(facts, "; "),
             ));
         }
+        if !param.read.is_empty() {
+            let facts: Vec<Text> = constraint_facts_by_kind(param)
+                .into_iter()
+                .filter(|(kinds, _)| kinds.iter().any(|k| param.read.contains(k)))
+                .map(|(_, t)| t)
+                .collect();
+            gaps.push(gap(
+                GapKind::ReadConstraint,
+                Text::code(param.path.clone()),
+                Text::join(facts, "; "),
+            ));
+        }
         if let Some(from) = &param.inferred_from {
             gaps.push(gap(
                 GapKind::InferredParameter,
@@ -143,6 +165,13 @@ fn api_gaps(scope: &Scope, api: &ApiSpec) -> SpecGaps {
             GapKind::Assumption,
             Text::code(a.id.clone()),
             Text::prose(&a.description),
+        ));
+    }
+    for r in &api.raw.readings {
+        gaps.push(gap(
+            GapKind::Reading,
+            Text::code(r.id.clone()),
+            Text::prose(&r.description),
         ));
     }
     for note in &api.raw.notes {
@@ -170,6 +199,13 @@ fn provider_gaps(provider: &ProviderSpec) -> SpecGaps {
         Text::code("fallback_client_error"),
         detail,
     ));
+    for point in &provider.raw.open_points {
+        gaps.push(gap(
+            GapKind::OpenPoint,
+            Text::code(point.id.clone()),
+            Text::prose(&point.description),
+        ));
+    }
     for note in &provider.raw.notes {
         gaps.push(gap(GapKind::Remark, Text::plain("note"), Text::prose(note)));
     }

@@ -91,6 +91,7 @@ pub struct ApiSummary {
     pub errors: usize,
     pub discrepancies: usize,
     pub assumptions: usize,
+    pub readings: usize,
 }
 
 /// The specs in the report's order: APIs by operation (as
@@ -157,6 +158,7 @@ impl DifferencesReport {
                 errors: api.errors.len(),
                 discrepancies: api.raw.discrepancies.len(),
                 assumptions: api.raw.assumptions.len(),
+                readings: api.raw.readings.len(),
             })
             .collect();
         DifferencesReport {

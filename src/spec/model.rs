@@ -48,6 +48,8 @@ pub struct Param {
     pub kind: ParamKind,
     /// Constraints the harness assumed (not stated by the document).
     pub assumed: Vec<ConstraintKind>,
+    /// Constraints that are the spec's reading of the document's prose.
+    pub read: Vec<ConstraintKind>,
     pub inferred_from: Option<String>,
     pub description: String,
     pub example: Option<Value>,
@@ -140,7 +142,7 @@ impl Param {
             Provenance::Open
         } else if self.assumed.contains(&kind) {
             Provenance::Assumed
-        } else if self.inferred_from.is_some() {
+        } else if self.read.contains(&kind) || self.inferred_from.is_some() {
             Provenance::Read
         } else {
             Provenance::Stated
@@ -576,6 +578,24 @@ impl Builder {
         if raw.signing.is_empty() {
             self.problem("/signing", "a provider needs at least one signing scheme");
         }
+        // The points every provider's documents leave open are named, so
+        // that a verdict on them can say which it observed.
+        for point in OPEN_POINTS {
+            if !raw.open_points.iter().any(|o| o.id == point) {
+                self.problem(
+                    "/open_points",
+                    format!(
+                        "the open point \"{point}\" is not listed (every provider file lists {})",
+                        OPEN_POINTS.join(", ")
+                    ),
+                );
+            }
+        }
+        self.check_unique_ids(
+            raw.open_points.iter().map(|o| o.id.as_str()),
+            "/open_points",
+            "open point",
+        );
         ProviderSpec { raw, errors }
     }
 
@@ -655,6 +675,21 @@ impl Builder {
                 "parameters mark constraints as assumed, but \"assumptions\" explains none",
             );
         }
+        let read_somewhere = params
+            .iter()
+            .flat_map(Param::walk)
+            .any(|p| !p.read.is_empty());
+        if read_somewhere && raw.readings.is_empty() {
+            self.problem(
+                "/readings",
+                "parameters mark constraints as read, but \"readings\" explains none",
+            );
+        }
+        self.check_unique_ids(
+            raw.readings.iter().map(|d| d.id.as_str()),
+            "/readings",
+            "reading",
+        );
         ApiSpec {
             path_template: PathTemplate::new(&raw.path),
             raw,
@@ -977,6 +1012,7 @@ impl Builder {
             default: raw.default.clone(),
             kind,
             assumed: raw.assumed.clone(),
+            read: raw.read.clone(),
             inferred_from: raw.inferred_from.clone(),
             description: raw.description.clone(),
             example: raw.example.clone(),
@@ -996,16 +1032,18 @@ impl Builder {
             );
         }
         let present = param.constraints();
-        for (i, kind) in raw.assumed.iter().enumerate() {
-            if !present.contains(kind) {
-                self.problem(
-                    format!("{pointer}/assumed/{i}"),
-                    format!(
-                        "\"{}\" is marked assumed but parameter \"{}\" has no such constraint",
-                        kind.as_str(),
-                        param.path
-                    ),
-                );
+        for (marker, kinds) in [("assumed", &raw.assumed), ("read", &raw.read)] {
+            for (i, kind) in kinds.iter().enumerate() {
+                if !present.contains(kind) {
+                    self.problem(
+                        format!("{pointer}/{marker}/{i}"),
+                        format!(
+                            "\"{}\" is marked {marker} but parameter \"{}\" has no such constraint",
+                            kind.as_str(),
+                            param.path
+                        ),
+                    );
+                }
             }
         }
         Some(param)

@@ -45,6 +45,9 @@ pub struct RawProviderSpec {
     /// error that no document names; the harness only ever expects
     /// "some client error" there, the mock needs something concrete.
     pub fallback_client_error: RawFallbackError,
+    /// What the provider's documents leave open (at least [`OPEN_POINTS`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub open_points: Vec<RawOpenPoint>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
@@ -110,6 +113,10 @@ pub struct RawApiSpec {
     /// Facts the document leaves open that the harness had to assume.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assumptions: Vec<RawAssumption>,
+    /// Interpretations of the document's prose the spec follows (what
+    /// parameters mark `read`), each with its reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readings: Vec<RawReading>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
@@ -266,6 +273,11 @@ pub struct RawParam {
     /// assumed them (see `assumptions`) and reports list them as gaps.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assumed: Vec<ConstraintKind>,
+    /// Constraints above that are the spec's reading of the document's
+    /// prose rather than its tables (see `readings`): a service that reads
+    /// it otherwise departs from the reading, and breaks nothing stated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub read: Vec<ConstraintKind>,
     /// Set when the parameter is not in the document's parameter table but
     /// another part of the document implies it; says which part.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -655,6 +667,38 @@ pub struct RawDiscrepancy {
     /// Which reading the spec follows, and why.
     pub resolution: String,
 }
+
+/// A reading of the document's prose: what it says, and how the spec
+/// takes it.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawReading {
+    pub id: String,
+    /// The prose, quoted or described, and the spec's reading of it.
+    pub description: String,
+}
+
+/// A point the documents leave entirely open (unknown parameters, key
+/// case, null and empty values, the order of checks): what a service does
+/// there is observed, never judged.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawOpenPoint {
+    /// One of [`OPEN_POINTS`], or another the provider's documents leave open.
+    pub id: String,
+    /// What the documents say nothing about, and what imgconform observes.
+    pub description: String,
+}
+
+/// The open points every provider file must list: the documents of all
+/// three providers are silent on each.
+pub const OPEN_POINTS: [&str; 5] = [
+    "unknown_parameters",
+    "key_case",
+    "null_values",
+    "empty_values",
+    "check_order",
+];
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

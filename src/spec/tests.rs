@@ -10,7 +10,11 @@ fn provider() -> Value {
     json!({
         "provider": "jdcloud", "name": "T", "protocol": "jdcloud-rest-json",
         "signing": ["JDCLOUD2-HMAC-SHA256"], "sources": ["s"], "errors": [],
-        "fallback_client_error": {"http_status": 400, "code": "INVALID_ARGUMENT", "message": "m"}
+        "fallback_client_error": {"http_status": 400, "code": "INVALID_ARGUMENT", "message": "m"},
+        "open_points": crate::spec::raw::OPEN_POINTS
+            .iter()
+            .map(|id| json!({"id": id, "description": "d"}))
+            .collect::<Vec<_>>()
     })
 }
 
@@ -234,6 +238,51 @@ fn assumed_constraint_must_exist_and_be_explained() {
             .iter()
             .any(|m| m.contains("\"assumptions\" explains none")),
         "{messages:?}"
+    );
+}
+
+#[test]
+fn read_constraint_must_exist_and_be_explained() {
+    let mut spec = api();
+    spec["parameters"][1]["read"] = json!(["maximum"]);
+    let messages: Vec<String> = problems_of(&spec).into_iter().map(|p| p.message).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("\"maximum\" is marked read")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("\"readings\" explains none")),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_provider_file_must_name_every_open_point() {
+    let mut provider = provider();
+    provider["open_points"].as_array_mut().unwrap().remove(1);
+    let sources = vec![
+        SpecSource {
+            name: "spec/jdcloud/provider.json".into(),
+            text: provider.to_string(),
+        },
+        SpecSource {
+            name: "spec/jdcloud/thing.json".into(),
+            text: api().to_string(),
+        },
+    ];
+    let problems = Specs::from_sources(sources)
+        .err()
+        .map(|e| e.problems)
+        .unwrap_or_default();
+    assert!(
+        problems.iter().any(|p| p
+            .message
+            .contains("the open point \"key_case\" is not listed")),
+        "{problems:?}"
     );
 }
 

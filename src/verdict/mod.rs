@@ -166,6 +166,20 @@ pub fn rules_of(api: &ApiSpec) -> Vec<(String, Provenance)> {
     out
 }
 
+/// Which of the provider files' open points (`spec/<provider>/provider.json`,
+/// `open_points`) an open expectation stands for.
+pub fn open_point_of(request: &Value, violation: &ExpectedViolation) -> Option<&'static str> {
+    match constraint_kind(&violation.rule)? {
+        ConstraintKind::Unknown => Some("unknown_parameters"),
+        ConstraintKind::Required => match lookup(request, &violation.path) {
+            Some(Value::Null) => Some("null_values"),
+            Some(Value::String(s)) if s.is_empty() => Some("empty_values"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// The name reports group a violation under.
 pub fn rule_name(violation: &ExpectedViolation) -> String {
     match constraint_kind(&violation.rule) {
@@ -231,7 +245,30 @@ pub fn judge_refusal(
         }
     };
     if firmest == Provenance::Open {
-        return Verdict::Observed(judgement(Provenance::Open));
+        let mut observed = judgement(Provenance::Open);
+        // Name the open point, as the provider file lists it.
+        let points: Vec<&str> = judged
+            .iter()
+            .filter(|(p, _)| *p == Provenance::Open)
+            .filter_map(|(_, v)| open_point_of(request, v))
+            .collect();
+        let provider = specs.provider_of(api);
+        let described: Vec<String> = points
+            .iter()
+            .map(|id| {
+                let text = provider
+                    .raw
+                    .open_points
+                    .iter()
+                    .find(|o| o.id == *id)
+                    .map_or("", |o| o.description.as_str());
+                format!("open point {id} of {}: {text}", provider.raw.provider)
+            })
+            .collect();
+        if !described.is_empty() {
+            observed.source = described.join("; ");
+        }
+        return Verdict::Observed(observed);
     }
     if chosen_violation(specs, api, expected, answer).is_some() {
         return Verdict::Conforms;

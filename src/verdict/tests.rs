@@ -126,6 +126,34 @@ fn an_assumed_limit_departed_from_is_a_finding_not_a_failure() {
 }
 
 #[test]
+fn a_reading_of_prose_is_read_and_every_provider_names_its_open_points() {
+    let specs = specs();
+    let api = specs.api("aliyun/ExportImage").unwrap();
+    // "any other role name is invalid": the spec's reading, not a table.
+    assert_eq!(
+        api.constraint_provenance("RoleName", ConstraintKind::Enum),
+        Provenance::Read
+    );
+    assert_eq!(
+        api.constraint_provenance("OSSPrefix", ConstraintKind::MaxLength),
+        Provenance::Stated
+    );
+    for provider in crate::ProviderId::ALL {
+        let ids: Vec<&str> = specs
+            .provider(provider)
+            .unwrap()
+            .raw
+            .open_points
+            .iter()
+            .map(|o| o.id.as_str())
+            .collect();
+        for point in crate::spec::raw::OPEN_POINTS {
+            assert!(ids.contains(&point), "{provider}: {ids:?}");
+        }
+    }
+}
+
+#[test]
 fn a_parameter_missing_from_the_documents_table_is_a_reading() {
     let specs = specs();
     let api = specs.api("tencent/ExportImages").unwrap();
@@ -163,6 +191,12 @@ fn open_points_are_observed_whatever_the_target_answers() {
         };
         assert_eq!(j.rule, "unknown parameter");
         assert_eq!(j.observed, answer.describe());
+        // Named as the provider file lists it.
+        assert!(
+            j.source
+                .starts_with("open point unknown_parameters of aliyun: "),
+            "{j:?}"
+        );
     }
     // A required parameter sent empty or null: whether that is "missing"
     // is nowhere stated.
@@ -176,6 +210,11 @@ fn open_points_are_observed_whatever_the_target_answers() {
         )];
         let verdict = judge_refusal(&specs, api, &request, &required, &Answer::success(200));
         assert_eq!(verdict.as_str(), "observed", "{verdict:?}");
+        let point = verdict.judgement().unwrap().source.clone();
+        assert!(
+            point.contains("null_values") || point.contains("empty_values"),
+            "{point}"
+        );
     }
     // Absent, it is stated.
     let mut absent = base;

@@ -98,6 +98,8 @@ fn expected_trials() -> std::collections::BTreeSet<String> {
             ] {
                 names.insert(format!("{prefix}::property::{property}"));
             }
+            // Every API is probed at the open points (README: probes).
+            names.insert(format!("{prefix}::probe::open_points"));
             if spec.get("idempotency_token").is_some() {
                 names.insert(format!("{prefix}::property::client_token_is_idempotent"));
             }
@@ -694,4 +696,71 @@ fn every_field_of_run_json_is_documented() {
     ] {
         assert!(seen.contains(kind), "no {kind} in {seen:?}");
     }
+}
+
+#[test]
+fn probes_record_what_a_target_does_at_each_open_point_and_never_fail_it() {
+    let (specs, cases) = fixture();
+    let filter = "probe::open_points";
+    let observed = |target: &dyn Target| -> std::collections::BTreeMap<String, u64> {
+        let reports = run(&specs, target, &cases, &options(Some(filter)), |_| {});
+        assert_eq!(reports.len(), 5, "one probe trial per API");
+        for r in &reports {
+            assert!(r.passed(), "{}: {:?}", r.name, r.failure);
+        }
+        let mut all = std::collections::BTreeMap::new();
+        for (what, n) in reports.iter().flat_map(|r| &r.observations) {
+            *all.entry(what.clone()).or_default() += n;
+        }
+        all
+    };
+    let refuses = observed(&mock(&specs));
+    let ignores = observed(&IgnoresUnknown(mock(&specs)));
+    let has = |seen: &std::collections::BTreeMap<String, u64>, prefix: &str| {
+        seen.keys().any(|k| k.starts_with(prefix))
+    };
+    // The same probes, two legitimate services, two observations, no failure.
+    assert!(
+        has(&refuses, "open point: unknown_parameters: refused with"),
+        "{refuses:?}"
+    );
+    assert!(
+        !has(&refuses, "open point: unknown_parameters: accepted"),
+        "{refuses:?}"
+    );
+    assert!(
+        has(&ignores, "open point: unknown_parameters: accepted"),
+        "{ignores:?}"
+    );
+    for point in [
+        "key_case",
+        "null_values",
+        "empty_values",
+        "surrounding_whitespace",
+    ] {
+        assert!(
+            has(&refuses, &format!("open point: {point}: ")),
+            "no {point} probe: {refuses:?}"
+        );
+    }
+    // What every answer owes still counts: without a request id, it fails.
+    let target = Altered {
+        inner: MockTarget::new(Arc::clone(&specs), imgconform::mock::default_world()),
+        api: "aliyun/ExportImage",
+        from: "\"RequestId\"",
+        to: "\"RequestID\"",
+    };
+    let reports = run(
+        &specs,
+        &target,
+        &cases,
+        &options(Some("aliyun::ExportImage::probe")),
+        |_| {},
+    );
+    let rules: Vec<&str> = reports[0]
+        .failures
+        .iter()
+        .map(|f| f.rule.as_str())
+        .collect();
+    assert_eq!(rules, ["request id"], "{:?}", reports[0].failures);
 }

@@ -21,6 +21,7 @@
 pub mod fixtures;
 pub mod live;
 pub mod output;
+mod probes;
 pub mod reference_adapter;
 pub mod sdk;
 pub mod target;
@@ -383,6 +384,15 @@ impl Tally {
                 parts.push(format!("{label} {n}"));
             }
         }
+        let observed: u64 = self
+            .observations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .sum();
+        if observed > 0 {
+            parts.push(format!("observed {observed}"));
+        }
         let choices = self.choices.lock().unwrap_or_else(|e| e.into_inner());
         if !choices.is_empty() {
             let mut most: Vec<(&String, &u64)> = choices.iter().collect();
@@ -426,6 +436,7 @@ enum Kind {
     Several,
     Cases,
     States,
+    Probes,
 }
 
 impl Kind {
@@ -439,6 +450,7 @@ impl Kind {
             Kind::Several => "property::several_violations_report_the_chosen_error",
             Kind::Cases => "cases::handwritten",
             Kind::States => "cases::world_state",
+            Kind::Probes => "probe::open_points",
         }
     }
 }
@@ -459,6 +471,7 @@ fn plan<'s>(specs: &'s Specs, suite: &Suite) -> Vec<(&'s ApiSpec, Kind)> {
             Kind::Several,
             Kind::Cases,
             Kind::States,
+            Kind::Probes,
         ] {
             if kind == Kind::Idempotent && api.raw.idempotency_token.is_none() {
                 continue;
@@ -647,6 +660,13 @@ fn run_trial(
         }
         Kind::Cases => handwritten(specs, target, api, cases, &tally),
         Kind::States => world_states(target, api, &suite.states, &tally),
+        Kind::Probes => {
+            // A few valid requests are enough: each carries every probe.
+            let probe_seed = options.generator.resolve_seed();
+            seed = Some(probe_seed);
+            let count = options.generator.cases.clamp(1, 16) as usize;
+            probes::open_points(specs, target, api, &ctx, probe_seed, count, &tally)
+        }
     };
     // An interrupted property ends as a failure that is none: the trial
     // was cut short, so it is skipped.

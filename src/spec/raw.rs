@@ -692,11 +692,12 @@ pub struct RawOpenPoint {
 
 /// The open points every provider file must list: the documents of all
 /// three providers are silent on each.
-pub const OPEN_POINTS: [&str; 5] = [
+pub const OPEN_POINTS: [&str; 6] = [
     "unknown_parameters",
     "key_case",
     "null_values",
     "empty_values",
+    "surrounding_whitespace",
     "check_order",
 ];
 

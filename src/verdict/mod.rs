@@ -163,7 +163,40 @@ pub fn rules_of(api: &ApiSpec) -> Vec<(String, Provenance)> {
         out.push((rule.id.clone(), rule.provenance()));
     }
     out.push(("unknown parameter".to_string(), Provenance::Open));
+    // What the probes send on purpose (the order of checks is seen in the
+    // trial of several violations at once instead).
+    for point in crate::spec::raw::OPEN_POINTS {
+        if point != "check_order" {
+            out.push((format!("open point: {point}"), Provenance::Open));
+        }
+    }
     out
+}
+
+/// The verdict on a probe sent on purpose at the open point `point` (an id
+/// of the provider file's `open_points`): always an observation of what the
+/// target did, under the rule `open point: POINT`.
+pub fn observe_probe(
+    specs: &Specs,
+    api: &ApiSpec,
+    point: &str,
+    what: &str,
+    answer: &Answer,
+) -> Verdict {
+    let provider = specs.provider_of(api);
+    let text = provider
+        .raw
+        .open_points
+        .iter()
+        .find(|o| o.id == point)
+        .map_or("", |o| o.description.as_str());
+    Verdict::Observed(Judgement {
+        rule: format!("open point: {point}"),
+        provenance: Provenance::Open,
+        source: format!("open point {point} of {}: {text}", provider.raw.provider),
+        expected: format!("nothing: the documents leave it open ({what})"),
+        observed: answer.describe(),
+    })
 }
 
 /// Which of the provider files' open points (`spec/<provider>/provider.json`,

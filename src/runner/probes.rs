@@ -1,0 +1,190 @@
+//! Probes sent on purpose at the points the documents leave open: a valid
+//! request with one thing changed that no document rules on — an unknown
+//! parameter, a key in another case, `null` for an optional parameter, an
+//! empty required string, a value with surrounding spaces. What the target
+//! does is recorded as an observation (`open point: key_case: accepted`),
+//! never judged; only the answer's envelope and request id, which every
+//! answer owes, can fail the trial.
+
+use serde_json::Value;
+
+use super::{answer_of, decoded, send, FailureReport, Tally};
+use crate::generate::{Breach, GenerationContext};
+use crate::runner::Target;
+use crate::spec::raw::Location;
+use crate::spec::{ApiSpec, ParamKind, Specs};
+use crate::verdict;
+
+/// One probe: the open point, what was changed, and the request.
+struct Probe {
+    point: &'static str,
+    what: String,
+    request: Value,
+}
+
+/// The probes derived from one valid request.
+fn probes_of(api: &ApiSpec, request: &Value) -> Vec<Probe> {
+    let Some(object) = request.as_object() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut with =
+        |point: &'static str, what: String, edit: &dyn Fn(&mut serde_json::Map<String, Value>)| {
+            let mut changed = object.clone();
+            edit(&mut changed);
+            out.push(Probe {
+                point,
+                what,
+                request: Value::Object(changed),
+            });
+        };
+    with(
+        "unknown_parameters",
+        "the parameter imgconformProbe, which no document names".into(),
+        &|o| {
+            o.insert("imgconformProbe".into(), Value::String("1".into()));
+        },
+    );
+    // Keys that travel as names in the query or the body (a path or header
+    // parameter's name does not reach the wire as a key).
+    let keyed =
+        |p: &&crate::spec::Param| matches!(p.location, Some(Location::Body | Location::Query));
+    if let Some(param) = api
+        .params
+        .iter()
+        .filter(keyed)
+        .find(|p| object.contains_key(&p.name))
+    {
+        let other = flip_case(&param.name);
+        let name = param.name.clone();
+        with(
+            "key_case",
+            format!("{} sent as {other}", param.name),
+            &move |o| {
+                if let Some(v) = o.remove(&name) {
+                    o.insert(other.clone(), v);
+                }
+            },
+        );
+    }
+    if let Some(param) = api.params.iter().filter(keyed).find(|p| !p.required) {
+        let name = param.name.clone();
+        with(
+            "null_values",
+            format!("{} sent as null", param.name),
+            &move |o| {
+                o.insert(name.clone(), Value::Null);
+            },
+        );
+    }
+    let strings = |p: &&crate::spec::Param| matches!(p.kind, ParamKind::String(_));
+    if let Some(param) = api
+        .params
+        .iter()
+        .filter(keyed)
+        .filter(strings)
+        .find(|p| p.required)
+    {
+        let name = param.name.clone();
+        with(
+            "empty_values",
+            format!("{} sent as \"\"", param.name),
+            &move |o| {
+                o.insert(name.clone(), Value::String(String::new()));
+            },
+        );
+    }
+    if let Some((name, text)) = api
+        .params
+        .iter()
+        .filter(keyed)
+        .filter(strings)
+        .find_map(|p| {
+            object
+                .get(&p.name)
+                .and_then(Value::as_str)
+                .map(|t| (p.name.clone(), t.to_string()))
+        })
+    {
+        with(
+            "surrounding_whitespace",
+            format!("{name} sent as \" {text} \""),
+            &move |o| {
+                o.insert(name.clone(), Value::String(format!(" {text} ")));
+            },
+        );
+    }
+    out
+}
+
+/// `ImageId` → `imageId`, `regionId` → `RegionId`: the same key in another
+/// case.
+fn flip_case(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) if first.is_uppercase() => first.to_lowercase().chain(chars).collect(),
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Sends every probe of `count` valid requests of `api` drawn from `seed`,
+/// recording what the target did on each open point.
+pub(super) fn open_points(
+    specs: &Specs,
+    target: &dyn Target,
+    api: &ApiSpec,
+    ctx: &GenerationContext,
+    seed: u64,
+    count: usize,
+    tally: &Tally,
+) -> Vec<FailureReport> {
+    let requests = match crate::generate::sample_valid(api, ctx, seed, count) {
+        Ok(r) => r,
+        Err(e) => {
+            return vec![FailureReport {
+                rule: "generation".into(),
+                count: 1,
+                reason: e.to_string(),
+                minimal_request: None,
+                seed: Some(seed),
+            }]
+        }
+    };
+    let mut failures: Vec<FailureReport> = Vec::new();
+    for request in &requests {
+        for probe in probes_of(api, request) {
+            let result = (|| -> Result<(), Breach> {
+                let Some(exchange) = send(
+                    target,
+                    api,
+                    &probe.request,
+                    crate::runner::Tamper::None,
+                    tally,
+                )?
+                else {
+                    return Ok(());
+                };
+                let outcome = decoded(&exchange, tally)?;
+                let answer = answer_of(outcome);
+                tally.judged(
+                    verdict::observe_probe(specs, api, probe.point, &probe.what, &answer),
+                    &probe.request,
+                )
+            })();
+            if let Err(breach) = result {
+                let stop = breach.stop;
+                super::add_case_failure(
+                    &mut failures,
+                    breach.rule,
+                    format!("probe {} ({}): {}", probe.point, probe.what, breach.reason),
+                    &probe.request,
+                );
+                if stop {
+                    return failures;
+                }
+            }
+        }
+    }
+    failures
+}

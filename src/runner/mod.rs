@@ -111,6 +111,11 @@ pub struct TrialReport {
     /// What an SDK did wrong, each once (the SDK target only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
+    /// The endpoints its requests could not reach, each as a sentence
+    /// naming it (`the tencent endpoint http://127.0.0.1:9 cannot be
+    /// reached: connection refused`); those requests are unsent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreachable: Vec<String>,
     /// Invalid requests an SDK refused itself, before sending (the SDK
     /// target only); the rest it left to the server.
     #[serde(skip_serializing_if = "is_zero")]
@@ -168,6 +173,7 @@ struct Tally {
     client_side: std::sync::atomic::AtomicU64,
     findings: std::sync::Mutex<BTreeSet<Finding>>,
     choices: Choices,
+    unreachable: std::sync::Mutex<BTreeSet<String>>,
 }
 
 impl Tally {
@@ -185,6 +191,16 @@ impl Tally {
         if first.is_none() {
             *first = Some(reason.to_string());
         }
+    }
+
+    /// A request that could not reach its endpoint: unsent, and the
+    /// endpoint named in the report.
+    fn unreachable(&self, reason: &str) {
+        self.skip(reason);
+        self.unreachable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(reason.to_string());
     }
 
     /// Keeps `findings` for the report; `Err` lists them, so the call fails.
@@ -476,6 +492,10 @@ fn run_trial(
             seed: None,
         })
     });
+    let unreachable: Vec<String> =
+        std::mem::take(&mut *tally.unreachable.lock().unwrap_or_else(|e| e.into_inner()))
+            .into_iter()
+            .collect();
     let sent = Tally::get(&tally.sent);
     let skipped = Tally::get(&tally.skipped);
     let status = match (&failure, sent) {
@@ -504,6 +524,7 @@ fn run_trial(
         status,
         skip_reason,
         findings,
+        unreachable,
         refused_client_side: Tally::get(&tally.client_side),
         failure: failure.map(|f| FailureReport { seed, ..f }),
     }
@@ -587,6 +608,10 @@ fn send(
         Err(CallError::Lacking(findings)) => {
             let _ = tally.found(&findings);
             tally.skip("the SDK lacks a documented parameter the request uses");
+            Ok(None)
+        }
+        Err(CallError::Unreachable(reason)) => {
+            tally.unreachable(&reason);
             Ok(None)
         }
         Err(CallError::Failed(e)) => Err(format!("the call failed: {e}")),
@@ -940,6 +965,10 @@ fn idempotent(
             Tally::add(&tally.succeeded);
             Ok(())
         }
+        (Err(CallError::Unreachable(r)), _) | (_, Err(CallError::Unreachable(r))) => {
+            tally.unreachable(&r);
+            Ok(())
+        }
         (Err(CallError::Unsendable(r) | CallError::Skipped(r)), _)
         | (_, Err(CallError::Unsendable(r) | CallError::Skipped(r))) => {
             tally.skip(&r);
@@ -1022,6 +1051,10 @@ fn world_states(
             Ok(e) => e,
             Err(CallError::Unsendable(r) | CallError::Skipped(r)) => {
                 tally.skip(&format!("{}: {r}", case.name()));
+                continue;
+            }
+            Err(CallError::Unreachable(r)) => {
+                tally.unreachable(&r);
                 continue;
             }
             Err(CallError::Lacking(f)) => {

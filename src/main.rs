@@ -49,7 +49,8 @@ enum Command {
     /// replays it. A trial that could send nothing (no fixture, a mutation
     /// without --allow-mutations, no credentials) is skipped, not failed.
     /// Exit status: 0 no failure, 1 any failure, 2 usage or input error,
-    /// 130 interrupted (the results so far are still written).
+    /// 3 an endpoint could not be reached (its requests are unsent, not
+    /// failed), 130 interrupted (the results so far are still written).
     #[command(
         after_help = "Examples:\n  imgconform run\n  imgconform run tencent::ExportImages --cases 1000 --seed 42\n  imgconform run --report target/run --junit target/run/junit.xml\n  imgconform run --target live --endpoint tencent=http://127.0.0.1:8080 --fixtures fixtures.json"
     )]
@@ -1223,6 +1224,11 @@ fn run_target(mut args: RunArgs) -> ExitCode {
     }
     if summary.interrupted {
         ExitCode::from(130)
+    } else if !summary.unreachable.is_empty() {
+        for reason in &summary.unreachable {
+            eprintln!("imgconform: {reason}");
+        }
+        ExitCode::from(3)
     } else if summary.failed == 0 {
         ExitCode::SUCCESS
     } else {

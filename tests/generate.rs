@@ -675,3 +675,368 @@ fn a_failure_names_its_seed_and_shrinks_to_a_minimal_request() {
         .expect_err("the replay fails too");
     assert_eq!(again.minimal, Some(minimal));
 }
+
+// Valid under every reasonable reading. The checks below are independent
+// of the generator: the `url` crate, Unicode ranges and what each
+// parameter's own description says.
+
+/// Every string a request holds: (template path, concrete path, value).
+fn strings_in(
+    value: &Value,
+    template: &str,
+    concrete: &str,
+    out: &mut Vec<(String, String, String)>,
+) {
+    let child = |base: &str, name: &str| {
+        if base.is_empty() {
+            name.to_string()
+        } else {
+            format!("{base}.{name}")
+        }
+    };
+    match value {
+        Value::String(s) => out.push((template.to_string(), concrete.to_string(), s.clone())),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                strings_in(
+                    item,
+                    &format!("{template}[]"),
+                    &format!("{concrete}[{i}]"),
+                    out,
+                );
+            }
+        }
+        Value::Object(fields) => {
+            for (name, v) in fields {
+                strings_in(v, &child(template, name), &child(concrete, name), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every request a valid generator makes for `api`, with the concrete
+/// paths a request changes on purpose (none for a valid request): valid
+/// requests with and without the fixture, the valid boundary cases, and
+/// the single violations, whose every value but the broken one comes from
+/// the valid generators.
+fn generated(specs: &Specs, api: &ApiSpec) -> Vec<(String, Value, BTreeSet<String>)> {
+    let cases = std::env::var("IMGCONFORM_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
+    let ctx = context(api);
+    let mut out = Vec::new();
+    for (label, ctx) in [
+        ("valid", ctx.clone()),
+        ("valid, no fixture", GenerationContext::new()),
+    ] {
+        for request in sample_valid(api, &ctx, DEFAULT_SEED, cases).unwrap() {
+            out.push((label.to_string(), request, BTreeSet::new()));
+        }
+    }
+    for case in boundaries(specs, api, &ctx) {
+        if case.breaks.is_none() {
+            out.push((
+                format!("boundary {}", case.name),
+                case.request,
+                BTreeSet::new(),
+            ));
+        }
+    }
+    for m in sample_violations(specs, api, &ctx, DEFAULT_SEED, 8).unwrap() {
+        // What it breaks, and what its change names (`a.b[0].c`): a field
+        // sent empty to leave a condition unmet is the mutation's choice.
+        let mut broken: BTreeSet<String> = m.expected.iter().map(|v| v.path.clone()).collect();
+        broken.extend(m.change.split('`').skip(1).step_by(2).map(str::to_string));
+        out.push((
+            format!("violation of {}", m.target.name()),
+            m.request,
+            broken,
+        ));
+    }
+    out
+}
+
+/// The string values `api`'s valid generators produce for the parameters
+/// `wanted` picks: (what made it, the parameter, concrete path, value).
+fn valid_values<'a>(
+    specs: &Specs,
+    api: &'a ApiSpec,
+    wanted: impl Fn(&imgconform::spec::Param) -> bool,
+) -> Vec<(String, &'a imgconform::spec::Param, String, String)> {
+    let mut out = Vec::new();
+    for (label, request, broken) in generated(specs, api) {
+        let mut found = Vec::new();
+        strings_in(&request, "", "", &mut found);
+        for (template, concrete, s) in found {
+            if broken.contains(&concrete) {
+                continue;
+            }
+            if let Some(param) = api.param(&template).filter(|p| wanted(p)) {
+                out.push((label.clone(), param, concrete, s));
+            }
+        }
+    }
+    out
+}
+
+fn string_param(p: &imgconform::spec::Param) -> Option<&imgconform::spec::model::StringRules> {
+    match &p.kind {
+        imgconform::spec::ParamKind::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// A parameter whose value is a URL: its format says so, or its name or
+/// description does.
+fn url_param(p: &imgconform::spec::Param) -> bool {
+    let text = format!("{} {}", p.name, p.description).to_lowercase();
+    string_param(p).is_some_and(|s| {
+        s.format == Some(imgconform::spec::raw::StringFormat::HttpsUrl)
+            || p.name.to_lowercase().ends_with("url")
+            || text.contains(" url")
+            || text.contains("https://")
+    })
+}
+
+/// What a URL parameter's value must look like: a URL the `url` crate
+/// parses to the same text (nothing normalised away: no backslash, dot
+/// segment, upper-case or non-ASCII host), no stray percent sign, https, no
+/// user, port, query or fragment, a host of DNS labels that is not an
+/// address; and a path only where the documented example has one.
+fn url_problem(p: &imgconform::spec::Param, s: &str) -> Option<String> {
+    let url = match url::Url::parse(s) {
+        Ok(url) => url,
+        Err(e) => return Some(format!("the url crate does not parse it: {e}")),
+    };
+    if !s.starts_with("https://") || url.scheme() != "https" {
+        return Some(format!("scheme {:?}, not https", url.scheme()));
+    }
+    let reserialised = url.as_str();
+    if reserialised != s && reserialised != format!("{s}/") {
+        return Some(format!("the url crate reads it as {reserialised}"));
+    }
+    let escapes = regex::Regex::new("%([0-9A-Fa-f]{2})?").unwrap();
+    if escapes.captures_iter(s).any(|c| c.get(1).is_none()) {
+        return Some("a percent sign that encodes nothing".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Some("it names a user".into());
+    }
+    if url.port().is_some() || url.query().is_some() || url.fragment().is_some() {
+        return Some("it has a port, query or fragment".into());
+    }
+    let Some(url::Host::Domain(host)) = url.host() else {
+        return Some(format!("its host {:?} is not a domain name", url.host()));
+    };
+    let label = regex::Regex::new("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$").unwrap();
+    let labels: Vec<&str> = host.split('.').collect();
+    if let Some(bad) = labels.iter().find(|l| !label.is_match(l)) {
+        return Some(format!("host label {bad:?} is not a DNS label"));
+    }
+    if labels
+        .last()
+        .is_some_and(|l| l.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Some("its last label is a number".into());
+    }
+    let example_has_path = p
+        .example
+        .as_ref()
+        .and_then(Value::as_str)
+        .and_then(|e| url::Url::parse(e).ok())
+        .is_some_and(|e| e.path() != "/");
+    if !example_has_path && url.path() != "/" {
+        return Some(format!(
+            "it has a path ({}) where the documented example names a host only",
+            url.path()
+        ));
+    }
+    None
+}
+
+#[test]
+fn valid_urls_parse_with_the_url_crate_and_are_https() {
+    let specs = specs();
+    let mut seen = BTreeMap::<String, usize>::new();
+    let mut bad = Vec::new();
+    for api in specs.apis() {
+        for (label, param, path, s) in valid_values(&specs, api, url_param) {
+            *seen
+                .entry(format!("{}/{}", api.id(), param.path))
+                .or_default() += 1;
+            if let Some(problem) = url_problem(param, &s) {
+                bad.push(format!("{}: {label}: {path} = {s:?}: {problem}", api.id()));
+            }
+        }
+    }
+    // Not vacuous: both URL parameters of the specs were generated, often.
+    for name in ["jdcloud/exportImage/ossUrl", "jdcloud/importImage/imageUrl"] {
+        assert!(seen.get(name).is_some_and(|n| *n > 100), "{name}: {seen:?}");
+    }
+    assert!(
+        bad.is_empty(),
+        "{} generated valid URL(s) are not valid under every reading:\n{}",
+        bad.len(),
+        bad.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+    );
+}
+
+/// Chinese characters valid under every reading: the CJK Unified
+/// Ideographs block (U+4E00 to U+9FFF), and of it the part Unicode 1.1
+/// had, which GBK and every Chinese font cover (the later additions,
+/// U+9FA6 to U+9FFF, are not in GBK).
+const CJK_UNIFIED: std::ops::RangeInclusive<char> = '\u{4E00}'..='\u{9FA5}';
+
+#[test]
+fn valid_chinese_characters_are_cjk_unified_ideographs() {
+    let specs = specs();
+    let han = regex::Regex::new(r"^\p{Han}$").unwrap();
+    let mut bad = Vec::new();
+    let mut chinese = 0;
+    for api in specs.apis() {
+        for (label, _, path, s) in valid_values(&specs, api, |p| string_param(p).is_some()) {
+            for c in s.chars() {
+                if !han.is_match(c.encode_utf8(&mut [0; 4])) {
+                    continue;
+                }
+                chinese += 1;
+                if !CJK_UNIFIED.contains(&c) {
+                    bad.push(format!(
+                        "{}: {label}: {path} = {s:?}: U+{:04X} is outside U+4E00..U+9FA5",
+                        api.id(),
+                        c as u32
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        chinese > 1000,
+        "only {chinese} Chinese characters generated"
+    );
+    assert!(
+        bad.is_empty(),
+        "{} generated valid value(s) carry Chinese characters outside the unified block:\n{}",
+        bad.len(),
+        bad.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+    );
+}
+
+/// A parameter whose description restricts it to letters (and digits,
+/// and perhaps Chinese characters) and which has a pattern.
+fn letters_param(p: &imgconform::spec::Param) -> bool {
+    string_param(p).is_some_and(|s| s.pattern.is_some() && s.enum_values.is_none())
+        && p.description.to_lowercase().contains("letters")
+}
+
+#[test]
+fn valid_letters_are_ascii_letters() {
+    let specs = specs();
+    let mut bad = Vec::new();
+    let mut letters = BTreeMap::<String, usize>::new();
+    for api in specs.apis() {
+        for p in api.all_params().into_iter().filter(|p| letters_param(p)) {
+            let chinese_too = p.description.contains("Chinese");
+            let path = p.path.clone();
+            let values = valid_values(&specs, api, |q| q.path == path);
+            for (label, _, at, s) in values {
+                for c in s.chars() {
+                    if !c.is_alphabetic() {
+                        continue;
+                    }
+                    *letters.entry(format!("{}/{path}", api.id())).or_default() += 1;
+                    let ok = c.is_ascii_alphabetic() || (chinese_too && CJK_UNIFIED.contains(&c));
+                    if !ok {
+                        bad.push(format!(
+                            "{}: {label}: {at} = {s:?}: {c:?} (U+{:04X}) is not an ASCII letter",
+                            api.id(),
+                            c as u32
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    for name in [
+        "jdcloud/exportImage/ossPrefix",
+        "aliyun/ExportImage/OSSPrefix",
+        "jdcloud/createImage/name",
+    ] {
+        assert!(
+            letters.get(name).is_some_and(|n| *n > 100),
+            "{name}: {letters:?}"
+        );
+    }
+    assert!(
+        bad.is_empty(),
+        "{} generated valid value(s) carry letters that are not ASCII:\n{}",
+        bad.len(),
+        bad.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+    );
+}
+
+#[test]
+fn valid_strings_are_neither_empty_nor_padded() {
+    let specs = specs();
+    let mut bad = Vec::new();
+    for api in specs.apis() {
+        for (label, _, path, s) in valid_values(&specs, api, |p| string_param(p).is_some()) {
+            if s.is_empty() || s.trim() != s {
+                bad.push(format!("{}: {label}: {path} = {s:?}", api.id()));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} generated valid value(s) are empty or start or end with a space, which some read as missing or trim:\n{}",
+        bad.len(),
+        bad.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+    );
+}
+
+/// The checks above catch what they are for: every fringe value the
+/// generator lists for later probes (the forms a valid generator must not
+/// draw) fails one of them.
+#[test]
+fn every_fringe_value_fails_the_checks_for_valid_values() {
+    let specs = specs();
+    let han = regex::Regex::new(r"^\p{Han}$").unwrap();
+    let mut listed = 0;
+    for api in specs.apis() {
+        for p in api.all_params() {
+            for f in imgconform::generate::fringe_strings(p) {
+                listed += 1;
+                let s = &f.value;
+                let caught = s.is_empty()
+                    || s.trim() != s
+                    || (url_param(p) && url_problem(p, s).is_some())
+                    || s.chars().any(|c| {
+                        han.is_match(c.encode_utf8(&mut [0; 4])) && !CJK_UNIFIED.contains(&c)
+                    })
+                    || s.chars()
+                        .any(|c| !c.is_ascii() && !han.is_match(c.encode_utf8(&mut [0; 4])));
+                assert!(
+                    caught,
+                    "{}: {}: {s:?} ({}) passes every check",
+                    api.id(),
+                    p.path,
+                    f.why
+                );
+            }
+        }
+    }
+    let urls = imgconform::generate::fringe_strings(
+        specs
+            .api("jdcloud/exportImage")
+            .unwrap()
+            .param("ossUrl")
+            .unwrap(),
+    );
+    assert!(
+        urls.iter().any(|f| f.value.starts_with("https://]")),
+        "{urls:?}"
+    );
+    assert!(listed > 100, "{listed}");
+}

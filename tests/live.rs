@@ -358,42 +358,292 @@ async fn tencent_request_limit_exceeded_at_http_200_is_retried() {
     assert!(record.dry_run_succeeded(), "{record}");
 }
 
-#[tokio::test]
-async fn a_refused_connection_is_retried_and_recorded() {
-    // A port that was free a moment ago: connecting is refused at once.
+/// A port that was free a moment ago: connecting is refused at once.
+fn refusing_endpoint() -> Endpoint {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let clock = Arc::new(ManualClock::new());
-    let options = LiveOptions {
-        overrides: EndpointOverrides::new().with(
-            ProviderId::Jdcloud,
-            Endpoint::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
-        ),
+    Endpoint::parse(&format!("http://127.0.0.1:{port}")).unwrap()
+}
+
+fn refused_options(clock: Arc<ManualClock>) -> LiveOptions {
+    LiveOptions {
+        overrides: EndpointOverrides::new().with(ProviderId::Jdcloud, refusing_endpoint()),
         allow_mutations: true,
         retry: RetryPolicy {
-            max_attempts: 2,
+            max_attempts: 3,
             base_delay: Duration::from_millis(10),
             max_delay: Duration::from_millis(10),
         },
         clock,
         ..LiveOptions::default()
-    };
-    let record = client(options)
+    }
+}
+
+fn assert_refused(attempt: &imgconform::live::Attempt) {
+    assert_eq!(attempt.retry_reason, Some(RetryReason::Transport));
+    match &attempt.answer {
+        AttemptAnswer::Transport(e) => {
+            assert_eq!(e.kind, TransportErrorKind::Connect, "{e}");
+            assert!(e.unsent, "a refused connection carried nothing: {e}");
+            assert_eq!(e.cause, "connection refused", "{e}");
+        }
+        other => panic!("expected no answer, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_retried_and_ends_unreachable() {
+    let clock = Arc::new(ManualClock::new());
+    let record = client(refused_options(clock))
         .call(&api("jdcloud/exportImage"), &jd_export(Some("t")))
         .await
         .unwrap();
-    assert_eq!(record.attempts.len(), 2);
-    assert_eq!(record.stop, Stop::AttemptsExhausted);
-    for attempt in &record.attempts {
-        assert_eq!(attempt.retry_reason, Some(RetryReason::Transport));
-        match &attempt.answer {
-            AttemptAnswer::Transport(e) => assert_eq!(e.kind, TransportErrorKind::Connect, "{e}"),
-            other => panic!("expected no answer, got {other}"),
+    // A call that may be repeated: at once on a new connection, then
+    // with backoff, until the attempts run out.
+    assert_eq!(record.attempts.len(), 3);
+    assert_eq!(record.stop, Stop::Unreachable);
+    record.attempts.iter().for_each(assert_refused);
+    assert_eq!(record.attempts[0].backoff, Some(Duration::ZERO));
+}
+
+#[tokio::test]
+async fn a_request_that_never_left_is_retried_once_even_when_the_call_cannot_be_repeated() {
+    let clock = Arc::new(ManualClock::new());
+    // No clientToken: exportImage may not be repeated once it was sent.
+    let record = client(refused_options(clock))
+        .call(&api("jdcloud/exportImage"), &jd_export(None))
+        .await
+        .unwrap();
+    assert_eq!(record.attempts.len(), 2, "{record}");
+    assert_eq!(record.stop, Stop::Unreachable);
+    record.attempts.iter().for_each(assert_refused);
+    assert_eq!(record.attempts[0].backoff, Some(Duration::ZERO));
+    assert_eq!(record.attempts[1].backoff, None);
+}
+
+// ---------------------------------------------------------------------------
+// Kept-alive connections the server closes
+
+/// What a [`TinyServer`] does with a request that arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Then {
+    /// Reads it and answers a JD success, keeping the connection alive.
+    Answer,
+    /// Closes the connection without reading it (the request waits unread
+    /// in the socket, so the close is a reset): what a server that closed
+    /// an idle kept-alive connection does to a request that comes after.
+    CloseUnread,
+    /// Reads it whole, then closes the connection without an answer.
+    CloseAfterReading,
+}
+
+/// A few lines of HTTP/1.1 on loopback, for what wiremock will not do:
+/// close a connection at a chosen point. `script(connection, request)`
+/// (both counted from 0) says what to do.
+struct TinyServer {
+    endpoint: Endpoint,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
+    requests_read: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+async fn tiny_server(script: fn(usize, usize) -> Then) -> TinyServer {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = Endpoint::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let requests_read = Arc::new(AtomicUsize::new(0));
+    let (conns, read) = (connections.clone(), requests_read.clone());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let connection = conns.fetch_add(1, Ordering::SeqCst);
+            let read = read.clone();
+            tokio::spawn(async move {
+                let mut buffer = Vec::new();
+                for request in 0.. {
+                    if buffer.is_empty() && socket.readable().await.is_err() {
+                        return;
+                    }
+                    let then = script(connection, request);
+                    if then == Then::CloseUnread {
+                        return;
+                    }
+                    // One whole request: the head, then Content-Length bytes.
+                    let mut chunk = [0u8; 8192];
+                    let end = loop {
+                        if let Some(head) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let text = String::from_utf8_lossy(&buffer[..head]).to_lowercase();
+                            let length: usize = text
+                                .lines()
+                                .find_map(|l| l.strip_prefix("content-length:"))
+                                .and_then(|v| v.trim().parse().ok())
+                                .unwrap_or(0);
+                            if buffer.len() >= head + 4 + length {
+                                break head + 4 + length;
+                            }
+                        }
+                        match socket.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    buffer.drain(..end);
+                    read.fetch_add(1, Ordering::SeqCst);
+                    if then == Then::CloseAfterReading {
+                        return;
+                    }
+                    let body = format!(
+                        r#"{{"requestId":"req-{connection}-{request}","result":{{"taskId":"t"}}}}"#
+                    );
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if socket.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    TinyServer {
+        endpoint,
+        connections,
+        requests_read,
+    }
+}
+
+impl TinyServer {
+    fn options(&self, clock: &Arc<ManualClock>) -> LiveOptions {
+        LiveOptions {
+            overrides: EndpointOverrides::new().with(ProviderId::Jdcloud, self.endpoint.clone()),
+            allow_mutations: true,
+            retry: RetryPolicy {
+                max_attempts: 3,
+                base_delay: Duration::from_millis(10),
+                max_delay: Duration::from_millis(10),
+            },
+            jitter_seed: Some(42),
+            clock: clock.clone(),
+            ..LiveOptions::default()
         }
     }
+
+    fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn requests_read(&self) -> usize {
+        self.requests_read.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// The first connection answers its first request, then closes on the
+/// next one without reading it; every later connection answers.
+fn closes_the_first_connection_after_one_answer(connection: usize, request: usize) -> Then {
+    if connection == 0 && request > 0 {
+        Then::CloseUnread
+    } else {
+        Then::Answer
+    }
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_the_server_closed_is_retried_on_a_new_connection() {
+    let server = tiny_server(closes_the_first_connection_after_one_answer).await;
+    let clock = Arc::new(ManualClock::new());
+    let client = client(server.options(&clock));
+    let api = api("jdcloud/exportImage");
+    let first = client.call(&api, &jd_export(Some("t-1"))).await.unwrap();
+    assert_eq!(first.attempts.len(), 1, "{first}");
+    assert!(
+        first.outcome().is_some_and(|o| o.error.is_none()),
+        "{first}"
+    );
+    // The second call goes on the kept-alive connection, which the server
+    // closes under it; the call may be repeated (a clientToken), and is,
+    // on a new connection.
+    let second = client.call(&api, &jd_export(Some("t-2"))).await.unwrap();
+    assert_eq!(
+        second.attempts.len(),
+        2,
+        "the retry is in the record: {second}"
+    );
+    assert_eq!(second.stop, Stop::Final);
+    assert_eq!(
+        second.attempts[0].retry_reason,
+        Some(RetryReason::Transport)
+    );
+    match &second.attempts[0].answer {
+        AttemptAnswer::Transport(e) => {
+            assert_eq!(e.kind, TransportErrorKind::Closed, "{e}");
+            assert!(!e.unsent, "it was written: whether it was read is unknown");
+        }
+        other => panic!("expected the connection closed, got {other}"),
+    }
+    let outcome = second.outcome().expect("the retry was answered");
+    assert!(outcome.error.is_none(), "{second}");
+    assert_eq!(
+        outcome.request_id.as_deref(),
+        Some("req-1-0"),
+        "on the second connection"
+    );
+    assert_eq!((server.connections(), server.requests_read()), (2, 2));
+}
+
+#[tokio::test]
+async fn a_call_that_cannot_be_repeated_never_goes_on_a_kept_alive_connection() {
+    let server = tiny_server(closes_the_first_connection_after_one_answer).await;
+    let clock = Arc::new(ManualClock::new());
+    let client = client(server.options(&clock));
+    let api = api("jdcloud/exportImage");
+    let first = client.call(&api, &jd_export(Some("t-1"))).await.unwrap();
+    assert!(
+        first.outcome().is_some_and(|o| o.error.is_none()),
+        "{first}"
+    );
+    // No clientToken: had it gone on the kept-alive connection, its reset
+    // would have left the call unanswered and not repeatable.
+    let second = client.call(&api, &jd_export(None)).await.unwrap();
+    assert_eq!(second.attempts.len(), 1, "{second}");
+    assert_eq!(second.stop, Stop::Final);
+    let outcome = second.outcome().expect("answered");
+    assert!(outcome.error.is_none(), "{second}");
+    assert_eq!(
+        outcome.request_id.as_deref(),
+        Some("req-1-0"),
+        "on a new connection"
+    );
+    assert_eq!((server.connections(), server.requests_read()), (2, 2));
+}
+
+#[tokio::test]
+async fn a_request_the_server_read_and_dropped_is_repeated_only_if_the_call_may_be() {
+    let server = tiny_server(|_, _| Then::CloseAfterReading).await;
+    let clock = Arc::new(ManualClock::new());
+    let client = client(server.options(&clock));
+    let api = api("jdcloud/exportImage");
+    // Sent, read, and no answer: the work may have been done.
+    let once = client.call(&api, &jd_export(None)).await.unwrap();
+    assert_eq!(once.attempts.len(), 1, "{once}");
+    assert_eq!(once.stop, Stop::NotIdempotent);
+    match once.answer() {
+        AttemptAnswer::Transport(e) => {
+            assert_eq!(e.kind, TransportErrorKind::Closed, "{e}");
+            assert!(!e.unsent, "{e}");
+        }
+        other => panic!("expected the connection closed, got {other}"),
+    }
+    assert_eq!(server.requests_read(), 1);
+    // A call that may be repeated is, and a server that drops every one
+    // leaves the endpoint unreachable.
+    let repeated = client.call(&api, &jd_export(Some("t"))).await.unwrap();
+    assert_eq!(repeated.attempts.len(), 3, "{repeated}");
+    assert_eq!(repeated.stop, Stop::Unreachable);
+    assert_eq!(server.requests_read(), 4);
 }
 
 #[tokio::test]

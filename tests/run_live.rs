@@ -83,6 +83,65 @@ fn trial<'a>(run: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no trial {name} in {run}"))
 }
 
+#[test]
+fn an_endpoint_that_cannot_be_reached_ends_the_run_with_status_3_and_no_failure() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let message = format!("the tencent endpoint {endpoint} cannot be reached: connection refused");
+
+    // As a person sees it.
+    let vars = imgconform::live::credentials::variables(ProviderId::Tencent);
+    let credentials = test_credentials(ProviderId::Tencent);
+    let output = Command::new(env!("CARGO_BIN_EXE_imgconform"))
+        .current_dir(root())
+        .args([
+            "run",
+            "--target",
+            "live",
+            "--cases",
+            "8",
+            "tencent::ExportImages",
+        ])
+        .args(["--endpoint", &format!("tencent={endpoint}")])
+        .env(vars.access_key_id[0], credentials.access_key_id())
+        .env(vars.secret[0], credentials.secret())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(output.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(&format!("imgconform: {message}")),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+    assert!(stdout.contains(" 0 failed"), "{stdout}");
+    assert!(stdout.contains(&message), "{stdout}");
+
+    // As a program reads it.
+    let (output, run) = run_live(&endpoint, &["tencent::ExportImages", "--cases", "8"], None);
+    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(run["unreachable"], json!([message]), "{run}");
+    assert_eq!(run["failed"], 0, "{run}");
+    for t in run["trials"].as_array().unwrap() {
+        assert_ne!(t["status"], "failed", "{t}");
+        assert_eq!(t["cases"], 0, "nothing was answered: {t}");
+    }
+    let valid = trial(
+        &run,
+        "tencent::ExportImages::property::valid_requests_are_accepted",
+    );
+    assert_eq!(valid["status"], "skipped", "{valid}");
+    assert_eq!(valid["unreachable"], json!([message]), "{valid}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn world_state_cases_run_on_a_live_endpoint_with_fixtures() {
     let mock = mock().await;

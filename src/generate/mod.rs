@@ -6,7 +6,10 @@
 //!
 //! - [`valid_request`]: required parameters always, optional ones sent or
 //!   not; strings by enum, pattern (CJK where the pattern admits it),
-//!   format and length; integers across their range and step; arrays up
+//!   format and length, each valid under every reasonable reading (never
+//!   empty; Chinese characters from U+4E00 to U+9FA5; https URLs a URL
+//!   parser reads back unchanged; [`fringe_strings`] lists what is left
+//!   out); integers across their range and step; arrays up
 //!   to their maximum; objects (JD's nested `dataDisks`) field by field.
 //!   The cross-field rules are then made to hold by a repair read from
 //!   each rule's kind (the size range of the disk type chosen, a field a
@@ -60,6 +63,7 @@ pub use run::{Breach, GenerationError, GenerationFailure, GeneratorConfig, Judge
 pub use targets::{
     skipped_targets, violation_targets, CrossEffect, SkippedTarget, Target, ViolationTarget,
 };
+pub use values::{fringe_strings, FringeValue};
 
 /// Valid requests of `api` (JSON objects of logical parameters, path and
 /// header parameters included, as [`crate::validate_request`] takes them).

@@ -772,7 +772,7 @@ fn length_strings(param: &Param, lo: u64, hi: u64) -> BoxedStrategy<Value> {
         return Just(Value::Null).boxed();
     };
     let strings = if s.format == Some(StringFormat::HttpsUrl) {
-        (https_urls(), lo as usize..=hi as usize)
+        (https_urls(true), lo as usize..=hi as usize)
             .prop_map(|(url, n)| {
                 let mut chars: Vec<char> = url.chars().collect();
                 chars.resize(n, 'a');

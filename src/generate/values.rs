@@ -15,7 +15,7 @@ use regex::Regex;
 use serde_json::{Map, Value};
 
 use crate::spec::model::{IntegerRules, StringRules};
-use crate::spec::raw::{Protocol, StringFormat};
+use crate::spec::raw::StringFormat;
 use crate::spec::{ApiSpec, Param, ParamKind, RuleCheck};
 
 use super::context::GenerationContext;
@@ -36,10 +36,29 @@ const PUNCTUATION: &str = "_-.~:@+=, /";
 pub(crate) const CJK: &str = "镜像导出测试中文名称云盘快照数据";
 const LATIN: &str = "éüßñ";
 
+/// The Chinese characters a valid value may hold: the CJK Unified
+/// Ideographs of Unicode 1.1 (U+4E00 to U+9FA5), which every Chinese
+/// encoding and font covers (GBK included). The other Han characters a
+/// `\p{Han}` class admits (compatibility ideographs such as U+F900, the
+/// extension blocks such as U+3400 and U+31350, ideographic symbols such
+/// as U+16FE2 or 々) are not Chinese characters under every reading: they
+/// are [`fringe_strings`], never valid values.
+pub(crate) const COMMON_HAN: std::ops::RangeInclusive<u32> = 0x4E00..=0x9FA5;
+
+/// A regex class of what a valid value's "any character" may be: printable
+/// ASCII other than the space, and the common Chinese characters.
+const PLAIN_CLASS: &str = r"!-~\x{4E00}-\x{9FA5}";
+
 /// The characters free text and character classes draw from, simplest
 /// first; about one in six is CJK.
 pub(crate) fn alphabet() -> Vec<char> {
     [ALNUM, PUNCTUATION, CJK, LATIN].concat().chars().collect()
+}
+
+/// The `k`-th common Chinese character, wrapping around.
+fn common_han(k: u32) -> char {
+    let span = COMMON_HAN.end() - COMMON_HAN.start() + 1;
+    char::from_u32(COMMON_HAN.start() + k % span).unwrap_or('中')
 }
 
 /// What the strategies of one API share: the spec, the fixture, and which
@@ -95,6 +114,21 @@ impl Gen {
                 group_source(regex.as_str(), *group)
             }
             _ => None,
+        })
+    }
+
+    /// Whether the parameter at `path` is the value a `capture_equals`
+    /// rule splices into an https URL (the region in a bucket's host).
+    fn compared_into_url(&self, path: &str) -> bool {
+        self.api.rules.iter().any(|r| match &r.check {
+            RuleCheck::CaptureEquals { field, equals, .. }
+                if join(&r.scope, equals) == path || equals == path =>
+            {
+                self.api.param(&join(&r.scope, field)).is_some_and(|p| {
+                    matches!(&p.kind, ParamKind::String(s) if s.format == Some(StringFormat::HttpsUrl))
+                })
+            }
+            _ => false,
         })
     }
 
@@ -254,16 +288,15 @@ pub(crate) fn value(gen: &Arc<Gen>, param: &Param) -> BoxedStrategy<Value> {
 }
 
 fn strings(gen: &Arc<Gen>, param: &Param, rules: &StringRules) -> BoxedStrategy<String> {
-    // Alibaba's RPC takes an empty required parameter for a missing one.
-    let empty_is_missing = gen.api.raw.protocol == Protocol::AliyunRpc && param.required;
-    let min_length = rules
-        .min_length
-        .unwrap_or(0)
-        .max(u64::from(empty_is_missing));
+    // Never the empty string: some read it as the parameter missing
+    // (Alibaba's RPC does, for a required one), some as a value to refuse.
+    let min_length = rules.min_length.unwrap_or(0).max(1);
     let own = param.clone();
+    let https = rules.format == Some(StringFormat::HttpsUrl);
     let fits = move |s: &String| {
-        !(empty_is_missing && s.is_empty())
+        !s.is_empty()
             && own_problems(&own, &Value::String(s.clone())).is_empty()
+            && (!https || well_formed_https_url(s))
     };
     if let Some(members) = &rules.enum_values {
         let good: Vec<String> = members.iter().filter(|m| fits(m)).cloned().collect();
@@ -276,10 +309,16 @@ fn strings(gen: &Arc<Gen>, param: &Param, rules: &StringRules) -> BoxedStrategy<
     }
     let base = if let Some(strategy) = gen
         .capture_regex(&param.path)
+        .filter(|_| https)
+        .and_then(|r| regex_urls(r, example_has_path(param)))
+    {
+        // A URL whose host must carry the region: its host drawn from the
+        // rule's own regex, the region spliced in by the repair.
+        strategy
+    } else if let Some(strategy) = gen
+        .capture_regex(&param.path)
         .and_then(|r| regex_strings(r.as_str()))
     {
-        // A URL whose host must carry the region: drawn from the rule's
-        // own regex, the region spliced in by the repair.
         strategy
     } else if let Some(pattern) = &rules.pattern {
         pattern_strings(&pattern.source, Some(min_length), rules.max_length)
@@ -287,10 +326,18 @@ fn strings(gen: &Arc<Gen>, param: &Param, rules: &StringRules) -> BoxedStrategy<
         .compared_part(&param.path)
         .filter(|_| rules.format.is_none())
     {
-        pattern_strings(&format!("^{part}$"), Some(min_length), rules.max_length)
+        let strategy = pattern_strings(&format!("^{part}$"), Some(min_length), rules.max_length);
+        if gen.compared_into_url(&param.path) {
+            // It becomes a label of a URL's host.
+            strategy
+                .prop_filter("a DNS label", |s| dns_label(s))
+                .boxed()
+        } else {
+            strategy
+        }
     } else {
         match rules.format {
-            Some(StringFormat::HttpsUrl) => https_urls(),
+            Some(StringFormat::HttpsUrl) => https_urls(example_has_path(param)),
             Some(StringFormat::Base64Json) => {
                 base64_json(gen.shape_paths(&param.path).unwrap_or_default())
             }
@@ -302,24 +349,41 @@ fn strings(gen: &Arc<Gen>, param: &Param, rules: &StringRules) -> BoxedStrategy<
 }
 
 /// Strings of free text, `min..=max` characters (short ones more often
-/// when the range is wide).
+/// when the range is wide), neither first nor last a space: some servers
+/// trim a value, which would make `" "` empty and change its length.
 pub(crate) fn free_text(min: u64, max: Option<u64>) -> BoxedStrategy<String> {
     strings_of(text_chars(), min, max.unwrap_or(min + 24))
+        .prop_map(|s| {
+            let n = s.chars().count();
+            s.chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    if c == ' ' && (i == 0 || i + 1 == n) {
+                        '_'
+                    } else {
+                        c
+                    }
+                })
+                .collect()
+        })
+        .boxed()
 }
 
 /// Characters of free text: nineteen in twenty from [`alphabet`], the rest
-/// any printable character. One number decides each character (a union of
-/// two strategies would cost a tree of trees per character, which was most
-/// of the generator's time); it shrinks towards 0, which is `a`.
+/// any common Chinese character ([`COMMON_HAN`]). One number decides each
+/// character (a union of two strategies would cost a tree of trees per
+/// character, which was most of the generator's time); it shrinks towards
+/// 0, which is `a`. Characters outside these (other Han blocks, symbols,
+/// unassigned code points) are [`fringe_strings`], not valid values.
 fn text_chars() -> BoxedStrategy<char> {
     let alphabet: Arc<[char]> = alphabet().into();
     any::<u32>()
         .prop_map(move |n| {
-            let exotic = (n % 20 == 19)
-                .then(|| char::from_u32((n / 20) % 0x11_0000))
-                .flatten()
-                .filter(|c| !c.is_control());
-            exotic.unwrap_or(alphabet[(n / 20) as usize % alphabet.len()])
+            if n % 20 == 19 {
+                common_han(n / 20)
+            } else {
+                alphabet[(n / 20) as usize % alphabet.len()]
+            }
         })
         .boxed()
 }
@@ -400,11 +464,31 @@ pub(crate) fn class_members(class: &str) -> Vec<char> {
         .collect()
 }
 
+/// Characters of a class: nineteen in twenty from [`class_members`], the
+/// rest the class's printable ASCII or, where it admits Chinese, any common
+/// Chinese character.
 fn class_chars(class: &str) -> Option<BoxedStrategy<char>> {
     let members = class_members(class);
-    let exotic = proptest::string::string_regex(&tame(class)).ok().map(|s| {
-        s.prop_filter_map("one character", |s| s.chars().next())
-            .boxed()
+    let exotic = Regex::new(&format!("^{class}$")).ok().and_then(|re| {
+        let admits = move |c: char| re.is_match(c.encode_utf8(&mut [0; 4]));
+        let ascii: Vec<char> = ('!'..='~').filter(|c| admits(*c)).collect();
+        let han = admits(common_han(0)) && admits(common_han(u32::MAX));
+        match (ascii.is_empty(), han) {
+            (_, true) => Some(
+                any::<u32>()
+                    .prop_filter_map("a character of the class", move |n| {
+                        let c = if n % 2 == 0 || ascii.is_empty() {
+                            common_han(n / 2)
+                        } else {
+                            ascii[(n / 2) as usize % ascii.len()]
+                        };
+                        admits(c).then_some(c)
+                    })
+                    .boxed(),
+            ),
+            (false, false) => Some(select(ascii).boxed()),
+            (true, false) => None,
+        }
     });
     match (members.is_empty(), exotic) {
         (false, Some(exotic)) => Some(prop_oneof![19 => select(members), 1 => exotic].boxed()),
@@ -432,9 +516,9 @@ fn pattern_strings(source: &str, min: Option<u64>, max: Option<u64>) -> BoxedStr
 
 /// Strings matching an anchored regex, through proptest's regex strategy
 /// (which takes no anchors). "Any character" parts are narrowed to
-/// printable, non-space characters.
+/// printable ASCII and common Chinese characters.
 pub(crate) fn regex_strings(source: &str) -> Option<BoxedStrategy<String>> {
-    proptest::string::string_regex(&tame(&strip_anchors(source)))
+    proptest::string::string_regex(&tame(&strip_anchors(source), PLAIN_CLASS, 12))
         .ok()
         .map(|s| s.boxed())
 }
@@ -504,12 +588,15 @@ pub(crate) fn strip_anchors(source: &str) -> String {
     }
 }
 
-/// The regex narrowed for drawing: `.` and negated classes without
-/// whitespace or control characters, `+` and `*` at most 12 times.
-fn tame(source: &str) -> String {
+/// The regex narrowed for drawing: `.` and negated classes to what
+/// `plain` (the inside of a class) admits, `+` and `*` at most `most`
+/// times.
+fn tame(source: &str, plain: &str, most: u32) -> String {
     let mut out = String::new();
     let mut chars = source.chars().peekable();
-    let mut depth = 0;
+    // For each open class, whether it was negated (and so intersected
+    // with `plain`, which needs a second bracket closed).
+    let mut open: Vec<bool> = Vec::new();
     while let Some(c) = chars.next() {
         match c {
             '\\' => {
@@ -519,24 +606,25 @@ fn tame(source: &str) -> String {
                 }
             }
             '[' => {
-                depth += 1;
-                out.push('[');
-                if chars.peek() == Some(&'^') {
+                let negated = chars.peek() == Some(&'^');
+                if negated {
                     chars.next();
-                    out.push_str("^\\s\\p{C}");
+                    out.push_str(&format!("[{plain}&&[^"));
+                } else {
+                    out.push('[');
                 }
+                open.push(negated);
                 if chars.peek() == Some(&']') {
                     chars.next();
                     out.push_str("\\]");
                 }
             }
-            ']' if depth > 0 => {
-                depth -= 1;
-                out.push(']');
+            ']' if !open.is_empty() => {
+                out.push_str(if open.pop() == Some(true) { "]]" } else { "]" });
             }
-            '.' if depth == 0 => out.push_str("[^\\s\\p{C}]"),
-            '+' if depth == 0 => out.push_str("{1,12}"),
-            '*' if depth == 0 => out.push_str("{0,12}"),
+            '.' if open.is_empty() => out.push_str(&format!("[{plain}]")),
+            '+' if open.is_empty() => out.push_str(&format!("{{1,{most}}}")),
+            '*' if open.is_empty() => out.push_str(&format!("{{0,{most}}}")),
             _ => out.push(c),
         }
     }
@@ -549,21 +637,240 @@ fn word(min: usize, max: usize, chars: &'static str) -> BoxedStrategy<String> {
         .boxed()
 }
 
-pub(crate) fn https_urls() -> BoxedStrategy<String> {
-    let host =
-        vec(word(1, 10, "abcdefghijklmnopqrstuvwxyz0123456789"), 1..=3).prop_map(|l| l.join("."));
-    let path = vec(
-        word(
-            0,
-            10,
-            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
-        ),
-        0..=2,
+const LOWER_ALNUM: &str = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+/// https URLs valid under every reading: a host of one to three DNS
+/// labels of lower-case letters and digits, the last starting with a
+/// letter (so that no parser reads an address); no user, port, query or
+/// fragment; a path of plain segments when `with_path`.
+pub(crate) fn https_urls(with_path: bool) -> BoxedStrategy<String> {
+    let tld = (
+        word(1, 1, "abcdefghijklmnopqrstuvwxyz"),
+        word(0, 9, LOWER_ALNUM),
     )
-    .prop_map(|segments| segments.iter().map(|s| format!("/{s}")).collect::<String>());
-    (host, path)
+        .prop_map(|(a, b)| format!("{a}{b}"));
+    let host = (vec(word(1, 10, LOWER_ALNUM), 0..=2), tld).prop_map(|(mut labels, tld)| {
+        labels.push(tld);
+        labels.join(".")
+    });
+    (host, url_paths(with_path))
         .prop_map(|(host, path)| format!("https://{host}{path}"))
         .boxed()
+}
+
+/// The path of a valid URL: nothing (a host only, as the documented
+/// example names), or one to three segments of letters, digits, `_` and
+/// `-`, the last perhaps with an extension: nothing a parser normalises
+/// (no `.` or `..` segment, no percent sign or backslash).
+fn url_paths(with_path: bool) -> BoxedStrategy<String> {
+    if !with_path {
+        return Just(String::new()).boxed();
+    }
+    let segment = word(
+        1,
+        10,
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-",
+    );
+    (
+        vec(segment, 1..=3),
+        proptest::option::of(word(1, 5, LOWER_ALNUM)),
+    )
+        .prop_map(|(segments, ext)| {
+            let mut path: String = segments.iter().map(|s| format!("/{s}")).collect();
+            if let Some(ext) = ext {
+                path.push('.');
+                path.push_str(&ext);
+            }
+            path
+        })
+        .boxed()
+}
+
+/// https URLs whose host `regex` (a `capture_equals` rule's) admits: the
+/// regex drawn with its "any character" parts narrowed to lower-case
+/// letters and digits, then only its host kept (no user or port) behind
+/// `https://`, with a path as [`url_paths`] draws. The filter drops a
+/// host the regex needs more around (a port it requires, say).
+fn regex_urls(regex: &Regex, with_path: bool) -> Option<BoxedStrategy<String>> {
+    let drawn =
+        proptest::string::string_regex(&tame(&strip_anchors(regex.as_str()), "a-z0-9", 8)).ok()?;
+    let regex = regex.clone();
+    Some(
+        (drawn, url_paths(with_path))
+            .prop_filter_map("a URL the rule's regex admits", move |(text, path)| {
+                let host = url_host(&text)?;
+                let url = format!("https://{host}{path}");
+                regex.is_match(&url).then_some(url)
+            })
+            .boxed(),
+    )
+}
+
+/// The host of `text` (`scheme://[user@]host[:port][/?#…]`), if it is
+/// made of DNS labels.
+fn url_host(text: &str) -> Option<&str> {
+    let rest = &text[text.find("://")? + 3..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host = &authority[authority.rfind('@').map_or(0, |at| at + 1)..];
+    let host = &host[..host.find(':').unwrap_or(host.len())];
+    host.split('.').all(dns_label).then_some(host)
+}
+
+/// A DNS label: 1 to 63 lower-case letters, digits and hyphens, neither
+/// first nor last a hyphen.
+fn dns_label(label: &str) -> bool {
+    (1..=63).contains(&label.len())
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+}
+
+/// Whether the documented example of `param` is a URL with a path (an
+/// object's address rather than a bucket's).
+fn example_has_path(param: &Param) -> bool {
+    param
+        .example
+        .as_ref()
+        .and_then(Value::as_str)
+        .and_then(|e| url::Url::parse(e).ok())
+        .is_some_and(|u| u.path() != "/")
+}
+
+/// What a valid https URL must be past its format and pattern: one the
+/// `url` crate parses, https, with a domain name for its host, and that
+/// it reads back unchanged.
+fn well_formed_https_url(s: &str) -> bool {
+    url::Url::parse(s).is_ok_and(|u| {
+        u.scheme() == "https"
+            && matches!(u.host(), Some(url::Host::Domain(_)))
+            && (u.as_str() == s || u.as_str().strip_suffix('/') == Some(s))
+    })
+}
+
+/// A value a parameter's spec admits that not every reasonable reading of
+/// the documents does: never drawn as a valid value, kept for probes that
+/// accept either verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FringeValue {
+    pub value: String,
+    /// Why a reading may refuse it, as a sentence.
+    pub why: &'static str,
+}
+
+/// Han characters a `\p{Han}` class admits outside [`COMMON_HAN`].
+const FRINGE_HAN: &[(char, &str)] = &[
+    ('\u{F900}', "a CJK compatibility ideograph (U+F900)"),
+    ('\u{FA14}', "a CJK compatibility ideograph (U+FA14)"),
+    ('\u{3400}', "a CJK Extension A ideograph (U+3400)"),
+    (
+        '\u{20000}',
+        "a CJK Extension B ideograph (U+20000), outside the BMP",
+    ),
+    (
+        '\u{31350}',
+        "a CJK Extension H ideograph (U+31350), outside the BMP",
+    ),
+    (
+        '\u{9FEF}',
+        "a unified ideograph added after Unicode 1.1 (U+9FEF), not in GBK",
+    ),
+    ('\u{16FE2}', "an ideographic symbol (U+16FE2)"),
+    ('\u{3005}', "an iteration mark (U+3005)"),
+    ('\u{2E80}', "a CJK radical (U+2E80)"),
+];
+
+/// The fringe values of a string parameter: the empty string; text
+/// padded with spaces where the parameter is free text; for a
+/// parameter that admits Chinese characters, the Han characters outside
+/// U+4E00 to U+9FA5; for an https URL, the forms a URL parser refuses or
+/// rewrites (a `]` in the host, an upper-case or international host, a
+/// trailing dot, a user, a port, a query, a fragment, a dot segment, a
+/// backslash, a stray percent sign). The Han values are as long as the
+/// parameter's minimum length. Nothing here is a valid value.
+pub fn fringe_strings(param: &Param) -> Vec<FringeValue> {
+    let ParamKind::String(rules) = &param.kind else {
+        return Vec::new();
+    };
+    let mut out = vec![FringeValue {
+        value: String::new(),
+        why: "the empty string: some read it as the parameter missing, some refuse it",
+    }];
+    if rules.enum_values.is_some() {
+        return out;
+    }
+    if rules.pattern.as_ref().is_none_or(|p| p.matches(" a ")) && rules.format.is_none() {
+        out.push(FringeValue {
+            value: " a ".into(),
+            why: "spaces first and last, which some servers trim",
+        });
+    }
+    let admits_han = match &rules.pattern {
+        Some(p) => p.matches(&"中".repeat(rules.min_length.unwrap_or(1).max(1) as usize)),
+        None => rules.format.is_none(),
+    };
+    if admits_han {
+        let n = rules.min_length.unwrap_or(1).max(1) as usize;
+        for (c, why) in FRINGE_HAN {
+            let value: String = std::iter::once(*c)
+                .chain(std::iter::repeat_n('中', n.saturating_sub(1)))
+                .collect();
+            out.push(FringeValue { value, why });
+        }
+    }
+    if rules.format == Some(StringFormat::HttpsUrl) {
+        let example = param
+            .example
+            .as_ref()
+            .and_then(Value::as_str)
+            .unwrap_or("https://bucket.example.com");
+        let rest = example.strip_prefix("https://").unwrap_or(example);
+        let (host, path) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+        let forms: [(String, &'static str); 11] = [
+            (
+                format!("https://]{host}{path}"),
+                "a `]` in the host, which URL parsers refuse",
+            ),
+            (
+                format!("https://{}{path}", host.to_uppercase()),
+                "an upper-case host, which parsers lower-case",
+            ),
+            (
+                format!("https://b\u{fc}cket.{host}{path}"),
+                "an international host, which parsers rewrite as xn--",
+            ),
+            (
+                format!("https://{host}.{path}"),
+                "a host with a trailing dot",
+            ),
+            (
+                format!("https://user@{host}{path}"),
+                "a user before the host",
+            ),
+            (format!("https://{host}:8443{path}"), "a port"),
+            (format!("https://{host}{path}?x=1"), "a query"),
+            (format!("https://{host}{path}#x"), "a fragment"),
+            (
+                format!("https://{host}/./a{path}"),
+                "a dot segment, which parsers remove",
+            ),
+            (
+                format!("https://{host}\\a{path}"),
+                "a backslash, which parsers read as a slash",
+            ),
+            (
+                format!("https://{host}/%zz{path}"),
+                "a percent sign that encodes nothing",
+            ),
+        ];
+        out.extend(
+            forms
+                .into_iter()
+                .map(|(value, why)| FringeValue { value, why }),
+        );
+    }
+    out
 }
 
 /// Base64 of a JSON object holding every dotted path in `paths` (and
@@ -704,8 +1011,15 @@ mod tests {
 
     #[test]
     fn regexes_are_narrowed_for_drawing_only() {
-        assert_eq!(tame("a.b+[^/]*"), r"a[^\s\p{C}]b{1,12}[^\s\p{C}/]{0,12}");
-        assert_eq!(tame(r"\.[.+]"), r"\.[.+]");
+        assert_eq!(
+            tame("a.b+[^/]*", "a-z", 12),
+            r"a[a-z]b{1,12}[a-z&&[^/]]{0,12}"
+        );
+        assert_eq!(tame(r"\.[.+]", "a-z", 3), r"\.[.+]");
+        assert_eq!(
+            tame(r"[^]x][^a]+", "a-z", 3),
+            r"[a-z&&[^\]x]][a-z&&[^a]]{1,3}"
+        );
         assert_eq!(strip_anchors("^ab$"), "ab");
         assert_eq!(strip_anchors(r"^ab\$"), r"ab\$");
     }

@@ -8,6 +8,14 @@
 //! and the body bytes. The library adds only unsigned headers
 //! (`content-length`, `accept`, `user-agent`); it follows no redirects and
 //! retries nothing on its own.
+//!
+//! Connections: a call that may be repeated ([`is_repeatable`]) goes on a
+//! kept-alive connection when one is free. A call that may not, and any
+//! retry after a failed connection, goes on a new connection of its own,
+//! so that a kept-alive connection the server has meanwhile closed never
+//! takes a request that cannot be repeated. (The HTTP library itself sends
+//! again, on another connection, a request it found it could not start on
+//! a closed kept-alive one; that request never left this machine.)
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -144,6 +152,22 @@ pub struct TransportError {
     pub kind: TransportErrorKind,
     /// The HTTP library's explanation, with any credential redacted.
     pub message: String,
+    /// The request never left this machine: no connection could be made
+    /// (DNS, refused, TLS handshake, connect timeout), or the HTTP library
+    /// gave the request back unsent. Sending it again cannot do its work
+    /// twice, whatever the call.
+    pub unsent: bool,
+    /// The cause in a few words (`connection refused`, `connection reset`,
+    /// `the host name does not resolve`), for messages.
+    pub cause: String,
+}
+
+impl TransportError {
+    /// Whether the attempt did not reach the endpoint: it never left, or
+    /// its connection was closed or reset before any answer came.
+    pub fn unreached(&self) -> bool {
+        self.unsent || self.kind == TransportErrorKind::Closed
+    }
 }
 
 /// The broad kind of a [`TransportError`].
@@ -154,7 +178,13 @@ pub enum TransportErrorKind {
     /// The attempt took longer than [`Timeouts::attempt`] (or connecting
     /// longer than [`Timeouts::connect`]).
     Timeout,
-    /// The connection broke, or the answer was too large or malformed HTTP.
+    /// The connection was closed or reset before an answer came (a
+    /// kept-alive connection the server closed, a server that dropped the
+    /// request). Whether the server read the request is unknown unless
+    /// [`TransportError::unsent`].
+    Closed,
+    /// The answer was too large or malformed HTTP, or the connection broke
+    /// otherwise.
     Other,
 }
 
@@ -163,6 +193,7 @@ impl fmt::Display for TransportErrorKind {
         f.write_str(match self {
             TransportErrorKind::Connect => "cannot connect",
             TransportErrorKind::Timeout => "timed out",
+            TransportErrorKind::Closed => "connection closed",
             TransportErrorKind::Other => "transport failure",
         })
     }
@@ -314,7 +345,10 @@ pub struct LiveClient {
     specs: Specs,
     options: LiveOptions,
     credentials: BTreeMap<ProviderId, Result<Credentials, MissingCredentials>>,
+    /// Keeps connections alive between calls.
     http: reqwest::Client,
+    /// Keeps none: each request on a new connection.
+    fresh: reqwest::Client,
     limiters: RateLimiters,
     rng: Mutex<StdRng>,
 }
@@ -359,16 +393,22 @@ impl LiveClient {
             check_transport(endpoint, options.insecure)?;
         }
         install_crypto_provider();
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .retry(reqwest::retry::never())
-            .user_agent(concat!("imgconform/", env!("CARGO_PKG_VERSION")));
-        if let Some(connect) = options.timeouts.connect {
-            builder = builder.connect_timeout(connect);
-        }
-        let http = builder
-            .build()
-            .map_err(|e| LiveError::HttpClient(error_chain(&e)))?;
+        let build = |keep_alive: bool| {
+            let mut builder = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .retry(reqwest::retry::never())
+                .user_agent(concat!("imgconform/", env!("CARGO_PKG_VERSION")));
+            if !keep_alive {
+                builder = builder.pool_max_idle_per_host(0);
+            }
+            if let Some(connect) = options.timeouts.connect {
+                builder = builder.connect_timeout(connect);
+            }
+            builder
+                .build()
+                .map_err(|e| LiveError::HttpClient(error_chain(&e)))
+        };
+        let (http, fresh) = (build(true)?, build(false)?);
         let rng = match options.jitter_seed {
             Some(seed) => StdRng::seed_from_u64(seed),
             None => StdRng::from_os_rng(),
@@ -379,6 +419,7 @@ impl LiveClient {
             options,
             credentials: BTreeMap::new(),
             http,
+            fresh,
             rng: Mutex::new(rng),
         })
     }
@@ -499,7 +540,14 @@ impl LiveClient {
                 api: api.id(),
                 reason,
             })?;
-            let (answer, body) = match self.send(request).await {
+            // A new connection for a call that may not be repeated (a
+            // kept-alive one may have been closed by the server unseen),
+            // and for any try after a failed connection.
+            let new_connection = !repeatable
+                || attempts
+                    .last()
+                    .is_some_and(|a| matches!(a.answer, AttemptAnswer::Transport(_)));
+            let (answer, body) = match self.send(request, new_connection).await {
                 Ok((status, body)) => (
                     match wire_for(api.raw.protocol).decode(status, &body) {
                         Ok(outcome) => AttemptAnswer::Decoded(redactor.outcome(outcome)),
@@ -512,21 +560,45 @@ impl LiveClient {
                 ),
                 Err(mut e) => {
                     e.message = redactor.redact(&e.message);
+                    e.cause = redactor.redact(&e.cause);
                     (AttemptAnswer::Transport(e), Vec::new())
                 }
             };
             let elapsed = clock.now().saturating_duration_since(started_at);
             let reason = retry_reason(&answer, &rate_limit_codes);
+            let unsent = matches!(&answer, AttemptAnswer::Transport(e) if e.unsent);
+            // Every try so far, this one included, failed to reach the
+            // endpoint: if the call stops here, it stops unreachable.
+            let unreached =
+                |a: &AttemptAnswer| matches!(a, AttemptAnswer::Transport(e) if e.unreached());
+            let stopped = |otherwise: Stop| {
+                if !attempts.is_empty()
+                    && unreached(&answer)
+                    && attempts.iter().all(|a| unreached(&a.answer))
+                {
+                    Stop::Unreachable
+                } else {
+                    otherwise
+                }
+            };
+            // A request that never left is tried once more, at once, on a
+            // new connection, whatever the call.
+            let first_unsent = unsent
+                && !attempts
+                    .iter()
+                    .any(|a| matches!(&a.answer, AttemptAnswer::Transport(e) if e.unsent));
             let stop = match &reason {
                 None => Some(Stop::Final),
-                Some(_) if !repeatable => Some(Stop::NotIdempotent),
                 Some(_) if attempts.len() + 1 >= max_attempts as usize => {
-                    Some(Stop::AttemptsExhausted)
+                    Some(stopped(Stop::AttemptsExhausted))
                 }
+                Some(_) if first_unsent => None,
+                Some(_) if !repeatable => Some(stopped(Stop::NotIdempotent)),
                 Some(_) => None,
             };
             let backoff = match stop {
                 Some(_) => None,
+                None if first_unsent => Some(Duration::ZERO),
                 None => {
                     let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
                     Some(policy.delay(attempts.len() as u32, &mut *rng))
@@ -601,10 +673,19 @@ impl LiveClient {
     }
 
     /// Sends one request and reads the whole answer, within the attempt
-    /// timeout.
-    async fn send(&self, request: reqwest::Request) -> Result<(u16, Vec<u8>), TransportError> {
+    /// timeout; on a connection of its own if `new_connection`.
+    async fn send(
+        &self,
+        request: reqwest::Request,
+        new_connection: bool,
+    ) -> Result<(u16, Vec<u8>), TransportError> {
+        let http = if new_connection {
+            &self.fresh
+        } else {
+            &self.http
+        };
         let exchange = async {
-            let mut response = self.http.execute(request).await.map_err(transport_error)?;
+            let mut response = http.execute(request).await.map_err(transport_error)?;
             let status = response.status().as_u16();
             let mut body = Vec::new();
             while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
@@ -612,6 +693,8 @@ impl LiveClient {
                     return Err(TransportError {
                         kind: TransportErrorKind::Other,
                         message: format!("the answer is larger than {MAX_ANSWER_BYTES} bytes"),
+                        unsent: false,
+                        cause: "the answer is too large".into(),
                     });
                 }
                 body.extend_from_slice(&chunk);
@@ -625,6 +708,8 @@ impl LiveClient {
                     Err(TransportError {
                         kind: TransportErrorKind::Timeout,
                         message: format!("no complete answer within {limit:?}"),
+                        unsent: false,
+                        cause: format!("no complete answer within {limit:?}"),
                     })
                 }),
             None => exchange.await,
@@ -675,18 +760,79 @@ pub(crate) fn http_request(wire: &WireRequest) -> Result<reqwest::Request, Strin
 }
 
 fn transport_error(e: reqwest::Error) -> TransportError {
+    // The URL can carry a security token (Alibaba's v1 query).
+    let e = e.without_url();
+    // What the HTTP library and the OS said, innermost last.
+    let mut hyper_errors = Vec::new();
+    let mut io_kinds = Vec::new();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        if let Some(h) = s.downcast_ref::<hyper::Error>() {
+            hyper_errors.push((h.is_canceled(), h.is_incomplete_message()));
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            io_kinds.push(io.kind());
+        }
+        source = s.source();
+    }
+    // Given back unsent by the HTTP library (the connection closed before
+    // the request was started on it).
+    let canceled = hyper_errors.iter().any(|(canceled, _)| *canceled);
+    let closed = canceled
+        || hyper_errors.iter().any(|(_, incomplete)| *incomplete)
+        || io_kinds.iter().any(|k| {
+            matches!(
+                k,
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::UnexpectedEof
+            )
+        });
     let kind = if e.is_timeout() {
         TransportErrorKind::Timeout
     } else if e.is_connect() {
         TransportErrorKind::Connect
+    } else if closed {
+        TransportErrorKind::Closed
     } else {
         TransportErrorKind::Other
     };
+    let cause = if e.is_dns() {
+        "the host name does not resolve".to_string()
+    } else if e.is_timeout() && e.is_connect() {
+        "timed out connecting".to_string()
+    } else if let Some(kind) = io_kinds.last() {
+        match kind {
+            std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
+            std::io::ErrorKind::ConnectionReset => "connection reset".to_string(),
+            std::io::ErrorKind::ConnectionAborted => "connection aborted".to_string(),
+            std::io::ErrorKind::BrokenPipe => "connection closed while sending".to_string(),
+            std::io::ErrorKind::TimedOut => "timed out".to_string(),
+            _ => innermost(&e),
+        }
+    } else if closed {
+        "connection closed before an answer".to_string()
+    } else {
+        innermost(&e)
+    };
     TransportError {
         kind,
-        // The URL can carry a security token (Alibaba's v1 query).
-        message: error_chain(&e.without_url()),
+        unsent: e.is_connect() || canceled,
+        cause,
+        message: error_chain(&e),
     }
+}
+
+/// The innermost cause of `e`, as it says it.
+fn innermost(e: &dyn std::error::Error) -> String {
+    let mut last = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        last = s.to_string();
+        source = s.source();
+    }
+    last
 }
 
 /// An error with its causes, `a: b: c`.

@@ -4,7 +4,11 @@
 //! a 5xx status, a rate-limit code from the specs, or no answer at all
 //! (connection failure, timeout). And it is repeated only when repeating
 //! cannot do the work twice: the API does not mutate, the request carries
-//! the spec's idempotency token (JD's `clientToken`), or it is a dry run.
+//! the spec's idempotency token (JD's `clientToken`), or it is a dry run —
+//! or the request never left this machine (no connection could be made),
+//! which is tried once more on a new connection whatever the call. A
+//! request that was sent and whose connection then closed without an
+//! answer may have been read: it is repeated only if the call may be.
 //! Every retry is encoded and signed afresh, with a new timestamp and nonce,
 //! since the providers refuse a nonce they have seen.
 
@@ -99,6 +103,10 @@ pub enum Stop {
     NotIdempotent,
     /// `max_attempts` reached.
     AttemptsExhausted,
+    /// No attempt reached the endpoint, a retry on a new connection
+    /// included: every one failed to connect, or had its connection closed
+    /// or reset before any answer.
+    Unreachable,
 }
 
 /// The error codes that mean "too many requests" for one API: those of the

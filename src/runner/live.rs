@@ -8,9 +8,15 @@
 //! client will not send, or a provider without credentials, makes the
 //! case skipped, not failed. World-state cases run with the real ids of a
 //! [`Fixtures`] file.
+//!
+//! An endpoint the client cannot reach (every attempt, a retry on a new
+//! connection included, failed to connect or had its connection closed or
+//! reset before an answer) is remembered: that call and every later one to
+//! the same endpoint are unsent, never failed, and the run ends with exit
+//! status 3 and a sentence naming the endpoint.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
@@ -19,7 +25,7 @@ use super::target::{
     as_server_reads, tamper_signature, CallError, Exchange, Prepared, Session, Tamper, Target,
 };
 use crate::cases::StateCase;
-use crate::live::{AttemptAnswer, LiveClient, LiveError};
+use crate::live::{AttemptAnswer, CallRecord, LiveClient, LiveError, Stop};
 use crate::mock::World;
 use crate::spec::{ApiSpec, Specs};
 
@@ -30,6 +36,9 @@ pub struct LiveTarget {
     runtime: tokio::runtime::Runtime,
     fixtures: Fixtures,
     worlds: BTreeMap<String, World>,
+    /// Provider and endpoint (`tencent https://host`) to why it cannot
+    /// be reached.
+    unreachable: Mutex<BTreeMap<String, String>>,
 }
 
 impl LiveTarget {
@@ -52,7 +61,34 @@ impl LiveTarget {
             runtime,
             fixtures,
             worlds,
+            unreachable: Mutex::new(BTreeMap::new()),
         })
+    }
+
+    /// Why `api`'s `endpoint` cannot be reached, if a call found it so.
+    fn known_unreachable(&self, api: &ApiSpec, endpoint: &str) -> Option<String> {
+        self.unreachable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&format!("{} {endpoint}", api.provider().as_str()))
+            .cloned()
+    }
+
+    /// Remembers that `record`'s endpoint cannot be reached; the sentence
+    /// that says so.
+    fn mark_unreachable(&self, api: &ApiSpec, record: &CallRecord) -> String {
+        let cause = match record.answer() {
+            AttemptAnswer::Transport(e) => e.cause.clone(),
+            other => other.to_string(),
+        };
+        let (provider, endpoint) = (api.provider().as_str(), record.endpoint.base_url());
+        let reason = format!("the {provider} endpoint {endpoint} cannot be reached: {cause}");
+        self.unreachable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(format!("{provider} {endpoint}"))
+            .or_insert(reason)
+            .clone()
     }
 }
 
@@ -103,6 +139,10 @@ impl Session for LiveSession<'_> {
         // What the wire can carry does not depend on the credentials:
         // checked before anything leaves.
         as_server_reads(&target.specs, api, params)?;
+        let endpoint = target.client.endpoint_for_call(api, params).base_url();
+        if let Some(reason) = target.known_unreachable(api, &endpoint) {
+            return Err(CallError::Unreachable(reason));
+        }
         let alter = move |request: &mut crate::protocol::signing::SignableRequest| {
             if tamper == Tamper::Signature {
                 tamper_signature(request);
@@ -118,6 +158,11 @@ impl Session for LiveSession<'_> {
                 LiveError::Unsendable { .. } => CallError::Unsendable(e.to_string()),
                 other => CallError::Failed(other.to_string()),
             })?;
+        if record.stop == Stop::Unreachable {
+            return Err(CallError::Unreachable(
+                target.mark_unreachable(api, &record),
+            ));
+        }
         let last = record.last();
         match &last.answer {
             AttemptAnswer::Decoded(outcome) => Ok(Exchange {

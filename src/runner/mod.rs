@@ -146,6 +146,11 @@ pub struct TrialReport {
     /// What an SDK did wrong, each once (the SDK target only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
+    /// The endpoints its requests could not reach, each as a sentence
+    /// naming it (`the tencent endpoint http://127.0.0.1:9 cannot be
+    /// reached: connection refused`); those requests are unsent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreachable: Vec<String>,
     /// Invalid requests an SDK refused itself, before sending (the SDK
     /// target only); the rest it left to the server.
     #[serde(skip_serializing_if = "is_zero")]
@@ -261,6 +266,7 @@ struct Tally {
     departures: std::sync::Mutex<BTreeMap<String, Departure>>,
     observations: Choices,
     verdicts: std::sync::Mutex<BTreeMap<String, RuleTally>>,
+    unreachable: std::sync::Mutex<BTreeSet<String>>,
 }
 
 impl Tally {
@@ -351,6 +357,16 @@ impl Tally {
                 Ok(())
             }
         }
+    }
+
+    /// A request that could not reach its endpoint: unsent, and the
+    /// endpoint named in the report.
+    fn unreachable(&self, reason: &str) {
+        self.skip(reason);
+        self.unreachable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(reason.to_string());
     }
 
     /// Keeps `findings` for the report; `Err` lists them, so the call fails.
@@ -695,6 +711,10 @@ fn run_trial(
         });
     }
     let failure = failures.first().cloned();
+    let unreachable: Vec<String> =
+        std::mem::take(&mut *tally.unreachable.lock().unwrap_or_else(|e| e.into_inner()))
+            .into_iter()
+            .collect();
     let sent = Tally::get(&tally.sent);
     let skipped = Tally::get(&tally.skipped);
     let status = match (&failure, sent) {
@@ -738,6 +758,7 @@ fn run_trial(
         status,
         skip_reason,
         findings,
+        unreachable,
         refused_client_side: Tally::get(&tally.client_side),
         departures,
         observations,
@@ -842,6 +863,10 @@ fn send(
         Err(CallError::Lacking(findings)) => {
             let _ = tally.found(&findings);
             tally.skip("the SDK lacks a documented parameter the request uses");
+            Ok(None)
+        }
+        Err(CallError::Unreachable(reason)) => {
+            tally.unreachable(&reason);
             Ok(None)
         }
         // The target did not answer: later cases would only wait for the
@@ -1203,6 +1228,10 @@ fn idempotent(
             Tally::add(&tally.succeeded);
             Ok(())
         }
+        (Err(CallError::Unreachable(r)), _) | (_, Err(CallError::Unreachable(r))) => {
+            tally.unreachable(&r);
+            Ok(())
+        }
         (Err(CallError::Unsendable(r) | CallError::Skipped(r)), _)
         | (_, Err(CallError::Unsendable(r) | CallError::Skipped(r))) => {
             tally.skip(&r);
@@ -1329,6 +1358,10 @@ fn world_states(
             Ok(e) => e,
             Err(CallError::Unsendable(r) | CallError::Skipped(r)) => {
                 tally.skip(&format!("{}: {r}", case.name()));
+                continue;
+            }
+            Err(CallError::Unreachable(r)) => {
+                tally.unreachable(&r);
                 continue;
             }
             Err(CallError::Lacking(f)) => {

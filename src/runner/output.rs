@@ -56,6 +56,10 @@ pub struct RunSummary {
     pub seconds: f64,
     /// Ctrl-C stopped the run: the trials are those that ended before.
     pub interrupted: bool,
+    /// The endpoints that could not be reached, each as a sentence naming
+    /// it; their requests are unsent, and the run's exit status is 3.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreachable: Vec<String>,
     pub trials: Vec<TrialReport>,
     /// The per-rule matrix: every rule of the specs run against, with its
     /// verdicts (all zero: not exercised); filled by [`RunSummary::with_rules`].
@@ -73,6 +77,10 @@ impl RunSummary {
         trials: Vec<TrialReport>,
     ) -> RunSummary {
         let count = |s: TrialStatus| trials.iter().filter(|t| t.status == s).count();
+        let unreachable: std::collections::BTreeSet<String> = trials
+            .iter()
+            .flat_map(|t| t.unreachable.iter().cloned())
+            .collect();
         RunSummary {
             schema: RUN_SCHEMA,
             target: target.to_string(),
@@ -84,6 +92,7 @@ impl RunSummary {
             skipped: count(TrialStatus::Skipped),
             seconds,
             interrupted,
+            unreachable: unreachable.into_iter().collect(),
             trials,
             rules: Vec::new(),
         }
@@ -345,9 +354,9 @@ impl RunSummary {
         out
     }
 
-    /// The last line: counts and time.
+    /// The last line: counts and time, and why the run is incomplete.
     pub fn verdict(&self) -> String {
-        format!(
+        let mut verdict = format!(
             "{} passed, {} failed, {} skipped in {:.2}s{}",
             self.passed,
             self.failed,
@@ -358,7 +367,14 @@ impl RunSummary {
             } else {
                 ""
             }
-        )
+        );
+        if !self.unreachable.is_empty() {
+            verdict.push_str(&format!(
+                " (incomplete, requests not sent: {})",
+                self.unreachable.join("; ")
+            ));
+        }
+        verdict
     }
 
     /// The same as Markdown, for a pull request or a CI summary page.

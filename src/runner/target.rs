@@ -55,6 +55,12 @@ pub enum CallError {
     /// documented parameter: skipped, and the lack is a finding.
     #[error("the SDK cannot send it as asked")]
     Lacking(Vec<super::sdk::Finding>),
+    /// The target's endpoint could not be reached, a retry on a new
+    /// connection included (`the tencent endpoint … cannot be reached:
+    /// connection refused`): the request is unsent, not failed, and the
+    /// run ends with exit status 3.
+    #[error("{0}")]
+    Unreachable(String),
     #[error("{0}")]
     Failed(String),
 }

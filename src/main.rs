@@ -1226,7 +1226,7 @@ fn run_target(mut args: RunArgs) -> ExitCode {
         ExitCode::from(130)
     } else if !summary.unreachable.is_empty() {
         for reason in &summary.unreachable {
-            eprintln!("imgconform: {reason}");
+            errln!("imgconform: {reason}");
         }
         ExitCode::from(3)
     } else if summary.failed == 0 {

@@ -126,6 +126,12 @@ pub struct TrialReport {
     /// answer: `unknown parameter: accepted` 9.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub observations: BTreeMap<String, u64>,
+    /// Which of several violations the target's answers named, and how
+    /// often: `Region [required] → MissingParameter` 24, or `CODE (fits 2
+    /// of them)` where the answer cannot tell (another open point: which
+    /// check comes first).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub choices: BTreeMap<String, u64>,
     pub failure: Option<FailureReport>,
 }
 
@@ -570,6 +576,10 @@ fn run_trial(
         .observations
         .into_inner()
         .unwrap_or_else(|e| e.into_inner());
+    let choices = tally
+        .choices
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
     TrialReport {
         name,
         api: api.id(),
@@ -584,6 +594,7 @@ fn run_trial(
         refused_client_side: Tally::get(&tally.client_side),
         departures,
         observations,
+        choices,
         failure: failure.map(|f| FailureReport { seed, ..f }),
     }
 }
@@ -713,50 +724,62 @@ fn accepts_valid(
         }]);
     }
     let outcome = decoded(&exchange)?;
-    let Some(error) = &outcome.error else {
-        let body: Value = serde_json::from_slice(&exchange.body)
-            .map_err(|e| format!("the success answer is not JSON: {e}"))?;
-        let problems = check_success_body(api, &body);
-        if !problems.is_empty() {
-            let list: Vec<String> = problems
-                .iter()
-                .map(|p| format!("{}: {}", p.path, p.detail))
-                .collect();
-            return Err(format!(
-                "the success answer departs from the documented shape: {}",
-                list.join("; ")
-            ));
-        }
-        Tally::add(&tally.succeeded);
-        return Ok(());
+    let dry_run = answered_as_dry_run(specs, api, &exchange, outcome);
+    let answer = if dry_run {
+        Answer::success(outcome.http_status)
+    } else {
+        answer_of(outcome)
     };
-    let provider = specs.provider_of(api);
-    let dry_run_code = provider
-        .errors
-        .iter()
-        .find(|e| e.triggers.iter().any(|t| matches!(t, RawTrigger::DryRun)));
-    if exchange.dry_run && dry_run_code.is_some_and(|e| e.code == error.code) {
-        Tally::add(&tally.dry_run);
-        return Ok(());
+    let verdict = verdict::judge_valid(specs, api, request, &answer);
+    match &outcome.error {
+        None => {
+            let body: Value = serde_json::from_slice(&exchange.body)
+                .map_err(|e| format!("the success answer is not JSON: {e}"))?;
+            let problems = check_success_body(api, &body);
+            if !problems.is_empty() {
+                let list: Vec<String> = problems
+                    .iter()
+                    .map(|p| format!("{}: {}", p.path, p.detail))
+                    .collect();
+                return Err(format!(
+                    "the success answer departs from the documented shape: {}",
+                    list.join("; ")
+                ));
+            }
+            Tally::add(&tally.succeeded);
+        }
+        Some(_) if dry_run => Tally::add(&tally.dry_run),
+        Some(_) if verdict == Verdict::Conforms => Tally::add(&tally.refused),
+        Some(error) => {
+            if let Verdict::Violates(_) = verdict {
+                return Err(format!(
+                    "a valid request was answered with {} \"{}\" (HTTP {}), which is no documented refusal of a valid request",
+                    error.code, error.message, outcome.http_status
+                ));
+            }
+        }
     }
-    let refusal = api.errors.iter().any(|e| {
-        e.code == error.code
-            && e.message_matches(&error.message)
-            && e.triggers.iter().any(|t| {
-                matches!(
-                    t,
-                    RawTrigger::Precondition { .. } | RawTrigger::Fault { .. }
-                )
-            })
-    });
-    if refusal {
-        Tally::add(&tally.refused);
-        return Ok(());
-    }
-    Err(format!(
-        "a valid request was answered with {} \"{}\" (HTTP {}), which is no documented refusal of a valid request",
-        error.code, error.message, outcome.http_status
-    ))
+    tally.judged(verdict, request)
+}
+
+/// Whether the answer is a dry run's "would have succeeded": the provider's
+/// dry-run code, to a request sent as a dry run.
+fn answered_as_dry_run(
+    specs: &Specs,
+    api: &ApiSpec,
+    exchange: &Exchange,
+    outcome: &crate::protocol::Outcome,
+) -> bool {
+    let Some(error) = &outcome.error else {
+        return false;
+    };
+    exchange.dry_run
+        && specs
+            .provider_of(api)
+            .errors
+            .iter()
+            .filter(|e| e.triggers.iter().any(|t| matches!(t, RawTrigger::DryRun)))
+            .any(|e| e.code == error.code)
 }
 
 /// An invalid request: one of the expected documented errors, or some
@@ -791,7 +814,12 @@ fn rejects_choosing(
         return Ok(());
     }
     let outcome = decoded(&exchange)?;
-    let answer = answer_of(outcome);
+    // A dry run that would have succeeded accepted the request.
+    let answer = if answered_as_dry_run(specs, api, &exchange, outcome) {
+        Answer::success(outcome.http_status)
+    } else {
+        answer_of(outcome)
+    };
     let verdict = verdict::judge_refusal(specs, api, request, expected, &answer);
     if verdict != Verdict::Conforms {
         return tally.judged(verdict, request);

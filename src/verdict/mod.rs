@@ -204,12 +204,14 @@ pub fn judge_refusal(
             .filter(|(p, _)| *p == provenance)
             .map(|(_, v)| *v)
             .collect();
+        let mut rules: Vec<String> = Vec::new();
+        for label in on.iter().map(|v| rule_label(request, v)) {
+            if !rules.contains(&label) {
+                rules.push(label);
+            }
+        }
         Judgement {
-            rule: on
-                .iter()
-                .map(|v| rule_label(request, v))
-                .collect::<Vec<_>>()
-                .join(" + "),
+            rule: rules.join(" + "),
             provenance,
             source: source(api),
             expected: describe(&on),

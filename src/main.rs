@@ -135,7 +135,32 @@ struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     journal_capacity: usize,
     #[command(flatten)]
+    behaviour: BehaviourArgs,
+    #[command(flatten)]
     specs: SpecSource,
+}
+
+#[derive(Debug, Args)]
+struct BehaviourArgs {
+    /// What the mock does where the documents are silent (repeatable):
+    /// unknown=refused|ignored, keys=case-sensitive|case-insensitive,
+    /// null=absent|value, empty=missing|value (a required string sent ""),
+    /// order=document-order|reverse (which of several violations the
+    /// answer names) [default: each provider's own reading, see README].
+    #[arg(long = "behaviour", value_name = "NAME=VALUE", value_parser = parse_behaviour)]
+    behaviours: Vec<String>,
+}
+
+impl BehaviourArgs {
+    fn behaviours(&self) -> Result<imgconform::mock::Behaviours, String> {
+        imgconform::mock::Behaviours::parse(&self.behaviours)
+    }
+}
+
+/// One `--behaviour NAME=VALUE`, checked as it is read.
+fn parse_behaviour(text: &str) -> Result<String, String> {
+    imgconform::mock::Behaviours::default().set(text)?;
+    Ok(text.to_string())
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -302,6 +327,9 @@ struct RunArgs {
     /// or to an SDK, 48 to a live endpoint].
     #[arg(long, value_name = "N")]
     shrink_budget: Option<u32>,
+    /// Mock target: its behaviours on the documents' open points.
+    #[command(flatten)]
+    behaviour: BehaviourArgs,
     #[command(flatten)]
     specs: SpecSource,
 }
@@ -866,6 +894,10 @@ fn serve(args: ServeArgs) -> ExitCode {
         Ok(w) => w,
         Err(e) => return usage_error(e),
     };
+    let behaviour = match args.behaviour.behaviours() {
+        Ok(b) => b,
+        Err(e) => return usage_error(format!("--behaviour: {e}")),
+    };
     let listener = match std::net::TcpListener::bind(args.addr) {
         Ok(l) => l,
         Err(e) => return usage_error(format!("cannot listen on {}: {e}", args.addr)),
@@ -884,6 +916,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             accept_any_signature: false,
         },
         journal_capacity: args.journal_capacity,
+        behaviour,
         ..MockConfig::default()
     };
     let runtime = match tokio::runtime::Runtime::new() {
@@ -983,6 +1016,12 @@ fn build_target(
         Some(dir) => imgconform::mock::load_worlds(&dir.join("worlds"))?,
         None => imgconform::mock::embedded_worlds()?,
     };
+    if !args.behaviour.behaviours.is_empty() && args.target != TargetArg::Mock {
+        return Err(
+            "--behaviour sets the embedded mock's behaviours: it is for --target mock (and imgconform serve)"
+                .into(),
+        );
+    }
     match &args.target {
         TargetArg::Sdk(dir) => {
             no_live_flags(args)?;
@@ -1045,7 +1084,8 @@ fn build_target(
             };
             let target = MockTarget::new(std::sync::Arc::clone(specs), world)
                 .with_worlds(worlds)
-                .with_transport(transport);
+                .with_transport(transport)
+                .with_behaviour(args.behaviour.behaviours()?);
             Ok((Box::new(target), transport.name().to_string()))
         }
     }

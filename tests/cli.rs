@@ -709,3 +709,116 @@ fn serve_banner_states_the_routing_rule_the_router_applies() {
         }
     }
 }
+
+/// `params` for `api`, signed with the test credentials for `server`, as
+/// (method, target, headers, body).
+fn signed_for(
+    server: &serve::ServeChild,
+    api: &imgconform::ApiSpec,
+    specs: &imgconform::Specs,
+    params: &serde_json::Value,
+    nonce: &str,
+) -> (String, String, Vec<(String, String)>, Vec<u8>) {
+    use imgconform::protocol::signing::SigningInputs;
+    use imgconform::protocol::{wire_for, EncodeOptions, Endpoint};
+    let options = EncodeOptions {
+        scheme: specs.provider_of(api).raw.signing[0],
+        endpoint: Some(Endpoint::parse(&server.uri).unwrap()),
+        inputs: SigningInputs::new(time::OffsetDateTime::now_utc().unix_timestamp(), nonce),
+    };
+    let credentials = imgconform::mock::test_credentials(api.provider());
+    let encoded = wire_for(api.raw.protocol)
+        .encode(api, params, &credentials, &options)
+        .unwrap();
+    let r = encoded.request;
+    let target = if r.query.is_empty() {
+        r.path.clone()
+    } else {
+        format!("{}?{}", r.path, r.query)
+    };
+    (r.method, target, r.headers, r.body)
+}
+
+#[test]
+fn serve_takes_behaviours_in_the_users_words_and_acts_on_them() {
+    let specs = imgconform::Specs::embedded().unwrap();
+    let api = specs.api("tencent/ExportImages").unwrap();
+    let request = serde_json::json!({"Region": "ap-guangzhou", "ImageIds": ["img-72n9mi0y"],
+        "BucketName": "test-bucket-AppId", "DryRun": true, "ImageId": "img-72n9mi0y"});
+    let code = |server: &serve::ServeChild, nonce: &str| {
+        let (method, target, headers, body) = signed_for(server, api, &specs, &request, nonce);
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let (_, answer) = server.http(&method, &target, &headers, &body);
+        let v: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+        v["Response"]["Error"]["Code"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let defaults = serve::ServeChild::start(&[]);
+    assert!(
+        defaults.banner.contains(
+            "  tencent: unknown=refused keys=case-sensitive null=absent empty=value order=document-order"
+        ),
+        "{}",
+        defaults.banner
+    );
+    assert_eq!(code(&defaults, "c1"), "UnknownParameter");
+    let ignoring = serve::ServeChild::start(&[
+        "--behaviour",
+        "unknown=ignored",
+        "--behaviour",
+        "keys=case-insensitive",
+    ]);
+    assert!(
+        ignoring.banner.contains(
+            "  jdcloud: unknown=ignored keys=case-insensitive null=absent empty=value order=document-order"
+        ),
+        "{}",
+        ignoring.banner
+    );
+    // The dry run of the same request would have succeeded.
+    assert_eq!(code(&ignoring, "c2"), "DryRunOperation");
+
+    // A bad value is a usage error naming the accepted ones.
+    let o = imgconform(&[
+        "serve",
+        "--behaviour",
+        "keys=upper",
+        "--addr",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("keys=upper") && err.contains("case-sensitive or case-insensitive"),
+        "{err}"
+    );
+    let o = imgconform(&[
+        "serve",
+        "--behaviour",
+        "colour=red",
+        "--addr",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown, keys, null, empty, order"),
+        "{}",
+        stderr(&o)
+    );
+    // run takes them for the mock, and only for the mock.
+    let o = imgconform(&[
+        "run",
+        "--target",
+        "live",
+        "--behaviour",
+        "unknown=ignored",
+        "tencent",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--target mock"), "{}", stderr(&o));
+}

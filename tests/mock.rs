@@ -536,3 +536,104 @@ async fn every_answer_carries_a_request_id_even_when_no_api_matches() {
         assert!(message.contains(says), "{what}: {message}");
     }
 }
+
+/// A mock with `behaviours` (`NAME=VALUE` as `--behaviour` takes them).
+async fn mock_with(behaviours: &[&str]) -> MockProvider {
+    let config = MockConfig {
+        behaviour: imgconform::mock::Behaviours::parse(behaviours).unwrap(),
+        ..MockConfig::default()
+    };
+    MockProvider::builder().config(config).start().await
+}
+
+/// The code (`None`: success) the mock answers `request` with.
+async fn code_of(
+    mock: &MockProvider,
+    api: &ApiSpec,
+    request: &Value,
+    nonce: &str,
+) -> Option<String> {
+    let creds = mock.credentials(api.provider());
+    let scheme = specs().provider_of(api).raw.signing[0];
+    mock.set_world(imgconform::mock::default_world());
+    let outcome = call(mock, api, request, scheme, &creds, nonce).await;
+    outcome.error.map(|e| e.code)
+}
+
+#[tokio::test]
+async fn each_behaviour_changes_what_the_mock_answers_as_it_says() {
+    let specs = specs();
+    let tencent = specs.api("tencent/ExportImages").unwrap();
+    let documented = json!({"Region": "ap-guangzhou", "ImageIds": ["img-72n9mi0y"], "BucketName": "test-bucket-AppId"});
+    let with = |key: &str, value: Value| {
+        let mut r = documented.clone();
+        r[key] = value;
+        r
+    };
+    let defaults = mock_with(&[]).await;
+    assert_eq!(code_of(&defaults, tencent, &documented, "b0").await, None);
+
+    // unknown
+    let unknown = with("ImageId", json!("img-72n9mi0y"));
+    assert_eq!(
+        code_of(&defaults, tencent, &unknown, "b1").await.as_deref(),
+        Some("UnknownParameter")
+    );
+    let ignoring = mock_with(&["unknown=ignored"]).await;
+    assert_eq!(code_of(&ignoring, tencent, &unknown, "b2").await, None);
+
+    // keys: Tencent reads them exactly by default, JD ignoring case.
+    let mut cased = documented.clone();
+    let bucket = cased.as_object_mut().unwrap().remove("BucketName").unwrap();
+    cased["bucketName"] = bucket;
+    assert_eq!(
+        code_of(&defaults, tencent, &cased, "b3").await.as_deref(),
+        Some("UnknownParameter")
+    );
+    let insensitive = mock_with(&["keys=case-insensitive"]).await;
+    assert_eq!(code_of(&insensitive, tencent, &cased, "b4").await, None);
+    let jd = specs.api("jdcloud/exportImage").unwrap();
+    let export = json!({"regionId": "cn-north-1", "imageId": "img-m5s0****29", "roleName": "exportRole",
+        "ossUrl": "https://bucket.s3-internal.cn-north-1.jdcloud-oss.com", "OssPrefix": "abc"});
+    assert_eq!(code_of(&defaults, jd, &export, "b5").await, None);
+    let sensitive = mock_with(&["keys=case-sensitive"]).await;
+    assert_eq!(
+        code_of(&sensitive, jd, &export, "b6").await.as_deref(),
+        Some("INVALID_ARGUMENT")
+    );
+
+    // null: an optional parameter sent null.
+    let null = with("ExportFormat", Value::Null);
+    assert_eq!(code_of(&defaults, tencent, &null, "b7").await, None);
+    let valued = mock_with(&["null=value"]).await;
+    assert_eq!(
+        code_of(&valued, tencent, &null, "b8").await.as_deref(),
+        Some("InvalidParameter")
+    );
+
+    // empty: a required string sent "" (JD's roleName has no length limit).
+    let mut empty = export.clone();
+    empty.as_object_mut().unwrap().remove("OssPrefix");
+    empty["roleName"] = json!("");
+    assert_eq!(code_of(&defaults, jd, &empty, "b9").await, None);
+    let missing = mock_with(&["empty=missing"]).await;
+    assert_eq!(
+        code_of(&missing, jd, &empty, "b10").await.as_deref(),
+        Some("INVALID_ARGUMENT")
+    );
+
+    // order: Region missing (the first parameter of the document) and
+    // neither ImageIds nor SnapshotIds (its last rule).
+    let mut two = documented.clone();
+    two.as_object_mut().unwrap().remove("Region");
+    two.as_object_mut().unwrap().remove("ImageIds");
+    assert_eq!(
+        code_of(&defaults, tencent, &two, "b11").await.as_deref(),
+        Some("MissingParameter")
+    );
+    let reverse = mock_with(&["order=reverse"]).await;
+    assert_eq!(
+        code_of(&reverse, tencent, &two, "b12").await.as_deref(),
+        Some("InvalidParameter.ImageIdsSnapshotIdsMustOne")
+    );
+}

@@ -85,6 +85,18 @@ pub fn expected_violations(
     oracle::violations(api, &specs.provider_of(api).errors, request)
 }
 
+/// [`expected_violations`] under another reading of the points the
+/// documents leave open (unknown parameters, key case, `null`, an empty
+/// required string): what a service that reads them so must answer.
+pub fn expected_violations_with(
+    specs: &Specs,
+    api: &ApiSpec,
+    request: &Value,
+    reading: &crate::validate::ValidationOptions,
+) -> Vec<ExpectedViolation> {
+    oracle::violations_with(api, &specs.provider_of(api).errors, request, reading)
+}
+
 /// `n` valid requests, as a run with `seed` draws them.
 pub fn sample_valid(
     api: &ApiSpec,

@@ -10,9 +10,12 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::spec::model::When;
-use crate::spec::raw::{ConstraintKind, Protocol, RawTrigger, StringFormat};
+use crate::spec::raw::{ConstraintKind, RawTrigger, StringFormat};
 use crate::spec::{ApiSpec, ErrorSpec, Param, ParamKind, RuleCheck};
-use crate::validate::{prefix_template, ExpectedError};
+use crate::validate::{
+    prefix_template, EmptyString, ExpectedError, KeyCase, NullValue, UnknownParams,
+    ValidationOptions,
+};
 
 use super::draft::join;
 
@@ -128,12 +131,25 @@ pub(crate) fn violations(
     provider_errors: &[ErrorSpec],
     request: &Value,
 ) -> Vec<ExpectedViolation> {
+    let reading = ValidationOptions::of(api.raw.protocol);
+    violations_with(api, provider_errors, request, &reading)
+}
+
+/// [`violations`], with the open points read as `reading` says.
+pub(crate) fn violations_with(
+    api: &ApiSpec,
+    provider_errors: &[ErrorSpec],
+    request: &Value,
+    reading: &ValidationOptions,
+) -> Vec<ExpectedViolation> {
     let mut o = Oracle {
         api,
         provider_errors,
         request,
-        ignore_case: api.raw.protocol == Protocol::JdcloudRestJson,
-        empty_is_missing: api.raw.protocol == Protocol::AliyunRpc,
+        ignore_case: reading.keys == KeyCase::Insensitive,
+        empty_is_missing: reading.empty == EmptyString::Missing,
+        null_is_absent: reading.null == NullValue::Absent,
+        refuse_unknown: reading.unknown == UnknownParams::Refused,
         out: Vec::new(),
     };
     if let Value::Object(object) = request {
@@ -154,26 +170,45 @@ struct Oracle<'a> {
     api: &'a ApiSpec,
     provider_errors: &'a [ErrorSpec],
     request: &'a Value,
-    /// JD matches keys without regard to case (the spec's discrepancy
+    /// Keys match ignoring case (JD by default: the spec's discrepancy
     /// `cloud_disk_spec_key_case`).
     ignore_case: bool,
-    /// Alibaba's RPC: an empty required parameter is a missing one.
+    /// An empty required string is a missing one (Alibaba's RPC by default).
     empty_is_missing: bool,
+    /// `null` is absent (by default), else a wrong-typed value.
+    null_is_absent: bool,
+    /// Unknown parameters are violations (by default), else ignored.
+    refuse_unknown: bool,
     out: Vec<ExpectedViolation>,
 }
 
-fn lookup<'v>(object: &'v Map<String, Value>, name: &str, ignore_case: bool) -> Option<&'v Value> {
+/// How keys are matched: ignoring case or not, and whether `null` is absent.
+#[derive(Debug, Clone, Copy)]
+struct Keys {
+    ignore_case: bool,
+    null_is_absent: bool,
+}
+
+fn lookup<'v>(object: &'v Map<String, Value>, name: &str, keys: Keys) -> Option<&'v Value> {
+    let counts = |v: &Value| !(keys.null_is_absent && v.is_null());
     match object.get(name) {
-        Some(v) => (!v.is_null()).then_some(v),
-        None if ignore_case => object
+        Some(v) => counts(v).then_some(v),
+        None if keys.ignore_case => object
             .iter()
-            .find(|(k, v)| k.eq_ignore_ascii_case(name) && !v.is_null())
+            .find(|(k, v)| k.eq_ignore_ascii_case(name) && counts(v))
             .map(|(_, v)| v),
         None => None,
     }
 }
 
 impl<'a> Oracle<'a> {
+    fn keys(&self) -> Keys {
+        Keys {
+            ignore_case: self.ignore_case,
+            null_is_absent: self.null_is_absent,
+        }
+    }
+
     fn push_constraint(&mut self, path: String, template: &str, wire: &str, kind: ConstraintKind) {
         let expected = expected_for_constraint(
             self.api,
@@ -203,19 +238,19 @@ impl<'a> Oracle<'a> {
 
     fn object(&mut self, fields: &'a [Param], object: &Map<String, Value>, prefix: &str) {
         for (key, value) in object {
-            if value.is_null() || fields.iter().any(|f| &f.name == key) {
+            if (self.null_is_absent && value.is_null()) || fields.iter().any(|f| &f.name == key) {
                 continue;
             }
             let case_match =
                 self.ignore_case && fields.iter().any(|f| f.name.eq_ignore_ascii_case(key));
-            if !case_match {
+            if !case_match && self.refuse_unknown {
                 let template = join(&prefix_template(prefix), key);
                 self.push_constraint(join(prefix, key), &template, key, ConstraintKind::Unknown);
             }
         }
         for field in fields {
             let path = join(prefix, &field.name);
-            let found = lookup(object, &field.name, self.ignore_case)
+            let found = lookup(object, &field.name, self.keys())
                 .filter(|v| !(self.empty_is_missing && field.required && v.as_str() == Some("")));
             match found {
                 None if field.required => self.push_constraint(
@@ -250,15 +285,15 @@ impl<'a> Oracle<'a> {
     fn rules(&mut self) {
         let api = self.api;
         for rule in &api.rules {
-            for (prefix, object) in instances(self.request, &rule.scope, self.ignore_case) {
+            for (prefix, object) in instances(self.request, &rule.scope, self.keys()) {
                 self.rule(&rule.id, &rule.check, &prefix, object);
             }
         }
     }
 
     fn rule(&mut self, id: &str, check: &RuleCheck, prefix: &str, object: &Map<String, Value>) {
-        let ignore_case = self.ignore_case;
-        let get = |name: &str| lookup(object, name, ignore_case);
+        let keys = self.keys();
+        let get = |name: &str| lookup(object, name, keys);
         let holds = |when: &When| when.holds_for(get(&when.field));
         let present = |name: &str| non_empty(get(name));
         match check {
@@ -295,8 +330,7 @@ impl<'a> Oracle<'a> {
                 };
                 let mut seen: Vec<&Value> = Vec::new();
                 for (i, item) in items.iter().enumerate() {
-                    let Some(v) = item.as_object().and_then(|o| lookup(o, field, ignore_case))
-                    else {
+                    let Some(v) = item.as_object().and_then(|o| lookup(o, field, keys)) else {
                         continue;
                     };
                     if seen.contains(&v) {
@@ -384,7 +418,7 @@ pub(crate) fn shape_ok(text: &str, required_paths: &[String]) -> bool {
 fn instances<'v>(
     request: &'v Value,
     scope: &str,
-    ignore_case: bool,
+    keys: Keys,
 ) -> Vec<(String, &'v Map<String, Value>)> {
     let Value::Object(root) = request else {
         return Vec::new();
@@ -401,7 +435,7 @@ fn instances<'v>(
         let mut next = Vec::new();
         for (prefix, object) in current {
             let path = join(&prefix, name);
-            match (is_array, lookup(object, name, ignore_case)) {
+            match (is_array, lookup(object, name, keys)) {
                 (true, Some(Value::Array(items))) => {
                     for (i, item) in items.iter().enumerate() {
                         if let Value::Object(o) = item {

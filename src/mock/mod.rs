@@ -19,6 +19,7 @@
 //! # }
 //! ```
 
+pub mod behaviour;
 pub mod effects;
 pub mod journal;
 pub mod preconditions;
@@ -36,6 +37,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 use crate::protocol::signing::{Credentials, SignableRequest};
 use crate::spec::{ProviderId, Specs};
 
+pub use behaviour::{Behaviour, Behaviours, CheckOrder, BEHAVIOURS};
 pub use journal::{Journal, JournalEntry};
 pub use service::{test_credentials, Clock, Faults, MockConfig, Service};
 pub use world::World;
@@ -251,6 +253,18 @@ pub fn banner(service: &Service, uri: &str) -> String {
             c.access_key_id(),
             vars.secret[0],
             c.secret()
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Behaviours where the documents are silent (--behaviour NAME=VALUE):"
+    );
+    for provider in ProviderId::ALL {
+        let _ = writeln!(
+            out,
+            "  {provider}: {}",
+            service.config().behaviour.describe(provider)
         );
     }
     let _ = writeln!(out);

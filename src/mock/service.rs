@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
+use super::behaviour::{Behaviours, CheckOrder};
 use super::effects::{self, IdSource};
 use super::journal::{Journal, JournalEntry, Outcome, SignatureVerdict};
 use super::preconditions::{self, Context};
@@ -17,7 +18,7 @@ use crate::protocol::{wire_for, Answer, Wire};
 use crate::spec::model::ErrorSpec;
 use crate::spec::raw::{AuthFailure, Fault, Protocol, RawTrigger};
 use crate::spec::{ApiSpec, ProviderId, ProviderSpec, Specs};
-use crate::validate::{validate_request, ExpectedError};
+use crate::validate::{validate_request_with, ExpectedError};
 
 /// The time the mock believes it is, in Unix seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +69,10 @@ pub struct MockConfig {
     /// unknown fields, optional error fields, `Content-Type` parameters),
     /// from this seed; `None` answers the same way every time.
     pub vary: Option<u64>,
+    /// What the mock does where the documents are silent (unknown
+    /// parameters, key case, `null`, empty strings, which check first);
+    /// unset ones are the provider's defaults.
+    pub behaviour: Behaviours,
 }
 
 /// The test credentials the mock accepts unless told otherwise; printed by
@@ -97,6 +102,7 @@ impl Default for MockConfig {
             journal_capacity: 10_000,
             nonce_memory: 100_000,
             vary: None,
+            behaviour: Behaviours::default(),
         }
     }
 }
@@ -532,13 +538,28 @@ impl Service {
             }
         };
         entry.params = Some(params.clone());
-        let validation = validate_request(&self.specs, api, &params);
+        let behaviour = &self.config.behaviour;
+        let validation = validate_request_with(
+            &self.specs,
+            api,
+            &params,
+            &behaviour.validation(api.provider()),
+        );
         entry.violations = validation
             .violations
             .iter()
             .map(|v| format!("{} [{}]", v.path, v.rule))
             .collect();
-        if let Some(first) = validation.violations.first() {
+        // Parameters ignored as unknown are as if never sent.
+        let mut params = params;
+        for path in validation.ignored.iter().rev() {
+            remove_at(&mut params, path);
+        }
+        let named = match behaviour.order() {
+            CheckOrder::DocumentOrder => validation.violations.first(),
+            CheckOrder::Reverse => validation.violations.last(),
+        };
+        if let Some(first) = named {
             let answer = match &first.expected {
                 ExpectedError::Documented {
                     http_status,
@@ -817,4 +838,34 @@ fn fault_error<'a>(
         .or_else(|| provider.errors.iter().find(names(fault)))
         .or_else(|| api.errors.iter().find(names(Fault::Internal)))
         .or_else(|| provider.errors.iter().find(names(Fault::Internal)))
+}
+
+/// Removes the key at concrete path `path` (`dataDisks[1].xKey`) from
+/// `params`, if it is there.
+fn remove_at(params: &mut Value, path: &str) {
+    let (parent, key) = match path.rfind('.') {
+        Some(dot) => (&path[..dot], &path[dot + 1..]),
+        None => ("", path),
+    };
+    let mut current = params;
+    for segment in parent.split('.').filter(|s| !s.is_empty()) {
+        let (name, indices) = segment.split_at(segment.find('[').unwrap_or(segment.len()));
+        let Some(next) = current.get_mut(name) else {
+            return;
+        };
+        current = next;
+        for index in indices
+            .split(['[', ']'])
+            .filter(|s| !s.is_empty())
+            .map(str::parse::<usize>)
+        {
+            let Some(next) = index.ok().and_then(|i| current.get_mut(i)) else {
+                return;
+            };
+            current = next;
+        }
+    }
+    if let Some(object) = current.as_object_mut() {
+        object.remove(key);
+    }
 }

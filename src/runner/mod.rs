@@ -163,6 +163,12 @@ pub struct TrialReport {
     /// answer: `unknown parameter: accepted` 9.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub observations: BTreeMap<String, u64>,
+    /// Which of several violations the target's answers named, and how
+    /// often: `Region [required] → MissingParameter` 24, or `CODE (fits 2
+    /// of them)` where the answer cannot tell (another open point: which
+    /// check comes first).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub choices: BTreeMap<String, u64>,
     /// Every rule the trial's cases met, with its verdicts.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub verdicts: BTreeMap<String, RuleTally>,
@@ -743,6 +749,10 @@ fn run_trial(
         .observations
         .into_inner()
         .unwrap_or_else(|e| e.into_inner());
+    let choices = tally
+        .choices
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
     let verdicts = tally
         .verdicts
         .into_inner()
@@ -763,6 +773,7 @@ fn run_trial(
         departures,
         observations,
         verdicts,
+        choices,
         failure: failure.map(|f| FailureReport { seed, ..f }),
         failures,
     }
@@ -930,63 +941,76 @@ fn accepts_valid(
         }]);
     }
     let outcome = decoded(&exchange, tally)?;
-    let Some(error) = &outcome.error else {
-        let body: Value = serde_json::from_slice(&exchange.body).map_err(|e| {
-            tally.violated(
-                "response shape",
-                format!("the success answer is not JSON: {e}"),
-            )
-        })?;
-        let problems = check_success_body(api, &body);
-        if !problems.is_empty() {
-            let list: Vec<String> = problems
-                .iter()
-                .map(|p| format!("{}: {}", p.path, p.detail))
-                .collect();
-            return Err(tally.violated(
-                "response shape",
-                format!(
-                    "the success answer departs from the documented shape: {}",
-                    list.join("; ")
-                ),
-            ));
-        }
-        tally.conformed("response shape");
-        tally.conformed(VALID_ACCEPTED);
-        Tally::add(&tally.succeeded);
-        return Ok(());
+    let dry_run = answered_as_dry_run(specs, api, &exchange, outcome);
+    let answer = if dry_run {
+        Answer::success(outcome.http_status)
+    } else {
+        answer_of(outcome)
     };
-    let provider = specs.provider_of(api);
-    let dry_run_code = provider
-        .errors
-        .iter()
-        .find(|e| e.triggers.iter().any(|t| matches!(t, RawTrigger::DryRun)));
-    if exchange.dry_run && dry_run_code.is_some_and(|e| e.code == error.code) {
-        tally.conformed(VALID_ACCEPTED);
-        Tally::add(&tally.dry_run);
-        return Ok(());
-    }
-    let refusal = api.errors.iter().any(|e| {
-        e.code == error.code
-            && e.message_matches(&error.message)
-            && e.triggers.iter().any(|t| {
-                matches!(
-                    t,
-                    RawTrigger::Precondition { .. } | RawTrigger::Fault { .. }
+    let verdict = verdict::judge_valid(specs, api, request, &answer);
+    match &outcome.error {
+        None => {
+            let body: Value = serde_json::from_slice(&exchange.body).map_err(|e| {
+                tally.violated(
+                    "response shape",
+                    format!("the success answer is not JSON: {e}"),
                 )
-            })
-    });
-    if refusal {
-        tally.conformed(VALID_ACCEPTED);
-        Tally::add(&tally.refused);
-        return Ok(());
+            })?;
+            let problems = check_success_body(api, &body);
+            if !problems.is_empty() {
+                let list: Vec<String> = problems
+                    .iter()
+                    .map(|p| format!("{}: {}", p.path, p.detail))
+                    .collect();
+                return Err(tally.violated(
+                    "response shape",
+                    format!(
+                        "the success answer departs from the documented shape: {}",
+                        list.join("; ")
+                    ),
+                ));
+            }
+            tally.conformed("response shape");
+            Tally::add(&tally.succeeded);
+        }
+        Some(_) if dry_run => Tally::add(&tally.dry_run),
+        Some(_) if verdict == Verdict::Conforms => Tally::add(&tally.refused),
+        Some(error) => {
+            if let Verdict::Violates(_) = verdict {
+                return Err(tally.violated(
+                    VALID_ACCEPTED,
+                    format!(
+                        "a valid request was answered with {} \"{}\" (HTTP {}), which is no documented refusal of a valid request",
+                        error.code, error.message, outcome.http_status
+                    ),
+                ));
+            }
+        }
     }
-    Err(tally.violated(VALID_ACCEPTED,
-        format!(
-            "a valid request was answered with {} \"{}\" (HTTP {}), which is no documented refusal of a valid request",
-            error.code, error.message, outcome.http_status
-        ),
-    ))
+    if verdict == Verdict::Conforms {
+        tally.conformed(VALID_ACCEPTED);
+    }
+    tally.judged(verdict, request)
+}
+
+/// Whether the answer is a dry run's "would have succeeded": the provider's
+/// dry-run code, to a request sent as a dry run.
+fn answered_as_dry_run(
+    specs: &Specs,
+    api: &ApiSpec,
+    exchange: &Exchange,
+    outcome: &crate::protocol::Outcome,
+) -> bool {
+    let Some(error) = &outcome.error else {
+        return false;
+    };
+    exchange.dry_run
+        && specs
+            .provider_of(api)
+            .errors
+            .iter()
+            .filter(|e| e.triggers.iter().any(|t| matches!(t, RawTrigger::DryRun)))
+            .any(|e| e.code == error.code)
 }
 
 /// An invalid request: one of the expected documented errors, or some
@@ -1021,7 +1045,12 @@ fn rejects_choosing(
         return Ok(());
     }
     let outcome = decoded(&exchange, tally)?;
-    let answer = answer_of(outcome);
+    // A dry run that would have succeeded accepted the request.
+    let answer = if answered_as_dry_run(specs, api, &exchange, outcome) {
+        Answer::success(outcome.http_status)
+    } else {
+        answer_of(outcome)
+    };
     let verdict = verdict::judge_refusal(specs, api, request, expected, &answer);
     if verdict != Verdict::Conforms {
         return tally.judged(verdict, request);

@@ -172,6 +172,12 @@ impl MockTarget {
         self
     }
 
+    /// The same, with these behaviours on the documents' open points.
+    pub fn with_behaviour(mut self, behaviour: crate::mock::Behaviours) -> Self {
+        self.config.behaviour = behaviour;
+        self
+    }
+
     /// The same, reached over `transport`.
     pub fn with_transport(mut self, transport: Transport) -> Self {
         self.transport = transport;

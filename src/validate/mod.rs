@@ -37,8 +37,14 @@ pub struct Validation {
     pub valid: bool,
     pub violations: Vec<Violation>,
     /// Things that are accepted but worth knowing (a parameter that has no
-    /// effect, a key matched only ignoring case).
+    /// effect, a key matched only ignoring case, an unknown parameter
+    /// ignored).
     pub notices: Vec<Notice>,
+    /// The concrete paths of the keys set aside as unknown parameters
+    /// under [`UnknownParams::Ignored`]: a service that ignores them acts
+    /// as if they were not sent.
+    #[serde(skip)]
+    pub ignored: Vec<String>,
 }
 
 /// One broken constraint or rule.
@@ -102,18 +108,178 @@ pub struct Notice {
     pub message: String,
 }
 
+/// What the validator does with a parameter the spec does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum UnknownParams {
+    /// A violation (the `unknown` constraint).
+    Refused,
+    /// Left out of the request, with a notice.
+    Ignored,
+}
+
+/// How the validator matches a request's keys to the spec's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyCase {
+    /// Exactly: `OssPrefix` is no `ossPrefix`.
+    Sensitive,
+    /// Ignoring ASCII case, with a notice where only that matches.
+    Insensitive,
+}
+
+/// What a `null` value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NullValue {
+    /// Not sent: an optional parameter is absent, a required one missing.
+    Absent,
+    /// A value, of the wrong type for any parameter.
+    Value,
+}
+
+/// What an empty string sent for a required string parameter is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EmptyString {
+    /// The parameter is missing.
+    Missing,
+    /// A value like any other, checked against the parameter's constraints.
+    Value,
+}
+
+/// How the validator reads what the documents leave open: unknown
+/// parameters, key case, `null`, an empty required string. Today's
+/// readings per protocol are [`ValidationOptions::of`]; the mock's
+/// behaviours (`imgconform serve --behaviour`) choose others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ValidationOptions {
+    pub unknown: UnknownParams,
+    pub keys: KeyCase,
+    pub null: NullValue,
+    pub empty: EmptyString,
+}
+
+/// The words the command line and reports use for each reading
+/// (`--behaviour unknown=ignored`).
+macro_rules! words {
+    ($ty:ident { $($variant:ident => $word:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Both readings.
+            pub const ALL: [$ty; 2] = [$($ty::$variant),+];
+
+            /// The reading in the user's words.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $word),+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+words!(UnknownParams { Refused => "refused", Ignored => "ignored" });
+words!(KeyCase { Sensitive => "case-sensitive", Insensitive => "case-insensitive" });
+words!(NullValue { Absent => "absent", Value => "value" });
+words!(EmptyString { Missing => "missing", Value => "value" });
+
+impl ValidationOptions {
+    /// Every combination of the readings (16).
+    pub fn every() -> Vec<ValidationOptions> {
+        let mut out = Vec::new();
+        for unknown in UnknownParams::ALL {
+            for keys in KeyCase::ALL {
+                for null in NullValue::ALL {
+                    for empty in EmptyString::ALL {
+                        out.push(ValidationOptions {
+                            unknown,
+                            keys,
+                            null,
+                            empty,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// `unknown=ignored keys=case-sensitive`: where `self` reads otherwise
+    /// than `other`, in the words of `--behaviour`.
+    pub fn differences(&self, other: &ValidationOptions) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.unknown != other.unknown {
+            out.push(format!("unknown={}", self.unknown));
+        }
+        if self.keys != other.keys {
+            out.push(format!("keys={}", self.keys));
+        }
+        if self.null != other.null {
+            out.push(format!("null={}", self.null));
+        }
+        if self.empty != other.empty {
+            out.push(format!("empty={}", self.empty));
+        }
+        out
+    }
+
+    /// The validator's readings for `protocol`: unknown parameters refused,
+    /// `null` absent; JD's keys matched ignoring case (its own documented
+    /// example sends `CloudDiskSpec`; the spec's discrepancy
+    /// `cloud_disk_spec_key_case`); Alibaba's empty required parameter a
+    /// missing one (its RPC parameters are strings on the wire, and its
+    /// error table says of each required one "不得为空", must not be empty).
+    pub fn of(protocol: Protocol) -> ValidationOptions {
+        ValidationOptions {
+            unknown: UnknownParams::Refused,
+            keys: if protocol == Protocol::JdcloudRestJson {
+                KeyCase::Insensitive
+            } else {
+                KeyCase::Sensitive
+            },
+            null: NullValue::Absent,
+            empty: if protocol == Protocol::AliyunRpc {
+                EmptyString::Missing
+            } else {
+                EmptyString::Value
+            },
+        }
+    }
+}
+
 /// Validates `request` (a JSON object of logical parameters, path
-/// parameters included) against `api`.
+/// parameters included) against `api`, with the readings of its protocol
+/// ([`ValidationOptions::of`]).
 pub fn validate_request(specs: &Specs, api: &ApiSpec, request: &Value) -> Validation {
+    validate_request_with(
+        specs,
+        api,
+        request,
+        &ValidationOptions::of(api.raw.protocol),
+    )
+}
+
+/// [`validate_request`] with other readings of the documents' open points.
+pub fn validate_request_with(
+    specs: &Specs,
+    api: &ApiSpec,
+    request: &Value,
+    options: &ValidationOptions,
+) -> Validation {
     let provider_errors = &specs.provider_of(api).errors;
     let mut v = Walker {
         api,
         provider_errors,
         request,
-        ignore_case: api.raw.protocol == Protocol::JdcloudRestJson,
-        empty_is_missing: api.raw.protocol == Protocol::AliyunRpc,
+        ignore_case: options.keys == KeyCase::Insensitive,
+        empty_is_missing: options.empty == EmptyString::Missing,
+        null_is_absent: options.null == NullValue::Absent,
+        refuse_unknown: options.unknown == UnknownParams::Refused,
         violations: Vec::new(),
         notices: Vec::new(),
+        ignored: Vec::new(),
     };
     match request {
         Value::Object(object) => {
@@ -137,6 +303,7 @@ pub fn validate_request(specs: &Specs, api: &ApiSpec, request: &Value) -> Valida
         valid: v.violations.is_empty(),
         violations: v.violations,
         notices: v.notices,
+        ignored: v.ignored,
     }
 }
 
@@ -144,16 +311,18 @@ struct Walker<'a> {
     api: &'a ApiSpec,
     provider_errors: &'a [ErrorSpec],
     request: &'a Value,
-    /// JD's service matches JSON keys without regard to case (its own
-    /// documented example sends `CloudDiskSpec`); see the spec's
-    /// discrepancy `cloud_disk_spec_key_case`.
+    /// Keys match ignoring case ([`KeyCase::Insensitive`]).
     ignore_case: bool,
-    /// Alibaba's RPC parameters are strings on the wire, and its error table
-    /// says of each required one "不得为空" (must not be empty): an empty
-    /// value of a required parameter is a missing one.
+    /// An empty value of a required string parameter is a missing one
+    /// ([`EmptyString::Missing`]).
     empty_is_missing: bool,
+    /// `null` is absent ([`NullValue::Absent`]), else a wrong-typed value.
+    null_is_absent: bool,
+    /// Unknown parameters are violations ([`UnknownParams::Refused`]).
+    refuse_unknown: bool,
     violations: Vec<Violation>,
     notices: Vec<Notice>,
+    ignored: Vec<String>,
 }
 
 fn join(prefix: &str, name: &str) -> String {
@@ -164,26 +333,43 @@ fn join(prefix: &str, name: &str) -> String {
     }
 }
 
+/// How [`lookup`] matches keys: ignoring case or not, and whether `null`
+/// counts as absent.
+#[derive(Debug, Clone, Copy)]
+struct Matching {
+    ignore_case: bool,
+    null_is_absent: bool,
+}
+
 /// Looks `name` up in `object`, exactly or (when allowed) ignoring case.
-/// Returns the key found and its value; `null` counts as absent.
+/// Returns the key found and its value; `null` counts as absent where
+/// `matching` says so.
 fn lookup<'v>(
     object: &'v Map<String, Value>,
     name: &str,
-    ignore_case: bool,
+    matching: Matching,
 ) -> Option<(&'v str, &'v Value)> {
+    let counts = |v: &Value| !(matching.null_is_absent && v.is_null());
     if let Some((k, v)) = object.get_key_value(name) {
-        return (!v.is_null()).then_some((k.as_str(), v));
+        return counts(v).then_some((k.as_str(), v));
     }
-    if ignore_case {
+    if matching.ignore_case {
         return object
             .iter()
-            .find(|(k, v)| k.eq_ignore_ascii_case(name) && !v.is_null())
+            .find(|(k, v)| k.eq_ignore_ascii_case(name) && counts(v))
             .map(|(k, v)| (k.as_str(), v));
     }
     None
 }
 
 impl<'a> Walker<'a> {
+    fn matching(&self) -> Matching {
+        Matching {
+            ignore_case: self.ignore_case,
+            null_is_absent: self.null_is_absent,
+        }
+    }
+
     fn violation_constraint(
         &mut self,
         param: &Param,
@@ -287,9 +473,10 @@ impl<'a> Walker<'a> {
 
     fn object(&mut self, fields: &'a [Param], object: &Map<String, Value>, prefix: &str) {
         for (key, value) in object {
-            // null is absent, for unknown keys too: jdcloud-sdk sends every
-            // unset field of its model as null, documented or not.
-            if value.is_null() || fields.iter().any(|f| &f.name == key) {
+            // null is absent (where it is), for unknown keys too:
+            // jdcloud-sdk sends every unset field of its model as null,
+            // documented or not.
+            if (self.null_is_absent && value.is_null()) || fields.iter().any(|f| &f.name == key) {
                 continue;
             }
             let path = join(prefix, key);
@@ -304,6 +491,16 @@ impl<'a> Walker<'a> {
                     ),
                     path,
                 }),
+                None if !self.refuse_unknown => {
+                    self.ignored.push(path.clone());
+                    self.notices.push(Notice {
+                        message: format!(
+                            "\"{key}\" is not a parameter of {}; it is ignored",
+                            self.api.id()
+                        ),
+                        path,
+                    });
+                }
                 None => {
                     let template = join(&prefix_template(prefix), key);
                     let expected =
@@ -321,7 +518,7 @@ impl<'a> Walker<'a> {
         }
         for field in fields {
             let path = join(prefix, &field.name);
-            let found = lookup(object, &field.name, self.ignore_case).filter(|(_, v)| {
+            let found = lookup(object, &field.name, self.matching()).filter(|(_, v)| {
                 !(self.empty_is_missing && field.required && v.as_str() == Some(""))
             });
             match found {
@@ -497,14 +694,15 @@ impl<'a> Walker<'a> {
     fn rules(&mut self) {
         let api = self.api;
         for rule in &api.rules {
-            for (prefix, object) in scope_instances(self.request, &rule.scope, self.ignore_case) {
+            for (prefix, object) in scope_instances(self.request, &rule.scope, self.matching()) {
                 self.rule(rule, &prefix, object);
             }
         }
     }
 
     fn rule(&mut self, rule: &'a crate::spec::Rule, prefix: &str, object: &Map<String, Value>) {
-        let get = |name: &str| lookup(object, name, self.ignore_case).map(|(_, v)| v);
+        let matching = self.matching();
+        let get = |name: &str| lookup(object, name, matching).map(|(_, v)| v);
         // Conditions read their field the way every other lookup does (for
         // JD, ignoring case).
         let holds = |when: &crate::spec::model::When| when.holds_for(get(&when.field));
@@ -594,7 +792,7 @@ impl<'a> Walker<'a> {
                 for (i, item) in items.iter().enumerate() {
                     let Some(value) = item
                         .as_object()
-                        .and_then(|o| lookup(o, field, self.ignore_case))
+                        .and_then(|o| lookup(o, field, matching))
                         .map(|(_, v)| v)
                     else {
                         continue;
@@ -745,7 +943,7 @@ pub fn prefix_template(prefix: &str) -> String {
 fn scope_instances<'v>(
     request: &'v Value,
     scope: &str,
-    ignore_case: bool,
+    matching: Matching,
 ) -> Vec<(String, &'v Map<String, Value>)> {
     let Value::Object(root) = request else {
         return Vec::new();
@@ -761,7 +959,7 @@ fn scope_instances<'v>(
         };
         let mut next = Vec::new();
         for (prefix, object) in current {
-            let Some((_, value)) = lookup(object, name, ignore_case) else {
+            let Some((_, value)) = lookup(object, name, matching) else {
                 continue;
             };
             let path = join(&prefix, name);

@@ -14,7 +14,12 @@ const PROVIDER: &str = r#"{
      "message_kind": "verbatim", "placeholder": "%s", "meaning": "m",
      "triggers": [{"kind": "constraint", "parameter": "*", "constraints": ["required"]}]}
   ],
-  "fallback_client_error": {"http_status": 200, "code": "InvalidParameterValue", "message": "x"}
+  "fallback_client_error": {"http_status": 200, "code": "InvalidParameterValue", "message": "x"},
+  "open_points": [
+    {"id": "unknown_parameters", "description": "d"}, {"id": "key_case", "description": "d"},
+    {"id": "null_values", "description": "d"}, {"id": "empty_values", "description": "d"},
+    {"id": "surrounding_whitespace", "description": "d"}, {"id": "check_order", "description": "d"}
+  ]
 }"#;
 
 const API: &str = r#"{
@@ -306,4 +311,130 @@ fn unknown_keys_with_null_values_are_absent() {
     // jdcloud-sdk sends every unset field of its model as null.
     let v = check(with(base(), "isAllDisk", Value::Null));
     assert!(v.valid, "{:?}", v.violations);
+}
+
+/// [`check`] with other readings of the open points.
+fn check_with(request: Value, change: impl FnOnce(&mut ValidationOptions)) -> Validation {
+    let specs = specs();
+    let api = specs.api("tencent/Thing").unwrap();
+    let mut options = ValidationOptions::of(api.raw.protocol);
+    change(&mut options);
+    validate_request_with(&specs, api, &request, &options)
+}
+
+#[test]
+fn the_readings_of_each_protocol_are_todays() {
+    use crate::spec::raw::Protocol;
+    let jd = ValidationOptions::of(Protocol::JdcloudRestJson);
+    let ali = ValidationOptions::of(Protocol::AliyunRpc);
+    let tc = ValidationOptions::of(Protocol::TencentApi3);
+    assert_eq!(
+        (jd.keys, ali.keys, tc.keys),
+        (KeyCase::Insensitive, KeyCase::Sensitive, KeyCase::Sensitive)
+    );
+    assert_eq!(
+        (jd.empty, ali.empty, tc.empty),
+        (EmptyString::Value, EmptyString::Missing, EmptyString::Value)
+    );
+    for o in [jd, ali, tc] {
+        assert_eq!(o.unknown, UnknownParams::Refused);
+        assert_eq!(o.null, NullValue::Absent);
+    }
+    assert_eq!(ValidationOptions::every().len(), 16);
+    assert_eq!(
+        ali.differences(&tc),
+        vec!["empty=missing".to_string()],
+        "in the words of --behaviour"
+    );
+}
+
+#[test]
+fn an_ignored_unknown_parameter_is_no_violation_but_a_notice() {
+    let request = with(base(), "Colour", json!("red"));
+    assert_eq!(
+        summary(&check(request.clone())),
+        one("Colour", "unknown", None)
+    );
+    let v = check_with(request, |o| o.unknown = UnknownParams::Ignored);
+    assert!(v.valid, "{:?}", v.violations);
+    assert_eq!(v.ignored, vec!["Colour".to_string()]);
+    assert!(v.notices[0].message.contains("ignored"), "{:?}", v.notices);
+    // Nested too.
+    let nested = with(
+        base(),
+        "Disks",
+        json!([{"dev": "a", "type": "s", "xkey": 1}]),
+    );
+    let v = check_with(nested, |o| o.unknown = UnknownParams::Ignored);
+    assert!(v.valid, "{:?}", v.violations);
+    assert_eq!(v.ignored, vec!["Disks[0].xkey".to_string()]);
+}
+
+#[test]
+fn keys_match_ignoring_case_only_when_asked() {
+    let request = json!({"name": "ab", "ids": ["x"]});
+    let exact = check(request.clone());
+    assert_eq!(
+        summary(&exact),
+        vec![
+            ("name".into(), "unknown".into(), None),
+            ("ids".into(), "unknown".into(), None),
+            (
+                "Name".into(),
+                "required".into(),
+                Some("MissingParameter".into())
+            ),
+            ("Ids".into(), "one_of".into(), Some("MustOne".into())),
+        ]
+    );
+    let v = check_with(request, |o| o.keys = KeyCase::Insensitive);
+    assert!(v.valid, "{:?}", v.violations);
+    assert_eq!(v.notices.len(), 2, "{:?}", v.notices);
+}
+
+#[test]
+fn null_is_absent_or_a_wrong_typed_value() {
+    // Optional: absent is fine; a value is the wrong type.
+    let request = with(base(), "Kind", Value::Null);
+    assert!(check(request.clone()).valid);
+    let v = check_with(request, |o| o.null = NullValue::Value);
+    assert_eq!(summary(&v), one("Kind", "type", None));
+    assert!(
+        v.violations[0].detail.contains("null"),
+        "{:?}",
+        v.violations
+    );
+    // Required: missing, or the wrong type.
+    let request = with(base(), "Name", Value::Null);
+    assert_eq!(
+        summary(&check(request.clone())),
+        one("Name", "required", Some("MissingParameter"))
+    );
+    let v = check_with(request, |o| o.null = NullValue::Value);
+    assert_eq!(summary(&v), one("Name", "type", None));
+    // An unknown key sent null is unknown once null is a value.
+    let request = with(base(), "Colour", Value::Null);
+    assert!(check(request.clone()).valid);
+    let v = check_with(request, |o| o.null = NullValue::Value);
+    assert_eq!(summary(&v), one("Colour", "unknown", None));
+}
+
+#[test]
+fn an_empty_required_string_is_a_value_or_missing() {
+    let request = with(base(), "Name", json!(""));
+    let as_value: Vec<String> = check(request.clone())
+        .violations
+        .iter()
+        .map(|v| v.rule.clone())
+        .collect();
+    assert_eq!(as_value, ["min_length", "pattern"]);
+    let v = check_with(request, |o| o.empty = EmptyString::Missing);
+    assert_eq!(
+        summary(&v),
+        one("Name", "required", Some("MissingParameter"))
+    );
+    // An optional string sent "" is a value either way.
+    let optional = with(base(), "Url", json!(""));
+    let v = check_with(optional, |o| o.empty = EmptyString::Missing);
+    assert_eq!(summary(&v), one("Url", "format", None));
 }

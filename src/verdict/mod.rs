@@ -10,6 +10,17 @@
 //! - an **open point**: [`Verdict::Observed`], what the target did;
 //! - otherwise [`Verdict::Conforms`].
 //!
+//! Open points reach further than the expectations they mark: a request
+//! that touches one (a key that matches a parameter only ignoring case, a
+//! `null`, a required string sent `""`, an unknown parameter;
+//! [`open_features`]) may be read otherwise by a conforming service. An
+//! answer that fits no expectation of the spec's own reading but is what
+//! another reading must give ([`other_readings`]; the oracle under it,
+//! [`crate::generate::expected_violations_with`]) is observed, never a
+//! failure — for invalid requests ([`judge_refusal`]) and valid ones
+//! ([`judge_valid`]) alike. An answer no reading explains is judged as the
+//! spec's own reading says.
+//!
 //! ```
 //! use imgconform::verdict::{judge_refusal, Answer, Verdict};
 //! use imgconform::generate::ExpectedViolation;
@@ -33,10 +44,10 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::generate::ExpectedViolation;
-use crate::spec::raw::ConstraintKind;
-use crate::spec::{ApiSpec, Provenance, Specs};
-use crate::validate::ExpectedError;
+use crate::generate::{expected_violations_with, ExpectedViolation};
+use crate::spec::raw::{ConstraintKind, RawTrigger};
+use crate::spec::{ApiSpec, Param, ParamKind, Provenance, Specs};
+use crate::validate::{ExpectedError, ValidationOptions};
 
 /// What a target answered, as far as a verdict needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -265,14 +276,16 @@ pub fn judge_refusal(
             .filter(|(p, _)| *p == provenance)
             .map(|(_, v)| *v)
             .collect();
+        let mut rules: Vec<String> = Vec::new();
+        for label in on.iter().map(|v| rule_label(request, v)) {
+            if !rules.contains(&label) {
+                rules.push(label);
+            }
+        }
         Judgement {
-            rule: on
-                .iter()
-                .map(|v| rule_label(request, v))
-                .collect::<Vec<_>>()
-                .join(" + "),
+            rule: rules.join(" + "),
             provenance,
-            source: format!("{} (source: {})", api.file, api.raw.source),
+            source: source(api),
             expected: describe(&on),
             observed: answer.describe(),
         }
@@ -306,10 +319,285 @@ pub fn judge_refusal(
     if chosen_violation(specs, api, expected, answer).is_some() {
         return Verdict::Conforms;
     }
+    // What a service that reads the request's open points otherwise must
+    // answer: if this is it, the answer is observed, not judged.
+    if let Some(observed) = explained_by_another_reading(specs, api, request, answer, || {
+        describe(&judged.iter().map(|(_, v)| *v).collect::<Vec<_>>())
+    }) {
+        return observed;
+    }
     match firmest {
         Provenance::Stated => Verdict::Violates(judgement(Provenance::Stated)),
         _ => Verdict::Departs(judgement(firmest)),
     }
+}
+
+/// Judges the answer to a request the documents call valid: it conforms
+/// when it succeeds or is one of the API's documented refusals of a valid
+/// request (the account's state, a failure of the service). Anything else
+/// breaks what the documents state, unless the request touches a point
+/// they leave open — a key that matches a parameter only ignoring case, a
+/// `null`, a required string sent `""` — and the answer is what a service
+/// that reads that point otherwise must give: then it is observed, as is
+/// a success of such a request.
+///
+/// A dry run's "would have succeeded" is given as a success.
+pub fn judge_valid(specs: &Specs, api: &ApiSpec, request: &Value, answer: &Answer) -> Verdict {
+    if answer.error.is_none() || documented_refusal_of_valid(api, answer) {
+        let features = open_features(api, request);
+        if answer.error.is_none() && !features.is_empty() {
+            return Verdict::Observed(Judgement {
+                rule: labels(&features),
+                provenance: Provenance::Open,
+                source: source(api),
+                expected: VALID_EXPECTED.into(),
+                observed: answer.describe(),
+            });
+        }
+        return Verdict::Conforms;
+    }
+    if let Some(observed) =
+        explained_by_another_reading(specs, api, request, answer, || VALID_EXPECTED.into())
+    {
+        return observed;
+    }
+    Verdict::Violates(Judgement {
+        rule: "valid request".into(),
+        provenance: Provenance::Stated,
+        source: source(api),
+        expected: VALID_EXPECTED.into(),
+        observed: answer.describe(),
+    })
+}
+
+/// What the documents expect of a valid request.
+const VALID_EXPECTED: &str =
+    "success, or one of the API's documented refusals of a valid request (the account's state)";
+
+fn source(api: &ApiSpec) -> String {
+    format!("{} (source: {})", api.file, api.raw.source)
+}
+
+/// Whether the error answer is one the API documents for a valid request:
+/// a row whose trigger is the account's state or a failure of the service,
+/// with its code and message.
+pub fn documented_refusal_of_valid(api: &ApiSpec, answer: &Answer) -> bool {
+    let Some((code, message)) = &answer.error else {
+        return false;
+    };
+    api.errors.iter().any(|e| {
+        &e.code == code
+            && e.message_matches(message)
+            && e.triggers.iter().any(|t| {
+                matches!(
+                    t,
+                    RawTrigger::Precondition { .. } | RawTrigger::Fault { .. }
+                )
+            })
+    })
+}
+
+/// A point the documents leave open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpenPoint {
+    /// A parameter the API does not have.
+    Unknown,
+    /// A key that matches a parameter only ignoring case.
+    KeyCase,
+    /// A `null` value.
+    Null,
+    /// `""` for a required string.
+    Empty,
+}
+
+/// Something in a request that touches an open point, named as reports
+/// group it: `unknown parameter`, `ossPrefix [key case, sent "OssPrefix"]`,
+/// `osVersion [sent null]`, `imageName [required, sent ""]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenFeature {
+    pub point: OpenPoint,
+    pub label: String,
+}
+
+/// Everything in `request` that touches a point the documents leave open,
+/// read against the spec's parameters (whatever the protocol's reading):
+/// unknown keys, keys that match only ignoring case, `null`s, required
+/// strings sent `""`.
+pub fn open_features(api: &ApiSpec, request: &Value) -> Vec<OpenFeature> {
+    let mut out = Vec::new();
+    if let Value::Object(object) = request {
+        features_of_object(&api.params, object, "", &mut out);
+    }
+    out
+}
+
+fn features_of_object(
+    fields: &[Param],
+    object: &serde_json::Map<String, Value>,
+    prefix: &str,
+    out: &mut Vec<OpenFeature>,
+) {
+    for (key, value) in object {
+        let exact = fields.iter().find(|f| &f.name == key);
+        let field = exact.or_else(|| fields.iter().find(|f| f.name.eq_ignore_ascii_case(key)));
+        let template = field.map_or_else(
+            || {
+                if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                }
+            },
+            |f| f.path.clone(),
+        );
+        if let (Some(f), None) = (field, exact) {
+            out.push(OpenFeature {
+                point: OpenPoint::KeyCase,
+                label: format!("{} [key case, sent \"{key}\"]", f.path),
+            });
+        }
+        if value.is_null() {
+            let required = field.is_some_and(|f| f.required);
+            out.push(OpenFeature {
+                point: OpenPoint::Null,
+                label: if required {
+                    format!("{template} [required, sent null]")
+                } else {
+                    format!("{template} [sent null]")
+                },
+            });
+            continue;
+        }
+        let Some(field) = field else {
+            out.push(OpenFeature {
+                point: OpenPoint::Unknown,
+                label: "unknown parameter".into(),
+            });
+            continue;
+        };
+        features_of_value(field, value, out);
+    }
+}
+
+fn features_of_value(param: &Param, value: &Value, out: &mut Vec<OpenFeature>) {
+    match (&param.kind, value) {
+        (ParamKind::String(_), Value::String(s)) if s.is_empty() && param.required => {
+            out.push(OpenFeature {
+                point: OpenPoint::Empty,
+                label: format!("{} [required, sent \"\"]", param.path),
+            });
+        }
+        (ParamKind::Array(a), Value::Array(items)) => {
+            for item in items {
+                if item.is_null() {
+                    out.push(OpenFeature {
+                        point: OpenPoint::Null,
+                        label: format!("{} [sent null]", a.items.path),
+                    });
+                } else {
+                    features_of_value(&a.items, item, out);
+                }
+            }
+        }
+        (ParamKind::Object(o), Value::Object(object)) => {
+            features_of_object(&o.fields, object, &param.path, out);
+        }
+        _ => {}
+    }
+}
+
+/// The features' labels, each once, joined with ` + `.
+fn labels(features: &[OpenFeature]) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for f in features {
+        if !seen.contains(&f.label.as_str()) {
+            seen.push(&f.label);
+        }
+    }
+    seen.join(" + ")
+}
+
+/// Which open points a reading reads otherwise than `base`.
+fn points_changed(reading: &ValidationOptions, base: &ValidationOptions) -> Vec<OpenPoint> {
+    let mut out = Vec::new();
+    if reading.unknown != base.unknown {
+        // A key that matches only ignoring case is unknown where keys are
+        // read exactly.
+        out.extend([OpenPoint::Unknown, OpenPoint::KeyCase]);
+    }
+    if reading.keys != base.keys {
+        out.push(OpenPoint::KeyCase);
+    }
+    if reading.null != base.null {
+        out.push(OpenPoint::Null);
+    }
+    if reading.empty != base.empty {
+        out.push(OpenPoint::Empty);
+    }
+    out
+}
+
+/// The readings of the open points other than the spec's own for `api`'s
+/// protocol, fewest changes first.
+pub fn other_readings(api: &ApiSpec) -> Vec<ValidationOptions> {
+    let own = ValidationOptions::of(api.raw.protocol);
+    let mut readings: Vec<ValidationOptions> = ValidationOptions::every()
+        .into_iter()
+        .filter(|r| *r != own)
+        .collect();
+    readings.sort_by_key(|r| r.differences(&own).len());
+    readings
+}
+
+/// The first other reading of the open points `request` touches under
+/// which `answer` is what a conforming service gives — the documented error
+/// of one of the violations it sees, or, where it sees none, success or a
+/// documented refusal of a valid request — as an observation of those
+/// points. `expected` describes what the spec's own reading expects.
+fn explained_by_another_reading(
+    specs: &Specs,
+    api: &ApiSpec,
+    request: &Value,
+    answer: &Answer,
+    expected: impl FnOnce() -> String,
+) -> Option<Verdict> {
+    let features = open_features(api, request);
+    if features.is_empty() {
+        return None;
+    }
+    let own = ValidationOptions::of(api.raw.protocol);
+    for reading in other_readings(api) {
+        let changed = points_changed(&reading, &own);
+        let touched: Vec<OpenFeature> = features
+            .iter()
+            .filter(|f| changed.contains(&f.point))
+            .cloned()
+            .collect();
+        if touched.is_empty() {
+            continue;
+        }
+        let seen = expected_violations_with(specs, api, request, &reading);
+        let fits = if seen.is_empty() {
+            answer.error.is_none() || documented_refusal_of_valid(api, answer)
+        } else {
+            chosen_violation(specs, api, &seen, answer).is_some()
+        };
+        if fits {
+            return Some(Verdict::Observed(Judgement {
+                rule: labels(&touched),
+                provenance: Provenance::Open,
+                source: source(api),
+                expected: format!(
+                    "{}; the answer is a conforming one where {}",
+                    expected(),
+                    reading.differences(&own).join(" ")
+                ),
+                observed: answer.describe(),
+            }));
+        }
+    }
+    None
 }
 
 /// Which of `expected` the error answer fits: its documented status, code

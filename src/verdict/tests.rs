@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::spec::raw::RawTrigger;
 use crate::spec::ErrorSpec;
 
 fn specs() -> Specs {
@@ -258,4 +259,258 @@ fn with_several_violations_any_of_their_documented_errors_conforms() {
         panic!("{verdict:?}")
     };
     assert!(j.rule.contains("systemDiskSizeGB [multiple_of]"), "{j:?}");
+}
+
+fn export_request() -> Value {
+    json!({"regionId": "cn-north-1", "imageId": "img-m5s0****29", "roleName": "exportRole",
+           "ossUrl": "https://bucket.s3-internal.cn-north-1.jdcloud-oss.com"})
+}
+
+fn tencent_request() -> Value {
+    json!({"Region": "ap-guangzhou", "ImageIds": ["img-72n9mi0y"], "BucketName": "test-bucket-AppId"})
+}
+
+#[test]
+fn a_valid_request_succeeds_or_is_refused_as_documented_and_nothing_else() {
+    let specs = specs();
+    let api = specs.api("tencent/ExportImages").unwrap();
+    let request = tencent_request();
+    assert_eq!(
+        judge_valid(&specs, api, &request, &Answer::success(200)),
+        Verdict::Conforms
+    );
+    // A refusal the documents give for the account's state.
+    let state = api
+        .errors
+        .iter()
+        .find(|e| {
+            e.triggers
+                .iter()
+                .any(|t| matches!(t, RawTrigger::Precondition { .. }))
+        })
+        .expect("a precondition row");
+    let refused = Answer::error(200, &state.code, &state.message);
+    assert!(documented_refusal_of_valid(api, &refused));
+    assert_eq!(
+        judge_valid(&specs, api, &request, &refused),
+        Verdict::Conforms
+    );
+    // A client error, to a request with nothing open in it: stated.
+    let verdict = judge_valid(
+        &specs,
+        api,
+        &request,
+        &Answer::error(200, "InvalidParameter", "A parameter is invalid."),
+    );
+    let Verdict::Violates(j) = &verdict else {
+        panic!("{verdict:?}")
+    };
+    assert_eq!(j.rule, "valid request");
+    assert_eq!(j.provenance, Provenance::Stated);
+    assert!(j.observed.contains("InvalidParameter"), "{j:?}");
+}
+
+#[test]
+fn a_valid_request_refused_for_what_the_documents_leave_open_is_observed() {
+    let specs = specs();
+    let jd = specs.api("jdcloud/exportImage").unwrap();
+    // A key that matches ossPrefix only ignoring case: JD's reading takes
+    // it, a case-sensitive service refuses it as unknown.
+    let mut keyed = export_request();
+    keyed["OssPrefix"] = json!("abc");
+    let unknown = Answer::error(400, "INVALID_ARGUMENT", "\"OssPrefix\" is not a parameter");
+    let verdict = judge_valid(&specs, jd, &keyed, &unknown);
+    let Verdict::Observed(j) = &verdict else {
+        panic!("{verdict:?}")
+    };
+    assert_eq!(j.rule, "ossPrefix [key case, sent \"OssPrefix\"]");
+    assert!(j.expected.contains("keys=case-sensitive"), "{j:?}");
+    // Accepted, it is observed too: what the target did with the point.
+    let verdict = judge_valid(&specs, jd, &keyed, &Answer::success(200));
+    assert_eq!(verdict.as_str(), "observed", "{verdict:?}");
+
+    // A required string sent "": a value to JD's reading, missing to
+    // another.
+    let mut empty = export_request();
+    empty["roleName"] = json!("");
+    let verdict = judge_valid(
+        &specs,
+        jd,
+        &empty,
+        &Answer::error(400, "INVALID_ARGUMENT", "roleName is missing"),
+    );
+    let Verdict::Observed(j) = &verdict else {
+        panic!("{verdict:?}")
+    };
+    assert_eq!(j.rule, "roleName [required, sent \"\"]");
+    assert!(j.expected.contains("empty=missing"), "{j:?}");
+
+    // An optional parameter sent null: absent, or a wrong-typed value
+    // whose documented error (Tencent's InvalidParameter) is the answer.
+    let tc = specs.api("tencent/ExportImages").unwrap();
+    let mut null = tencent_request();
+    null["ExportFormat"] = Value::Null;
+    let typed = Answer::error(200, "InvalidParameter", "A parameter is invalid.");
+    let verdict = judge_valid(&specs, tc, &null, &typed);
+    let Verdict::Observed(j) = &verdict else {
+        panic!("{verdict:?}")
+    };
+    assert_eq!(j.rule, "ExportFormat [sent null]");
+    assert!(j.expected.contains("null=value"), "{j:?}");
+    // But no reading of a null explains another error: still stated.
+    let other = Answer::error(200, "InvalidParameterValue.LimitExceeded", "too many");
+    assert_eq!(judge_valid(&specs, tc, &null, &other).as_str(), "violates");
+}
+
+#[test]
+fn a_stated_violation_reached_only_through_an_open_point_is_observed() {
+    let specs = specs();
+    let jd = specs.api("jdcloud/exportImage").unwrap();
+    // ossPrefix is at most 32 characters (stated); sent as OssPrefix, a
+    // service that reads keys exactly and ignores unknown ones never sees
+    // it, and its success is what such a service gives.
+    let mut long = export_request();
+    long["OssPrefix"] = json!("a".repeat(40));
+    let expected = crate::generate::expected_violations(&specs, jd, &long);
+    assert!(
+        expected.iter().any(|v| v.path == "ossPrefix"),
+        "{expected:?}"
+    );
+    let verdict = judge_refusal(&specs, jd, &long, &expected, &Answer::success(200));
+    let Verdict::Observed(j) = &verdict else {
+        panic!("{verdict:?}")
+    };
+    assert_eq!(j.rule, "ossPrefix [key case, sent \"OssPrefix\"]");
+    assert!(
+        j.expected.contains("keys=case-sensitive") && j.expected.contains("unknown=ignored"),
+        "{j:?}"
+    );
+
+    // importImage requires systemDiskSizeGB: sent as SystemDiskSizeGB 45,
+    // it is off its step to JD's reading and missing to a case-sensitive
+    // one — a refusal either way, so a success still violates.
+    let import = specs.api("jdcloud/importImage").unwrap();
+    let mut request = import_request(45);
+    let size = request
+        .as_object_mut()
+        .unwrap()
+        .remove("systemDiskSizeGB")
+        .unwrap();
+    request["SystemDiskSizeGB"] = size;
+    let expected = crate::generate::expected_violations(&specs, import, &request);
+    let missing = Answer::error(400, "INVALID_ARGUMENT", "systemDiskSizeGB is missing");
+    assert_eq!(
+        judge_refusal(&specs, import, &request, &expected, &missing).as_str(),
+        "observed"
+    );
+    assert_eq!(
+        judge_refusal(&specs, import, &request, &expected, &Answer::success(200)).as_str(),
+        "violates"
+    );
+
+    // Tencent's reading takes bucketName for an unknown key and BucketName
+    // as missing; a case-insensitive service's success is observed.
+    let tc = specs.api("tencent/ExportImages").unwrap();
+    let mut cased = tencent_request();
+    let bucket = cased.as_object_mut().unwrap().remove("BucketName").unwrap();
+    cased["bucketName"] = bucket;
+    let expected = crate::generate::expected_violations(&specs, tc, &cased);
+    let verdict = judge_refusal(&specs, tc, &cased, &expected, &Answer::success(200));
+    let Verdict::Observed(j) = &verdict else {
+        panic!("{verdict:?}")
+    };
+    assert_eq!(j.rule, "BucketName [key case, sent \"bucketName\"]");
+}
+
+#[test]
+fn an_open_point_elsewhere_in_the_request_weakens_no_stated_rule() {
+    let specs = specs();
+    let tc = specs.api("tencent/ExportImages").unwrap();
+    // A request without Region (stated, required) that also sends an
+    // optional parameter as null.
+    let mut request = tencent_request();
+    request.as_object_mut().unwrap().remove("Region");
+    request["ExportFormat"] = Value::Null;
+    let expected = crate::generate::expected_violations(&specs, tc, &request);
+    assert_eq!(expected.len(), 1, "{expected:?}");
+    // Success is wrong under every reading of the null.
+    let verdict = judge_refusal(&specs, tc, &request, &expected, &Answer::success(200));
+    let Verdict::Violates(j) = &verdict else {
+        panic!("{verdict:?}")
+    };
+    assert_eq!(j.rule, "Region [required]");
+    // The documented MissingParameter conforms; the null's own documented
+    // error is what a service that takes null as a value may name first.
+    let missing = Answer::error(200, "MissingParameter", "A required parameter is missing.");
+    assert_eq!(
+        judge_refusal(&specs, tc, &request, &expected, &missing),
+        Verdict::Conforms
+    );
+    let typed = Answer::error(200, "InvalidParameter", "A parameter is invalid.");
+    assert_eq!(
+        judge_refusal(&specs, tc, &request, &expected, &typed).as_str(),
+        "observed"
+    );
+    // Another code fits no reading.
+    let other = Answer::error(200, "InvalidParameterValue.LimitExceeded", "too many");
+    assert_eq!(
+        judge_refusal(&specs, tc, &request, &expected, &other).as_str(),
+        "violates"
+    );
+}
+
+#[test]
+fn the_other_readings_are_every_one_but_the_protocols_own_fewest_changes_first() {
+    let specs = specs();
+    for api in specs.apis() {
+        let own = ValidationOptions::of(api.raw.protocol);
+        let readings = other_readings(api);
+        assert_eq!(readings.len(), 15, "{}", api.id());
+        assert!(!readings.contains(&own));
+        let changes: Vec<usize> = readings.iter().map(|r| r.differences(&own).len()).collect();
+        assert!(changes.windows(2).all(|w| w[0] <= w[1]), "{changes:?}");
+    }
+}
+
+#[test]
+fn open_features_name_what_the_documents_leave_open() {
+    let specs = specs();
+    let api = specs.api("jdcloud/createImage").unwrap();
+    let request = json!({
+        "regionId": "cn-north-1", "instanceId": "i-1", "Name": "img", "description": null,
+        "dataDisks": [{"deviceName": "vdb", "CloudDiskSpec": {"diskType": "ssd", "diskSizeGB": 40}}],
+        "xtra": 1
+    });
+    let labels: Vec<(OpenPoint, String)> = open_features(api, &request)
+        .into_iter()
+        .map(|f| (f.point, f.label))
+        .collect();
+    assert!(
+        labels.contains(&(OpenPoint::KeyCase, "name [key case, sent \"Name\"]".into())),
+        "{labels:?}"
+    );
+    assert!(
+        labels.contains(&(
+            OpenPoint::KeyCase,
+            "dataDisks[].cloudDiskSpec [key case, sent \"CloudDiskSpec\"]".into()
+        )),
+        "{labels:?}"
+    );
+    assert!(
+        labels.contains(&(OpenPoint::Null, "description [sent null]".into())),
+        "{labels:?}"
+    );
+    assert!(
+        labels.contains(&(OpenPoint::Unknown, "unknown parameter".into())),
+        "{labels:?}"
+    );
+    let mut empty = json!({"regionId": "cn-north-1", "instanceId": "i-1", "name": ""});
+    assert!(open_features(api, &empty)
+        .iter()
+        .any(|f| f.point == OpenPoint::Empty && f.label == "name [required, sent \"\"]"));
+    // An optional string sent "" is no open point: missing or not, it may
+    // be left out.
+    empty["name"] = json!("img");
+    empty["description"] = json!("");
+    assert!(open_features(api, &empty).is_empty());
 }

@@ -254,3 +254,30 @@ fn run_writes_junit_that_parses() {
     assert_eq!(report.failures, 0);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn sign_names_schemes_by_the_flag_values() {
+    let dir = std::env::temp_dir().join(format!("imgconform-scheme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let file = dir.join("aliyun.json");
+    std::fs::write(
+        &file,
+        br#"{"RegionId": "cn-hangzhou", "ImageId": "m-1", "OSSBucket": "b"}"#,
+    )
+    .expect("written");
+    let o = Command::new(env!("CARGO_BIN_EXE_imgconform"))
+        .args(["sign", "--api", "aliyun/ExportImage", "--scheme", "tc3"])
+        .arg(&file)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "id")
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret")
+        .output()
+        .expect("sign runs");
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("Alibaba Cloud does not sign with tc3 (TC3-HMAC-SHA256)")
+            && err.contains("--scheme takes acs3 (ACS3-HMAC-SHA256) or aliyun-v1 (HMAC-SHA1)"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -150,12 +150,21 @@ pub const EXCERPT_CHARS: usize = 256;
 
 /// A body that fits no envelope of the provider's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("HTTP {http_status}: {reason}; body: {excerpt:?}")]
+#[error("HTTP {http_status}: {reason}; body: {}", shown_excerpt(excerpt))]
 pub struct DecodeError {
     pub http_status: u16,
     pub reason: String,
     /// The body, lossily decoded and cut to [`EXCERPT_CHARS`] characters.
     pub excerpt: String,
+}
+
+/// The excerpt on one line, quotes left as they are.
+fn shown_excerpt(excerpt: &str) -> String {
+    if excerpt.is_empty() {
+        "(empty)".into()
+    } else {
+        crate::console::visible(excerpt)
+    }
 }
 
 impl DecodeError {
@@ -234,6 +243,11 @@ pub trait Wire: Sync {
     /// Reads the logical parameters of `request`, a call of `api`, back into
     /// the JSON shape [`crate::validate_request`] takes.
     fn parse_params(&self, api: &ApiSpec, request: &SignableRequest) -> Result<Value, ParseError>;
+
+    /// Which values the protocol can only carry as text, to explain why a
+    /// request cannot be sent as generated: "Alibaba's RPC protocol sends
+    /// every value as text".
+    fn carries_as_text(&self) -> &'static str;
 
     /// Verifies the signature of `request`, a call of `api`, with whichever
     /// of the provider's schemes the request uses.

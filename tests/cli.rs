@@ -1,6 +1,7 @@
 //! The command line as a user meets it: exit codes, locations in messages,
 //! and the generated files that must stay in step with the code.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -253,6 +254,155 @@ fn run_writes_junit_that_parses() {
     assert_eq!(report.test_suites[0].test_cases.len(), 8);
     assert_eq!(report.failures, 0);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The spec files of the APIs, read here with serde_json alone.
+fn api_spec_files() -> Vec<(String, serde_json::Value)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("spec");
+    let mut out = Vec::new();
+    for provider in ["jdcloud", "aliyun", "tencent"] {
+        let mut files: Vec<_> = std::fs::read_dir(root.join(provider))
+            .expect("a provider directory")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .filter(|p| !p.ends_with("provider.json"))
+            .collect();
+        files.sort();
+        for file in files {
+            let spec: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&file).expect("readable")).expect("JSON");
+            let api = spec["api"].as_str().expect("an api name").to_string();
+            out.push((format!("{provider}/{api}"), spec));
+        }
+    }
+    assert_eq!(out.len(), 5, "the five APIs");
+    out
+}
+
+/// Every parameter name of a spec file: top-level, array items' and the
+/// fields of its named object types.
+fn parameter_names(spec: &serde_json::Value) -> BTreeSet<String> {
+    fn walk(param: &serde_json::Value, out: &mut BTreeSet<String>) {
+        if let Some(name) = param["name"].as_str() {
+            out.insert(name.to_string());
+        }
+        if param["items"].is_object() {
+            walk(&param["items"], out);
+        }
+    }
+    let mut out = BTreeSet::new();
+    for p in spec["parameters"].as_array().expect("parameters") {
+        walk(p, &mut out);
+    }
+    if let Some(types) = spec["types"].as_object() {
+        for t in types.values() {
+            for f in t["fields"].as_array().expect("fields") {
+                walk(f, &mut out);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn spec_show_prints_every_parameter_rule_and_error_of_every_api() {
+    for (id, spec) in api_spec_files() {
+        let o = imgconform(&["spec", "show", &id]);
+        assert_eq!(o.status.code(), Some(0), "{id}: {}", stderr(&o));
+        let out = stdout(&o);
+        let names = parameter_names(&spec);
+        assert!(!names.is_empty(), "{id}");
+        for name in &names {
+            // As the last segment of a parameter path in backticks:
+            // `ImageIds`, `dataDisks[].cloudDiskSpec.diskType`.
+            let shown = regex::Regex::new(&format!(
+                r"`(?:[^`\s]*\.)?{}(?:\[\])*` \(",
+                regex::escape(name)
+            ))
+            .expect("a regex");
+            assert!(
+                shown.is_match(&out),
+                "{id}: spec show does not list the parameter {name}:\n{out}"
+            );
+        }
+        for rule in spec["rules"].as_array().into_iter().flatten() {
+            let rule_id = rule["id"].as_str().expect("a rule id");
+            assert!(
+                out.contains(&format!("\n  {rule_id}")),
+                "{id}: no rule {rule_id}"
+            );
+        }
+        for error in spec["errors"].as_array().expect("errors") {
+            let code = error["code"].as_str().expect("a code");
+            let status = error["http_status"]
+                .as_u64()
+                .map_or("(no HTTP status documented)".to_string(), |s| s.to_string());
+            let message = error["message"].as_str().expect("a message");
+            assert!(
+                out.contains(&format!("  {status} {code}: \"{message}\"")),
+                "{id}: spec show does not list the error {status} {code} \"{message}\":\n{out}"
+            );
+        }
+        let source = spec["source"].as_str().expect("a source");
+        assert!(out.contains(&format!("shared/seeds/{source}")), "{id}");
+        for kind in ["discrepancies", "assumptions"] {
+            for entry in spec[kind].as_array().into_iter().flatten() {
+                let entry_id = entry["id"].as_str().expect("an id");
+                assert!(out.contains(entry_id), "{id}: no {kind} entry {entry_id}");
+            }
+        }
+
+        // The same as JSON: every parameter by name, every error code.
+        let o = imgconform(&["spec", "show", &id, "--format", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{id}: {}", stderr(&o));
+        let shown: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+        let json_names: BTreeSet<String> = shown["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .filter_map(|p| p["name"].as_str())
+            .map(str::to_string)
+            .collect();
+        assert_eq!(json_names, names, "{id}");
+        let codes = |v: &serde_json::Value| -> BTreeSet<String> {
+            v.as_array()
+                .expect("errors")
+                .iter()
+                .map(|e| e["code"].as_str().expect("a code").to_string())
+                .collect()
+        };
+        assert_eq!(codes(&shown["errors"]), codes(&spec["errors"]), "{id}");
+    }
+}
+
+#[test]
+fn spec_show_of_an_unknown_api_exits_2_naming_the_known_ones() {
+    for typo in ["tencent/ExportImage", "jdcloud/exportimage", "nope"] {
+        let o = imgconform(&["spec", "show", typo]);
+        assert_eq!(o.status.code(), Some(2), "{typo}");
+        let err = stderr(&o);
+        assert!(err.contains(&format!("unknown API \"{typo}\"")), "{err}");
+        for (id, _) in api_spec_files() {
+            assert!(
+                err.contains(&id),
+                "{typo}: the message does not name {id}: {err}"
+            );
+        }
+        assert_eq!(stdout(&o), "", "{typo}");
+    }
+}
+
+#[test]
+fn spec_list_says_what_it_prints_and_lists_every_api() {
+    let o = imgconform(&["spec", "list", "--help"]);
+    let help = stdout(&o);
+    assert!(help.contains("spec show"), "{help}");
+    let o = imgconform(&["spec", "list"]);
+    assert_eq!(o.status.code(), Some(0));
+    for (id, _) in api_spec_files() {
+        assert!(stdout(&o).contains(&id), "{id}");
+    }
 }
 
 #[test]

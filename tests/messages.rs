@@ -640,6 +640,10 @@ fn invocations(dir: &Path, serve: &serve::Serve, faulty: &serve::Serve) -> Vec<I
     // spec
     all.push(inv("spec list"));
     all.push(inv("spec lint"));
+    for (api, _) in examples() {
+        all.push(inv(&format!("spec show {api}")));
+        all.push(inv(&format!("spec show {api} --format json")).json());
+    }
 
     // sign and verify, every scheme of every API.
     let specs = imgconform::Specs::embedded().expect("the specs load");

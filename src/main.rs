@@ -56,14 +56,19 @@ enum Command {
     Run(RunArgs),
     /// Print the exact signed HTTP request for a call.
     ///
-    /// Credentials come from the provider's customary environment
+    /// The request is a complete HTTP/1.1 message: request line, Host, every
+    /// header (the signed ones among them), Content-Length, CRLF line
+    /// endings and the body, byte for byte as it goes on the wire, so that
+    /// `imgconform sign … --endpoint http://HOST:PORT | nc HOST PORT` sends
+    /// it. Credentials come from the provider's customary environment
     /// variables: TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY;
     /// ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET;
     /// JDCLOUD_ACCESS_KEY and JDCLOUD_SECRET_KEY. The secret is never
     /// printed. `--explain` adds the canonical request, the string to sign
-    /// and the signature: what to compare on a SignatureDoesNotMatch.
+    /// and the signature (after the message): what to compare on a
+    /// SignatureDoesNotMatch.
     #[command(
-        after_help = "Example:\n  TENCENTCLOUD_SECRET_ID=AKID... TENCENTCLOUD_SECRET_KEY=... \\\n    imgconform sign --api tencent/ExportImages params.json --time 1551113065 --nonce 1 --explain"
+        after_help = "Examples:\n  TENCENTCLOUD_SECRET_ID=AKID... TENCENTCLOUD_SECRET_KEY=... \\\n    imgconform sign --api tencent/ExportImages params.json --time 1551113065 --nonce 1 --explain\n  imgconform sign --api tencent/ExportImages params.json --endpoint http://127.0.0.1:8080 | nc 127.0.0.1 8080"
     )]
     Sign(SignArgs),
     /// Check the signature of a captured request (JSON, as `sign --format
@@ -164,7 +169,9 @@ struct SignArgs {
     /// acs3, tc3].
     #[arg(long, value_enum)]
     scheme: Option<SchemeArg>,
-    /// Send to this base URL instead of the documented endpoint.
+    /// Address the request to this base URL (http://HOST:PORT, no path):
+    /// its Host header and signature are for it instead of the documented
+    /// endpoint.
     #[arg(long, value_name = "URL")]
     endpoint: Option<String>,
     /// Also print the canonical request, the string to sign and the signature.
@@ -857,12 +864,17 @@ fn sign(args: SignArgs) -> ExitCode {
     };
     match args.format {
         RequestFormat::Http => {
-            out!("{}", encoded.to_http());
-            if !encoded.request.body.is_empty() {
-                outln!();
-            }
+            // Byte for byte what goes on the wire, so that a pipe can send
+            // it; a terminal gets a newline after the body.
+            imgconform::console::write_out_bytes(&encoded.to_http_message());
+            let body = !encoded.request.body.is_empty();
             if args.explain {
+                if body {
+                    outln!();
+                }
                 print_trace(&encoded.trace);
+            } else if body && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                outln!();
             }
         }
         RequestFormat::Json => {

@@ -5,6 +5,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+#[path = "support/serve.rs"]
+mod serve;
+
 fn imgconform(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_imgconform"))
         .args(args)
@@ -403,6 +406,84 @@ fn spec_list_says_what_it_prints_and_lists_every_api() {
     for (id, _) in api_spec_files() {
         assert!(stdout(&o).contains(&id), "{id}");
     }
+}
+
+/// `sign`'s output, written as it is to `imgconform serve`, is accepted:
+/// the complete message (Content-Length, CRLF) and a signature that holds,
+/// for every documented example under every scheme of its provider.
+#[test]
+fn sign_prints_a_message_that_serve_accepts_as_it_is() {
+    let dir = std::env::temp_dir().join(format!("imgconform-sign-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let specs = imgconform::Specs::embedded().expect("the specs load");
+    let cases = imgconform::cases::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("cases"))
+        .expect("the cases load");
+    let mut schemes_sent = BTreeSet::new();
+    for (api_id, params) in imgconform::cases::documented_requests(&cases) {
+        let api = specs.api(&api_id).expect("a known API");
+        let file = dir.join(format!("{}.json", api_id.replace('/', "-")));
+        std::fs::write(&file, serde_json::to_vec(&params).expect("JSON")).expect("written");
+        let vars = imgconform::live::credentials::variables(api.provider());
+        let credentials = imgconform::mock::test_credentials(api.provider());
+        for scheme in &specs.provider_of(api).raw.signing {
+            // A fresh mock each time: the examples create things, and the
+            // same one twice could meet the state the first left.
+            let serve = serve::Serve::start();
+            let o = Command::new(env!("CARGO_BIN_EXE_imgconform"))
+                .args(["sign", "--api", &api_id, "--scheme", scheme.flag_name()])
+                .arg("--endpoint")
+                .arg(format!("http://{}", serve.addr))
+                .arg(&file)
+                .env(vars.access_key_id[0], credentials.access_key_id())
+                .env(vars.secret[0], credentials.secret())
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .output()
+                .expect("sign runs");
+            let what = format!("{api_id} --scheme {}", scheme.flag_name());
+            assert_eq!(o.status.code(), Some(0), "{what}: {}", stderr(&o));
+            let message = o.stdout;
+            let head_end = message
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .unwrap_or_else(|| panic!("{what}: no CRLF CRLF after the head"));
+            // With its last line's CRLF.
+            let head = String::from_utf8_lossy(&message[..head_end + 2]).to_string();
+            let body = &message[head_end + 4..];
+            assert!(
+                !head.replace("\r\n", "").contains('\n'),
+                "{what}: a bare LF in the head:\n{head}"
+            );
+            assert!(
+                head.contains(&format!("\r\nContent-Length: {}", body.len())),
+                "{what}: no Content-Length of {} bytes:\n{head}",
+                body.len()
+            );
+            assert!(
+                head.contains(&format!("\r\nHost: {}\r\n", serve.addr)),
+                "{what}: not addressed to {}:\n{head}",
+                serve.addr
+            );
+            let (status, answer) = serve::exchange(serve.addr, &message);
+            assert!(
+                status.starts_with("HTTP/1.1 200"),
+                "{what}: serve answered {status}\n{}\nto\n{}",
+                String::from_utf8_lossy(&answer),
+                String::from_utf8_lossy(&message)
+            );
+            let answer: serde_json::Value = serde_json::from_slice(&answer).expect("a JSON answer");
+            let request_id = answer
+                .get("requestId")
+                .or_else(|| answer.get("RequestId"))
+                .or_else(|| answer["Response"].get("RequestId"))
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            assert!(!request_id.is_empty(), "{what}: no request id in {answer}");
+            schemes_sent.insert(scheme.flag_name());
+        }
+    }
+    let all: BTreeSet<&str> = ["jdcloud2", "jdcloud3", "aliyun-v1", "acs3", "tc3"].into();
+    assert_eq!(schemes_sent, all);
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

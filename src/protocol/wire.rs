@@ -108,7 +108,43 @@ impl WireRequest {
         url
     }
 
-    /// The request as an HTTP/1.1 message (what `imgconform sign` prints).
+    /// The request as a complete HTTP/1.1 message, byte for byte what goes
+    /// on the wire (what `imgconform sign` prints, ready for
+    /// `| nc host port`): the request line, `Host`, every header the
+    /// request carries (the signed ones among them), `Content-Length` (the
+    /// body's exact byte count; also 0 for an empty body of a method that
+    /// carries one), CRLF line endings, an empty line, the body.
+    pub fn to_http_message(&self) -> Vec<u8> {
+        let request = &self.request;
+        let mut head = format!("{} {}", request.method, request.path);
+        if !request.query.is_empty() {
+            head.push('?');
+            head.push_str(&request.query);
+        }
+        head.push_str(" HTTP/1.1\r\n");
+        head.push_str(&format!("Host: {}\r\n", request.host));
+        for (name, value) in &request.headers {
+            if !name.eq_ignore_ascii_case("host") && !name.eq_ignore_ascii_case("content-length") {
+                head.push_str(&format!("{name}: {value}\r\n"));
+            }
+        }
+        let carries_body = matches!(
+            request.method.to_ascii_uppercase().as_str(),
+            "POST" | "PUT" | "PATCH"
+        );
+        if carries_body || !request.body.is_empty() {
+            head.push_str(&format!("Content-Length: {}\r\n", request.body.len()));
+        }
+        head.push_str("\r\n");
+        let mut message = head.into_bytes();
+        message.extend_from_slice(&request.body);
+        message
+    }
+
+    /// The request for a reader: the message of [`Self::to_http_message`]
+    /// without `Content-Length`, with `\n` line endings and the body as
+    /// text. The snapshots under `snapshots/` show this; to send a
+    /// request, use [`Self::to_http_message`].
     pub fn to_http(&self) -> String {
         let mut out = format!("{} {}", self.request.method, self.request.path);
         if !self.request.query.is_empty() {

@@ -257,8 +257,17 @@ fn compare_request(outcome: &Validation, expect: &RequestExpectation) -> Result<
         let mut got: Vec<String> = outcome.notices.iter().map(|n| n.path.clone()).collect();
         got.sort();
         if want != got {
+            let shown = |paths: &[String]| {
+                if paths.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    paths.join(", ")
+                }
+            };
             differences.push(format!(
-                "notices differ\n  expected at: {want:?}\n  observed at: {got:?}"
+                "notices differ\n  expected at: {}\n  observed at: {}",
+                shown(&want),
+                shown(&got)
             ));
         }
     }

@@ -71,6 +71,24 @@ pub fn exit_status(status: ExitCode) -> ExitCode {
     }
 }
 
+/// `text` on one line for a message: control characters escaped (`\n`,
+/// `\r`, `\t`, `\u{1b}`), everything else, quotes included, as it is.
+/// Debug formatting would also escape quotes and backslashes, which makes
+/// a quoted body (`{"a":1}`) unreadable.
+pub fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `println!` to standard output that never panics on a closed pipe.
 #[macro_export]
 macro_rules! outln {

@@ -57,13 +57,19 @@ enum Command {
     Run(RunArgs),
     /// Print the exact signed HTTP request for a call.
     ///
-    /// Credentials come from the provider's customary environment
-    /// variables (TENCENTCLOUD_SECRET_ID/_KEY, ALIBABA_CLOUD_ACCESS_KEY_ID/
-    /// _SECRET, JDCLOUD_ACCESS_KEY/JDCLOUD_SECRET_KEY). The secret is never
+    /// The request is a complete HTTP/1.1 message: request line, Host, every
+    /// header (the signed ones among them), Content-Length, CRLF line
+    /// endings and the body, byte for byte as it goes on the wire, so that
+    /// `imgconform sign … --endpoint http://HOST:PORT | nc HOST PORT` sends
+    /// it. Credentials come from the provider's customary environment
+    /// variables: TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY;
+    /// ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET;
+    /// JDCLOUD_ACCESS_KEY and JDCLOUD_SECRET_KEY. The secret is never
     /// printed. `--explain` adds the canonical request, the string to sign
-    /// and the signature: what to compare on a SignatureDoesNotMatch.
+    /// and the signature (after the message): what to compare on a
+    /// SignatureDoesNotMatch.
     #[command(
-        after_help = "Example:\n  TENCENTCLOUD_SECRET_ID=AKID... TENCENTCLOUD_SECRET_KEY=... \\\n    imgconform sign --api tencent/ExportImages params.json --time 1551113065 --nonce 1 --explain"
+        after_help = "Examples:\n  TENCENTCLOUD_SECRET_ID=AKID... TENCENTCLOUD_SECRET_KEY=... \\\n    imgconform sign --api tencent/ExportImages params.json --time 1551113065 --nonce 1 --explain\n  imgconform sign --api tencent/ExportImages params.json --endpoint http://127.0.0.1:8080 | nc 127.0.0.1 8080"
     )]
     Sign(SignArgs),
     /// Check the signature of a captured request (JSON, as `sign --format
@@ -185,10 +191,13 @@ struct SignArgs {
     /// Nonce for the schemes that take one [default: a random UUID].
     #[arg(long, value_name = "N")]
     nonce: Option<String>,
-    /// Signing scheme [default: the provider's first: JDCLOUD2, ACS3, TC3].
+    /// Signing scheme [default: the provider's preferred one: jdcloud2,
+    /// acs3, tc3].
     #[arg(long, value_enum)]
     scheme: Option<SchemeArg>,
-    /// Send to this base URL instead of the documented endpoint.
+    /// Address the request to this base URL (http://HOST:PORT, no path):
+    /// its Host header and signature are for it instead of the documented
+    /// endpoint.
     #[arg(long, value_name = "URL")]
     endpoint: Option<String>,
     /// Also print the canonical request, the string to sign and the signature.
@@ -215,29 +224,34 @@ struct VerifyArgs {
     specs: SpecSource,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum SchemeArg {
-    /// JDCLOUD2-HMAC-SHA256, the documented JD scheme.
-    Jdcloud2,
-    /// JDCLOUD3-HMAC-SHA256, what jdcloud-sdk sends.
-    Jdcloud3,
-    /// Alibaba RPC signature v1 (HMAC-SHA1), as aliyun-python-sdk-core.
-    AliyunV1,
-    /// ACS3-HMAC-SHA256, as alibabacloud-ecs20140526.
-    Acs3,
-    /// TC3-HMAC-SHA256.
-    Tc3,
-}
+/// `--scheme`: the values are [`SigningScheme::flag_name`], so that the
+/// flag and every message about it use the same words.
+#[derive(Debug, Clone, Copy)]
+struct SchemeArg(SigningScheme);
 
-impl SchemeArg {
-    fn scheme(self) -> SigningScheme {
-        match self {
-            SchemeArg::Jdcloud2 => SigningScheme::Jdcloud2HmacSha256,
-            SchemeArg::Jdcloud3 => SigningScheme::Jdcloud3HmacSha256,
-            SchemeArg::AliyunV1 => SigningScheme::AliyunV1HmacSha1,
-            SchemeArg::Acs3 => SigningScheme::Acs3HmacSha256,
-            SchemeArg::Tc3 => SigningScheme::Tc3HmacSha256,
-        }
+impl ValueEnum for SchemeArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        const ALL: [SchemeArg; 5] = [
+            SchemeArg(SigningScheme::ALL[0]),
+            SchemeArg(SigningScheme::ALL[1]),
+            SchemeArg(SigningScheme::ALL[2]),
+            SchemeArg(SigningScheme::ALL[3]),
+            SchemeArg(SigningScheme::ALL[4]),
+        ];
+        &ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let help = match self.0 {
+            SigningScheme::Jdcloud2HmacSha256 => "JDCLOUD2-HMAC-SHA256, the documented JD scheme",
+            SigningScheme::Jdcloud3HmacSha256 => "JDCLOUD3-HMAC-SHA256, what jdcloud-sdk sends",
+            SigningScheme::AliyunV1HmacSha1 => {
+                "Alibaba RPC signature v1 (HMAC-SHA1), as aliyun-python-sdk-core"
+            }
+            SigningScheme::Acs3HmacSha256 => "ACS3-HMAC-SHA256, as alibabacloud-ecs20140526",
+            SigningScheme::Tc3HmacSha256 => "TC3-HMAC-SHA256",
+        };
+        Some(clap::builder::PossibleValue::new(self.0.flag_name()).help(help))
     }
 }
 
@@ -306,8 +320,10 @@ struct RunArgs {
     /// (credentials and signatures would cross the network in clear).
     #[arg(long)]
     insecure: bool,
-    /// Live target: the real ids that play the world-state cases' resources
-    /// (see `imgconform run --help` and README); cases without one are skipped.
+    /// Live target: a JSON file mapping each resource the world-state cases
+    /// name (img-centos01, …) to a real id, and listing the account states
+    /// (worlds) the account is in (README, "Live endpoints and any URL");
+    /// cases without their fixture are skipped.
     #[arg(long, value_name = "FILE")]
     fixtures: Option<PathBuf>,
     /// Also write the results as JUnit XML to this file.
@@ -411,8 +427,29 @@ enum SpecCommand {
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
-    /// List the APIs with their parameters and documented errors.
+    /// List the APIs: method, path, how many parameters, rules and
+    /// documented errors each has, and its source document.
+    ///
+    /// `imgconform spec show PROVIDER/API` prints one API in full.
     List {
+        #[command(flatten)]
+        specs: SpecSource,
+    },
+    /// Print one API's spec in full: every parameter (wire name, type,
+    /// required or optional, constraints, nested fields), every cross-field
+    /// rule and every documented error with what triggers it, where the
+    /// spec assumed or inferred a fact, and the source document.
+    ///
+    /// Exit status: 0 shown, 2 an unknown API or unreadable specs.
+    #[command(
+        after_help = "Example:\n  imgconform spec show tencent/ExportImages\n  imgconform spec show jdcloud/createImage --format json"
+    )]
+    Show {
+        /// The API, as PROVIDER/API (see `imgconform spec list`).
+        #[arg(value_name = "PROVIDER/API")]
+        api: String,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
         #[command(flatten)]
         specs: SpecSource,
     },
@@ -437,6 +474,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify(args),
         Command::Spec(SpecCommand::Lint { paths }) => lint(paths),
         Command::Spec(SpecCommand::List { specs }) => list(specs),
+        Command::Spec(SpecCommand::Show { api, format, specs }) => show(&api, format, specs),
         Command::Report(args) => imgconform::report::command(args),
         Command::Spec(SpecCommand::Schema) => {
             out!("{}", imgconform::spec::json_schema());
@@ -451,18 +489,41 @@ fn usage_error(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// The API `id` names, or a message that lists the known ones.
+fn find_api<'s>(specs: &'s Specs, id: &str) -> Result<&'s imgconform::ApiSpec, String> {
+    if let Some(api) = specs.api(id) {
+        return Ok(api);
+    }
+    let known: Vec<String> = specs.apis().iter().map(|a| a.id()).collect();
+    Err(match known.iter().find(|k| k.eq_ignore_ascii_case(id)) {
+        Some(close) => format!(
+            "unknown API \"{id}\" (names are case-sensitive: did you mean {close}?); known: {}",
+            known.join(", ")
+        ),
+        None => format!(
+            "unknown API \"{id}\"; known: {} (PROVIDER/API)",
+            known.join(", ")
+        ),
+    })
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn one_of(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
 fn validate(args: ValidateArgs) -> ExitCode {
     let specs = match args.specs.load() {
         Ok(s) => s,
         Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
     };
-    let Some(api) = specs.api(&args.api) else {
-        let known: Vec<String> = specs.apis().iter().map(|a| a.id()).collect();
-        return usage_error(format!(
-            "unknown API \"{}\"; known: {}",
-            args.api,
-            known.join(", ")
-        ));
+    let api = match find_api(&specs, &args.api) {
+        Ok(api) => api,
+        Err(e) => return usage_error(e),
     };
     let (name, text) = if args.input == "-" {
         let mut text = String::new();
@@ -580,16 +641,34 @@ fn list(source: SpecSource) -> ExitCode {
             "{:<24} {} {} {}  ({} parameters, {} rules, {} documented errors; source {})",
             api.id(),
             raw.version,
-            serde_json::to_value(raw.method)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            raw.method,
             raw.path,
             api.all_params().len(),
             api.rules.len(),
             api.errors.len(),
             raw.source
         );
+    }
+    ExitCode::SUCCESS
+}
+
+fn show(id: &str, format: Format, source: SpecSource) -> ExitCode {
+    let specs = match source.load() {
+        Ok(s) => s,
+        Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
+    };
+    let api = match find_api(&specs, id) {
+        Ok(api) => api,
+        Err(e) => return usage_error(e),
+    };
+    match format {
+        Format::Human => out!("{}", imgconform::report::show_text(&specs, api)),
+        Format::Json => {
+            match serde_json::to_string_pretty(&imgconform::report::show_json(&specs, api)) {
+                Ok(text) => outln!("{text}"),
+                Err(e) => return usage_error(format!("cannot write the spec as JSON: {e}")),
+            }
+        }
     }
     ExitCode::SUCCESS
 }
@@ -766,8 +845,9 @@ fn sign(args: SignArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
     };
-    let Some(api) = specs.api(&args.api) else {
-        return usage_error(format!("unknown API \"{}\"", args.api));
+    let api = match find_api(&specs, &args.api) {
+        Ok(api) => api,
+        Err(e) => return usage_error(e),
     };
     let params: serde_json::Value = match read_json(&args.input) {
         Ok(v) => v,
@@ -783,19 +863,31 @@ fn sign(args: SignArgs) -> ExitCode {
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let provider = specs.provider_of(api);
-    let scheme = match args.scheme {
-        Some(s) => s.scheme(),
-        None => provider.raw.signing[0],
+    let Some(scheme) = args
+        .scheme
+        .map(|s| s.0)
+        .or_else(|| provider.raw.signing.first().copied())
+    else {
+        return usage_error(format!("{} has no signing scheme", provider.raw.name));
     };
     if !provider.raw.signing.contains(&scheme) {
+        let takes: Vec<String> = provider
+            .raw
+            .signing
+            .iter()
+            .map(|s| s.flag_and_wire_name())
+            .collect();
         return usage_error(format!(
-            "{} does not sign with {scheme:?}; it uses {:?}",
-            provider.raw.name, provider.raw.signing
+            "{} does not sign with {}; for {}, --scheme takes {}",
+            provider.raw.name,
+            scheme.flag_and_wire_name(),
+            api.id(),
+            one_of(&takes)
         ));
     }
     let endpoint = match args.endpoint.as_deref().map(Endpoint::parse) {
         Some(Ok(e)) => Some(e),
-        Some(Err(e)) => return usage_error(e),
+        Some(Err(e)) => return usage_error(format!("--endpoint: {e}")),
         None => None,
     };
     let credentials = match credentials_from_env(api.provider()) {
@@ -813,17 +905,24 @@ fn sign(args: SignArgs) -> ExitCode {
     };
     match args.format {
         RequestFormat::Http => {
-            out!("{}", encoded.to_http());
-            if !encoded.request.body.is_empty() {
-                outln!();
-            }
+            // Byte for byte what goes on the wire, so that a pipe can send
+            // it; a terminal gets a newline after the body.
+            imgconform::console::write_out_bytes(&encoded.to_http_message());
+            let body = !encoded.request.body.is_empty();
             if args.explain {
+                if body {
+                    outln!();
+                }
                 print_trace(&encoded.trace);
+            } else if body && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                outln!();
             }
         }
         RequestFormat::Json => {
-            let mut value = serde_json::to_value(RequestCapture::from_wire(&encoded))
-                .expect("a capture serialises");
+            let mut value = match serde_json::to_value(RequestCapture::from_wire(&encoded)) {
+                Ok(v) => v,
+                Err(e) => return usage_error(format!("cannot write the request as JSON: {e}")),
+            };
             if args.explain {
                 value["explain"] = serde_json::json!({
                     "canonical_request": encoded.trace.canonical_request,
@@ -831,10 +930,10 @@ fn sign(args: SignArgs) -> ExitCode {
                     "signature": encoded.trace.signature,
                 });
             }
-            outln!(
-                "{}",
-                serde_json::to_string_pretty(&value).expect("JSON serialises")
-            );
+            match serde_json::to_string_pretty(&value) {
+                Ok(text) => outln!("{text}"),
+                Err(e) => return usage_error(format!("cannot write the request as JSON: {e}")),
+            }
         }
     }
     ExitCode::SUCCESS
@@ -845,8 +944,9 @@ fn verify(args: VerifyArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
     };
-    let Some(api) = specs.api(&args.api) else {
-        return usage_error(format!("unknown API \"{}\"", args.api));
+    let api = match find_api(&specs, &args.api) {
+        Ok(api) => api,
+        Err(e) => return usage_error(e),
     };
     let capture: RequestCapture = match read_json(&args.input) {
         Ok(v) => v,

@@ -828,7 +828,7 @@ fn hostile_requests_get_clear_answers_and_the_server_keeps_serving() {
         let forged = authorization.replace("Signature=", "Signature=0");
         let mut missing = good.clone();
         missing.remove_header("Authorization");
-        let mut variants = vec![("no Authorization", missing, "Missing")];
+        let mut variants = vec![("no Authorization", missing, "missing")];
         for (first, second) in [
             (&authorization, &authorization),
             (&authorization, &forged),
@@ -838,7 +838,7 @@ fn hostile_requests_get_clear_answers_and_the_server_keeps_serving() {
             twice.remove_header("Authorization");
             twice.headers.push(("Authorization".into(), first.clone()));
             twice.headers.push(("Authorization".into(), second.clone()));
-            variants.push(("two Authorization headers", twice, "Malformed"));
+            variants.push(("two Authorization headers", twice, "malformed"));
         }
         for (what, request, failure) in variants {
             let response = one_response(addr, &to_http(&request));

@@ -235,11 +235,15 @@ pub struct GenerationFailure<V> {
     pub minimal: Option<V>,
 }
 
-impl<V: fmt::Debug> fmt::Display for GenerationFailure<V> {
+/// The minimal input shows as JSON, as the specs and cases write requests
+/// (Debug would print `Object {"a": String("b")}`).
+impl<V: serde::Serialize> fmt::Display for GenerationFailure<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.reason)?;
         if let Some(minimal) = &self.minimal {
-            writeln!(f, "minimal failing input: {minimal:#?}")?;
+            let json = serde_json::to_string_pretty(minimal)
+                .unwrap_or_else(|e| format!("(not expressible as JSON: {e})"));
+            writeln!(f, "minimal failing input: {json}")?;
         }
         write!(
             f,
@@ -249,7 +253,7 @@ impl<V: fmt::Debug> fmt::Display for GenerationFailure<V> {
     }
 }
 
-impl<V: fmt::Debug> std::error::Error for GenerationFailure<V> {}
+impl<V: fmt::Debug + serde::Serialize> std::error::Error for GenerationFailure<V> {}
 
 /// Generation could not produce a value (a strategy rejected too many).
 #[derive(Debug, Clone)]

@@ -420,7 +420,14 @@ fn constraint_target(
             };
             (
                 Plan::Count(counts.clone()),
-                format!("sends `{path}` with {counts:?} items"),
+                format!(
+                    "sends `{path}` with {} items",
+                    counts
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
             )
         }
         ConstraintKind::Unknown => unreachable!("unknown keys are targets of objects"),

@@ -14,6 +14,7 @@ pub enum SignatureVerdict {
         scheme: String,
     },
     Failed {
+        /// How it failed, as the specs name it (`signature_mismatch`).
         failure: String,
         detail: String,
     },
@@ -40,9 +41,10 @@ pub struct JournalEntry {
     pub params: Option<serde_json::Value>,
     /// Every violation the validator found, as `path [rule]`.
     pub violations: Vec<String>,
-    /// The precondition that refused the request, if one did.
+    /// The precondition that refused the request, if one did, as the specs
+    /// name it (`image_not_found`).
     pub refusal: Option<String>,
-    /// The fault injected, if one was.
+    /// The fault injected, if one was (`export_failed`).
     pub fault: Option<String>,
     pub http_status: u16,
     /// The error code answered; `None` for a success.

@@ -447,7 +447,7 @@ impl Service {
         if let Some(every) = self.config.faults.every.filter(|n| *n > 0) {
             if entry.seq % every == 0 {
                 let fault = self.config.faults.fault.unwrap_or(Fault::Internal);
-                entry.fault = Some(format!("{fault:?}"));
+                entry.fault = Some(fault.to_string());
                 let e = fault_error(api, provider, fault);
                 let answer = match e {
                     Some(e) => reply(entry, e, e.message.clone()),
@@ -475,7 +475,7 @@ impl Service {
                 server_string_to_sign,
             } = refused;
             entry.signature = SignatureVerdict::Failed {
-                failure: format!("{failure:?}"),
+                failure: failure.to_string(),
                 detail: detail.clone(),
             };
             let e = auth_error(provider, failure);
@@ -601,7 +601,7 @@ impl Service {
         // The provider's state.
         let refusal = preconditions::first_refusal(&Context::new(api, &params, &core.world));
         if let Some(refusal) = refusal {
-            entry.refusal = Some(format!("{:?}", refusal.precondition));
+            entry.refusal = Some(refusal.precondition.to_string());
             let e = api.errors.iter().find(|e| {
                 e.triggers.iter().any(|t| {
                     matches!(t, RawTrigger::Precondition { precondition, .. } if *precondition == refusal.precondition)

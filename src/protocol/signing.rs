@@ -493,7 +493,7 @@ impl SigningTrace {
 /// Where a signature went wrong: the first stage that differs, what it
 /// should have been, and what was found.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{stage} differs\n  expected: {expected:?}\n  actual:   {actual:?}")]
+#[error("{}", self.render())]
 pub struct SignatureMismatch {
     /// The first stage that differs.
     pub stage: SigningStage,
@@ -502,6 +502,58 @@ pub struct SignatureMismatch {
     pub expected: String,
     /// The request's (or the signer's) text for the same thing.
     pub actual: String,
+}
+
+impl SignatureMismatch {
+    /// The stage, both texts and where they first part: one line each for
+    /// a one-line text (a signature, a hash), an indented block each for a
+    /// canonical request or a string to sign, so that its lines can be read
+    /// and compared as the signer built them.
+    fn render(&self) -> String {
+        let (expected, actual) = (self.expected.as_str(), self.actual.as_str());
+        let mut out = format!("{} differs", self.stage);
+        if let Some((line, column)) = first_difference(expected, actual) {
+            if expected.contains('\n') || actual.contains('\n') {
+                out.push_str(&format!(" (first at line {line}, column {column})"));
+            }
+        }
+        for (label, text) in [("expected", expected), ("actual", actual)] {
+            if text.contains('\n') {
+                out.push_str(&format!("\n  {label}:"));
+                for line in text.split('\n') {
+                    out.push_str("\n    ");
+                    out.push_str(&crate::console::visible(line));
+                }
+            } else {
+                let pad = if label == "actual" { "  " } else { "" };
+                let shown = if text.is_empty() {
+                    "(empty)".to_string()
+                } else {
+                    crate::console::visible(text)
+                };
+                out.push_str(&format!("\n  {label}:{pad} {shown}"));
+            }
+        }
+        out
+    }
+}
+
+/// The line and column (from 1, in characters) where `a` and `b` first
+/// differ; `None` when they are equal.
+fn first_difference(a: &str, b: &str) -> Option<(usize, usize)> {
+    let (mut line, mut column) = (1, 1);
+    let (mut a, mut b) = (a.chars(), b.chars());
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return None,
+            (x, y) if x != y => return Some((line, column)),
+            (Some('\n'), _) => {
+                line += 1;
+                column = 1;
+            }
+            _ => column += 1,
+        }
+    }
 }
 
 /// Why a request could not be signed (or recomputed while verifying).
@@ -960,6 +1012,28 @@ mod tests {
             AuthorizationHeader::from_request(&twice),
             Err(VerifyError::MalformedAuthorization { .. })
         ));
+    }
+
+    #[test]
+    fn a_mismatch_reads_as_the_signer_built_it() {
+        let mismatch = SignatureMismatch {
+            stage: SigningStage::CanonicalRequest,
+            expected: "POST\n/\n\ncontent-type:application/json\nhost:h".into(),
+            actual: "POST\n/\n\ncontent-type:text/\"x\"\nhost:h\r".into(),
+        };
+        assert_eq!(
+            mismatch.to_string(),
+            "canonical request differs (first at line 4, column 14)\n  expected:\n    POST\n    /\n    \n    content-type:application/json\n    host:h\n  actual:\n    POST\n    /\n    \n    content-type:text/\"x\"\n    host:h\\r"
+        );
+        let one_line = SignatureMismatch {
+            stage: SigningStage::Signature,
+            expected: "ab".into(),
+            actual: String::new(),
+        };
+        assert_eq!(
+            one_line.to_string(),
+            "signature differs\n  expected: ab\n  actual:   (empty)"
+        );
     }
 
     #[test]

@@ -108,7 +108,43 @@ impl WireRequest {
         url
     }
 
-    /// The request as an HTTP/1.1 message (what `imgconform sign` prints).
+    /// The request as a complete HTTP/1.1 message, byte for byte what goes
+    /// on the wire (what `imgconform sign` prints, ready for
+    /// `| nc host port`): the request line, `Host`, every header the
+    /// request carries (the signed ones among them), `Content-Length` (the
+    /// body's exact byte count; also 0 for an empty body of a method that
+    /// carries one), CRLF line endings, an empty line, the body.
+    pub fn to_http_message(&self) -> Vec<u8> {
+        let request = &self.request;
+        let mut head = format!("{} {}", request.method, request.path);
+        if !request.query.is_empty() {
+            head.push('?');
+            head.push_str(&request.query);
+        }
+        head.push_str(" HTTP/1.1\r\n");
+        head.push_str(&format!("Host: {}\r\n", request.host));
+        for (name, value) in &request.headers {
+            if !name.eq_ignore_ascii_case("host") && !name.eq_ignore_ascii_case("content-length") {
+                head.push_str(&format!("{name}: {value}\r\n"));
+            }
+        }
+        let carries_body = matches!(
+            request.method.to_ascii_uppercase().as_str(),
+            "POST" | "PUT" | "PATCH"
+        );
+        if carries_body || !request.body.is_empty() {
+            head.push_str(&format!("Content-Length: {}\r\n", request.body.len()));
+        }
+        head.push_str("\r\n");
+        let mut message = head.into_bytes();
+        message.extend_from_slice(&request.body);
+        message
+    }
+
+    /// The request for a reader: the message of [`Self::to_http_message`]
+    /// without `Content-Length`, with `\n` line endings and the body as
+    /// text. The snapshots under `snapshots/` show this; to send a
+    /// request, use [`Self::to_http_message`].
     pub fn to_http(&self) -> String {
         let mut out = format!("{} {}", self.request.method, self.request.path);
         if !self.request.query.is_empty() {
@@ -150,12 +186,21 @@ pub const EXCERPT_CHARS: usize = 256;
 
 /// A body that fits no envelope of the provider's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("HTTP {http_status}: {reason}; body: {excerpt:?}")]
+#[error("HTTP {http_status}: {reason}; body: {}", shown_excerpt(excerpt))]
 pub struct DecodeError {
     pub http_status: u16,
     pub reason: String,
     /// The body, lossily decoded and cut to [`EXCERPT_CHARS`] characters.
     pub excerpt: String,
+}
+
+/// The excerpt on one line, quotes left as they are.
+fn shown_excerpt(excerpt: &str) -> String {
+    if excerpt.is_empty() {
+        "(empty)".into()
+    } else {
+        crate::console::visible(excerpt)
+    }
 }
 
 impl DecodeError {
@@ -258,6 +303,11 @@ pub trait Wire: Sync {
     /// Reads the logical parameters of `request`, a call of `api`, back into
     /// the JSON shape [`crate::validate_request`] takes.
     fn parse_params(&self, api: &ApiSpec, request: &SignableRequest) -> Result<Value, ParseError>;
+
+    /// Which values the protocol can only carry as text, to explain why a
+    /// request cannot be sent as generated: "Alibaba's RPC protocol sends
+    /// every value as text".
+    fn carries_as_text(&self) -> &'static str;
 
     /// Verifies the signature of `request`, a call of `api`, with whichever
     /// of the provider's schemes the request uses.

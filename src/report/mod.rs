@@ -35,6 +35,7 @@ mod html;
 mod markdown;
 mod observed;
 mod parameters;
+mod show;
 mod taxonomy;
 mod text;
 mod topics;
@@ -46,6 +47,7 @@ pub use comparison::{ComparisonRow, Operation};
 pub use gaps::{Gap, GapKind, SpecGaps};
 pub use observed::{Departure, FailedTrial, NamedCode, ObservedError, ObservedRun};
 pub use parameters::{ParameterRow, RuleRow};
+pub use show::{show_json, show_text};
 pub use taxonomy::{Category, ClassifiedError, EquivalentErrors};
 pub use text::{Span, Text};
 

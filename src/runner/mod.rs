@@ -1153,8 +1153,9 @@ fn refuses_tampered(
         Some(e) => Err(tally.violated(
             TAMPERED_REFUSED,
             format!(
-                "a tampered signature was answered with {} instead of {wanted:?}",
-                e.code
+                "a tampered signature was answered with {} instead of {}",
+                e.code,
+                wanted.iter().copied().collect::<Vec<_>>().join(" or ")
             ),
         )),
         None => Err(tally.violated(
@@ -1242,14 +1243,22 @@ fn idempotent(
                 return Ok(());
             }
             if a.result != b.result || b.error.is_some() {
+                let shown = |result: &Option<Value>| {
+                    result
+                        .as_ref()
+                        .map_or("a success without a result".to_string(), |r| {
+                            format!("the result {r}")
+                        })
+                };
                 return Err(tally.violated(
                     &format!("{token} is idempotent"),
                     format!(
-                        "the same {token} gave different answers: {:?} then {:?}",
-                        a.result,
-                        b.error
-                            .map(|e| e.code)
-                            .map_or(b.result, |c| Some(Value::String(c)))
+                        "the same {token} gave different answers: {} then {}",
+                        shown(&a.result),
+                        b.error.map_or_else(
+                            || shown(&b.result),
+                            |e| format!("the error {} \"{}\"", e.code, e.message)
+                        )
                     ),
                 ));
             }

@@ -87,7 +87,7 @@ fn answer(
     let (Some(api), Some(params)) = (client.specs().api(&api_id), request.get("params")) else {
         return refused(
             id,
-            format!("adapter: invalid request line: no API {api_id:?} or no params"),
+            format!("adapter: invalid request line: no API {api_id} or no params"),
         );
     };
     let record = match runtime.block_on(client.call(api, params)) {

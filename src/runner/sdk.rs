@@ -185,8 +185,10 @@ impl Adapter {
         command.env(vars.secret[0], credentials.secret());
         let mut child = command.spawn().map_err(|e| {
             format!(
-                "adapter {}: cannot start {:?}: {e} (install it with: {})",
-                manifest.name, manifest.command, manifest.install
+                "adapter {}: cannot start `{}`: {e} (install it with: {})",
+                manifest.name,
+                manifest.command.join(" "),
+                manifest.install
             )
         })?;
         let stdin = child.stdin.take().ok_or("no stdin")?;
@@ -235,7 +237,10 @@ impl Adapter {
         };
         let ready = adapter.read_line(READY_TIMEOUT, "its ready line")?;
         let ready: Value = serde_json::from_str(&ready).map_err(|_| {
-            adapter.complaint(&format!("wrote {ready:?} instead of its ready line"))
+            adapter.complaint(&format!(
+                "wrote {} instead of its ready line",
+                crate::console::visible(&ready)
+            ))
         })?;
         if ready.get("ready") != Some(&Value::Bool(true)) {
             return Err(adapter.complaint(&format!("wrote {ready} instead of its ready line")));
@@ -298,10 +303,20 @@ impl Adapter {
             .and_then(|_| self.stdin.flush())
             .map_err(|e| self.complaint(&format!("stopped reading its stdin ({e})")))?;
         let answer = self.read_line(call_timeout(), &format!("answer to request {id}"))?;
-        let parsed: AnswerLine = serde_json::from_str(&answer)
-            .map_err(|e| self.complaint(&format!("answered with garbage ({e}): {answer:?}")))?;
+        let parsed: AnswerLine = serde_json::from_str(&answer).map_err(|e| {
+            self.complaint(&format!(
+                "answered with garbage ({e}): {}",
+                crate::console::visible(&answer)
+            ))
+        })?;
         if parsed.id.as_deref() != Some(id.as_str()) {
-            return Err(self.complaint(&format!("answered request {id} with id {:?}", parsed.id)));
+            return Err(self.complaint(&format!(
+                "answered request {id} with {}",
+                parsed
+                    .id
+                    .as_deref()
+                    .map_or("no id".to_string(), |other| format!("the id {other}"))
+            )));
         }
         if parsed.ok.is_none() == parsed.error.is_none() {
             return Err(self.complaint(&format!(
@@ -701,8 +716,9 @@ impl Session for SdkSession<'_> {
                         None => findings.push(Finding {
                             class: FindingClass::ErrorMapping,
                             detail: format!(
-                                "the mock answered a success, and the SDK reported the error {:?} \"{}\"",
-                                error.code, error.message
+                                "the mock answered a success, and the SDK reported the error {}\"{}\"",
+                                error.code.as_deref().map_or(String::new(), |c| format!("{c} ")),
+                                error.message
                             ),
                         }),
                         Some(code) if error.code.as_deref() != Some(code.as_str()) => {
@@ -722,7 +738,7 @@ impl Session for SdkSession<'_> {
                             findings.push(Finding {
                                 class: FindingClass::ErrorMapping,
                                 detail: format!(
-                                    "the SDK reported the request id {id:?}; the mock answered {:?}",
+                                    "the SDK reported the request id {id}; the mock answered {}",
                                     entry.request_id
                                 ),
                             });

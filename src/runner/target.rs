@@ -407,12 +407,47 @@ pub fn expressible(
         Ok(())
     } else {
         Err(CallError::Unsendable(format!(
-            "the {:?} wire carries {} as {}",
-            api.raw.protocol,
-            without_nulls(params),
-            without_nulls(&read_back)
+            "{}: {}",
+            wire_for(api.raw.protocol).carries_as_text(),
+            arrival(&without_nulls(params), &without_nulls(&read_back)).join(", ")
         )))
     }
+}
+
+/// How each parameter of `sent` that the wire changes would arrive:
+/// `ImageFormat=7 would arrive as "7"`.
+fn arrival(sent: &Value, read_back: &Value) -> Vec<String> {
+    let shown = |v: &Value| {
+        let text = v.to_string();
+        match text.char_indices().nth(60) {
+            Some((at, _)) => format!("{}…", &text[..at]),
+            None => text,
+        }
+    };
+    let (Some(sent), Some(read)) = (sent.as_object(), read_back.as_object()) else {
+        return vec![format!(
+            "{} would arrive as {}",
+            shown(sent),
+            shown(read_back)
+        )];
+    };
+    let mut out: Vec<String> = sent
+        .iter()
+        .filter(|(k, v)| read.get(*k) != Some(*v))
+        .map(|(k, v)| match read.get(k) {
+            Some(r) => format!("{k}={} would arrive as {}", shown(v), shown(r)),
+            None => format!("{k}={} would not arrive", shown(v)),
+        })
+        .collect();
+    out.extend(
+        read.iter()
+            .filter(|(k, _)| !sent.contains_key(*k))
+            .map(|(k, r)| format!("{k}, not sent, would arrive as {}", shown(r))),
+    );
+    if out.is_empty() {
+        out.push("the parameters would arrive in another form".into());
+    }
+    out
 }
 
 /// How a server reads `params` once on the wire, for a target that does

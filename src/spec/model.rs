@@ -665,6 +665,19 @@ impl Builder {
         if raw.source.trim().is_empty() {
             self.problem("/source", "the source document's file name is empty");
         }
+        // Messages read "aliyun/ExportImage would <summary>": the summary
+        // starts with a verb's plain form ("Export", not "Exports").
+        let first = raw.summary.split_whitespace().next().unwrap_or("");
+        if first.chars().count() >= 4 && first.ends_with('s') && !first.ends_with("ss") {
+            let verb = first.trim_end_matches('s');
+            let id = format!("{}/{}", raw.provider, raw.api);
+            self.problem(
+                "/summary",
+                format!(
+                    "the summary starts with \"{first}\": write it in the imperative (\"{verb} …\"), as messages read \"{id} would <summary>\""
+                ),
+            );
+        }
         let assumed_somewhere = params
             .iter()
             .flat_map(Param::walk)
@@ -1435,7 +1448,7 @@ impl Builder {
                     self.problem(
                         pointer,
                         format!(
-                            "error trigger names no parameter: precondition {precondition:?} is about a {:?}; name the parameter that identifies it",
+                            "error trigger names no parameter: precondition \"{precondition}\" is about the {}; name the parameter that identifies it",
                             precondition.resource().expect("checked")
                         ),
                     );

@@ -84,7 +84,8 @@ pub struct RawApiSpec {
     pub rate_limit: Option<RawRateLimit>,
     /// Source document file name in `shared/seeds/`.
     pub source: String,
-    /// One sentence: what the API does.
+    /// One sentence in the imperative, what the API does ("Export a custom
+    /// image to …"): messages read "<api> would <summary>".
     pub summary: String,
     /// Creates something or starts a task (live mode refuses it without
     /// `--allow-mutations`).
@@ -176,11 +177,96 @@ pub enum SigningScheme {
     Tc3HmacSha256,
 }
 
+impl SigningScheme {
+    /// Every scheme, in the order `sign --scheme` lists them.
+    pub const ALL: [SigningScheme; 5] = [
+        SigningScheme::Jdcloud2HmacSha256,
+        SigningScheme::Jdcloud3HmacSha256,
+        SigningScheme::AliyunV1HmacSha1,
+        SigningScheme::Acs3HmacSha256,
+        SigningScheme::Tc3HmacSha256,
+    ];
+
+    /// The algorithm's name as the documents, the spec files and the
+    /// requests themselves write it: `TC3-HMAC-SHA256`.
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            SigningScheme::Jdcloud2HmacSha256 => "JDCLOUD2-HMAC-SHA256",
+            SigningScheme::Jdcloud3HmacSha256 => "JDCLOUD3-HMAC-SHA256",
+            SigningScheme::AliyunV1HmacSha1 => "HMAC-SHA1",
+            SigningScheme::Acs3HmacSha256 => "ACS3-HMAC-SHA256",
+            SigningScheme::Tc3HmacSha256 => "TC3-HMAC-SHA256",
+        }
+    }
+
+    /// What a user types for it: `imgconform sign --scheme tc3`.
+    pub fn flag_name(self) -> &'static str {
+        match self {
+            SigningScheme::Jdcloud2HmacSha256 => "jdcloud2",
+            SigningScheme::Jdcloud3HmacSha256 => "jdcloud3",
+            SigningScheme::AliyunV1HmacSha1 => "aliyun-v1",
+            SigningScheme::Acs3HmacSha256 => "acs3",
+            SigningScheme::Tc3HmacSha256 => "tc3",
+        }
+    }
+
+    /// `tc3 (TC3-HMAC-SHA256)`: the flag value and the algorithm, for
+    /// messages about `--scheme`.
+    pub fn flag_and_wire_name(self) -> String {
+        format!("{} ({})", self.flag_name(), self.wire_name())
+    }
+}
+
+/// The wire name: `TC3-HMAC-SHA256`.
+impl std::fmt::Display for SigningScheme {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.wire_name())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub enum HttpMethod {
     GET,
     POST,
 }
+
+impl HttpMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::GET => "GET",
+            HttpMethod::POST => "POST",
+        }
+    }
+}
+
+/// The names the spec files give values of these enums (`aliyun-rpc`,
+/// `image_not_found`, `export_failed`), for messages: a user reads the
+/// spec's words, never a Rust variant's.
+macro_rules! display_as_in_the_spec {
+    ($($t:ty),* $(,)?) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match serde_json::to_value(self) {
+                    Ok(Value::String(name)) => f.write_str(&name),
+                    _ => f.write_str("?"),
+                }
+            }
+        }
+    )*};
+}
+
+display_as_in_the_spec!(
+    Protocol,
+    HttpMethod,
+    Location,
+    ValueType,
+    StringFormat,
+    ConstraintKind,
+    MessageKind,
+    Precondition,
+    AuthFailure,
+    Fault,
+);
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -572,6 +658,20 @@ pub enum Resource {
     Instance,
     /// A data disk of the instance, named by its device.
     Disk,
+}
+
+impl std::fmt::Display for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Resource::Region => "region",
+            Resource::Image => "image",
+            Resource::Snapshot => "snapshot",
+            Resource::Bucket => "bucket",
+            Resource::Role => "role",
+            Resource::Instance => "instance",
+            Resource::Disk => "disk",
+        })
+    }
 }
 
 impl Precondition {

@@ -93,6 +93,15 @@ fn the_base_spec_is_clean() {
 }
 
 #[test]
+fn summary_in_the_third_person() {
+    expect_problem(
+        |s| s["summary"] = json!("Exports a thing."),
+        "the summary starts with \"Exports\": write it in the imperative (\"Export …\")",
+        "\"summary\"",
+    );
+}
+
+#[test]
 fn unknown_field() {
     expect_problem(
         |s| s["parameters"][1]["maximun"] = json!(5),

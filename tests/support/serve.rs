@@ -13,6 +13,7 @@ const LAST_BANNER_LINE: &str = "Ctrl-C stops the server.";
 pub struct ServeChild {
     child: Child,
     /// `http://127.0.0.1:PORT`.
+    #[allow(dead_code)] // not every test that starts a server reads it
     pub uri: String,
     /// `host:port`.
     pub addr: String,
@@ -124,5 +125,48 @@ impl Drop for ServeChild {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Sends `request` as it is and reads one answer: its head and body (by
+/// its `Content-Length`, or to the end), within ten seconds.
+#[allow(dead_code)]
+pub fn exchange(addr: &str, request: &[u8]) -> (String, Vec<u8>) {
+    let mut stream = std::net::TcpStream::connect(addr).expect("serve accepts");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("a timeout");
+    stream.write_all(request).expect("sent");
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let mut head_end = None;
+    loop {
+        if let Some(end) = head_end {
+            let head = String::from_utf8_lossy(&bytes[..end]).to_string();
+            let length = head.lines().find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse::<usize>().ok())
+                    .flatten()
+            });
+            if length.is_some_and(|n| bytes.len() >= end + 4 + n) {
+                let n = length.unwrap_or(0);
+                return (head, bytes[end + 4..end + 4 + n].to_vec());
+            }
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+        }
+        if head_end.is_none() {
+            head_end = bytes.windows(4).position(|w| w == b"\r\n\r\n");
+        }
+    }
+    match head_end {
+        Some(end) => (
+            String::from_utf8_lossy(&bytes[..end]).to_string(),
+            bytes[end + 4..].to_vec(),
+        ),
+        None => (String::from_utf8_lossy(&bytes).to_string(), Vec::new()),
     }
 }

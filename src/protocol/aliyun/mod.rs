@@ -77,7 +77,7 @@ impl Wire for AliyunRpc {
         for (name, value) in object {
             flatten(name, value, &mut business);
         }
-        let method = format!("{:?}", api.raw.method);
+        let method = api.raw.method.as_str().to_string();
         let mut request = SignableRequest::new(method, endpoint.authority.clone(), "/");
         let trace = match options.scheme {
             SigningScheme::AliyunV1HmacSha1 => {
@@ -100,7 +100,7 @@ impl Wire for AliyunRpc {
             other => {
                 return Err(EncodeError::UnsupportedScheme {
                     provider: "Alibaba Cloud".into(),
-                    scheme: format!("{other:?}"),
+                    scheme: other.to_string(),
                 })
             }
         };
@@ -261,6 +261,10 @@ impl Wire for AliyunRpc {
             unflatten(&api.params, &mut object, &name, &text);
         }
         Ok(Value::Object(object))
+    }
+
+    fn carries_as_text(&self) -> &'static str {
+        "Alibaba's RPC protocol sends every value as text"
     }
 
     fn verify(

@@ -59,7 +59,7 @@ impl Wire for JdcloudRestJson {
     ) -> Result<WireRequest, EncodeError> {
         let version = version_of(options.scheme).ok_or_else(|| EncodeError::UnsupportedScheme {
             provider: "JD Cloud".into(),
-            scheme: format!("{:?}", options.scheme),
+            scheme: options.scheme.to_string(),
         })?;
         let object = params.as_object().ok_or(EncodeError::NotAnObject)?;
         let endpoint = endpoint_for(api, params, options)?;
@@ -81,7 +81,7 @@ impl Wire for JdcloudRestJson {
         path.push_str(rest);
         let mut body = Map::new();
         let mut request = SignableRequest::new(
-            format!("{:?}", api.raw.method),
+            api.raw.method.as_str().to_string(),
             endpoint.authority.clone(),
             path,
         );
@@ -169,7 +169,7 @@ impl Wire for JdcloudRestJson {
 
     fn identify<'a>(&self, request: &SignableRequest, apis: &[&'a ApiSpec]) -> Option<&'a ApiSpec> {
         apis.iter().copied().find(|api| {
-            method_of(api) == request.method.to_ascii_uppercase()
+            api.raw.method.as_str() == request.method.to_ascii_uppercase()
                 && path_parameters(api, &request.path).is_some()
         })
     }
@@ -245,6 +245,10 @@ impl Wire for JdcloudRestJson {
             object.insert(name, typed);
         }
         Ok(Value::Object(object))
+    }
+
+    fn carries_as_text(&self) -> &'static str {
+        "JD Cloud's REST protocol sends path parameters as text"
     }
 
     fn verify(

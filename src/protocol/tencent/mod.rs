@@ -53,7 +53,7 @@ impl Wire for TencentApi3 {
         if options.scheme != SigningScheme::Tc3HmacSha256 {
             return Err(EncodeError::UnsupportedScheme {
                 provider: "Tencent Cloud".into(),
-                scheme: format!("{:?}", options.scheme),
+                scheme: options.scheme.to_string(),
             });
         }
         let object = params.as_object().ok_or(EncodeError::NotAnObject)?;
@@ -247,6 +247,10 @@ impl Wire for TencentApi3 {
             }
         }
         Ok(Value::Object(object))
+    }
+
+    fn carries_as_text(&self) -> &'static str {
+        "Tencent's API 3.0 sends header parameters as text"
     }
 
     fn verify(

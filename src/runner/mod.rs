@@ -114,6 +114,12 @@ pub struct TrialReport {
     /// What an SDK did wrong, each once (the SDK target only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
+    /// What an SDK was seen to lack where the documents do not make it a
+    /// fault — a parameter the document's parameter table does not list —
+    /// each once (the SDK target only): reported, never failed; the
+    /// requests that needed it are skipped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub observed: Vec<String>,
     /// Invalid requests an SDK refused itself, before sending (the SDK
     /// target only); the rest it left to the server.
     #[serde(skip_serializing_if = "is_zero")]
@@ -188,6 +194,7 @@ struct Tally {
     interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     client_side: std::sync::atomic::AtomicU64,
     findings: std::sync::Mutex<BTreeSet<Finding>>,
+    observed: std::sync::Mutex<BTreeSet<String>>,
     choices: Choices,
     strict: bool,
     departures: std::sync::Mutex<BTreeMap<String, Departure>>,
@@ -263,6 +270,18 @@ impl Tally {
             .extend(findings.iter().cloned());
         let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
         Err(list.join("; "))
+    }
+
+    /// A call an SDK could not make as asked ([`CallError::Lacking`]):
+    /// skipped with its reason; its findings kept for the trial (which
+    /// they fail), its observations kept for the report.
+    fn lacking(&self, reason: &str, findings: &[Finding], observed: &[String]) {
+        let _ = self.found(findings);
+        self.observed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(observed.iter().cloned());
+        self.skip(reason);
     }
 
     fn text(&self) -> String {
@@ -529,6 +548,10 @@ fn run_trial(
         std::mem::take(&mut *tally.findings.lock().unwrap_or_else(|e| e.into_inner()))
             .into_iter()
             .collect();
+    let observed: Vec<String> =
+        std::mem::take(&mut *tally.observed.lock().unwrap_or_else(|e| e.into_inner()))
+            .into_iter()
+            .collect();
     // Findings met on calls that could not go on (an SDK lacking a
     // documented parameter) fail the trial too.
     let failure = failure.or_else(|| {
@@ -581,6 +604,7 @@ fn run_trial(
         status,
         skip_reason,
         findings,
+        observed,
         refused_client_side: Tally::get(&tally.client_side),
         departures,
         observations,
@@ -663,9 +687,12 @@ fn send(
             tally.skip(&reason);
             Ok(None)
         }
-        Err(CallError::Lacking(findings)) => {
-            let _ = tally.found(&findings);
-            tally.skip("the SDK lacks a documented parameter the request uses");
+        Err(CallError::Lacking {
+            reason,
+            findings,
+            observed,
+        }) => {
+            tally.lacking(&reason, &findings, &observed);
             Ok(None)
         }
         Err(CallError::Failed(e)) => Err(format!("the call failed: {e}")),
@@ -982,9 +1009,23 @@ fn idempotent(
             tally.skip(&r);
             Ok(())
         }
-        (Err(CallError::Lacking(f)), _) | (_, Err(CallError::Lacking(f))) => {
-            let _ = tally.found(&f);
-            tally.skip("the SDK lacks a documented parameter the request uses");
+        (
+            Err(CallError::Lacking {
+                reason,
+                findings,
+                observed,
+            }),
+            _,
+        )
+        | (
+            _,
+            Err(CallError::Lacking {
+                reason,
+                findings,
+                observed,
+            }),
+        ) => {
+            tally.lacking(&reason, &findings, &observed);
             Ok(())
         }
         (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
@@ -1083,12 +1124,12 @@ fn world_states(
                 tally.skip(&format!("{}: {r}", case.name()));
                 continue;
             }
-            Err(CallError::Lacking(f)) => {
-                let _ = tally.found(&f);
-                tally.skip(&format!(
-                    "{}: the SDK lacks a documented parameter",
-                    case.name()
-                ));
+            Err(CallError::Lacking {
+                reason,
+                findings,
+                observed,
+            }) => {
+                tally.lacking(&format!("{}: {reason}", case.name()), &findings, &observed);
                 continue;
             }
             Err(CallError::Failed(e)) => return fail(format!("the call failed: {e}")),

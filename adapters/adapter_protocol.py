@@ -6,8 +6,9 @@ on stdin and answers each with exactly one JSON line on stdout, ``ok`` with
 the SDK's parsed result or ``error`` with the SDK's error, until EOF.
 
 This module is the SDK-independent part: the stdin/stdout loop, the request
-envelope checks, turning any exception into an error line, the stderr notice
-for a parameter the SDK's model lacks, and a read-only look at the SDK's
+envelope checks, turning any exception into an error line, the parameters
+the SDK's model lacks (named in the answer line of the request that carried
+them, and once on stderr for people), and a read-only look at the SDK's
 HTTP transport (did anything go out for this request, with which HTTP
 status did it come back). Each adapter subclasses ``Adapter`` with the
 SDK-specific part (building the SDK's request from the wire-named
@@ -100,22 +101,37 @@ class SdkError:
 
 
 class Notices:
-    """Diagnostics on stderr, each at most once per process.
+    """Diagnostics on stderr, each at most once per process, and the
+    parameters the current request carries that the SDK's model has no
+    field for.
 
-    ``unknown_parameter`` is the one a harness reads: one JSON line
-    ``{"unknown_parameter": PATH, "api": API, "message": TEXT}`` the first
-    time a request names a parameter the SDK's model has no field for (the
-    adapter leaves it out; the SDK never sees it)."""
+    ``unknown_parameter(api, path, message)`` is called for each such
+    parameter (the adapter leaves it out; the SDK never sees it): its exact
+    path goes into this request's answer line, ``"unknown_parameters":
+    [PATH, ...]``, which is what a harness reads; and the first time, one
+    JSON line ``{"unknown_parameter": PATH, "api": API, "message": TEXT}``
+    goes to stderr, for people."""
 
     def __init__(self, stream=None):
         self._stream = stream
         self._seen: set = set()
+        self._request: list = []
 
     @property
     def stream(self):
         return self._stream or sys.stderr
 
+    def begin(self) -> None:
+        """A new request: no parameter of it reported yet."""
+        self._request = []
+
+    def this_request(self) -> list:
+        """The paths reported for the current request, in order, each once."""
+        return list(self._request)
+
     def unknown_parameter(self, api: str, path: str, message: str) -> None:
+        if path not in self._request:
+            self._request.append(path)
         key = ("unknown_parameter", api, path)
         if key in self._seen:
             return
@@ -315,8 +331,16 @@ class Protocol:
         return self.call(rid, api, params)
 
     def call(self, rid: str, api: str, params: dict) -> dict:
+        line = self._call(rid, api, params)
+        unknown = self.notices.this_request()
+        if unknown:
+            line["unknown_parameters"] = unknown
+        return line
+
+    def _call(self, rid: str, api: str, params: dict) -> dict:
         transport = self.adapter.transport
         transport.begin()
+        self.notices.begin()
         try:
             outcome = self.adapter.call(api, json.loads(json.dumps(params)))
         except KeyboardInterrupt:

@@ -16,6 +16,9 @@ use serde_json::Value;
 #[path = "support/tools.rs"]
 mod tools;
 
+#[path = "support/serve.rs"]
+mod serve;
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -26,6 +29,15 @@ fn have_sdks() -> bool {
 }
 
 fn run_sdk(adapter: &str, filter: &str, extra_env: &[(&str, &str)]) -> (Output, Value) {
+    run_sdk_with(adapter, filter, &[], extra_env)
+}
+
+fn run_sdk_with(
+    adapter: &str,
+    filter: &str,
+    extra_args: &[&str],
+    extra_env: &[(&str, &str)],
+) -> (Output, Value) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_imgconform"));
     command.current_dir(root()).args([
         "run",
@@ -39,6 +51,7 @@ fn run_sdk(adapter: &str, filter: &str, extra_env: &[(&str, &str)]) -> (Output, 
         "--format",
         "json",
     ]);
+    command.args(extra_args);
     for (k, v) in extra_env {
         command.env(k, v);
     }
@@ -61,6 +74,10 @@ fn findings(run: &Value) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+fn classes(run: &Value) -> std::collections::BTreeSet<String> {
+    findings(run).into_iter().map(|(c, _)| c).collect()
 }
 
 #[test]
@@ -91,17 +108,25 @@ fn a_renamed_parameter_is_a_wire_violation() {
         found.contains(&("wire_violation".into(), "BucketName was not sent".into())),
         "{found:?}"
     );
-    // Every case is judged, so the SDK's own bug under the planted one
-    // shows too: tencentcloud-sdk-python reads an error whose Content-Type
-    // carries a charset as a success (adapters/tencent-python/expected-findings.txt).
-    // Nothing else may.
-    let others: Vec<_> = found
+    // The planted adapter is the shipped one with one change, so it keeps
+    // the SDK's own finding (an error answer whose Content-Type carries a
+    // charset reads as a success; adapters/tencent-python/
+    // expected-findings.txt) wherever the mock's variation puts a charset
+    // on an error answer. Nothing else is found.
+    let others: Vec<&(String, String)> = found
         .iter()
         .filter(|(c, d)| {
             c != "wire_violation" && !(c == "error_mapping" && d.contains("content-type charset"))
         })
         .collect();
     assert!(others.is_empty(), "{others:?}");
+    assert!(
+        found
+            .iter()
+            .filter(|(c, _)| c == "wire_violation")
+            .all(|(_, d)| d.contains("Bucket")),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -254,4 +279,313 @@ fn an_adapter_that_hangs_is_stopped_and_the_run_ends() {
         reason.contains("within 2s") && reason.contains("waiting for ever"),
         "{reason}"
     );
+}
+
+/// The trials and classes of a run's findings, as `trial<TAB>class`.
+fn trial_classes(run: &Value) -> std::collections::BTreeSet<String> {
+    run["trials"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|t| {
+            let name = t["name"].as_str().unwrap_or_default().to_string();
+            t["findings"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |f| format!("{name}\t{}", f["class"].as_str().unwrap_or_default()))
+        })
+        .collect()
+}
+
+fn requests_sent(run: &Value) -> u64 {
+    run["trials"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| t["cases"].as_u64().unwrap_or(0))
+        .sum()
+}
+
+/// The variable that makes the tencent-python adapter configure its SDK
+/// with `HttpProfile(reqMethod="GET")`.
+const TENCENT_GET: (&str, &str) = ("IMGCONFORM_TENCENT_REQ_METHOD", "GET");
+
+#[test]
+fn the_tencent_python_sdk_set_to_get_sends_the_get_form_and_the_mock_reads_it() {
+    if !have_sdks() {
+        return;
+    }
+    let server = serve::ServeChild::start(&[]);
+    let lines = [
+        r#"{"id":"1","provider":"tencent","api":"ExportImages","params":{"Region":"ap-guangzhou","ImageIds":["img-72n9mi0y","img-pq5pau1w"],"BucketName":"test-bucket-AppId","FileNamePrefixList":["a b","c"],"OnlyExportRootDisk":true,"DryRun":false}}"#,
+        r#"{"id":"2","provider":"tencent","api":"ExportImages","params":{"Region":"ap-guangzhou","ImageIds":["img-72n9mi0y"]}}"#,
+    ];
+    let mut child = Command::new(root().join(".venv-sdk/bin/python"))
+        .current_dir(root())
+        .arg("adapters/tencent-python/adapter.py")
+        .env("IMGCONFORM_ENDPOINT", &server.uri)
+        .env("TENCENTCLOUD_SECRET_ID", "AKIDIMGCONFORMTENCENTTEST")
+        .env("TENCENTCLOUD_SECRET_KEY", "imgconform-tencent-test-secret")
+        .env(TENCENT_GET.0, TENCENT_GET.1)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        for line in lines {
+            writeln!(stdin, "{line}").unwrap();
+        }
+    }
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let answers: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        answers.len(),
+        3,
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(answers[1]["ok"]["TaskId"].is_u64(), "{stdout}");
+    assert_eq!(answers[2]["error"]["code"], "MissingParameter", "{stdout}");
+    let journal = server.journal();
+    let entries = journal["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{journal}");
+    for entry in entries {
+        assert_eq!(entry["method"], "GET", "{entry}");
+        assert_eq!(entry["signature"]["verdict"], "ok", "{entry}");
+    }
+    assert_eq!(
+        entries[0]["params"],
+        serde_json::json!({
+            "Region": "ap-guangzhou",
+            "ImageIds": ["img-72n9mi0y", "img-pq5pau1w"],
+            "BucketName": "test-bucket-AppId",
+            "FileNamePrefixList": ["a b", "c"],
+            "OnlyExportRootDisk": true,
+            "DryRun": false,
+        })
+    );
+    assert_eq!(
+        entries[1]["params"],
+        serde_json::json!({"Region": "ap-guangzhou", "ImageIds": ["img-72n9mi0y"]})
+    );
+}
+
+#[test]
+fn the_tencent_python_sdk_set_to_get_finds_nothing_that_post_does_not() {
+    if !have_sdks() {
+        return;
+    }
+    let filter = "tencent::ExportImages";
+    let (_, post) = run_sdk("adapters/tencent-python", filter, &[]);
+    let (output, get) = run_sdk("adapters/tencent-python", filter, &[TENCENT_GET]);
+    assert!(
+        output.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (post_found, get_found) = (trial_classes(&post), trial_classes(&get));
+    let new: Vec<&String> = get_found.difference(&post_found).collect();
+    assert!(
+        new.is_empty(),
+        "with GET, newly found: {new:?}; the findings: {:?}",
+        findings(&get)
+    );
+    assert!(
+        !classes(&get).contains("wire_violation") && !classes(&get).contains("signature"),
+        "{:?}",
+        findings(&get)
+    );
+    // The GET form cannot carry everything the POST form can (an empty
+    // list, a number where text belongs), but it carries most requests.
+    let (sent_post, sent_get) = (requests_sent(&post), requests_sent(&get));
+    assert!(
+        sent_get * 10 >= sent_post * 7,
+        "GET sent {sent_get} requests, POST {sent_post}: {get}"
+    );
+}
+
+/// The trial named `name` (ending with it) of a run.
+fn trial<'a>(run: &'a Value, name: &str) -> &'a Value {
+    run["trials"]
+        .as_array()
+        .and_then(|ts| {
+            ts.iter()
+                .find(|t| t["name"].as_str().is_some_and(|n| n.ends_with(name)))
+        })
+        .unwrap_or_else(|| panic!("no trial {name} in {run}"))
+}
+
+/// What the documents know of SnapshotIds: only its error table names it.
+const SNAPSHOT_IDS_OBSERVED: &str = "the SDK has no field for SnapshotIds, which the document's parameter table does not list (known only from its error table)";
+
+#[test]
+fn an_sdk_without_a_parameter_the_documents_table_does_not_list_is_observed_not_failed() {
+    if !have_sdks() {
+        return;
+    }
+    // tencentcloud-sdk-python's ExportImagesRequest has no SnapshotIds,
+    // which seed 002's parameter table does not list either.
+    let (output, run) = run_sdk(
+        "adapters/tencent-python",
+        "tencent::ExportImages::cases",
+        &[],
+    );
+    assert!(
+        output.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = run.to_string();
+    assert!(
+        !text.contains("documented parameter SnapshotIds"),
+        "SnapshotIds called documented: {:?}",
+        findings(&run)
+    );
+    // Nor any other finding about it (the SDK's error-mapping findings
+    // may name InvalidParameter.ImageIdsSnapshotIdsMustOne).
+    let about_snapshot_ids =
+        |d: &str| d.contains("for SnapshotIds") || d.contains("SnapshotIds was");
+    assert!(
+        findings(&run).iter().all(|(_, d)| !about_snapshot_ids(d)),
+        "{:?}",
+        findings(&run)
+    );
+    for name in ["cases::handwritten", "cases::world_state"] {
+        let t = trial(&run, name);
+        assert_eq!(
+            t["observed"],
+            serde_json::json!([SNAPSHOT_IDS_OBSERVED]),
+            "{name}: {t}"
+        );
+        // Only the requests that use SnapshotIds are skipped, with the
+        // observation as the reason; the others run.
+        assert!(
+            t["skip_reason"]
+                .as_str()
+                .is_some_and(|r| r.ends_with(SNAPSHOT_IDS_OBSERVED)),
+            "{name}: {t}"
+        );
+        assert!(
+            t["failure"]["reason"]
+                .as_str()
+                .is_none_or(|r| !about_snapshot_ids(r)),
+            "{name}: {t}"
+        );
+    }
+    let handwritten = trial(&run, "cases::handwritten");
+    let (sent, skipped) = (
+        handwritten["cases"].as_u64().unwrap(),
+        handwritten["skipped"].as_u64().unwrap(),
+    );
+    assert!(sent >= 35 && skipped <= 10, "{handwritten}");
+}
+
+#[test]
+fn the_node_sdk_sends_a_parameter_its_typescript_declarations_lack() {
+    if !have_sdks() {
+        return;
+    }
+    let node_modules = root().join("adapters/tencent-node/node_modules");
+    if !node_modules.exists()
+        && !tools::missing(
+            &node_modules.display().to_string(),
+            "npm ci --prefix adapters/tencent-node",
+        )
+    {
+        return;
+    }
+    // Its ExportImagesRequest interface has no SnapshotIds, but the SDK's
+    // client sends whatever the request object holds: the adapter passes
+    // it through the client's generic request(), and the mock gets it.
+    let (output, run) = run_sdk("adapters/tencent-node", "tencent::ExportImages::cases", &[]);
+    assert!(
+        output.status.success(),
+        "{:?} {}",
+        findings(&run),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(findings(&run).is_empty(), "{:?}", findings(&run));
+    assert!(
+        !run.to_string().contains("no field for SnapshotIds"),
+        "{run}"
+    );
+    let states = trial(&run, "cases::world_state");
+    assert!(
+        states["skip_reason"]
+            .as_str()
+            .is_none_or(|r| !r.contains("snapshot_exports")),
+        "{states}"
+    );
+    assert_eq!(trial(&run, "cases::handwritten")["skipped"], 0, "{run}");
+}
+
+#[test]
+fn an_unknown_nested_key_of_one_request_does_not_skip_the_others() {
+    if !have_sdks() {
+        return;
+    }
+    // The violations and boundaries of createImage probe keys the SDK's
+    // nested models lack (dataDisks[].<random>); the hand-written cases,
+    // run after them on the same adapter, carry none of those keys. Only
+    // the cases that carry a key the SDK lacks (the documented example's
+    // dataDisks[].CloudDiskSpec) are skipped.
+    let (output, run) = run_sdk_with(
+        "adapters/jdcloud-python",
+        "jdcloud::createImage::",
+        &["--jobs", "1"],
+        &[],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let handwritten = trial(&run, "createImage::cases::handwritten");
+    let (sent, skipped) = (
+        handwritten["cases"].as_u64().unwrap(),
+        handwritten["skipped"].as_u64().unwrap(),
+    );
+    assert!(sent >= 90 && skipped <= 15, "{handwritten}");
+    assert_eq!(
+        handwritten["skip_reason"],
+        "the SDK has no field for dataDisks[].CloudDiskSpec, which the documents do not name either",
+        "{handwritten}"
+    );
+    let boundaries = trial(&run, "createImage::property::boundaries");
+    assert!(boundaries["cases"].as_u64().unwrap() >= 12, "{boundaries}");
+}
+
+#[test]
+fn the_tencent_node_sdk_set_to_get_conforms_as_with_post() {
+    let node_modules = root().join("adapters/tencent-node/node_modules");
+    if !node_modules.exists()
+        && !tools::missing(
+            &node_modules.display().to_string(),
+            "npm ci --prefix adapters/tencent-node",
+        )
+    {
+        return;
+    }
+    let (output, run) = run_sdk(
+        "adapters/tencent-node",
+        "tencent::ExportImages",
+        &[TENCENT_GET],
+    );
+    assert!(
+        output.status.success(),
+        "{:?} {}",
+        findings(&run),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(findings(&run).is_empty(), "{:?}", findings(&run));
+    assert!(requests_sent(&run) > 60, "{run}");
 }

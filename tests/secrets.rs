@@ -235,7 +235,10 @@ fn commands() -> Vec<Invocation> {
         // An SDK adapter gets the mock's test credentials, never the
         // user's: the canary must not reach it or its report.
         command("run --target sdk:adapters/aliyun-python --cases 2 --seed 1 --report {dir}/sdk-aliyun", &[0, 1], &["aliyun::ExportImage"]),
-        command("run --target sdk:adapters/tencent-node --cases 2 --seed 1 --format json --report {dir}/sdk-tencent", &[0, 1], &["\"findings\""]),
+        command("run --target sdk:adapters/tencent-node --cases 2 --seed 1 --format json --report {dir}/sdk-tencent", &[0, 1], &["\"trials\""]),
+        // One whose report has findings and observations, so that their
+        // texts are scanned too.
+        command("run --target sdk:adapters/tencent-python --cases 2 --seed 1 --format json --report {dir}/sdk-tencent-python", &[0, 1], &["\"findings\"", "\"observed\""]),
     ]
 }
 

@@ -8,15 +8,24 @@
 //       node adapters/tencent-node/adapter.js
 //
 // Mapping: `Region` becomes the client's region (the SDK sends it as the
-// X-TC-Region header). The SDK's request "model" is a TypeScript interface
-// (ExportImagesRequest in the package's cvm_models.d.ts), with nothing of it
-// at run time: the adapter reads the interface's member names from that
-// published declaration file, passes the parameters it declares as the
-// plain request object the SDK takes, and reports the others on stderr (a
-// TypeScript caller could not pass them either). The SDK serialises (nulls
-// removed), signs and parses; the result is the `Response` object it
-// resolves with. Errors are TencentCloudSDKHttpException (message,
-// requestId, `code` for an API error, `httpCode` for a non-200 answer).
+// X-TC-Region header); every other parameter goes, as it is, into the plain
+// request object the SDK takes. The SDK's request "model" is a TypeScript
+// interface (ExportImagesRequest in the package's cvm_models.d.ts), with
+// nothing of it at run time: the SDK sends whatever the object holds. A
+// request with a member the interface does not declare (SnapshotIds) goes
+// through the client's generic `request(action, req)` — the SDK's own
+// public call, which the typed `ExportImages(req)` itself calls — as a
+// TypeScript caller would send it; all others through `ExportImages(req)`.
+// Nothing is left out, so no answer carries `unknown_parameters`; each
+// undeclared member is said once on stderr, as free text. The SDK
+// serialises (nulls removed), signs and parses; the result is the
+// `Response` object it resolves with. Errors are
+// TencentCloudSDKHttpException (message, requestId, `code` for an API
+// error, `httpCode` for a non-200 answer).
+//
+// The SDK sends POST with a JSON body unless told otherwise:
+// IMGCONFORM_TENCENT_REQ_METHOD=GET sets `httpProfile.reqMethod` to "GET",
+// its other request form (parameters in the query, lists as Name.0, Name.1).
 //
 // Endpoint: two things in this SDK only work against the real endpoint
 // (https, default port, a host named cvm.<domain>), both in the signature:
@@ -82,11 +91,21 @@ function log(text) {
 }
 
 const noticed = new Set();
-function unknownParameter(api, parameter, message) {
-  const key = JSON.stringify([api, parameter]);
+function noteOnce(key, text) {
   if (noticed.has(key)) return;
   noticed.add(key);
-  log(JSON.stringify({ unknown_parameter: parameter, api, message }));
+  log(text);
+}
+
+// The request method the SDK is configured with (httpProfile.reqMethod).
+const REQ_METHOD_VARIABLE = "IMGCONFORM_TENCENT_REQ_METHOD";
+const REQ_METHODS = ["POST", "GET"];
+function reqMethod() {
+  const method = (process.env[REQ_METHOD_VARIABLE] || "POST").trim().toUpperCase();
+  if (!REQ_METHODS.includes(method)) {
+    throw new Error(`${REQ_METHOD_VARIABLE} must be one of ${REQ_METHODS.join(", ")}, not ${JSON.stringify(process.env[REQ_METHOD_VARIABLE])}`);
+  }
+  return method;
 }
 
 // ---------------------------------------------------------------------------
@@ -151,6 +170,7 @@ class TencentNodeAdapter {
     this.endpoint = endpoint;
     this.credentials = credentials;
     this.clients = new Map();
+    this.reqMethod = reqMethod();
     const cvm = require(DISTRIBUTION).cvm;
     this.Client = cvm.v20170312.Client;
     // See the header: the host the SDK is given, and the agent that forwards it.
@@ -182,7 +202,7 @@ class TencentNodeAdapter {
           httpProfile: {
             endpoint: this.sdkHost,
             protocol: `${this.endpoint.protocol}//`,
-            reqMethod: "POST",
+            reqMethod: this.reqMethod,
             agent: this.agent,
           },
         },
@@ -192,25 +212,23 @@ class TencentNodeAdapter {
   }
 
   buildRequest(api, params) {
-    const rest = Object.assign({}, params);
-    const region = rest.Region;
-    delete rest.Region;
+    const request = Object.assign({}, params);
+    const region = request.Region;
+    delete request.Region;
     const members = interfaceMembers(`${api}Request`);
-    const request = {};
-    for (const [key, value] of Object.entries(rest)) {
-      if (!members.has(key)) {
-        unknownParameter(api, key,
-          `${DISTRIBUTION}'s ${api}Request interface (cvm_models.d.ts) has no member ${key}: not sent`);
-        continue;
-      }
-      request[key] = value;
+    const undeclared = Object.keys(request).filter((key) => !members.has(key));
+    for (const key of undeclared) {
+      noteOnce(JSON.stringify([api, key]),
+        `adapter: ${DISTRIBUTION}'s ${api}Request interface (cvm_models.d.ts) declares no member ${key}: ` +
+        `sent through the client's generic request("${api}", req)`);
     }
-    return { region, request };
+    return { region, request, generic: undeclared.length > 0 };
   }
 
   async call(api, params) {
-    const { region, request } = this.buildRequest(api, params);
-    const response = await this.client(region)[api](request);
+    const { region, request, generic } = this.buildRequest(api, params);
+    const client = this.client(region);
+    const response = generic ? await client.request(api, request) : await client[api](request);
     return { ok: response === undefined ? null : response };
   }
 

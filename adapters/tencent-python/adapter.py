@@ -15,6 +15,11 @@ the response model's ``to_json_string()`` parsed, so ``TaskId`` is the
 integer the SDK holds. Errors are ``TencentCloudSDKException`` (code,
 message, requestId); it carries no HTTP status, so the one the transport saw
 is reported.
+
+The SDK sends ``POST`` with a JSON body unless told otherwise:
+``IMGCONFORM_TENCENT_REQ_METHOD=GET`` sets ``HttpProfile.reqMethod = "GET"``,
+the SDK's other request form (parameters in the query, arrays as ``Name.0``,
+``Name.1``; TC3 over that query and an empty payload).
 """
 
 from __future__ import annotations
@@ -28,6 +33,21 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from adapter_protocol import Adapter, Ok, SdkError, serve  # noqa: E402
 
+#: The environment variable that chooses the SDK's request method, and the
+#: methods the SDK offers (``HttpProfile.reqMethod``).
+REQ_METHOD_VARIABLE = "IMGCONFORM_TENCENT_REQ_METHOD"
+REQ_METHODS = ("POST", "GET")
+
+
+def req_method() -> str:
+    """The request method the SDK is configured with: POST unless
+    ``IMGCONFORM_TENCENT_REQ_METHOD`` names another the SDK offers."""
+    method = (os.environ.get(REQ_METHOD_VARIABLE) or "POST").strip().upper()
+    if method not in REQ_METHODS:
+        raise ValueError(f"{REQ_METHOD_VARIABLE} must be one of {', '.join(REQ_METHODS)}, "
+                         f"not {os.environ.get(REQ_METHOD_VARIABLE)!r}")
+    return method
+
 
 class TencentAdapter(Adapter):
     provider = "tencent"
@@ -39,6 +59,7 @@ class TencentAdapter(Adapter):
         from tencentcloud.cvm.v20170312 import cvm_client, models  # noqa: F401
 
         self._clients: dict = {}
+        self.req_method = req_method()
         self.transport.wrap_requests()
 
     # -- the client, one per region -------------------------------------
@@ -54,7 +75,7 @@ class TencentAdapter(Adapter):
             http_profile = HttpProfile()
             http_profile.endpoint = self.endpoint.authority
             http_profile.scheme = self.endpoint.scheme
-            http_profile.reqMethod = "POST"
+            http_profile.reqMethod = self.req_method
             profile = ClientProfile(httpProfile=http_profile)
             cred = credential.Credential(self.credentials.access_key_id, self.credentials.secret)
             self._clients[key] = cvm_client.CvmClient(cred, region, profile)

@@ -280,6 +280,22 @@ pub trait Wire: Sync {
         options: &EncodeOptions,
     ) -> Result<WireRequest, EncodeError>;
 
+    /// [`Wire::encode`] in the form a request sent with HTTP `method`
+    /// takes, for a protocol with more than one (Tencent's GET form, its
+    /// parameters in the query): what a server reads from `params` sent by
+    /// a client that chose that form. A protocol with one form encodes it.
+    fn encode_with_method(
+        &self,
+        api: &ApiSpec,
+        params: &Value,
+        credentials: &Credentials,
+        options: &EncodeOptions,
+        method: &str,
+    ) -> Result<WireRequest, EncodeError> {
+        let _ = method;
+        self.encode(api, params, credentials, options)
+    }
+
     /// Decodes an answer's status and body.
     fn decode(&self, http_status: u16, body: &[u8]) -> Result<Outcome, DecodeError>;
 
@@ -446,6 +462,137 @@ pub(crate) fn typed_from_text(param: &crate::spec::Param, text: &str) -> Value {
     }
 }
 
+/// How a protocol flattens nested parameters into `name=value` text (an
+/// Alibaba query, Tencent's GET form): array items as `Name.<index>`,
+/// counted from `first_index`, object fields as `Name.Field`, scalars as
+/// their text, nulls left out; and which texts it reads back as booleans.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FlatForm {
+    /// The index of an array's first item on the wire.
+    pub first_index: usize,
+    /// The texts read back as `true`.
+    pub true_texts: &'static [&'static str],
+    /// The texts read back as `false`.
+    pub false_texts: &'static [&'static str],
+}
+
+impl FlatForm {
+    /// Appends `name` = `value`, flattened, to `out`. An empty array or
+    /// object leaves nothing: the form has no way to say it.
+    pub(crate) fn flatten(&self, name: &str, value: &Value, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.flatten(&format!("{name}.{}", i + self.first_index), item, out);
+                }
+            }
+            Value::Object(fields) => {
+                for (field, v) in fields {
+                    self.flatten(&format!("{name}.{field}"), v, out);
+                }
+            }
+            Value::Null => {}
+            other => out.push((name.to_string(), scalar_text(other))),
+        }
+    }
+
+    /// Wire text back into the type the spec gives `param`.
+    fn typed(&self, param: &crate::spec::Param, text: &str) -> Value {
+        match &param.kind {
+            crate::spec::ParamKind::Boolean if self.true_texts.contains(&text) => Value::Bool(true),
+            crate::spec::ParamKind::Boolean if self.false_texts.contains(&text) => {
+                Value::Bool(false)
+            }
+            crate::spec::ParamKind::Boolean => Value::String(text.into()),
+            _ => typed_from_text(param, text),
+        }
+    }
+
+    /// Puts `Name.<index>.Field=text` back into `object`, typed by the spec
+    /// where it knows the parameter; a name the spec does not know, or an
+    /// index that is none, is kept as sent (the validator reports it).
+    pub(crate) fn unflatten(
+        &self,
+        params: &[crate::spec::Param],
+        object: &mut serde_json::Map<String, Value>,
+        name: &str,
+        text: &str,
+    ) {
+        use crate::spec::ParamKind;
+        let mut parts = name.splitn(2, '.');
+        let head = parts.next().unwrap_or_default();
+        let rest = parts.next();
+        let param = params.iter().find(|p| p.name == head);
+        match (rest, param) {
+            (None, Some(param)) => {
+                object.insert(head.to_string(), self.typed(param, text));
+            }
+            (None, None) => {
+                object.insert(head.to_string(), Value::String(text.to_string()));
+            }
+            (Some(rest), Some(param)) => match &param.kind {
+                ParamKind::Array(array) => {
+                    let mut inner = rest.splitn(2, '.');
+                    let index = match inner.next().and_then(|i| i.parse::<usize>().ok()) {
+                        Some(i) if i >= self.first_index => i - self.first_index,
+                        _ => {
+                            object.insert(name.to_string(), Value::String(text.to_string()));
+                            return;
+                        }
+                    };
+                    let entry = object
+                        .entry(head.to_string())
+                        .or_insert_with(|| Value::Array(Vec::new()));
+                    let Value::Array(items) = entry else { return };
+                    // An index far past the items sent is no list a client
+                    // meant: kept as sent rather than padded.
+                    if index > items.len() + MAX_INDEX_GAP {
+                        object.insert(name.to_string(), Value::String(text.to_string()));
+                        return;
+                    }
+                    while items.len() <= index {
+                        items.push(Value::Null);
+                    }
+                    match (inner.next(), &array.items.kind) {
+                        (None, _) => items[index] = self.typed(&array.items, text),
+                        (Some(field), ParamKind::Object(o)) => {
+                            if !items[index].is_object() {
+                                items[index] = Value::Object(serde_json::Map::new());
+                            }
+                            if let Value::Object(fields) = &mut items[index] {
+                                self.unflatten(&o.fields, fields, field, text);
+                            }
+                        }
+                        (Some(_), _) => items[index] = Value::String(text.to_string()),
+                    }
+                }
+                ParamKind::Object(o) => {
+                    let entry = object
+                        .entry(head.to_string())
+                        .or_insert_with(|| Value::Object(serde_json::Map::new()));
+                    if let Value::Object(fields) = entry {
+                        self.unflatten(&o.fields, fields, rest, text);
+                    }
+                }
+                // A dotted name under a scalar: kept as sent, so the
+                // validator reports it as unknown.
+                _ => {
+                    object.insert(name.to_string(), Value::String(text.to_string()));
+                }
+            },
+            // A dotted name the spec does not know: kept as sent.
+            (Some(_), None) => {
+                object.insert(name.to_string(), Value::String(text.to_string()));
+            }
+        }
+    }
+}
+
+/// How far past the items read so far an array index may point before it
+/// is taken for no index at all (`ImageIds.4000000000` would otherwise make
+/// four billion nulls).
+const MAX_INDEX_GAP: usize = 1000;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -470,6 +617,126 @@ mod tests {
         assert_eq!(e.excerpt.chars().count(), EXCERPT_CHARS + 1);
         let e = DecodeError::new(500, "no envelope", &[0xff, 0xfe, b'a']);
         assert_eq!(e.excerpt, "\u{fffd}\u{fffd}a");
+    }
+
+    fn param(name: &str, kind: crate::spec::ParamKind) -> crate::spec::Param {
+        crate::spec::Param {
+            name: name.into(),
+            path: name.into(),
+            location: None,
+            wire_name: name.into(),
+            required: false,
+            default: None,
+            kind,
+            assumed: vec![],
+            read: vec![],
+            inferred_from: None,
+            description: String::new(),
+            example: None,
+        }
+    }
+
+    #[test]
+    fn flat_forms_read_back_lists_objects_integers_and_booleans() {
+        use crate::spec::model::{ArrayRules, IntegerRules, ObjectRules, StringRules};
+        use crate::spec::ParamKind;
+        let disk = param(
+            "[]",
+            ParamKind::Object(ObjectRules {
+                type_name: "Disk".into(),
+                fields: vec![
+                    param("Size", ParamKind::Integer(IntegerRules::default())),
+                    param("Encrypted", ParamKind::Boolean),
+                ],
+            }),
+        );
+        let params = vec![
+            param(
+                "Disks",
+                ParamKind::Array(ArrayRules {
+                    items: Box::new(disk),
+                    min_items: None,
+                    max_items: None,
+                }),
+            ),
+            param(
+                "Names",
+                ParamKind::Array(ArrayRules {
+                    items: Box::new(param("[]", ParamKind::String(StringRules::default()))),
+                    min_items: None,
+                    max_items: None,
+                }),
+            ),
+            param("Limit", ParamKind::Integer(IntegerRules::default())),
+            param("DryRun", ParamKind::Boolean),
+        ];
+        let request = serde_json::json!({
+            "Disks": [{"Size": 20, "Encrypted": true}, {"Size": 40, "Encrypted": false}],
+            "Names": ["a b", "c"],
+            "Limit": 10,
+            "DryRun": false,
+            "Empty": [],
+        });
+        for first_index in [0, 1] {
+            let form = FlatForm {
+                first_index,
+                true_texts: &["true", "True"],
+                false_texts: &["false", "False"],
+            };
+            let mut flat = Vec::new();
+            for (name, value) in request.as_object().unwrap() {
+                form.flatten(name, value, &mut flat);
+            }
+            assert!(flat.contains(&(format!("Disks.{first_index}.Size"), "20".into())));
+            assert!(flat.contains(&(format!("Names.{}", first_index + 1), "c".into())));
+            // An empty list leaves nothing: the form cannot say it.
+            assert!(flat.iter().all(|(n, _)| !n.starts_with("Empty")));
+            let mut object = serde_json::Map::new();
+            for (name, text) in &flat {
+                form.unflatten(&params, &mut object, name, text);
+            }
+            let mut expected = request.clone();
+            expected.as_object_mut().unwrap().remove("Empty");
+            assert_eq!(Value::Object(object), expected, "from {first_index}");
+        }
+        // Python's spelling of a boolean, where the form accepts it; an
+        // index before the first, or far past the items, is no index.
+        let tencent = FlatForm {
+            first_index: 0,
+            true_texts: &["true", "True"],
+            false_texts: &["false", "False"],
+        };
+        let mut object = serde_json::Map::new();
+        for (name, text) in [
+            ("DryRun", "True"),
+            ("Limit", "ten"),
+            ("Names.0", "x"),
+            ("Names.99999999999", "y"),
+            ("Names.x", "z"),
+            ("Limit.0", "1"),
+        ] {
+            tencent.unflatten(&params, &mut object, name, text);
+        }
+        assert_eq!(
+            Value::Object(object),
+            serde_json::json!({
+                "DryRun": true, "Limit": "ten", "Names": ["x"],
+                "Names.99999999999": "y", "Names.x": "z", "Limit.0": "1",
+            })
+        );
+        let aliyun = FlatForm {
+            first_index: 1,
+            true_texts: &["true"],
+            false_texts: &["false"],
+        };
+        let mut object = serde_json::Map::new();
+        for (name, text) in [("DryRun", "True"), ("Names.0", "x")] {
+            aliyun.unflatten(&params, &mut object, name, text);
+        }
+        assert_eq!(
+            Value::Object(object),
+            serde_json::json!({"DryRun": "True", "Names.0": "x"})
+        );
     }
 
     #[test]

@@ -151,6 +151,12 @@ pub struct TrialReport {
     /// reached: connection refused`); those requests are unsent.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unreachable: Vec<String>,
+    /// What an SDK was seen to lack where the documents do not make it a
+    /// fault — a parameter the document's parameter table does not list —
+    /// each once (the SDK target only): reported, never failed; the
+    /// requests that needed it are skipped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub observed: Vec<String>,
     /// Invalid requests an SDK refused itself, before sending (the SDK
     /// target only); the rest it left to the server.
     #[serde(skip_serializing_if = "is_zero")]
@@ -267,6 +273,7 @@ struct Tally {
     interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     client_side: std::sync::atomic::AtomicU64,
     findings: std::sync::Mutex<BTreeSet<Finding>>,
+    observed: std::sync::Mutex<BTreeSet<String>>,
     choices: Choices,
     strict: bool,
     departures: std::sync::Mutex<BTreeMap<String, Departure>>,
@@ -389,6 +396,18 @@ impl Tally {
             format!("SDK: {}", findings[0].class.as_str()),
             list.join("; "),
         ))
+    }
+
+    /// A call an SDK could not make as asked ([`CallError::Lacking`]):
+    /// skipped with its reason; its findings kept for the trial (which
+    /// they fail), its observations kept for the report.
+    fn lacking(&self, reason: &str, findings: &[Finding], observed: &[String]) {
+        let _ = self.found(findings);
+        self.observed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(observed.iter().cloned());
+        self.skip(reason);
     }
 
     fn text(&self) -> String {
@@ -701,6 +720,10 @@ fn run_trial(
         std::mem::take(&mut *tally.findings.lock().unwrap_or_else(|e| e.into_inner()))
             .into_iter()
             .collect();
+    let observed: Vec<String> =
+        std::mem::take(&mut *tally.observed.lock().unwrap_or_else(|e| e.into_inner()))
+            .into_iter()
+            .collect();
     // Findings met on calls that could not go on (an SDK lacking a
     // documented parameter) fail the trial too.
     if failures.is_empty() && !findings.is_empty() {
@@ -769,6 +792,7 @@ fn run_trial(
         skip_reason,
         findings,
         unreachable,
+        observed,
         refused_client_side: Tally::get(&tally.client_side),
         departures,
         observations,
@@ -871,9 +895,12 @@ fn send(
             tally.skip(&reason);
             Ok(None)
         }
-        Err(CallError::Lacking(findings)) => {
-            let _ = tally.found(&findings);
-            tally.skip("the SDK lacks a documented parameter the request uses");
+        Err(CallError::Lacking {
+            reason,
+            findings,
+            observed,
+        }) => {
+            tally.lacking(&reason, &findings, &observed);
             Ok(None)
         }
         Err(CallError::Unreachable(reason)) => {
@@ -1275,9 +1302,23 @@ fn idempotent(
             tally.skip(&r);
             Ok(())
         }
-        (Err(CallError::Lacking(f)), _) | (_, Err(CallError::Lacking(f))) => {
-            let _ = tally.found(&f);
-            tally.skip("the SDK lacks a documented parameter the request uses");
+        (
+            Err(CallError::Lacking {
+                reason,
+                findings,
+                observed,
+            }),
+            _,
+        )
+        | (
+            _,
+            Err(CallError::Lacking {
+                reason,
+                findings,
+                observed,
+            }),
+        ) => {
+            tally.lacking(&reason, &findings, &observed);
             Ok(())
         }
         (Err(e), _) | (_, Err(e)) => Err(Breach::new("transport", e.to_string())),
@@ -1402,12 +1443,12 @@ fn world_states(
                 tally.unreachable(&r);
                 continue;
             }
-            Err(CallError::Lacking(f)) => {
-                let _ = tally.found(&f);
-                tally.skip(&format!(
-                    "{}: the SDK lacks a documented parameter",
-                    case.name()
-                ));
+            Err(CallError::Lacking {
+                reason,
+                findings,
+                observed,
+            }) => {
+                tally.lacking(&format!("{}: {reason}", case.name()), &findings, &observed);
                 continue;
             }
             Err(CallError::Failed(e)) => {

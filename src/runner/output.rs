@@ -351,6 +351,18 @@ impl RunSummary {
                 out.push_str(&format!("  {what} {n}\n"));
             }
         }
+        let mut sdk: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+        for r in &self.trials {
+            for what in &r.observed {
+                sdk.entry(what.as_str()).or_default().push(r.name.as_str());
+            }
+        }
+        if !sdk.is_empty() {
+            out.push_str("\nOBSERVED of the SDK where the documents make no fault (never failed; the requests that needed it were skipped):\n");
+            for (what, trials) in sdk {
+                out.push_str(&format!("  {what}, in {}\n", trials.join(", ")));
+            }
+        }
         out
     }
 
@@ -451,6 +463,12 @@ impl RunSummary {
                     .push(serde_json::json!({"trial": t.name, "detail": f.detail}));
             }
         }
+        let mut observed: Vec<Value> = Vec::new();
+        for t in &self.trials {
+            for what in &t.observed {
+                observed.push(serde_json::json!({"trial": t.name, "detail": what}));
+            }
+        }
         let refused_client_side: u64 = self.trials.iter().map(|t| t.refused_client_side).sum();
         let left_to_server: u64 = self
             .trials
@@ -471,6 +489,7 @@ impl RunSummary {
                 r
             }).collect::<Vec<_>>(),
             "findings": by_class,
+            "observed": observed,
             "invalid_requests": {
                 "refused_by_the_sdk": refused_client_side,
                 "left_to_the_server": left_to_server,
@@ -522,6 +541,19 @@ impl RunSummary {
                         out.push_str(&format!("- {detail} (`{}`)\n", str_of(&item["trial"])));
                     }
                 }
+            }
+        }
+        let observed = r["observed"].as_array().cloned().unwrap_or_default();
+        if !observed.is_empty() {
+            out.push_str("\n## Observed (not failures)\n\nWhere the documents make no fault of it; the requests that needed it were skipped, the others ran.\n\n");
+            let mut seen: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+            for item in observed {
+                seen.entry(str_of(&item["detail"]))
+                    .or_default()
+                    .push(format!("`{}`", str_of(&item["trial"])));
+            }
+            for (detail, trials) in seen {
+                out.push_str(&format!("- {detail} ({})\n", trials.join(", ")));
             }
         }
         out.push_str(&format!(

@@ -10,7 +10,8 @@
 //!
 //! - **wire violation**: what the mock read differs from the parameters
 //!   asked for (a renamed or dropped parameter, a dropped header that makes
-//!   the API unrecognisable, a documented parameter the SDK cannot send);
+//!   the API unrecognisable, a parameter of the document's table the SDK
+//!   cannot send);
 //! - **signature**: the mock refused the SDK's signature;
 //! - **error mapping**: the SDK reported another code, message, request id
 //!   or status than the mock answered, or a success where it answered an
@@ -20,6 +21,12 @@
 //! - **client-side validation**: the SDK refused a request before sending
 //!   it — a finding when the documents call the request valid, a note
 //!   ("checks it itself") when they do not.
+//!
+//! What an SDK lacks where the documents do not make it a fault — a field
+//! for a parameter the document's parameter table does not list (known only
+//! from its error table, say) — is **observed**: reported beside the
+//! findings, never failed; the requests that need it are skipped, and the
+//! others run.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
@@ -33,13 +40,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::target::{
-    as_server_reads, without_nulls, CallError, Exchange, Prepared, Session, Tamper, Target,
+    as_server_reads, as_server_reads_sent_with, without_nulls, CallError, Exchange, Prepared,
+    Session, Tamper, Target,
 };
 use crate::cases::StateCase;
 use crate::live::credentials::variables;
 use crate::mock::{test_credentials, MockConfig, MockProvider, World};
 use crate::protocol::{wire_for, Outcome, ServiceError};
-use crate::spec::{ApiSpec, ProviderId, Specs};
+use crate::spec::{ApiSpec, Provenance, ProviderId, Specs};
 
 /// How long an adapter may take to load its SDK, and to answer one call
 /// (`IMGCONFORM_ADAPTER_TIMEOUT` seconds, default 30).
@@ -130,6 +138,11 @@ struct AnswerLine {
     ok: Option<Value>,
     #[serde(default)]
     error: Option<AdapterError>,
+    /// The parameters of this request the SDK's model has no field for,
+    /// by exact path (`SnapshotIds`, `dataDisks[].CloudDiskSpec`), which
+    /// the adapter left out.
+    #[serde(default)]
+    unknown_parameters: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -151,8 +164,6 @@ struct Adapter {
     stdin: ChildStdin,
     lines: Receiver<String>,
     stderr: Arc<Mutex<VecDeque<String>>>,
-    /// `unknown_parameter` notices seen on stderr, as (api, parameter).
-    unknown: Arc<Mutex<Vec<(String, String)>>>,
     sdk: String,
     next_id: u64,
 }
@@ -204,20 +215,13 @@ impl Adapter {
             }
         });
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
-        let unknown = Arc::new(Mutex::new(Vec::new()));
         {
-            let (stderr, unknown) = (Arc::clone(&stderr), Arc::clone(&unknown));
+            // stderr is for people (the `unknown_parameter` notices
+            // included): what a request lacked comes in its answer line.
+            let stderr = Arc::clone(&stderr);
             std::thread::spawn(move || {
                 for line in BufReader::new(stderr_pipe).lines() {
                     let Ok(line) = line else { break };
-                    if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                        if let (Some(p), Some(a)) = (
-                            v.get("unknown_parameter").and_then(Value::as_str),
-                            v.get("api").and_then(Value::as_str),
-                        ) {
-                            lock(&unknown).push((a.to_string(), p.to_string()));
-                        }
-                    }
                     let mut tail = lock(&stderr);
                     if tail.len() == STDERR_TAIL {
                         tail.pop_front();
@@ -231,7 +235,6 @@ impl Adapter {
             stdin,
             lines,
             stderr,
-            unknown,
             sdk: String::new(),
             next_id: 0,
         };
@@ -342,7 +345,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 struct Bench {
     mock: MockProvider,
     adapter: Result<Adapter, String>,
+    /// Calls in a row the adapter failed (crashed, hung, garbage).
+    failures_in_a_row: u32,
 }
+
+/// After this many failed calls in a row the adapter is not restarted:
+/// the rest of the run's calls fail at once with the last complaint,
+/// rather than each waiting out its timeout.
+const RESTARTS_IN_A_ROW: u32 = 3;
 
 /// An SDK under test, behind its adapter, against the embedded mock.
 pub struct SdkTarget {
@@ -402,6 +412,7 @@ impl SdkTarget {
             bench: Mutex::new(Bench {
                 mock,
                 adapter: Ok(adapter),
+                failures_in_a_row: 0,
             }),
         })
     }
@@ -416,19 +427,6 @@ impl SdkTarget {
             Ok(a) => a.sdk.clone(),
             Err(_) => self.manifest.sdk.clone(),
         }
-    }
-
-    /// Parameters the adapter said its SDK has no field for, as
-    /// (api, parameter), each once.
-    pub fn unknown_parameters(&self) -> Vec<(String, String)> {
-        let bench = lock(&self.bench);
-        let mut out = match &bench.adapter {
-            Ok(a) => lock(&a.unknown).clone(),
-            Err(_) => Vec::new(),
-        };
-        out.sort();
-        out.dedup();
-        out
     }
 
     fn session_in(&self, world: &World) -> Box<dyn Session + '_> {
@@ -535,7 +533,8 @@ impl Session for SdkSession<'_> {
                 api.provider()
             )));
         }
-        let expected = as_server_reads(&self.target.specs, api, params)?;
+        // What the usual form cannot carry is not sent at all.
+        as_server_reads(&self.target.specs, api, params)?;
         let before = self.bench.mock.journal().total;
         let api_name = api.raw.api.clone();
         let bench = &mut *self.bench;
@@ -547,49 +546,24 @@ impl Session for SdkSession<'_> {
             Ok(a) => a,
             Err(e) => {
                 // A crashed or hung adapter fails this call; the next one
-                // gets a fresh adapter.
-                let restarted =
-                    Adapter::start(&self.target.root, &self.target.manifest, &bench.mock.uri());
-                bench.adapter = restarted;
+                // gets a fresh adapter, unless it failed every time lately.
+                bench.failures_in_a_row += 1;
+                bench.adapter = if bench.failures_in_a_row >= RESTARTS_IN_A_ROW {
+                    Err(format!(
+                        "{e}\n(the adapter failed {} calls in a row and was not started again)",
+                        bench.failures_in_a_row
+                    ))
+                } else {
+                    Adapter::start(&self.target.root, &self.target.manifest, &bench.mock.uri())
+                };
                 return Err(CallError::Failed(e));
             }
         };
-        // The adapter names a parameter its SDK lacks once; it is missing
-        // from every call that asks for it.
-        let unknown: Vec<(String, String)> = lock(&adapter.unknown)
-            .iter()
-            .filter(|(a, p)| {
-                *a == api_name
-                    && params
-                        .get(p.split(['.', '[']).next().unwrap_or(p))
-                        .is_some_and(|v| !v.is_null())
-            })
-            .cloned()
-            .collect();
-        let (documented, undocumented): (Vec<String>, Vec<String>) = unknown
-            .iter()
-            .map(|(_, p)| p.clone())
-            .partition(|p| api.param(p).is_some());
-        if !undocumented.is_empty() {
-            // The SDK's model keeps undocumented fields off the wire: the
-            // request could not be sent as asked, through no fault of it.
-            return Err(CallError::Unsendable(format!(
-                "the SDK has no field for {}, which the documents do not name either",
-                undocumented.join(", ")
-            )));
-        }
-        if !documented.is_empty() {
-            return Err(CallError::Lacking(
-                documented
-                    .into_iter()
-                    .map(|p| Finding {
-                        class: FindingClass::WireViolation,
-                        detail: format!(
-                            "the SDK has no field for the documented parameter {p}, so it cannot send it"
-                        ),
-                    })
-                    .collect(),
-            ));
+        bench.failures_in_a_row = 0;
+        // What this request lacked, as the adapter reported it with its
+        // answer: nothing another request carried.
+        if let Some(lacking) = lacking(api, params, &answer.unknown_parameters, Lack::NoField) {
+            return Err(lacking);
         }
         let journal = bench.mock.journal();
         let entries: Vec<_> = journal.entries.iter().filter(|e| e.seq > before).collect();
@@ -617,6 +591,15 @@ impl Session for SdkSession<'_> {
                 });
             }
             if let Some(read) = &entry.params {
+                // What a server reads from the request in the form the SDK
+                // chose (Tencent's GET form, say), which may not carry
+                // every request as the usual form does.
+                let expected = as_server_reads_sent_with(
+                    &self.target.specs,
+                    api,
+                    params,
+                    Some(&entry.method),
+                )?;
                 let mut diffs = Vec::new();
                 differences(
                     "",
@@ -636,17 +619,18 @@ impl Session for SdkSession<'_> {
                         "the SDK client always sends {region}"
                     )));
                 }
-                // Leaving out a parameter the documents do not name is no
-                // fault (the adapter's notice of it may still be on its
-                // way through stderr): the request could not be sent as
-                // asked.
-                if let Some(d) = diffs.iter().find(|d| {
-                    d.strip_suffix(" was not sent")
-                        .is_some_and(|p| api.param(p).is_none())
-                }) {
-                    return Err(CallError::Unsendable(format!(
-                        "the SDK has no field for an undocumented parameter: {d}"
-                    )));
+                // Leaving out a parameter the document's table does not
+                // list is no fault, whether or not the adapter said so (one
+                // that does not report `unknown_parameters`): the request
+                // could not be sent as asked.
+                let dropped: Vec<String> = diffs
+                    .iter()
+                    .filter_map(|d| d.strip_suffix(" was not sent"))
+                    .filter(|p| api.parameter_provenance(p) != Provenance::Stated)
+                    .map(str::to_string)
+                    .collect();
+                if let Some(lacking) = lacking(api, params, &dropped, Lack::NotSent) {
+                    return Err(lacking);
                 }
                 for d in diffs {
                     findings.push(Finding {
@@ -819,6 +803,121 @@ impl Session for SdkSession<'_> {
     }
 }
 
+/// How an SDK failed to send a parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lack {
+    /// The adapter said the SDK's model has no field for it.
+    NoField,
+    /// It did not arrive, and the adapter did not say why.
+    NotSent,
+}
+
+impl Lack {
+    fn text(self, path: &str) -> String {
+        match self {
+            Lack::NoField => format!("the SDK has no field for {path}"),
+            Lack::NotSent => format!("the SDK did not send {path}"),
+        }
+    }
+}
+
+/// What it means for one request that the SDK could not send the
+/// parameters at `paths` (template paths, exact): `None` when the request
+/// carries none of them. A parameter the documents do not name at all, or
+/// one the document's parameter table does not list (an observation),
+/// makes the request unsendable as asked; one the table lists is a wire
+/// violation too. Either way the request is skipped.
+fn lacking(api: &ApiSpec, params: &Value, paths: &[String], how: Lack) -> Option<CallError> {
+    let mut paths: Vec<&String> = paths.iter().filter(|p| carries(params, p)).collect();
+    paths.sort();
+    paths.dedup();
+    if paths.is_empty() {
+        return None;
+    }
+    let (mut reasons, mut findings, mut observed) = (Vec::new(), Vec::new(), Vec::new());
+    for path in paths {
+        match api.parameter_provenance(path) {
+            Provenance::Stated => {
+                let detail = match how {
+                    Lack::NoField => format!(
+                        "the SDK has no field for the documented parameter {path}, so it cannot send it"
+                    ),
+                    Lack::NotSent => format!("the SDK did not send the documented parameter {path}"),
+                };
+                reasons.push(detail.clone());
+                findings.push(Finding {
+                    class: FindingClass::WireViolation,
+                    detail,
+                });
+            }
+            Provenance::Open => reasons.push(format!(
+                "{}, which the documents do not name either",
+                how.text(path)
+            )),
+            Provenance::Read | Provenance::Assumed => {
+                let detail = format!(
+                    "{}, which the document's parameter table does not list{}",
+                    how.text(path),
+                    api.inferred_from(path).map(known_from).unwrap_or_default()
+                );
+                reasons.push(detail.clone());
+                observed.push(detail);
+            }
+        }
+    }
+    Some(CallError::Lacking {
+        reason: reasons.join("; "),
+        findings,
+        observed,
+    })
+}
+
+/// ` (known only from its error table)`, from a parameter's
+/// `inferred_from` (`Error table: InvalidParameter.…`).
+fn known_from(inferred_from: &str) -> String {
+    match inferred_from.split_once(':') {
+        Some((source, _)) if !source.trim().is_empty() && source.len() <= 40 => {
+            format!(" (known only from its {})", source.trim().to_lowercase())
+        }
+        _ => format!(
+            " (known only from: {})",
+            inferred_from.chars().take(80).collect::<String>()
+        ),
+    }
+}
+
+/// Whether `params` has a value other than null at the template path
+/// `path` (`dataDisks[].cloudDiskSpec`: in any item of `dataDisks`).
+fn carries(params: &Value, path: &str) -> bool {
+    fn at(value: &Value, segments: &[&str]) -> bool {
+        let Some((first, rest)) = segments.split_first() else {
+            return !value.is_null();
+        };
+        let (name, arrays) = {
+            let mut name = *first;
+            let mut arrays = 0;
+            while let Some(inner) = name.strip_suffix("[]") {
+                name = inner;
+                arrays += 1;
+            }
+            (name, arrays)
+        };
+        let Some(mut here) = value.get(name).map(|v| vec![v]) else {
+            return false;
+        };
+        for _ in 0..arrays {
+            here = here
+                .into_iter()
+                .filter_map(Value::as_array)
+                .flatten()
+                .collect();
+        }
+        here.into_iter().any(|v| at(v, rest))
+    }
+    let segments: Vec<&str> = path.split('.').collect();
+    at(params, &segments)
+}
+
 /// How the mock varied an answer, for a finding's text.
 fn varied(entry: &crate::mock::JournalEntry) -> String {
     if entry.varied.is_empty() {
@@ -861,5 +960,93 @@ fn result_differences(path: &str, sent: &Value, parsed: &Value, out: &mut Vec<St
         _ => out.push(format!(
             "{path}: the mock sent {sent}, the SDK reported {parsed}"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notice_applies_to_the_exact_path_the_request_carries() {
+        let params = serde_json::json!({
+            "dataDisks": [{"diskId": "d1"}, {"x3iSumMn8": 1, "cloudDiskSpec": null}],
+            "name": "n",
+        });
+        assert!(carries(&params, "dataDisks[].x3iSumMn8"));
+        assert!(carries(&params, "dataDisks"));
+        assert!(!carries(&params, "dataDisks[].cloudDiskSpec"));
+        assert!(!carries(&params, "dataDisks[].other"));
+        assert!(!carries(&params, "name[]"));
+        assert!(!carries(&params, "description"));
+    }
+
+    #[test]
+    fn what_an_sdk_lacks_is_judged_by_how_the_documents_know_the_parameter() {
+        let specs = Specs::embedded().unwrap();
+        let tencent = specs.api("tencent/ExportImages").unwrap();
+        let request =
+            serde_json::json!({"SnapshotIds": ["snap-1"], "ImageIds": ["img-1"], "Foo": 1});
+        let lack = |paths: &[&str]| {
+            lacking(
+                tencent,
+                &request,
+                &paths.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+                Lack::NoField,
+            )
+        };
+        // Not in the document's table: observed, never a finding.
+        let Some(CallError::Lacking {
+            reason,
+            findings,
+            observed,
+        }) = lack(&["SnapshotIds"])
+        else {
+            panic!("not lacking")
+        };
+        assert!(findings.is_empty());
+        assert_eq!(
+            observed,
+            ["the SDK has no field for SnapshotIds, which the document's parameter table does not list (known only from its error table)"]
+        );
+        assert_eq!(reason, observed[0]);
+        // In the table: a wire violation.
+        let Some(CallError::Lacking {
+            findings, observed, ..
+        }) = lack(&["ImageIds"])
+        else {
+            panic!("not lacking")
+        };
+        assert!(observed.is_empty());
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].class, FindingClass::WireViolation);
+        assert!(findings[0].detail.contains("documented parameter ImageIds"));
+        // Named nowhere: only unsendable.
+        let Some(CallError::Lacking {
+            reason,
+            findings,
+            observed,
+        }) = lack(&["Foo"])
+        else {
+            panic!("not lacking")
+        };
+        assert!(findings.is_empty() && observed.is_empty());
+        assert_eq!(
+            reason,
+            "the SDK has no field for Foo, which the documents do not name either"
+        );
+        // A parameter that did not arrive, the adapter silent on why.
+        let Some(CallError::Lacking { observed, .. }) =
+            lacking(tencent, &request, &["SnapshotIds".into()], Lack::NotSent)
+        else {
+            panic!("not lacking")
+        };
+        assert_eq!(
+            observed,
+            ["the SDK did not send SnapshotIds, which the document's parameter table does not list (known only from its error table)"]
+        );
+        // A notice for a path this request does not carry is none of its
+        // business.
+        assert!(lack(&["RoleName", "Bar[].x"]).is_none());
     }
 }

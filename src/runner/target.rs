@@ -51,10 +51,17 @@ pub enum CallError {
     /// `--allow-mutations`, no credentials): skipped, with why.
     #[error("{0}")]
     Skipped(String),
-    /// An SDK cannot send the request as asked, because it lacks a
-    /// documented parameter: skipped, and the lack is a finding.
-    #[error("the SDK cannot send it as asked")]
-    Lacking(Vec<super::sdk::Finding>),
+    /// An SDK cannot send the request as asked: it has no field for a
+    /// parameter the request uses, or did not send it. Skipped, with
+    /// `reason`; a
+    /// parameter the document's table lists is a finding (`findings`),
+    /// one the table does not list is only reported (`observed`).
+    #[error("{reason}")]
+    Lacking {
+        reason: String,
+        findings: Vec<super::sdk::Finding>,
+        observed: Vec<String>,
+    },
     /// The target's endpoint could not be reached, a retry on a new
     /// connection included (`the tencent endpoint … cannot be reached:
     /// connection refused`): the request is unsent, not failed, and the
@@ -407,8 +414,9 @@ pub fn expressible(
         Ok(())
     } else {
         Err(CallError::Unsendable(format!(
-            "{}: {}",
+            "{} (sent with {}): {}",
             wire_for(api.raw.protocol).carries_as_text(),
+            request.method,
             arrival(&without_nulls(params), &without_nulls(&read_back)).join(", ")
         )))
     }
@@ -455,19 +463,30 @@ fn arrival(sent: &Value, read_back: &Value) -> Vec<String> {
 /// its own way): a throw-away encoding (test credentials, time 0) read
 /// back. `Unsendable` when the wire cannot carry them as given.
 pub fn as_server_reads(specs: &Specs, api: &ApiSpec, params: &Value) -> Result<Value, CallError> {
+    as_server_reads_sent_with(specs, api, params, None)
+}
+
+/// [`as_server_reads`] for a request sent with HTTP `method`, in the form
+/// that method takes where the protocol has more than one (an SDK told to
+/// send Tencent's GET form); `None` is the protocol's usual form.
+pub fn as_server_reads_sent_with(
+    specs: &Specs,
+    api: &ApiSpec,
+    params: &Value,
+    method: Option<&str>,
+) -> Result<Value, CallError> {
     let wire = wire_for(api.raw.protocol);
-    let probe = wire
-        .encode(
-            api,
-            params,
-            &test_credentials(api.provider()),
-            &EncodeOptions {
-                scheme: specs.provider_of(api).raw.signing[0],
-                endpoint: Some(Endpoint::parse("http://127.0.0.1:1").map_err(CallError::Failed)?),
-                inputs: SigningInputs::new(0, "probe"),
-            },
-        )
-        .map_err(|e| CallError::Unsendable(e.to_string()))?;
+    let credentials = test_credentials(api.provider());
+    let options = EncodeOptions {
+        scheme: specs.provider_of(api).raw.signing[0],
+        endpoint: Some(Endpoint::parse("http://127.0.0.1:1").map_err(CallError::Failed)?),
+        inputs: SigningInputs::new(0, "probe"),
+    };
+    let probe = match method {
+        None => wire.encode(api, params, &credentials, &options),
+        Some(method) => wire.encode_with_method(api, params, &credentials, &options, method),
+    }
+    .map_err(|e| CallError::Unsendable(e.to_string()))?;
     expressible(specs, api, params, &probe.request)?;
     wire.parse_params(api, &probe.request)
         .map_err(|e| CallError::Unsendable(e.to_string()))

@@ -521,6 +521,36 @@ impl ApiSpec {
         provenance
     }
 
+    /// How the documents know that the parameter at template path `path`
+    /// (`SnapshotIds`, `dataDisks[].cloudDiskSpec`) exists at all: stated
+    /// when the document's parameter table lists it and every parameter it
+    /// is nested in; read when it, or one it is nested in, is known only
+    /// from another part of the document (`inferred_from`); open when the
+    /// spec does not know it.
+    pub fn parameter_provenance(&self, path: &str) -> Provenance {
+        if self.param(path).is_none() {
+            Provenance::Open
+        } else if self.inferred_from(path).is_some() {
+            Provenance::Read
+        } else {
+            Provenance::Stated
+        }
+    }
+
+    /// Where the document tells of the parameter at template path `path`
+    /// when its parameter table does not list it (or a parameter it is
+    /// nested in): the `inferred_from` of the nearest such parameter.
+    pub fn inferred_from(&self, path: &str) -> Option<&str> {
+        let mut prefix = path;
+        loop {
+            if let Some(from) = self.param(prefix).and_then(|p| p.inferred_from.as_deref()) {
+                return Some(from);
+            }
+            let cut = prefix.rfind(['.', '['])?;
+            prefix = &prefix[..cut];
+        }
+    }
+
     pub fn provider(&self) -> ProviderId {
         self.raw.provider
     }

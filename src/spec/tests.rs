@@ -300,3 +300,35 @@ fn embedded_specs_load() {
     let specs = Specs::embedded().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(specs.apis().len(), 5);
 }
+
+#[test]
+fn a_parameter_the_documents_table_does_not_list_is_known_by_reading() {
+    use crate::spec::Provenance;
+    let specs = Specs::embedded().unwrap_or_else(|e| panic!("{e}"));
+    let tencent = specs.api("tencent/ExportImages").unwrap();
+    assert_eq!(
+        tencent.parameter_provenance("SnapshotIds"),
+        Provenance::Read
+    );
+    assert_eq!(
+        tencent.parameter_provenance("SnapshotIds[]"),
+        Provenance::Read
+    );
+    assert!(tencent
+        .inferred_from("SnapshotIds[]")
+        .is_some_and(|f| f.starts_with("Error table:")));
+    assert_eq!(tencent.parameter_provenance("ImageIds"), Provenance::Stated);
+    assert_eq!(tencent.inferred_from("ImageIds"), None);
+    assert_eq!(tencent.parameter_provenance("Snapshots"), Provenance::Open);
+    let jd = specs.api("jdcloud/createImage").unwrap();
+    assert_eq!(
+        jd.parameter_provenance("dataDisks[].cloudDiskSpec"),
+        Provenance::Stated
+    );
+    // Keys are case-sensitive: the documented example's `CloudDiskSpec`
+    // is no parameter of the table.
+    assert_eq!(
+        jd.parameter_provenance("dataDisks[].CloudDiskSpec"),
+        Provenance::Open
+    );
+}

@@ -17,12 +17,11 @@ use super::signing::{
     SignatureScheme, SigningTrace, VerifyError,
 };
 use super::wire::{
-    endpoint_for, json_answer, quoted, scalar_text, typed_from_text, Answer, DecodeError,
-    EncodeError, EncodeOptions, Outcome, ParseError, RequestAuth, ServiceError, Unrouted, Wire,
-    WireRequest,
+    endpoint_for, json_answer, quoted, Answer, DecodeError, EncodeError, EncodeOptions, FlatForm,
+    Outcome, ParseError, RequestAuth, ServiceError, Unrouted, Wire, WireRequest,
 };
 use crate::spec::raw::SigningScheme;
-use crate::spec::{ApiSpec, Param, ParamKind};
+use crate::spec::ApiSpec;
 
 /// The common parameters of signature v1 and of the RPC style, which are
 /// not business parameters.
@@ -44,24 +43,13 @@ pub const COMMON_PARAMETERS: &[&str] = &[
 #[derive(Debug, Clone, Copy)]
 pub struct AliyunRpc;
 
-/// Flattens one parameter into RPC `name=value` pairs: arrays as
-/// `Name.1`, `Name.2`…, objects as `Name.Field`.
-fn flatten(name: &str, value: &Value, out: &mut Vec<(String, String)>) {
-    match value {
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                flatten(&format!("{name}.{}", i + 1), item, out);
-            }
-        }
-        Value::Object(fields) => {
-            for (field, v) in fields {
-                flatten(&format!("{name}.{field}"), v, out);
-            }
-        }
-        Value::Null => {}
-        other => out.push((name.to_string(), scalar_text(other))),
-    }
-}
+/// Alibaba flattens lists as `Name.1`, `Name.2`, … and spells booleans
+/// `true` and `false`.
+const FLAT: FlatForm = FlatForm {
+    first_index: 1,
+    true_texts: &["true"],
+    false_texts: &["false"],
+};
 
 impl Wire for AliyunRpc {
     fn encode(
@@ -75,7 +63,7 @@ impl Wire for AliyunRpc {
         let endpoint = endpoint_for(api, params, options)?;
         let mut business = Vec::new();
         for (name, value) in object {
-            flatten(name, value, &mut business);
+            FLAT.flatten(name, value, &mut business);
         }
         let method = api.raw.method.as_str().to_string();
         let mut request = SignableRequest::new(method, endpoint.authority.clone(), "/");
@@ -258,7 +246,7 @@ impl Wire for AliyunRpc {
             if COMMON_PARAMETERS.contains(&name.as_str()) {
                 continue;
             }
-            unflatten(&api.params, &mut object, &name, &text);
+            FLAT.unflatten(&api.params, &mut object, &name, &text);
         }
         Ok(Value::Object(object))
     }
@@ -396,64 +384,4 @@ fn all_parameters(request: &SignableRequest) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-/// Puts `Name.1.Field=value` back into `object`, typed by the spec where it
-/// knows the parameter.
-fn unflatten(params: &[Param], object: &mut Map<String, Value>, name: &str, text: &str) {
-    let mut parts = name.splitn(2, '.');
-    let head = parts.next().unwrap_or_default();
-    let rest = parts.next();
-    let param = params.iter().find(|p| p.name == head);
-    match (rest, param.map(|p| &p.kind)) {
-        (None, Some(_)) => {
-            let param = param.expect("matched Some");
-            object.insert(head.to_string(), typed_from_text(param, text));
-        }
-        (None, None) => {
-            object.insert(head.to_string(), Value::String(text.to_string()));
-        }
-        (Some(rest), Some(ParamKind::Array(array))) => {
-            let mut inner = rest.splitn(2, '.');
-            let index = match inner.next().and_then(|i| i.parse::<usize>().ok()) {
-                Some(i) if i >= 1 => i - 1,
-                _ => {
-                    object.insert(name.to_string(), Value::String(text.to_string()));
-                    return;
-                }
-            };
-            let entry = object
-                .entry(head.to_string())
-                .or_insert_with(|| Value::Array(Vec::new()));
-            let Value::Array(items) = entry else { return };
-            while items.len() <= index {
-                items.push(Value::Null);
-            }
-            match (inner.next(), &array.items.kind) {
-                (None, _) => items[index] = typed_from_text(&array.items, text),
-                (Some(field), ParamKind::Object(o)) => {
-                    if !items[index].is_object() {
-                        items[index] = Value::Object(Map::new());
-                    }
-                    if let Value::Object(fields) = &mut items[index] {
-                        unflatten(&o.fields, fields, field, text);
-                    }
-                }
-                (Some(_), _) => items[index] = Value::String(text.to_string()),
-            }
-        }
-        (Some(rest), Some(ParamKind::Object(o))) => {
-            let entry = object
-                .entry(head.to_string())
-                .or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(fields) = entry {
-                unflatten(&o.fields, fields, rest, text);
-            }
-        }
-        // A dotted name the spec does not know: keep it as sent, so the
-        // validator reports it as unknown.
-        (Some(_), _) => {
-            object.insert(name.to_string(), Value::String(text.to_string()));
-        }
-    }
 }

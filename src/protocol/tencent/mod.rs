@@ -3,6 +3,12 @@
 //! `{"Response": {…}}`, errors included, with HTTP 200 (the mock's server
 //! keeps the 413 or 408 of a body it refused unread, see
 //! [`crate::mock::Service::refuse_unread`]).
+//!
+//! The same API also takes a GET form, which both official SDKs send when
+//! told to (`reqMethod`): the same headers, the parameters in the query
+//! with lists flattened as `Name.0`, `Name.1`, … and object fields as
+//! `Name.Field`, TC3 over that query exactly as sent and the hash of the
+//! empty payload.
 
 mod sign;
 
@@ -15,8 +21,8 @@ use super::signing::{
 };
 use super::wire::{
     endpoint_for, json_answer, json_object_body, quoted, scalar_text, typed_from_text, Answer,
-    DecodeError, EncodeError, EncodeOptions, Outcome, ParseError, RequestAuth, ServiceError,
-    Unrouted, Wire, WireRequest,
+    DecodeError, EncodeError, EncodeOptions, FlatForm, Outcome, ParseError, RequestAuth,
+    ServiceError, Unrouted, Wire, WireRequest,
 };
 use crate::spec::raw::{Location, SigningScheme};
 use crate::spec::ApiSpec;
@@ -26,6 +32,27 @@ pub const VERSION_HEADER: &str = "X-TC-Version";
 pub const REGION_HEADER: &str = "X-TC-Region";
 /// What the official SDK sends for a JSON body.
 pub const JSON_CONTENT_TYPE: &str = "application/json";
+/// What the official SDKs send with the GET form.
+pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+
+/// The GET form's query: lists counted from 0 (`ImageIds.0`). The
+/// documents do not say how a boolean is spelt there; the official SDKs
+/// spell it `true` (Node's `querystring`) and `True` (Python's
+/// `urlencode`), and the mock reads both.
+const GET_FORM: FlatForm = FlatForm {
+    first_index: 0,
+    true_texts: &["true", "True"],
+    false_texts: &["false", "False"],
+};
+
+/// Which of the API's two request forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// `POST` with the parameters in a JSON body.
+    Post,
+    /// `GET` with the parameters in the query.
+    Get,
+}
 
 /// Every Tencent answer: HTTP 200 and exactly `application/json`, the
 /// content type tencentcloud-sdk-python's `_check_error` requires before it
@@ -42,9 +69,10 @@ fn tencent_answer(body: &Value) -> Answer {
 #[derive(Debug, Clone, Copy)]
 pub struct TencentApi3;
 
-impl Wire for TencentApi3 {
-    fn encode(
-        &self,
+impl TencentApi3 {
+    /// `params` in `form`, signed.
+    fn encode_in(
+        form: Form,
         api: &ApiSpec,
         params: &Value,
         credentials: &Credentials,
@@ -59,6 +87,7 @@ impl Wire for TencentApi3 {
         let object = params.as_object().ok_or(EncodeError::NotAnObject)?;
         let endpoint = endpoint_for(api, params, options)?;
         let mut body = Map::new();
+        let mut query = Vec::new();
         let mut headers = Vec::new();
         for (name, value) in object {
             match api.params.iter().find(|p| &p.name == name) {
@@ -68,18 +97,32 @@ impl Wire for TencentApi3 {
                     headers.push((p.wire_name.clone(), scalar_text(value)));
                 }
                 // Body parameters, and unknown ones (a negative case sends
-                // them on purpose), travel in the JSON body.
-                _ => {
-                    body.insert(name.clone(), value.clone());
-                }
+                // them on purpose), travel in the JSON body, or the query.
+                _ => match form {
+                    Form::Post => {
+                        body.insert(name.clone(), value.clone());
+                    }
+                    Form::Get => GET_FORM.flatten(name, value, &mut query),
+                },
             }
         }
-        let body = serde_json::to_vec(&Value::Object(body)).expect("JSON values serialise");
-        let mut request = SignableRequest::new("POST", endpoint.authority.clone(), "/")
-            .with_header("Content-Type", JSON_CONTENT_TYPE)
-            .with_header(ACTION_HEADER, api.raw.api.clone())
-            .with_header(VERSION_HEADER, api.raw.version.clone())
-            .with_body(body);
+        let mut request = match form {
+            Form::Post => SignableRequest::new("POST", endpoint.authority.clone(), "/")
+                .with_header("Content-Type", JSON_CONTENT_TYPE)
+                .with_body(
+                    serde_json::to_vec(&Value::Object(body)).expect("JSON values serialise"),
+                ),
+            Form::Get => {
+                let mut request = SignableRequest::new("GET", endpoint.authority.clone(), "/")
+                    .with_header("Content-Type", FORM_CONTENT_TYPE);
+                for (name, value) in &query {
+                    request.push_query_param(name, value);
+                }
+                request
+            }
+        }
+        .with_header(ACTION_HEADER, api.raw.api.clone())
+        .with_header(VERSION_HEADER, api.raw.version.clone());
         for (name, value) in headers {
             request.set_header(name, value);
         }
@@ -94,6 +137,35 @@ impl Wire for TencentApi3 {
             scheme: options.scheme,
             trace,
         })
+    }
+}
+
+impl Wire for TencentApi3 {
+    fn encode(
+        &self,
+        api: &ApiSpec,
+        params: &Value,
+        credentials: &Credentials,
+        options: &EncodeOptions,
+    ) -> Result<WireRequest, EncodeError> {
+        Self::encode_in(Form::Post, api, params, credentials, options)
+    }
+
+    /// `GET` gives the GET form; any other method, the POST form.
+    fn encode_with_method(
+        &self,
+        api: &ApiSpec,
+        params: &Value,
+        credentials: &Credentials,
+        options: &EncodeOptions,
+        method: &str,
+    ) -> Result<WireRequest, EncodeError> {
+        let form = if method.eq_ignore_ascii_case("GET") {
+            Form::Get
+        } else {
+            Form::Post
+        };
+        Self::encode_in(form, api, params, credentials, options)
     }
 
     fn decode(&self, http_status: u16, body: &[u8]) -> Result<Outcome, DecodeError> {
@@ -170,8 +242,11 @@ impl Wire for TencentApi3 {
                 name.get(..5)
                     .is_some_and(|prefix| prefix.eq_ignore_ascii_case("x-tc-"))
             })
-            // Tencent's older GET form, which names the action in the
-            // query and the key as SecretId: Tencent's, though not served.
+            // Tencent's older signature-v1 form, which names the action
+            // in the query and the key as SecretId (HmacSHA1/HmacSHA256,
+            // which ../shared/signing.md does not describe): Tencent's,
+            // though not served. API 3.0's GET form keeps its X-TC-*
+            // headers and is served.
             || request.query_param("SecretId").is_some()
     }
 
@@ -237,8 +312,21 @@ impl Wire for TencentApi3 {
         }
     }
 
+    /// The POST form's JSON body, or the GET form's query (lists and
+    /// objects put back together, booleans and integers typed by the
+    /// spec), then the header parameters.
     fn parse_params(&self, api: &ApiSpec, request: &SignableRequest) -> Result<Value, ParseError> {
-        let mut object = json_object_body(&request.body)?;
+        let mut object = if request.method.eq_ignore_ascii_case("GET") {
+            let mut object = Map::new();
+            for (name, text) in request.query_params() {
+                if !name.is_empty() {
+                    GET_FORM.unflatten(&api.params, &mut object, &name, &text);
+                }
+            }
+            object
+        } else {
+            json_object_body(&request.body)?
+        };
         for p in &api.params {
             if p.location == Some(Location::Header) {
                 if let Some(value) = request.header(&p.wire_name) {
@@ -299,5 +387,88 @@ impl Wire for TencentApi3 {
                 "RequestId": request_id,
             }
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::signing::SigningInputs;
+    use crate::protocol::wire::Endpoint;
+    use crate::spec::Specs;
+
+    fn encode(method: &str, params: &Value) -> WireRequest {
+        let specs = Specs::embedded().unwrap();
+        let api = specs.api("tencent/ExportImages").unwrap();
+        TencentApi3
+            .encode_with_method(
+                api,
+                params,
+                &Credentials::new("AKIDEXAMPLE", "secret"),
+                &EncodeOptions {
+                    scheme: SigningScheme::Tc3HmacSha256,
+                    endpoint: Some(Endpoint::parse("http://127.0.0.1:1").unwrap()),
+                    inputs: SigningInputs::new(1_700_000_000, ""),
+                },
+                method,
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn the_get_form_carries_the_parameters_in_the_query_and_reads_back() {
+        let specs = Specs::embedded().unwrap();
+        let api = specs.api("tencent/ExportImages").unwrap();
+        let params = serde_json::json!({
+            "Region": "ap-guangzhou",
+            "ImageIds": ["img-72n9mi0y", "img-pq5pau1w"],
+            "BucketName": "test-bucket-AppId",
+            "FileNamePrefixList": ["a b", "c/d"],
+            "DryRun": true,
+        });
+        let get = encode("GET", &params);
+        assert_eq!(get.request.method, "GET");
+        assert!(get.request.body.is_empty());
+        assert_eq!(
+            get.request.query,
+            "ImageIds.0=img-72n9mi0y&ImageIds.1=img-pq5pau1w&BucketName=test-bucket-AppId\
+             &FileNamePrefixList.0=a%20b&FileNamePrefixList.1=c%2Fd&DryRun=true"
+        );
+        assert_eq!(get.request.header("X-TC-Region"), Some("ap-guangzhou"));
+        assert_eq!(get.request.header("Content-Type"), Some(FORM_CONTENT_TYPE));
+        assert!(get
+            .trace
+            .canonical_request
+            .starts_with(&format!("GET\n/\n{}\n", get.request.query)));
+        assert!(TencentApi3
+            .verify(
+                api,
+                &get.request,
+                &Credentials::new("AKIDEXAMPLE", "secret")
+            )
+            .is_ok());
+        assert_eq!(TencentApi3.parse_params(api, &get.request).unwrap(), params);
+        // The POST form, for any other method, reads back the same.
+        let post = encode("POST", &params);
+        assert_eq!(post.request.method, "POST");
+        assert!(post.request.query.is_empty());
+        assert_eq!(
+            TencentApi3.parse_params(api, &post.request).unwrap(),
+            params
+        );
+    }
+
+    #[test]
+    fn the_get_form_has_no_empty_list_and_no_numbers() {
+        let specs = Specs::embedded().unwrap();
+        let api = specs.api("tencent/ExportImages").unwrap();
+        let get = encode(
+            "GET",
+            &serde_json::json!({"ImageIds": [], "BucketName": 7, "Region": "ap-guangzhou"}),
+        );
+        assert_eq!(
+            TencentApi3.parse_params(api, &get.request).unwrap(),
+            serde_json::json!({"BucketName": "7", "Region": "ap-guangzhou"})
+        );
     }
 }

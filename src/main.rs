@@ -1013,7 +1013,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             }),
             strict_rate_limit: args.strict_rate_limit,
             latency_ms: args.latency_ms,
-            accept_any_signature: false,
+            ..Faults::default()
         },
         journal_capacity: args.journal_capacity,
         behaviour,

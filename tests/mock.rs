@@ -774,3 +774,109 @@ async fn tencent_get_form_is_verified_and_read_back_with_arrays_and_booleans() {
         Some(json!({"Region": "ap-guangzhou", "ImageIds": ["img-72n9mi0y"], "DryRun": true}))
     );
 }
+
+#[test]
+fn the_clock_window_is_the_provider_files_and_the_self_check_faults_open_it() {
+    use imgconform::mock::{default_world, Clock, Service};
+    let specs = std::sync::Arc::new(specs());
+    let now = 1_700_000_000;
+    let examples = documented_requests();
+    // One fresh service per request: what one call changes in the world
+    // does not decide the next.
+    let code =
+        |faults: &Faults, api_id: &str, offset: i64, nonces: &[&str]| -> Vec<Option<String>> {
+            let api = specs.api(api_id).unwrap();
+            let (_, request) = examples.iter().find(|(id, _)| id == api_id).unwrap();
+            let service = Service::new(
+                std::sync::Arc::clone(&specs),
+                default_world(),
+                MockConfig {
+                    clock: Clock::Fixed(now),
+                    faults: faults.clone(),
+                    ..MockConfig::default()
+                },
+            );
+            let wire = wire_for(api.raw.protocol);
+            nonces
+                .iter()
+                .map(|nonce| {
+                    let options = EncodeOptions {
+                        scheme: specs.provider_of(api).raw.signing[0],
+                        endpoint: Some(Endpoint::parse("http://127.0.0.1:1").unwrap()),
+                        inputs: SigningInputs::new(now + offset, *nonce),
+                    };
+                    let encoded = wire
+                        .encode(
+                            api,
+                            request,
+                            &imgconform::mock::test_credentials(api.provider()),
+                            &options,
+                        )
+                        .unwrap();
+                    let answer = service.handle(&encoded.request).answer;
+                    wire.decode(answer.http_status, &answer.body)
+                        .unwrap()
+                        .error
+                        .map(|e| e.code)
+                })
+                .collect()
+        };
+    let honest = Faults::default();
+    // Tencent's window is its provider file's max_clock_skew, quoted from
+    // signing.md: "Clock skew over 5 minutes → AuthFailure.SignatureExpire".
+    let tencent = specs.provider(ProviderId::Tencent).unwrap();
+    assert_eq!(
+        tencent.raw.max_clock_skew.as_ref().map(|w| w.seconds),
+        Some(300)
+    );
+    let expire = Some("AuthFailure.SignatureExpire".to_string());
+    for (offset, expired) in [(300, false), (-300, false), (301, true), (-301, true)] {
+        let got = code(&honest, "tencent/ExportImages", offset, &["n"]);
+        assert_eq!(got[0] == expire, expired, "{offset} s: {got:?}");
+    }
+    // Alibaba and JD document the refusal but no window: the mock assumes
+    // 15 minutes.
+    for (api, expired_code) in [
+        ("aliyun/ExportImage", "InvalidTimeStamp.Expired"),
+        ("jdcloud/exportImage", "UNAUTHENTICATED"),
+    ] {
+        assert!(specs
+            .provider_of(specs.api(api).unwrap())
+            .raw
+            .max_clock_skew
+            .is_none());
+        assert_ne!(
+            code(&honest, api, 900, &["n"])[0].as_deref(),
+            Some(expired_code)
+        );
+        assert_eq!(
+            code(&honest, api, -901, &["n"])[0].as_deref(),
+            Some(expired_code)
+        );
+        // The same nonce twice: the second is refused as a replay.
+        let replay = code(&honest, api, 0, &["same", "same"]);
+        assert_eq!(replay[0], None, "{api}: {replay:?}");
+        let reused = if api.starts_with("aliyun") {
+            "SignatureNonceUsed"
+        } else {
+            "UNAUTHENTICATED"
+        };
+        assert_eq!(replay[1].as_deref(), Some(reused), "{api}: {replay:?}");
+    }
+    // The self-check faults open exactly that: an hour off, and a replay.
+    let ignore = Faults {
+        ignore_timestamps: true,
+        ..Faults::default()
+    };
+    assert_eq!(code(&ignore, "tencent/ExportImages", 3600, &["n"]), [None]);
+    let replays = Faults {
+        accept_replayed_nonce: true,
+        ..Faults::default()
+    };
+    let again = code(&replays, "aliyun/ExportImage", 0, &["same", "same"]);
+    assert_ne!(again[1].as_deref(), Some("SignatureNonceUsed"), "{again:?}");
+    assert_eq!(
+        code(&replays, "aliyun/ExportImage", 3600, &["n"])[0].as_deref(),
+        Some("InvalidTimeStamp.Expired")
+    );
+}

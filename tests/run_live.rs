@@ -313,6 +313,45 @@ async fn tampered_signatures_reach_the_endpoint_and_are_refused() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn replays_and_stale_timestamps_reach_the_endpoint_and_are_refused() {
+    let mock = mock().await;
+    for (filter, failure) in [
+        ("property::replayed", "nonce_reused"),
+        ("property::stale", "expired"),
+    ] {
+        let before = mock.journal().entries.len();
+        let (output, run) = run_live(
+            &mock.uri(),
+            &[filter, "--allow-mutations", "--cases", "4"],
+            None,
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let trials = run["trials"].as_array().unwrap();
+        assert!(!trials.is_empty(), "{run}");
+        for t in trials {
+            assert_eq!(t["status"], "passed", "{t}");
+        }
+        // The endpoint saw them, and refused them for the reason probed:
+        // the replayed nonce, the signing time an hour off its clock.
+        let journal = mock.journal();
+        let refused = journal
+            .entries
+            .iter()
+            .skip(before)
+            .filter(|e| {
+                matches!(&e.signature,
+                    imgconform::mock::journal::SignatureVerdict::Failed { failure: f, .. } if f == failure)
+            })
+            .count();
+        assert!(refused > 0, "{filter}: no {failure} in the journal");
+    }
+}
+
 #[test]
 fn plain_http_off_this_machine_is_refused_unless_insecure() {
     let (output, _) = run_live("http://192.0.2.1:80", &["tencent"], None);

@@ -8,8 +8,10 @@ use std::sync::Arc;
 use imgconform::cases::Suite;
 use imgconform::generate::GeneratorConfig;
 use imgconform::protocol::wire_for;
+use imgconform::runner::output::RuleRow;
 use imgconform::runner::{
-    run, trial_names, CallError, Exchange, MockTarget, RunOptions, Session, Tamper, Target,
+    run, trial_names, CallError, Exchange, FailureReport, MockTarget, RunOptions, RunSummary,
+    Session, Tamper, Target, TrialReport,
 };
 use imgconform::{ApiSpec, Specs};
 use serde_json::Value;
@@ -54,8 +56,10 @@ fn every_trial_passes_against_the_embedded_mock() {
 }
 
 /// The README's trials of every API of `spec/`: five properties each, the
-/// idempotency property where the spec names a token, and a case trial
-/// for each case file that has cases of the API.
+/// idempotency property where the spec names a token, the replayed-nonce
+/// and stale-timestamp properties where the provider file documents the
+/// refusal (an error row with the auth trigger `nonce_reused`, `expired`),
+/// and a case trial for each case file that has cases of the API.
 fn expected_trials() -> std::collections::BTreeSet<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let json = |path: &Path| -> Value {
@@ -81,6 +85,15 @@ fn expected_trials() -> std::collections::BTreeSet<String> {
     let world_state = apis_in("cases/mock");
     let mut names = std::collections::BTreeSet::new();
     for provider in ["jdcloud", "aliyun", "tencent"] {
+        let provider_file = json(&root.join("spec").join(provider).join("provider.json"));
+        let documents_refusal = |auth: &str| {
+            provider_file["errors"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|e| e["triggers"].as_array().into_iter().flatten())
+                .any(|t| t["kind"] == "auth" && t["auth"] == auth)
+        };
         for entry in std::fs::read_dir(root.join("spec").join(provider)).unwrap() {
             let path = entry.unwrap().path();
             if path.file_name().unwrap() == "provider.json" {
@@ -102,6 +115,12 @@ fn expected_trials() -> std::collections::BTreeSet<String> {
             names.insert(format!("{prefix}::probe::open_points"));
             if spec.get("idempotency_token").is_some() {
                 names.insert(format!("{prefix}::property::client_token_is_idempotent"));
+            }
+            if documents_refusal("nonce_reused") {
+                names.insert(format!("{prefix}::property::replayed_nonces_are_refused"));
+            }
+            if documents_refusal("expired") {
+                names.insert(format!("{prefix}::property::stale_timestamps_are_refused"));
             }
             if handwritten.contains(&id) {
                 names.insert(format!("{prefix}::cases::handwritten"));
@@ -132,6 +151,18 @@ fn trials_are_named_provider_api_kind_and_filtered() {
         .filter(|n| n.ends_with("client_token_is_idempotent"))
         .collect();
     assert_eq!(idempotent.len(), 2, "{idempotent:?}");
+    // Replays are probed where the provider file documents a reused
+    // nonce's refusal: JD's three APIs and Alibaba's, not Tencent's (TC3
+    // carries no nonce, and no Tencent row names one).
+    let replayed: Vec<&String> = all
+        .iter()
+        .filter(|n| n.ends_with("property::replayed_nonces_are_refused"))
+        .collect();
+    assert_eq!(replayed.len(), 4, "{replayed:?}");
+    assert!(
+        replayed.iter().all(|n| !n.starts_with("tencent::")),
+        "{replayed:?}"
+    );
 }
 
 /// A deliberately wrong provider: the embedded mock with one text of its
@@ -181,21 +212,87 @@ impl Session for AlteredSession<'_> {
     }
 }
 
-fn failure_of(target: &Altered, filter: &str) -> imgconform::runner::FailureReport {
-    let (specs, cases) = fixture();
-    // Enough cases that each kind of violation is drawn whatever the
-    // generator's details.
+/// The per-rule matrix over `reports`.
+fn matrix(specs: &Specs, reports: Vec<TrialReport>) -> RunSummary {
+    RunSummary::new("planted", "in-process", 0, Some(11), 0.0, false, reports).with_rules(specs)
+}
+
+/// The matrix row of `rule` for `api`.
+fn row<'s>(summary: &'s RunSummary, api: &str, rule: &str) -> &'s RuleRow {
+    summary
+        .rules
+        .iter()
+        .find(|r| r.api == api && r.rule == rule)
+        .unwrap_or_else(|| panic!("no matrix row {api}: {rule}"))
+}
+
+/// Every failure of `reports`, as (rule, reason).
+fn failures(reports: &[TrialReport]) -> Vec<(&str, &str)> {
+    reports
+        .iter()
+        .flat_map(|r| &r.failures)
+        .map(|f| (f.rule.as_str(), f.reason.as_str()))
+        .collect()
+}
+
+/// The point of a planted-fault test, both ways: the trials `filter`
+/// selects (`cases` per property) run against `faulty` fail on `rule` —
+/// a failure grouped under that rule, and the matrix row of `rule` for
+/// `api` counts violations of a stated rule; the same trials against the
+/// unaltered embedded mock pass, and its matrix counts no violation at
+/// all, and conformances on `rule`. The failure of `rule` comes back.
+fn planted_fault_is_caught(
+    faulty: &dyn Target,
+    filter: &str,
+    cases: u32,
+    api: &str,
+    rule: &str,
+) -> FailureReport {
+    let (specs, suite) = fixture();
     let options = RunOptions {
-        generator: GeneratorConfig::new(256).with_seed(11),
+        generator: GeneratorConfig::new(cases).with_seed(11),
         ..options(Some(filter))
     };
-    let reports = run(&specs, target, &cases, &options, |_| {});
-    let failed: Vec<_> = reports.iter().filter(|r| !r.passed()).collect();
-    assert!(
-        !failed.is_empty(),
-        "the altered mock passed every trial of {filter}"
+    let reports = run(&specs, faulty, &suite, &options, |_| {});
+    assert!(!reports.is_empty(), "no trial matches {filter}");
+    let failure = reports
+        .iter()
+        .flat_map(|r| &r.failures)
+        .find(|f| f.rule == rule)
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "with the fault, no trial of {filter} failed on \"{rule}\": {:?}",
+                failures(&reports)
+            )
+        });
+    let with = matrix(&specs, reports);
+    let broken = row(&with, api, rule);
+    assert!(broken.violates > 0, "with the fault: {broken:?}");
+    assert_eq!(
+        broken.provenance.map(|p| p.as_str()),
+        Some("stated"),
+        "{broken:?}"
     );
-    failed[0].failure.clone().unwrap()
+    let clean = run(&specs, &mock(&specs), &suite, &options, |_| {});
+    assert!(
+        clean.iter().all(TrialReport::passed),
+        "without the fault: {:?}",
+        failures(&clean)
+    );
+    let without = matrix(&specs, clean);
+    let violated: Vec<&RuleRow> = without.rules.iter().filter(|r| r.violates > 0).collect();
+    assert!(violated.is_empty(), "without the fault: {violated:?}");
+    let kept = row(&without, api, rule);
+    assert!(kept.conforms > 0, "without the fault: {kept:?}");
+    failure
+}
+
+/// Decodes `exchange`'s body again, after a planted fault changed it.
+fn redecode(api: &ApiSpec, exchange: &mut Exchange) {
+    exchange.outcome = wire_for(api.raw.protocol)
+        .decode(exchange.http_status, &exchange.body)
+        .map_err(|e| e.to_string());
 }
 
 #[test]
@@ -207,7 +304,13 @@ fn a_renamed_response_field_is_caught_with_a_minimal_request() {
         from: "\"taskId\"",
         to: "\"exportTaskId\"",
     };
-    let f = failure_of(&target, "jdcloud::exportImage::property::valid");
+    let f = planted_fault_is_caught(
+        &target,
+        "jdcloud::exportImage::property::valid",
+        256,
+        "jdcloud/exportImage",
+        "response shape",
+    );
     assert!(f.reason.contains("documented shape"), "{}", f.reason);
     assert!(f.reason.contains("exportTaskId"), "{}", f.reason);
     let request = f.minimal_request.expect("a minimal request");
@@ -228,7 +331,15 @@ fn a_swapped_error_code_is_caught() {
         from: "\"OUT_OF_RANGE\"",
         to: "\"INVALID_ARGUMENT\"",
     };
-    let f = failure_of(&target, "jdcloud::importImage::property::violations");
+    // importImage's error table: 400 OUT_OF_RANGE "SystemDiskSizeGB must
+    // be multiple of 10" for the step rule.
+    let f = planted_fault_is_caught(
+        &target,
+        "jdcloud::importImage::property::violations",
+        256,
+        "jdcloud/importImage",
+        "systemDiskSizeGB [multiple_of]",
+    );
     assert!(
         f.reason.contains("OUT_OF_RANGE") && f.reason.contains("INVALID_ARGUMENT"),
         "{}",
@@ -244,7 +355,7 @@ fn a_swapped_error_code_is_caught() {
 
 #[test]
 fn a_mock_that_accepts_any_signature_is_caught() {
-    let (specs, cases) = fixture();
+    let (specs, _) = fixture();
     let config = imgconform::mock::MockConfig {
         faults: imgconform::mock::Faults {
             accept_any_signature: true,
@@ -254,17 +365,13 @@ fn a_mock_that_accepts_any_signature_is_caught() {
     };
     let target =
         MockTarget::new(Arc::clone(&specs), imgconform::mock::default_world()).with_config(config);
-    let reports = run(
-        &specs,
+    let f = planted_fault_is_caught(
         &target,
-        &cases,
-        &options(Some("aliyun::ExportImage::property::tampered")),
-        |_| {},
+        "aliyun::ExportImage::property::tampered",
+        32,
+        "aliyun/ExportImage",
+        "tampered signatures are refused",
     );
-    let f = reports[0]
-        .failure
-        .clone()
-        .expect("a mock without signature checks must fail");
     assert!(
         f.reason.contains("tampered signature succeeded"),
         "{}",
@@ -763,4 +870,381 @@ fn probes_record_what_a_target_does_at_each_open_point_and_never_fail_it() {
         .map(|f| f.rule.as_str())
         .collect();
     assert_eq!(rules, ["request id"], "{:?}", reports[0].failures);
+}
+
+/// The embedded mock behind a front that plants one fault in one API: what
+/// the mock is asked (`ask`: a service that ignores a parameter) and what
+/// it answered (`answer`). The client's side of the call stays as it was:
+/// a request that asked for a dry run is still one.
+struct Planted {
+    inner: MockTarget,
+    api: &'static str,
+    ask: fn(&ApiSpec, &mut Value),
+    answer: fn(&ApiSpec, &mut Exchange),
+}
+
+struct PlantedSession<'a> {
+    inner: Box<dyn Session + 'a>,
+    target: &'a Planted,
+}
+
+impl Planted {
+    fn new(specs: &Arc<Specs>, api: &'static str) -> Planted {
+        Planted {
+            inner: MockTarget::new(Arc::clone(specs), imgconform::mock::default_world()),
+            api,
+            ask: |_, _| {},
+            answer: |_, _| {},
+        }
+    }
+}
+
+impl Target for Planted {
+    fn name(&self) -> &str {
+        "mock with a planted fault"
+    }
+
+    fn session(&self) -> Box<dyn Session + '_> {
+        Box::new(PlantedSession {
+            inner: self.inner.session(),
+            target: self,
+        })
+    }
+}
+
+impl Session for PlantedSession<'_> {
+    fn call(
+        &mut self,
+        api: &ApiSpec,
+        params: &Value,
+        tamper: Tamper,
+    ) -> Result<Exchange, CallError> {
+        if api.id() != self.target.api {
+            return self.inner.call(api, params, tamper);
+        }
+        let mut asked = params.clone();
+        (self.target.ask)(api, &mut asked);
+        let mut exchange = self.inner.call(api, &asked, tamper)?;
+        exchange.dry_run = imgconform::live::safety::is_dry_run(api, params);
+        (self.target.answer)(api, &mut exchange);
+        Ok(exchange)
+    }
+}
+
+/// The mock's configuration with `faults`.
+fn with_faults(specs: &Arc<Specs>, faults: imgconform::mock::Faults) -> MockTarget {
+    MockTarget::new(Arc::clone(specs), imgconform::mock::default_world()).with_config(
+        imgconform::mock::MockConfig {
+            faults,
+            ..imgconform::mock::MockConfig::default()
+        },
+    )
+}
+
+#[test]
+fn a_limit_one_step_too_wide_is_caught() {
+    // importImage's table: systemDiskSizeGB in [40, 500], a multiple of 10.
+    // A mock that lets it reach 510, one step past the documented limit.
+    let widened = specs_with(
+        "jdcloud/importImage.json",
+        &[("\"maximum\": 500", "\"maximum\": 510")],
+    );
+    let target = MockTarget::new(widened, imgconform::mock::default_world());
+    let f = planted_fault_is_caught(
+        &target,
+        "jdcloud::importImage::property::boundaries",
+        32,
+        "jdcloud/importImage",
+        "systemDiskSizeGB [maximum]",
+    );
+    assert!(
+        f.reason.contains("an invalid request succeeded"),
+        "{}",
+        f.reason
+    );
+    assert_eq!(f.minimal_request.unwrap()["systemDiskSizeGB"], 510);
+}
+
+#[test]
+fn a_length_limit_one_character_too_long_is_caught() {
+    // ExportImage's table: OSSPrefix of 1 to 30 characters. A mock that
+    // takes 31.
+    let longer = specs_with(
+        "aliyun/ExportImage.json",
+        &[("\"max_length\": 30", "\"max_length\": 31")],
+    );
+    let target = MockTarget::new(longer, imgconform::mock::default_world());
+    let f = planted_fault_is_caught(
+        &target,
+        "aliyun::ExportImage::property::boundaries",
+        32,
+        "aliyun/ExportImage",
+        "OSSPrefix [max_length]",
+    );
+    let prefix = f.minimal_request.unwrap()["OSSPrefix"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .count();
+    assert_eq!(prefix, 31, "{}", f.reason);
+}
+
+#[test]
+fn a_documented_error_with_the_wrong_http_status_is_caught() {
+    let (specs, _) = fixture();
+    // importImage's table gives OUT_OF_RANGE HTTP 400; this mock answers
+    // it with 409, code and message unchanged.
+    let target = Planted {
+        answer: |api, exchange| {
+            let out_of_range = exchange
+                .outcome
+                .as_ref()
+                .ok()
+                .and_then(|o| o.error.as_ref())
+                .is_some_and(|e| e.code == "OUT_OF_RANGE");
+            if out_of_range {
+                exchange.http_status = 409;
+                redecode(api, exchange);
+            }
+        },
+        ..Planted::new(&specs, "jdcloud/importImage")
+    };
+    let f = planted_fault_is_caught(
+        &target,
+        "jdcloud::importImage::property::violations",
+        256,
+        "jdcloud/importImage",
+        "systemDiskSizeGB [multiple_of]",
+    );
+    assert!(
+        f.reason.contains("HTTP 400 OUT_OF_RANGE") && f.reason.contains("HTTP 409 OUT_OF_RANGE"),
+        "{}",
+        f.reason
+    );
+}
+
+#[test]
+fn an_answer_without_a_request_id_is_caught() {
+    let (specs, _) = fixture();
+    // Tencent's envelope carries Response.RequestId on every answer.
+    let target = Planted {
+        answer: |api, exchange| {
+            if let Ok(mut body) = serde_json::from_slice::<Value>(&exchange.body) {
+                if let Some(response) = body.get_mut("Response").and_then(Value::as_object_mut) {
+                    response.remove("RequestId");
+                }
+                exchange.body = serde_json::to_vec(&body).unwrap();
+                redecode(api, exchange);
+            }
+        },
+        ..Planted::new(&specs, "tencent/ExportImages")
+    };
+    let f = planted_fault_is_caught(
+        &target,
+        "tencent::ExportImages::property::valid",
+        64,
+        "tencent/ExportImages",
+        "request id",
+    );
+    assert!(f.reason.contains("carries no request id"), "{}", f.reason);
+}
+
+#[test]
+fn a_client_token_that_is_not_idempotent_is_caught() {
+    let (specs, _) = fixture();
+    // exportImage's clientToken: "a value equal to an earlier request's
+    // clientToken returns that request's result". This mock ignores it, so
+    // the second call starts another export with another task id.
+    let target = Planted {
+        ask: |_, params| {
+            if let Some(object) = params.as_object_mut() {
+                object.remove("clientToken");
+            }
+        },
+        ..Planted::new(&specs, "jdcloud/exportImage")
+    };
+    let f = planted_fault_is_caught(
+        &target,
+        "jdcloud::exportImage::property::client_token",
+        32,
+        "jdcloud/exportImage",
+        "clientToken is idempotent",
+    );
+    assert!(f.reason.contains("gave different answers"), "{}", f.reason);
+}
+
+#[test]
+fn a_dry_run_that_is_carried_out_is_caught() {
+    let (specs, _) = fixture();
+    // Tencent's provider file: DryRunOperation is "the answer to a request
+    // with DryRun=true that would have succeeded". This mock ignores
+    // DryRun and exports for real.
+    let target = Planted {
+        ask: |_, params| {
+            if let Some(object) = params.as_object_mut() {
+                object.remove("DryRun");
+            }
+        },
+        ..Planted::new(&specs, "tencent/ExportImages")
+    };
+    let f = planted_fault_is_caught(
+        &target,
+        "tencent::ExportImages::property::valid",
+        64,
+        "tencent/ExportImages",
+        "dry runs are not carried out",
+    );
+    assert!(
+        f.reason.contains("DryRun=true was carried out") && f.reason.contains("DryRunOperation"),
+        "{}",
+        f.reason
+    );
+    assert_eq!(f.minimal_request.unwrap()["DryRun"], true);
+}
+
+#[test]
+fn a_mock_that_accepts_a_replayed_nonce_is_caught() {
+    let (specs, suite) = fixture();
+    let target = with_faults(
+        &specs,
+        imgconform::mock::Faults {
+            accept_replayed_nonce: true,
+            ..imgconform::mock::Faults::default()
+        },
+    );
+    // Alibaba's provider file: SignatureNonceUsed, trigger nonce_reused.
+    let f = planted_fault_is_caught(
+        &target,
+        "aliyun::ExportImage::property::replayed",
+        32,
+        "aliyun/ExportImage",
+        "replayed nonces are refused",
+    );
+    // Let in: a success, or the world's answer to a second export.
+    assert!(
+        (f.reason.contains("sent again with its nonce, succeeded")
+            || f.reason
+                .contains("sent again with its nonce, got past authentication"))
+            && f.reason.contains("SignatureNonceUsed"),
+        "{}",
+        f.reason
+    );
+    // JD's: UNAUTHENTICATED (401) for nonce_reused, on each of its APIs.
+    let reports = run(&specs, &target, &suite, &options(Some("jdcloud::")), |_| {});
+    let replayed: Vec<&TrialReport> = reports
+        .iter()
+        .filter(|r| r.name.ends_with("property::replayed_nonces_are_refused"))
+        .collect();
+    assert_eq!(replayed.len(), 3);
+    for r in &replayed {
+        let f = r
+            .failure
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} passed", r.name));
+        assert_eq!(f.rule, "replayed nonces are refused", "{f:?}");
+        assert!(
+            f.reason.contains("HTTP 401 UNAUTHENTICATED"),
+            "{}",
+            f.reason
+        );
+    }
+    // Nothing else of JD's fails for it: a replay is the only thing it lets in.
+    for r in reports
+        .iter()
+        .filter(|r| !replayed.iter().any(|t| t.name == r.name))
+    {
+        assert!(r.passed(), "{}: {:?}", r.name, r.failure);
+    }
+}
+
+#[test]
+fn a_mock_that_ignores_timestamps_violates_a_stated_window_and_departs_from_an_assumed_one() {
+    let (specs, suite) = fixture();
+    let target = with_faults(
+        &specs,
+        imgconform::mock::Faults {
+            ignore_timestamps: true,
+            ..imgconform::mock::Faults::default()
+        },
+    );
+    // Tencent states the window (signing.md, provider.json max_clock_skew:
+    // "Clock skew over 5 minutes → AuthFailure.SignatureExpire"): an hour
+    // off and accepted violates it.
+    let f = planted_fault_is_caught(
+        &target,
+        "tencent::ExportImages::property::stale",
+        32,
+        "tencent/ExportImages",
+        "stale timestamps are refused",
+    );
+    assert!(
+        f.reason
+            .contains("signed 3600 s behind the clock succeeded")
+            && f.reason.contains("AuthFailure.SignatureExpire")
+            && f.reason.contains("300 s"),
+        "{}",
+        f.reason
+    );
+    // Alibaba and JD document the refusal (InvalidTimeStamp.Expired,
+    // UNAUTHENTICATED: trigger expired) but no window: that an hour is
+    // outside it is assumed, so the same fault is a departure, a finding
+    // that fails only under --strict.
+    let filter = "property::stale";
+    let reports = run(&specs, &target, &suite, &options(Some(filter)), |_| {});
+    assert_eq!(reports.len(), 5, "one stale-timestamp trial per API");
+    let summary = matrix(&specs, reports.clone());
+    for api in [
+        "aliyun/ExportImage",
+        "jdcloud/exportImage",
+        "jdcloud/importImage",
+        "jdcloud/createImage",
+    ] {
+        let r = reports.iter().find(|r| r.api == api).unwrap();
+        assert!(r.passed(), "{}: {:?}", r.name, r.failure);
+        let d = r
+            .departures
+            .iter()
+            .find(|d| d.judgement.rule == "stale timestamps are refused")
+            .unwrap_or_else(|| panic!("{}: no departure: {:?}", r.name, r.departures));
+        assert_eq!(d.judgement.provenance.as_str(), "assumed");
+        assert!(d.judgement.observed.starts_with("success"), "{d:?}");
+        let row = row(&summary, api, "stale timestamps are refused");
+        assert!(row.departs > 0 && row.violates == 0, "{row:?}");
+    }
+    let strict = RunOptions {
+        strict: true,
+        ..options(Some("aliyun::ExportImage::property::stale"))
+    };
+    let reports = run(&specs, &target, &suite, &strict, |_| {});
+    let f = reports[0].failure.as_ref().expect("fails under --strict");
+    assert_eq!(f.rule, "stale timestamps are refused");
+    assert!(
+        f.reason.contains("assumed") && f.reason.contains("InvalidTimeStamp.Expired"),
+        "{}",
+        f.reason
+    );
+    // The unaltered mock refuses them on every API: conforms, under the
+    // provenance of each provider's window.
+    let clean = matrix(
+        &specs,
+        run(
+            &specs,
+            &mock(&specs),
+            &suite,
+            &options(Some(filter)),
+            |_| {},
+        ),
+    );
+    for (api, provenance) in [
+        ("tencent/ExportImages", "stated"),
+        ("aliyun/ExportImage", "assumed"),
+        ("jdcloud/exportImage", "assumed"),
+    ] {
+        let row = row(&clean, api, "stale timestamps are refused");
+        assert!(
+            row.conforms > 0 && row.violates == 0 && row.departs == 0,
+            "{row:?}"
+        );
+        assert_eq!(row.provenance.map(|p| p.as_str()), Some(provenance));
+    }
 }

@@ -5,7 +5,9 @@
 //!
 //! The documents live beside the project (`../shared/seeds`, or
 //! `IMGCONFORM_SEEDS`). Without them the tests fail, saying where they
-//! were looked for (`IMGCONFORM_SKIP_MISSING=1` skips them instead).
+//! were looked for (`IMGCONFORM_SKIP_MISSING=1` skips them instead). The
+//! clock window a provider file records (`max_clock_skew`) is checked
+//! against `shared/signing.md` the same way.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -297,4 +299,64 @@ fn every_documented_parameter_and_response_field_is_in_its_spec() {
         );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `shared/signing.md`, beside the source documents.
+fn signing_md() -> Option<String> {
+    let path = seeds_dir()?.parent()?.join("signing.md");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(_) => {
+            tools::missing(
+                &format!("the signing facts at {}", path.display()),
+                "IMGCONFORM_SEEDS=DIR cargo test --test seeds, with DIR the shared/seeds folder beside signing.md",
+            );
+            None
+        }
+    }
+}
+
+#[test]
+fn every_documented_clock_window_is_quoted_from_signing_md() {
+    let Some(text) = signing_md() else {
+        return;
+    };
+    let specs = specs();
+    let mut quotes = Vec::new();
+    for provider in imgconform::ProviderId::ALL {
+        let Some(window) = specs
+            .provider(provider)
+            .and_then(|p| p.raw.max_clock_skew.as_ref())
+        else {
+            continue;
+        };
+        assert!(
+            text.contains(&window.quote),
+            "{provider}: max_clock_skew quotes \"{}\", which signing.md does not say",
+            window.quote
+        );
+        // "Clock skew over N minutes": the seconds are the quote's.
+        let minutes: Option<u32> = window
+            .quote
+            .split_whitespace()
+            .skip_while(|w| *w != "over")
+            .nth(1)
+            .and_then(|n| n.parse().ok());
+        assert_eq!(
+            minutes.map(|m| m * 60),
+            Some(window.seconds),
+            "{provider}: {} s for \"{}\"",
+            window.seconds,
+            window.quote
+        );
+        quotes.push(window.quote.clone());
+    }
+    // And every window signing.md states is in a provider file.
+    for line in text.lines().filter(|l| l.contains("Clock skew")) {
+        assert!(
+            quotes.iter().any(|q| line.contains(q.as_str())),
+            "signing.md states a window no provider file records: {line}"
+        );
+    }
+    assert!(!quotes.is_empty(), "Tencent's 5 minutes");
 }

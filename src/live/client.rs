@@ -477,6 +477,20 @@ impl LiveClient {
         params: &Value,
         alter: &(dyn Fn(&mut SignableRequest) + Sync),
     ) -> Result<CallRecord, LiveError> {
+        self.call_signed_off_clock(api, params, 0, alter).await
+    }
+
+    /// [`LiveClient::call_altered`], each attempt signed with a clock
+    /// `clock_offset` seconds off this machine's (negative: behind it): the
+    /// conformance runner's way to send a stale or future signing time,
+    /// correctly signed, through the path real calls take.
+    pub async fn call_signed_off_clock(
+        &self,
+        api: &ApiSpec,
+        params: &Value,
+        clock_offset: i64,
+        alter: &(dyn Fn(&mut SignableRequest) + Sync),
+    ) -> Result<CallRecord, LiveError> {
         let provider =
             self.specs
                 .provider(api.provider())
@@ -534,7 +548,8 @@ impl LiveClient {
             };
             // Signed after any wait, so that the timestamp is the sending
             // time and each attempt has its own nonce.
-            let mut wire = self.encode(api, &params, credentials, scheme, &endpoint)?;
+            let mut wire =
+                self.encode(api, &params, credentials, scheme, &endpoint, clock_offset)?;
             alter(&mut wire.request);
             let request = http_request(&wire).map_err(|reason| LiveError::Unsendable {
                 api: api.id(),
@@ -655,12 +670,15 @@ impl LiveClient {
         credentials: &Credentials,
         scheme: SigningScheme,
         endpoint: &Endpoint,
+        clock_offset: i64,
     ) -> Result<WireRequest, LiveError> {
         let options = EncodeOptions {
             scheme,
             endpoint: Some(endpoint.clone()),
             inputs: SigningInputs::new(
-                time::OffsetDateTime::now_utc().unix_timestamp(),
+                time::OffsetDateTime::now_utc()
+                    .unix_timestamp()
+                    .saturating_add(clock_offset),
                 uuid::Uuid::new_v4().to_string(),
             ),
         };

@@ -52,6 +52,16 @@ pub struct Faults {
     /// Deliberately wrong: accept any signature. Only for proving that the
     /// harness notices (its self-check); never what a provider does.
     pub accept_any_signature: bool,
+    /// Deliberately wrong: accept a nonce seen before (the same signed
+    /// request twice), which Alibaba (`SignatureNonceUsed`) and JD
+    /// (`x-jdcloud-nonce` unique) refuse. Only for the harness's
+    /// self-check.
+    pub accept_replayed_nonce: bool,
+    /// Deliberately wrong: accept a signing time however far from the
+    /// clock, which the providers refuse as expired (Tencent beyond 5
+    /// minutes: `AuthFailure.SignatureExpire`). Only for the harness's
+    /// self-check.
+    pub ignore_timestamps: bool,
 }
 
 /// How the mock behaves: credentials it accepts, its clock, its faults.
@@ -107,15 +117,17 @@ impl Default for MockConfig {
     }
 }
 
-/// How far a request's signing time may be from the mock's clock.
-/// Tencent documents 5 minutes (AuthFailure.SignatureExpire); Alibaba's
-/// timestamps are valid for 15 minutes; JD documents none, 15 minutes is
-/// assumed.
-fn max_skew(provider: ProviderId) -> i64 {
-    match provider {
-        ProviderId::Tencent => 300,
-        ProviderId::Aliyun | ProviderId::Jdcloud => 900,
-    }
+/// How far a request's signing time may be from the mock's clock: the
+/// provider file's `max_clock_skew` where the documents name a window
+/// (Tencent: 5 minutes, AuthFailure.SignatureExpire); 15 minutes where they
+/// document an expiry refusal but no window (Alibaba, JD), the mock's
+/// assumption.
+fn max_skew(provider: &ProviderSpec) -> i64 {
+    provider
+        .raw
+        .max_clock_skew
+        .as_ref()
+        .map_or(900, |skew| i64::from(skew.seconds))
 }
 
 /// A set that forgets its oldest members past a capacity.
@@ -696,9 +708,10 @@ impl Service {
                 ))
             }
             Some(Err(why)) => return Err(AuthRefusal::new(AuthFailure::BadTimestamp, why)),
+            Some(Ok(_)) if self.config.faults.ignore_timestamps => {}
             Some(Ok(t)) => {
                 let skew = (self.config.clock.now() - t).abs();
-                if skew > max_skew(api.provider()) {
+                if skew > max_skew(self.specs.provider_of(api)) {
                     return Err(AuthRefusal::new(
                         AuthFailure::Expired,
                         format!("signed {skew} s away from the server's clock"),
@@ -733,7 +746,10 @@ impl Service {
                 });
             }
         }
-        if let Some(nonce) = auth.nonce {
+        if let Some(nonce) = auth
+            .nonce
+            .filter(|_| !self.config.faults.accept_replayed_nonce)
+        {
             if !lock(&self.nonces).insert(format!("{}:{key}:{nonce}", api.provider())) {
                 return Err(AuthRefusal::new(
                     AuthFailure::NonceReused,

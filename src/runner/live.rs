@@ -94,6 +94,8 @@ impl LiveTarget {
 
 struct LiveSession<'a> {
     target: &'a LiveTarget,
+    /// The last request sent as signed, for [`Tamper::Replay`].
+    last: Option<crate::protocol::signing::SignableRequest>,
 }
 
 impl Target for LiveTarget {
@@ -102,7 +104,10 @@ impl Target for LiveTarget {
     }
 
     fn session(&self) -> Box<dyn Session + '_> {
-        Box::new(LiveSession { target: self })
+        Box::new(LiveSession {
+            target: self,
+            last: None,
+        })
     }
 
     fn prepare(&self, case: &StateCase) -> Result<Prepared<'_>, String> {
@@ -143,21 +148,44 @@ impl Session for LiveSession<'_> {
         if let Some(reason) = target.known_unreachable(api, &endpoint) {
             return Err(CallError::Unreachable(reason));
         }
-        let alter = move |request: &mut crate::protocol::signing::SignableRequest| {
-            if tamper == Tamper::Signature {
-                tamper_signature(request);
-            }
+        // A replay sends the last request again as it was signed: the
+        // client signs afresh (a new nonce and time), and the signed
+        // request is then replaced by the earlier one.
+        let replayed = match tamper {
+            Tamper::Replay => Some(self.last.clone().ok_or_else(|| {
+                CallError::Failed("a replay was asked for before anything was sent".into())
+            })?),
+            _ => None,
         };
-        let record = target
-            .runtime
-            .block_on(target.client.call_altered(api, params, &alter))
-            .map_err(|e| match e {
-                LiveError::Unsafe(_) | LiveError::MissingCredentials(_) => {
-                    CallError::Skipped(e.to_string())
-                }
-                LiveError::Unsendable { .. } => CallError::Unsendable(e.to_string()),
-                other => CallError::Failed(other.to_string()),
-            })?;
+        let sent = std::sync::Mutex::new(None);
+        let alter = |request: &mut crate::protocol::signing::SignableRequest| {
+            match &replayed {
+                Some(earlier) => *request = earlier.clone(),
+                None if tamper == Tamper::Signature => tamper_signature(request),
+                None => {}
+            }
+            *sent.lock().unwrap_or_else(|e| e.into_inner()) = Some(request.clone());
+        };
+        let clock_offset = match tamper {
+            Tamper::Clock(offset) => offset,
+            _ => 0,
+        };
+        let answered = target.runtime.block_on(target.client.call_signed_off_clock(
+            api,
+            params,
+            clock_offset,
+            &alter,
+        ));
+        if let Some(request) = sent.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            self.last = Some(request);
+        }
+        let record = answered.map_err(|e| match e {
+            LiveError::Unsafe(_) | LiveError::MissingCredentials(_) => {
+                CallError::Skipped(e.to_string())
+            }
+            LiveError::Unsendable { .. } => CallError::Unsendable(e.to_string()),
+            other => CallError::Failed(other.to_string()),
+        })?;
         if record.stop == Stop::Unreachable {
             return Err(CallError::Unreachable(
                 target.mark_unreachable(api, &record),

@@ -13,6 +13,12 @@
 //! - `property::boundaries`: both sides of every limit;
 //! - `property::tampered_signatures_are_refused`: the provider's own
 //!   signature error;
+//! - `property::replayed_nonces_are_refused` where the provider documents
+//!   a refusal of a reused nonce: the same signed request sent twice is
+//!   refused the second time with that error;
+//! - `property::stale_timestamps_are_refused` where the provider documents
+//!   a refusal of an expired signing time: a request signed an hour behind
+//!   the clock, and one an hour ahead, get that error;
 //! - `property::client_token_is_idempotent` where an API documents one;
 //! - every answer carries a request id.
 //!
@@ -41,7 +47,7 @@ use crate::generate::{
 use crate::spec::raw::{AuthFailure, RawTrigger};
 use crate::spec::{ApiSpec, Provenance, Specs};
 use crate::validate::response::check_success_body;
-use crate::verdict::{self, Answer, Judgement, Verdict};
+use crate::verdict::{self, Answer, AuthProbe, Judgement, Verdict};
 
 pub use fixtures::Fixtures;
 pub use live::LiveTarget;
@@ -473,6 +479,8 @@ enum Kind {
     Violations,
     Boundaries,
     Tampered,
+    Replayed,
+    Stale,
     Idempotent,
     Several,
     Cases,
@@ -487,6 +495,8 @@ impl Kind {
             Kind::Violations => "property::violations_get_the_documented_error",
             Kind::Boundaries => "property::boundaries",
             Kind::Tampered => "property::tampered_signatures_are_refused",
+            Kind::Replayed => "property::replayed_nonces_are_refused",
+            Kind::Stale => "property::stale_timestamps_are_refused",
             Kind::Idempotent => "property::client_token_is_idempotent",
             Kind::Several => "property::several_violations_report_the_chosen_error",
             Kind::Cases => "cases::handwritten",
@@ -508,6 +518,8 @@ fn plan<'s>(specs: &'s Specs, suite: &Suite) -> Vec<(&'s ApiSpec, Kind)> {
             Kind::Violations,
             Kind::Boundaries,
             Kind::Tampered,
+            Kind::Replayed,
+            Kind::Stale,
             Kind::Idempotent,
             Kind::Several,
             Kind::Cases,
@@ -515,6 +527,15 @@ fn plan<'s>(specs: &'s Specs, suite: &Suite) -> Vec<(&'s ApiSpec, Kind)> {
             Kind::Probes,
         ] {
             if kind == Kind::Idempotent && api.raw.idempotency_token.is_none() {
+                continue;
+            }
+            // Probed only where the provider file documents the refusal
+            // (an error row with that auth trigger).
+            let documents = |failure| !verdict::auth_errors(specs, api, failure).is_empty();
+            if kind == Kind::Replayed && !documents(AuthFailure::NonceReused) {
+                continue;
+            }
+            if kind == Kind::Stale && !documents(AuthFailure::Expired) {
                 continue;
             }
             if kind == Kind::States && !suite.states.iter().any(|c| c.api == api.id()) {
@@ -671,6 +692,32 @@ fn run_trial(
                 |req| refuses_tampered(specs, target, api, &req, &tally),
             )
         }
+        Kind::Replayed => {
+            let fewer = GeneratorConfig {
+                cases: options.generator.cases.clamp(1, 32),
+                ..options.generator
+            };
+            property(
+                &fewer,
+                budget,
+                &mut seed,
+                &valid_request(api, &ctx),
+                |req| refuses_replayed(specs, target, api, &req, &tally),
+            )
+        }
+        Kind::Stale => {
+            let fewer = GeneratorConfig {
+                cases: options.generator.cases.clamp(1, 32),
+                ..options.generator
+            };
+            property(
+                &fewer,
+                budget,
+                &mut seed,
+                &valid_request(api, &ctx),
+                |req| refuses_stale(specs, target, api, &req, &tally),
+            )
+        }
         Kind::Idempotent => {
             let fewer = GeneratorConfig {
                 cases: options.generator.cases.clamp(1, 64),
@@ -805,8 +852,15 @@ fn run_trial(
 
 /// The rule of the valid-request property, in the matrix.
 const VALID_ACCEPTED: &str = "valid requests are accepted";
-/// The rule of the tampered-signature property, in the matrix.
-const TAMPERED_REFUSED: &str = "tampered signatures are refused";
+/// The rule that a request asking for a dry run is not carried out, in
+/// the matrix.
+const DRY_RUN_NOT_CARRIED_OUT: &str = "dry runs are not carried out";
+
+/// How far off the clock the stale-timestamp property signs, either way:
+/// an hour, twelve times Tencent's documented 5 minutes, and assumed to be
+/// outside the window of a provider that documents the refusal but no
+/// window.
+pub const CLOCK_OFF_BY: i64 = 3600;
 
 /// The reason an interrupted property stops with.
 const INTERRUPTED: &str = "interrupted";
@@ -875,6 +929,17 @@ fn send(
     tamper: Tamper,
     tally: &Tally,
 ) -> Result<Option<Exchange>, Breach> {
+    send_in(&mut *target.session(), api, request, tamper, tally)
+}
+
+/// [`send`] within `session`, for calls that depend on an earlier one.
+fn send_in(
+    session: &mut dyn Session,
+    api: &ApiSpec,
+    request: &Value,
+    tamper: Tamper,
+    tally: &Tally,
+) -> Result<Option<Exchange>, Breach> {
     if tally
         .interrupt
         .as_ref()
@@ -884,7 +949,6 @@ fn send(
         INTERRUPTED_RUN.with(|f| f.set(true));
         return Ok(None);
     }
-    let mut session = target.session();
     match session.call(api, request, tamper) {
         Ok(exchange) => {
             Tally::add(&tally.sent);
@@ -977,6 +1041,28 @@ fn accepts_valid(
     let verdict = verdict::judge_valid(specs, api, request, &answer);
     match &outcome.error {
         None => {
+            // The provider file's dry-run row (Tencent DryRunOperation: "the
+            // answer to a request with DryRun=true that would have
+            // succeeded"): a dry run that succeeds was carried out.
+            let dry_row = specs
+                .provider_of(api)
+                .errors
+                .iter()
+                .find(|e| e.triggers.iter().any(|t| matches!(t, RawTrigger::DryRun)));
+            if let (true, Some(dry), Some(parameter)) =
+                (exchange.dry_run, dry_row, api.raw.dry_run.as_ref())
+            {
+                return Err(tally.violated(
+                    DRY_RUN_NOT_CARRIED_OUT,
+                    format!(
+                        "a request with {parameter}=true was carried out: it succeeded (HTTP {}) instead of answering {} (\"{}\", spec/{}/provider.json)",
+                        outcome.http_status,
+                        dry.code,
+                        dry.message,
+                        api.provider()
+                    ),
+                ));
+            }
             let body: Value = serde_json::from_slice(&exchange.body).map_err(|e| {
                 tally.violated(
                     "response shape",
@@ -1000,7 +1086,10 @@ fn accepts_valid(
             tally.conformed("response shape");
             Tally::add(&tally.succeeded);
         }
-        Some(_) if dry_run => Tally::add(&tally.dry_run),
+        Some(_) if dry_run => {
+            tally.conformed(DRY_RUN_NOT_CARRIED_OUT);
+            Tally::add(&tally.dry_run);
+        }
         Some(_) if verdict == Verdict::Conforms => Tally::add(&tally.refused),
         Some(error) => {
             if let Verdict::Violates(_) = verdict {
@@ -1160,36 +1249,132 @@ fn refuses_tampered(
         return Ok(());
     };
     let outcome = decoded(&exchange, tally)?;
-    let wanted: BTreeSet<&str> = specs
-        .provider_of(api)
-        .errors
-        .iter()
-        .filter(|e| {
-            e.triggers.iter().any(
-                |t| matches!(t, RawTrigger::Auth { auth } if *auth == AuthFailure::SignatureMismatch),
-            )
-        })
-        .map(|e| e.code.as_str())
-        .collect();
-    match &outcome.error {
-        Some(e) if wanted.contains(e.code.as_str()) => {
-            tally.conformed(TAMPERED_REFUSED);
-            Tally::add(&tally.rejected);
-            Ok(())
-        }
-        Some(e) => Err(tally.violated(
-            TAMPERED_REFUSED,
-            format!(
-                "a tampered signature was answered with {} instead of {}",
-                e.code,
-                wanted.iter().copied().collect::<Vec<_>>().join(" or ")
+    judge_probe(
+        specs,
+        api,
+        AuthProbe::TamperedSignature,
+        outcome,
+        request,
+        tally,
+    )
+}
+
+/// Acts on the verdict of an authentication probe's answer: counted under
+/// the probe's rule, a violation failing the call with what was sent,
+/// expected and answered; a departure kept as a finding.
+fn judge_probe(
+    specs: &Specs,
+    api: &ApiSpec,
+    probe: AuthProbe,
+    outcome: &crate::protocol::Outcome,
+    request: &Value,
+    tally: &Tally,
+) -> Result<(), Breach> {
+    let answer = answer_of(outcome);
+    let verdict = verdict::judge_auth_refusal(specs, api, probe, &answer);
+    let Some(j) = verdict.judgement().cloned() else {
+        tally.count(
+            probe.rule(),
+            Some(verdict::auth_provenance(specs, api, probe)),
+            "conforms",
+        );
+        Tally::add(&tally.rejected);
+        return Ok(());
+    };
+    let what = if answer.error.is_none() {
+        format!("succeeded (HTTP {})", answer.http_status)
+    } else if verdict::is_auth_refusal(specs, api, &answer) {
+        format!("was refused with {}", j.observed)
+    } else {
+        format!("got past authentication and was answered {}", j.observed)
+    };
+    let text = format!(
+        "{} {what}; expected {} ({}, {})",
+        probe.describe(),
+        j.expected,
+        j.provenance,
+        j.source
+    );
+    match verdict {
+        Verdict::Violates(_) => Err(tally.violated(probe.rule(), text)),
+        other => tally.judged(other, request).map_err(|breach| Breach {
+            reason: format!(
+                "departs from the spec's {} expectation: {text} (--strict)",
+                j.provenance
             ),
-        )),
-        None => Err(tally.violated(
-            TAMPERED_REFUSED,
-            "a request with a tampered signature succeeded",
-        )),
+            ..breach
+        }),
     }
+}
+
+/// The same signed request twice in one session, nonce and all: the first
+/// is let in, the second must get the provider's documented error for a
+/// reused nonce (provider.json, trigger `nonce_reused`: Alibaba
+/// `SignatureNonceUsed`, JD `UNAUTHENTICATED`; signing.md: the nonce is
+/// unique).
+fn refuses_replayed(
+    specs: &Specs,
+    target: &dyn Target,
+    api: &ApiSpec,
+    request: &Value,
+    tally: &Tally,
+) -> Result<(), Breach> {
+    let mut session = target.session();
+    let Some(first) = send_in(&mut *session, api, request, Tamper::None, tally)? else {
+        return Ok(());
+    };
+    let first = decoded(&first, tally)?;
+    let answer = answer_of(first);
+    if verdict::is_auth_refusal(specs, api, &answer) {
+        // Nothing to replay: the fresh request itself was not let in.
+        return Err(tally.violated(
+            VALID_ACCEPTED,
+            format!(
+                "a valid, correctly signed request with a fresh nonce was refused with {}",
+                answer.describe()
+            ),
+        ));
+    }
+    Tally::add(if first.error.is_none() {
+        &tally.succeeded
+    } else {
+        &tally.refused
+    });
+    let Some(again) = send_in(&mut *session, api, request, Tamper::Replay, tally)? else {
+        return Ok(());
+    };
+    let again = decoded(&again, tally)?;
+    judge_probe(specs, api, AuthProbe::ReplayedNonce, again, request, tally)
+}
+
+/// A valid request signed, correctly, [`CLOCK_OFF_BY`] behind the clock
+/// and as far ahead of it: each must get the provider's documented error
+/// for an expired signing time (provider.json, trigger `expired`: Tencent
+/// `AuthFailure.SignatureExpire`, Alibaba `InvalidTimeStamp.Expired`, JD
+/// `UNAUTHENTICATED`) — stated where the provider file records the window,
+/// assumed where it does not ([`verdict::auth_provenance`]).
+fn refuses_stale(
+    specs: &Specs,
+    target: &dyn Target,
+    api: &ApiSpec,
+    request: &Value,
+    tally: &Tally,
+) -> Result<(), Breach> {
+    for offset in [-CLOCK_OFF_BY, CLOCK_OFF_BY] {
+        let Some(exchange) = send(target, api, request, Tamper::Clock(offset), tally)? else {
+            return Ok(());
+        };
+        let outcome = decoded(&exchange, tally)?;
+        judge_probe(
+            specs,
+            api,
+            AuthProbe::SignedOffClock(offset),
+            outcome,
+            request,
+            tally,
+        )?;
+    }
+    Ok(())
 }
 
 /// A request that breaks the rules `first` breaks and those `second`

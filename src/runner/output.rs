@@ -440,6 +440,8 @@ impl RunSummary {
                 "property::client_token_is_idempotent" => "the same clientToken twice gives the same answer",
                 "property::several_violations_report_the_chosen_error" => "a request breaking two rules reaches the caller as the documented error of one of them",
                 "property::tampered_signatures_are_refused" => "a tampered signature is refused",
+                "property::replayed_nonces_are_refused" => "the same signed request sent twice is refused the second time",
+                "property::stale_timestamps_are_refused" => "a request signed an hour off the clock is refused as expired",
                 "cases::handwritten" => "the documented examples and the hand-written cases",
                 "cases::world_state" => "documented refusals that depend on the account's state (not found, wrong OS, quotas, …)",
                 _ => "",

@@ -520,10 +520,26 @@ impl Session for SdkSession<'_> {
         params: &Value,
         tamper: Tamper,
     ) -> Result<Exchange, CallError> {
-        if tamper == Tamper::Signature {
-            return Err(CallError::Skipped(
-                "an SDK signs its own requests; a tampered signature cannot be asked of it".into(),
-            ));
+        match tamper {
+            Tamper::None => {}
+            Tamper::Signature => {
+                return Err(CallError::Skipped(
+                    "an SDK signs its own requests; a tampered signature cannot be asked of it"
+                        .into(),
+                ))
+            }
+            Tamper::Clock(_) => {
+                return Err(CallError::Skipped(
+                    "an SDK signs its own requests with this machine's clock; a signing time off the clock cannot be asked of it"
+                        .into(),
+                ))
+            }
+            Tamper::Replay => {
+                return Err(CallError::Skipped(
+                    "an SDK signs each request afresh with a new nonce; a replay of the same signed request cannot be asked of it"
+                        .into(),
+                ))
+            }
         }
         if api.provider() != self.target.manifest.provider {
             return Err(CallError::Skipped(format!(

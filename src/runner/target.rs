@@ -15,12 +15,19 @@ use crate::protocol::{wire_for, EncodeError, EncodeOptions, Endpoint, Outcome};
 use crate::spec::raw::SigningScheme;
 use crate::spec::{ApiSpec, Specs};
 
-/// How to alter a request after signing it.
+/// How to alter a request when signing it, or after.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tamper {
     None,
     /// One character of the signature changed.
     Signature,
+    /// Signed, correctly, with a clock this many seconds off the target's
+    /// (negative: behind it): a stale or a future signing time.
+    Clock(i64),
+    /// The request this session sent last, sent again exactly as it was:
+    /// the same signature, signing time and nonce — a replay. The call's
+    /// parameters must be that call's.
+    Replay,
 }
 
 /// What came back for one call.
@@ -258,6 +265,8 @@ struct MockSession<'a> {
     nonce: u64,
     /// Sign with this instead of the provider's first scheme.
     scheme: Option<SigningScheme>,
+    /// The last request sent, for [`Tamper::Replay`].
+    last: Option<crate::protocol::WireRequest>,
 }
 
 /// Where a session's requests go.
@@ -299,6 +308,7 @@ impl Target for MockTarget {
             reach,
             nonce: 0,
             scheme: None,
+            last: None,
         })
     }
 
@@ -334,6 +344,7 @@ impl Target for MockTarget {
                 reach,
                 nonce: 0,
                 scheme: case.scheme,
+                last: None,
             }),
             request: case.request.clone(),
         })
@@ -499,6 +510,53 @@ impl Session for MockSession<'_> {
         params: &Value,
         tamper: Tamper,
     ) -> Result<Exchange, CallError> {
+        let encoded = match tamper {
+            Tamper::Replay => self.last.clone().ok_or_else(|| {
+                CallError::Failed("a replay was asked for before anything was sent".into())
+            })?,
+            _ => self.encode(api, params, tamper)?,
+        };
+        let (http_status, body) = match &self.reach {
+            Reach::InProcess(service) => {
+                let answer = service.handle(&encoded.request).answer;
+                (answer.http_status, answer.body)
+            }
+            Reach::Http(_) => {
+                let pool = self.target.pool()?;
+                let request =
+                    crate::live::client::http_request(&encoded).map_err(CallError::Unsendable)?;
+                pool.runtime
+                    .block_on(async {
+                        let response = pool.client.execute(request).await?;
+                        let status = response.status().as_u16();
+                        Ok::<_, reqwest::Error>((status, response.bytes().await?.to_vec()))
+                    })
+                    .map_err(|e| CallError::Failed(format!("HTTP to the embedded mock: {e}")))?
+            }
+        };
+        self.last = Some(encoded);
+        Ok(Exchange {
+            http_status,
+            outcome: wire_for(api.raw.protocol)
+                .decode(http_status, &body)
+                .map_err(|e| e.to_string()),
+            body,
+            dry_run: crate::live::safety::is_dry_run(api, params),
+            client_side: false,
+            findings: Vec::new(),
+        })
+    }
+}
+
+impl MockSession<'_> {
+    /// `params` signed as the runner signs for the mock (its fixed clock,
+    /// shifted by a [`Tamper::Clock`]; a fresh nonce), tampered as asked.
+    fn encode(
+        &mut self,
+        api: &ApiSpec,
+        params: &Value,
+        tamper: Tamper,
+    ) -> Result<crate::protocol::WireRequest, CallError> {
         self.nonce += 1;
         let specs = &self.target.specs;
         let endpoint = match &self.reach {
@@ -510,7 +568,13 @@ impl Session for MockSession<'_> {
         let options = EncodeOptions {
             scheme: self.scheme.unwrap_or(specs.provider_of(api).raw.signing[0]),
             endpoint: Some(endpoint),
-            inputs: SigningInputs::new(MOCK_NOW, format!("imgconform-run-{}", self.nonce)),
+            inputs: SigningInputs::new(
+                match tamper {
+                    Tamper::Clock(offset) => MOCK_NOW.saturating_add(offset),
+                    _ => MOCK_NOW,
+                },
+                format!("imgconform-run-{}", self.nonce),
+            ),
         };
         let credentials: Credentials = self
             .target
@@ -532,31 +596,6 @@ impl Session for MockSession<'_> {
         if tamper == Tamper::Signature {
             tamper_signature(&mut encoded.request);
         }
-        let (http_status, body) = match &self.reach {
-            Reach::InProcess(service) => {
-                let answer = service.handle(&encoded.request).answer;
-                (answer.http_status, answer.body)
-            }
-            Reach::Http(_) => {
-                let pool = self.target.pool()?;
-                let request =
-                    crate::live::client::http_request(&encoded).map_err(CallError::Unsendable)?;
-                pool.runtime
-                    .block_on(async {
-                        let response = pool.client.execute(request).await?;
-                        let status = response.status().as_u16();
-                        Ok::<_, reqwest::Error>((status, response.bytes().await?.to_vec()))
-                    })
-                    .map_err(|e| CallError::Failed(format!("HTTP to the embedded mock: {e}")))?
-            }
-        };
-        Ok(Exchange {
-            http_status,
-            outcome: wire.decode(http_status, &body).map_err(|e| e.to_string()),
-            body,
-            dry_run: crate::live::safety::is_dry_run(api, params),
-            client_side: false,
-            findings: Vec::new(),
-        })
+        Ok(encoded)
     }
 }

@@ -626,6 +626,25 @@ impl Builder {
             "/open_points",
             "open point",
         );
+        if let Some(window) = &raw.max_clock_skew {
+            if window.seconds == 0 || window.quote.trim().is_empty() {
+                self.problem(
+                    "/max_clock_skew",
+                    "a clock window needs its seconds (more than 0) and the documents' quote",
+                );
+            }
+            let expired = raw.errors.iter().any(|e| {
+                e.triggers.iter().any(
+                    |t| matches!(t, RawTrigger::Auth { auth } if *auth == AuthFailure::Expired),
+                )
+            });
+            if !expired {
+                self.problem(
+                    "/max_clock_skew",
+                    "a clock window without an error whose trigger is {\"kind\": \"auth\", \"auth\": \"expired\"}: nothing answers a request outside it",
+                );
+            }
+        }
         ProviderSpec { raw, errors }
     }
 

@@ -48,8 +48,24 @@ pub struct RawProviderSpec {
     /// What the provider's documents leave open (at least [`OPEN_POINTS`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub open_points: Vec<RawOpenPoint>,
+    /// How far a request's signing time may be from the service's clock,
+    /// where the documents say (Tencent: "Clock skew over 5 minutes →
+    /// AuthFailure.SignatureExpire"); absent where they name no window,
+    /// although they document an `expired` refusal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_clock_skew: Option<RawClockSkew>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// A documented window for the request's signing time.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawClockSkew {
+    /// The largest distance, either way, from the service's clock.
+    pub seconds: u32,
+    /// Where the documents say so, quoted (`signing.md`).
+    pub quote: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -332,3 +332,41 @@ fn a_parameter_the_documents_table_does_not_list_is_known_by_reading() {
         Provenance::Open
     );
 }
+
+#[test]
+fn a_clock_window_needs_an_expired_refusal() {
+    let problems = |provider: Value| {
+        let sources = vec![
+            SpecSource {
+                name: "spec/jdcloud/provider.json".into(),
+                text: serde_json::to_string_pretty(&provider).unwrap(),
+            },
+            SpecSource {
+                name: "spec/jdcloud/thing.json".into(),
+                text: api().to_string(),
+            },
+        ];
+        match Specs::from_sources(sources) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.problems,
+        }
+    };
+    let mut window = provider();
+    window["max_clock_skew"] = json!({"seconds": 300, "quote": "Clock skew over 5 minutes"});
+    let found = problems(window.clone());
+    assert!(
+        found
+            .iter()
+            .any(|p| p.message.contains("nothing answers a request outside it")),
+        "{found:#?}"
+    );
+    window["errors"] = json!([{
+        "id": "expired", "code": "EXPIRED", "message": "m", "message_kind": "description",
+        "meaning": "m", "triggers": [{"kind": "auth", "auth": "expired"}]
+    }]);
+    assert!(
+        problems(window.clone()).is_empty(),
+        "{:#?}",
+        problems(window)
+    );
+}

@@ -21,6 +21,11 @@
 //! ([`judge_valid`]) alike. An answer no reading explains is judged as the
 //! spec's own reading says.
 //!
+//! [`judge_refusal`] judges the answer to a request that breaks parameter
+//! rules; [`judge_auth_refusal`] the answer to an authentication probe (a
+//! tampered signature, a replayed nonce, a signing time off the clock),
+//! against the provider file's rows with that auth trigger.
+//!
 //! ```
 //! use imgconform::verdict::{judge_refusal, Answer, Verdict};
 //! use imgconform::generate::ExpectedViolation;
@@ -45,8 +50,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::generate::{expected_violations_with, ExpectedViolation};
-use crate::spec::raw::{ConstraintKind, RawTrigger};
-use crate::spec::{ApiSpec, Param, ParamKind, Provenance, Specs};
+use crate::spec::raw::{AuthFailure, ConstraintKind, RawTrigger};
+use crate::spec::{ApiSpec, ErrorSpec, Param, ParamKind, Provenance, Specs};
 use crate::validate::{ExpectedError, ValidationOptions};
 
 /// What a target answered, as far as a verdict needs it.
@@ -662,6 +667,176 @@ pub fn describe(expected: &[&ExpectedViolation]) -> String {
         })
         .collect();
     items.join(" or ")
+}
+
+/// A request the provider's authentication must refuse, as the runner
+/// probes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthProbe {
+    /// One character of the signature changed (trigger
+    /// `signature_mismatch`).
+    TamperedSignature,
+    /// The same signed request sent a second time, nonce and all (trigger
+    /// `nonce_reused`; signing.md: Alibaba's `SignatureNonce` and JD's
+    /// `x-jdcloud-nonce` are unique).
+    ReplayedNonce,
+    /// Signed, correctly, this many seconds off the service's clock
+    /// (negative: behind it; trigger `expired`).
+    SignedOffClock(i64),
+}
+
+impl AuthProbe {
+    /// The auth trigger of the provider file's rows that answer it.
+    pub fn failure(self) -> AuthFailure {
+        match self {
+            AuthProbe::TamperedSignature => AuthFailure::SignatureMismatch,
+            AuthProbe::ReplayedNonce => AuthFailure::NonceReused,
+            AuthProbe::SignedOffClock(_) => AuthFailure::Expired,
+        }
+    }
+
+    /// The rule, as the per-rule matrix names it.
+    pub fn rule(self) -> &'static str {
+        match self {
+            AuthProbe::TamperedSignature => "tampered signatures are refused",
+            AuthProbe::ReplayedNonce => "replayed nonces are refused",
+            AuthProbe::SignedOffClock(_) => "stale timestamps are refused",
+        }
+    }
+
+    /// The request, in a few words: `a request signed 3600 s behind the
+    /// clock`.
+    pub fn describe(self) -> String {
+        match self {
+            AuthProbe::TamperedSignature => "a request with a tampered signature".into(),
+            AuthProbe::ReplayedNonce => {
+                "the same signed request, sent again with its nonce,".into()
+            }
+            AuthProbe::SignedOffClock(offset) => format!(
+                "a request signed {} s {} the clock",
+                offset.unsigned_abs(),
+                if offset < 0 { "behind" } else { "ahead of" }
+            ),
+        }
+    }
+}
+
+/// The provider's documented errors for an authentication failure: the
+/// rows of its provider file whose trigger is `{"kind": "auth", "auth":
+/// failure}` (Alibaba's `SignatureNonceUsed` for `nonce_reused`). None:
+/// the documents state no such refusal, and nothing is to be probed.
+pub fn auth_errors<'s>(
+    specs: &'s Specs,
+    api: &ApiSpec,
+    failure: AuthFailure,
+) -> Vec<&'s ErrorSpec> {
+    specs
+        .provider_of(api)
+        .errors
+        .iter()
+        .filter(|e| {
+            e.triggers
+                .iter()
+                .any(|t| matches!(t, RawTrigger::Auth { auth } if *auth == failure))
+        })
+        .collect()
+}
+
+/// Whether an answer is one of the provider's authentication refusals (a
+/// code of its provider file with an auth trigger).
+pub fn is_auth_refusal(specs: &Specs, api: &ApiSpec, answer: &Answer) -> bool {
+    let Some((code, _)) = &answer.error else {
+        return false;
+    };
+    specs.provider_of(api).errors.iter().any(|e| {
+        &e.code == code
+            && e.triggers
+                .iter()
+                .any(|t| matches!(t, RawTrigger::Auth { .. }))
+    })
+}
+
+/// How the documents know `probe` is to be refused. A tampered signature
+/// and a replayed nonce: stated, by the provider file's rows. A signing
+/// time off the clock: stated where the provider file records the window
+/// (`max_clock_skew`: Tencent's 5 minutes, quoted from signing.md) and the
+/// offset is beyond it; assumed where the documents name the refusal but
+/// no window (Alibaba, JD); open inside a stated window.
+pub fn auth_provenance(specs: &Specs, api: &ApiSpec, probe: AuthProbe) -> Provenance {
+    let AuthProbe::SignedOffClock(offset) = probe else {
+        return Provenance::Stated;
+    };
+    match &specs.provider_of(api).raw.max_clock_skew {
+        Some(window) if offset.unsigned_abs() > u64::from(window.seconds) => Provenance::Stated,
+        Some(_) => Provenance::Open,
+        None => Provenance::Assumed,
+    }
+}
+
+/// Judges the answer to `probe`: it conforms when the answer is one of the
+/// provider's documented errors for it (the code, and the HTTP status and
+/// message where the row states them); otherwise the expectation's
+/// provenance ([`auth_provenance`]) decides — violated where stated,
+/// departed from where assumed, observed where open.
+pub fn judge_auth_refusal(
+    specs: &Specs,
+    api: &ApiSpec,
+    probe: AuthProbe,
+    answer: &Answer,
+) -> Verdict {
+    let documented = auth_errors(specs, api, probe.failure());
+    let fits = answer.error.as_ref().is_some_and(|(code, message)| {
+        documented.iter().any(|e| {
+            &e.code == code
+                && e.http_status.is_none_or(|s| s == answer.http_status)
+                && e.message_matches(message)
+        })
+    });
+    if fits {
+        return Verdict::Conforms;
+    }
+    let provenance = auth_provenance(specs, api, probe);
+    let codes: Vec<String> = documented
+        .iter()
+        .map(|e| match e.http_status {
+            Some(status) => format!("HTTP {status} {}", e.code),
+            None => e.code.clone(),
+        })
+        .collect();
+    let mut expected = if codes.is_empty() {
+        "a documented refusal".to_string()
+    } else {
+        codes.join(" or ")
+    };
+    if let AuthProbe::SignedOffClock(offset) = probe {
+        match &specs.provider_of(api).raw.max_clock_skew {
+            Some(window) => expected.push_str(&format!(
+                ", the documents allowing {} s (\"{}\")",
+                window.seconds, window.quote
+            )),
+            None => expected.push_str(&format!(
+                ", the documents naming the refusal but no window: {} s is assumed to be outside it",
+                offset.unsigned_abs()
+            )),
+        }
+    }
+    let provider = specs.provider_of(api);
+    let judgement = Judgement {
+        rule: probe.rule().to_string(),
+        provenance,
+        source: format!(
+            "spec/{}/provider.json (source: {})",
+            api.provider(),
+            provider.raw.sources.join(", ")
+        ),
+        expected,
+        observed: answer.describe(),
+    };
+    match provenance {
+        Provenance::Stated => Verdict::Violates(judgement),
+        Provenance::Open => Verdict::Observed(judgement),
+        Provenance::Read | Provenance::Assumed => Verdict::Departs(judgement),
+    }
 }
 
 fn constraint_kind(rule: &str) -> Option<ConstraintKind> {

@@ -514,3 +514,66 @@ fn open_features_name_what_the_documents_leave_open() {
     empty["description"] = json!("");
     assert!(open_features(api, &empty).is_empty());
 }
+
+#[test]
+fn an_auth_probe_conforms_only_with_the_provider_files_refusal() {
+    let specs = specs();
+    let jd = specs.api("jdcloud/exportImage").unwrap();
+    // JD's provider file: UNAUTHENTICATED, HTTP 401, for nonce_reused.
+    let refused = Answer::error(401, "UNAUTHENTICATED", "nonce used");
+    assert_eq!(
+        judge_auth_refusal(&specs, jd, AuthProbe::ReplayedNonce, &refused),
+        Verdict::Conforms
+    );
+    // The code with another status, or a success: a stated rule broken.
+    for answer in [
+        Answer::error(400, "UNAUTHENTICATED", "nonce used"),
+        Answer::success(200),
+    ] {
+        let v = judge_auth_refusal(&specs, jd, AuthProbe::ReplayedNonce, &answer);
+        let Verdict::Violates(j) = v else {
+            panic!("{answer:?}: {v:?}")
+        };
+        assert_eq!(j.rule, "replayed nonces are refused");
+        assert_eq!(j.expected, "HTTP 401 UNAUTHENTICATED");
+        assert!(j.source.contains("spec/jdcloud/provider.json"), "{j:?}");
+    }
+}
+
+#[test]
+fn a_signing_time_off_the_clock_is_stated_only_where_the_window_is() {
+    let specs = specs();
+    let tencent = specs.api("tencent/ExportImages").unwrap();
+    let aliyun = specs.api("aliyun/ExportImage").unwrap();
+    let hour = AuthProbe::SignedOffClock(-3600);
+    // Tencent records its window (300 s): an hour off is stated, a minute
+    // inside it open; Alibaba records none: an hour is assumed.
+    assert_eq!(auth_provenance(&specs, tencent, hour), Provenance::Stated);
+    assert_eq!(
+        auth_provenance(&specs, tencent, AuthProbe::SignedOffClock(60)),
+        Provenance::Open
+    );
+    assert_eq!(auth_provenance(&specs, aliyun, hour), Provenance::Assumed);
+    let accepted = Answer::success(200);
+    let Verdict::Violates(j) = judge_auth_refusal(&specs, tencent, hour, &accepted) else {
+        panic!("Tencent's window is stated")
+    };
+    assert!(
+        j.expected.starts_with("AuthFailure.SignatureExpire") && j.expected.contains("300 s"),
+        "{j:?}"
+    );
+    let Verdict::Departs(j) = judge_auth_refusal(&specs, aliyun, hour, &accepted) else {
+        panic!("Alibaba's window is assumed")
+    };
+    assert_eq!(j.provenance, Provenance::Assumed);
+    assert!(j.expected.contains("assumed"), "{j:?}");
+    assert_eq!(
+        judge_auth_refusal(
+            &specs,
+            aliyun,
+            hour,
+            &Answer::error(400, "InvalidTimeStamp.Expired", "x")
+        ),
+        Verdict::Conforms
+    );
+}

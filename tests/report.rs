@@ -1,10 +1,14 @@
 //! The differences report (`imgconform report`): it covers every parameter
 //! and documented error, a spec change shows in it, observed runs are read
-//! leniently, and the HTML page works in a real headless browser.
+//! leniently (another run.json version is refused), what they observed
+//! shows (open points, departures, the per-rule matrix), and the HTML page
+//! — its verdict grids and its comparison cells that open on a click —
+//! works in a real headless browser.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use imgconform::report::{DifferencesReport, GapKind, ObservedRun};
@@ -91,6 +95,80 @@ const RUN: &str = r#"{
     {"name": "jdcloud::importImage::property::boundaries"}
   ]
 }"#;
+
+/// A run.json of version 1 with what a live target did on the open points,
+/// a departure from an assumption, a broken stated rule and the per-rule
+/// matrix (one rule not exercised).
+const OBSERVED_RUN: &str = r#"{
+  "schema": "imgconform-run/1",
+  "target": "live",
+  "transport": "http (tencent=http://127.0.0.1:18080)",
+  "cases_per_property": 64,
+  "seed": 7,
+  "passed": 1, "failed": 1, "skipped": 0, "seconds": 7.08, "interrupted": false,
+  "trials": [
+    {"name": "tencent::ExportImages::property::violations_get_the_documented_error", "api": "tencent/ExportImages",
+     "target": "live", "cases": 64, "skipped": 0, "tally": "refused 64", "seconds": 3.1, "status": "passed",
+     "skip_reason": null,
+     "departures": [{"rule": "ImageIds [max_items]", "provenance": "assumed",
+                     "source": "spec/tencent/ExportImages.json (source: 002_6a593bc375ceebde.txt)",
+                     "expected": "ImageIds [max_items]: InvalidParameterValue.LimitExceeded",
+                     "observed": "HTTP 200 LimitExceeded.ExportImageTaskLimitExceeded",
+                     "count": 1, "example": {"ImageIds": ["img-00000001"], "BucketName": "b"}}],
+     "observations": {"unknown parameter: refused with UnknownParameter": 9,
+                      "BucketName [required, sent null]: refused with MissingParameter": 2},
+     "verdicts": {"unknown parameter": {"provenance": "open", "conforms": 0, "violates": 0, "departs": 0, "observed": 9}},
+     "failure": null},
+    {"name": "aliyun::ExportImage::cases::handwritten", "api": "aliyun/ExportImage",
+     "target": "live", "cases": 20, "skipped": 0, "tally": "refused 20", "seconds": 1.2, "status": "failed",
+     "skip_reason": null,
+     "observations": {"ImageId [required, sent \"\"]: accepted": 1},
+     "failure": {"rule": "OSSPrefix [max_length]", "count": 3, "reason": "OSSPrefix of 31 characters: expected InvalidOSSPrefix.Malformed, answered HTTP 200",
+                 "minimal_request": {"OSSPrefix": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, "seed": 7},
+     "failures": [{"rule": "OSSPrefix [max_length]", "count": 3, "reason": "OSSPrefix of 31 characters: expected InvalidOSSPrefix.Malformed, answered HTTP 200",
+                   "minimal_request": {"OSSPrefix": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, "seed": 7}]}
+  ],
+  "rules": [
+    {"api": "aliyun/ExportImage", "rule": "ImageId [required, sent \"\"]", "provenance": "open", "conforms": 0, "violates": 0, "departs": 0, "observed": 1},
+    {"api": "aliyun/ExportImage", "rule": "OSSPrefix [max_length]", "provenance": "stated", "conforms": 2, "violates": 3, "departs": 0, "observed": 0},
+    {"api": "tencent/ExportImages", "rule": "BucketName [required, sent null]", "provenance": "open", "conforms": 0, "violates": 0, "departs": 0, "observed": 2},
+    {"api": "tencent/ExportImages", "rule": "ImageIds [max_items]", "provenance": "assumed", "conforms": 5, "violates": 0, "departs": 1, "observed": 0},
+    {"api": "tencent/ExportImages", "rule": "Region [type]", "provenance": "stated", "conforms": 0, "violates": 0, "departs": 0, "observed": 0},
+    {"api": "tencent/ExportImages", "rule": "unknown parameter", "provenance": "open", "conforms": 0, "violates": 0, "departs": 0, "observed": 9}
+  ]
+}"#;
+
+/// The rows of OBSERVED_RUN's matrix.
+const OBSERVED_RULES: usize = 6;
+
+/// `imgconform run --format json --cases 8 --seed 1` against the mock, run
+/// once for the tests that need a real run.json: its path and its text.
+fn mock_run() -> &'static (PathBuf, String) {
+    static RUN: OnceLock<(PathBuf, String)> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let o = imgconform(&["run", "--format", "json", "--cases", "8", "--seed", "1"]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let text = String::from_utf8(o.stdout).expect("run.json is UTF-8");
+        let path = std::env::temp_dir().join(format!(
+            "imgconform-report-{}-mock-run.json",
+            std::process::id()
+        ));
+        std::fs::write(&path, &text).unwrap();
+        (path, text)
+    })
+}
+
+fn markdown_row<'m>(markdown: &'m str, prefix: &str) -> &'m str {
+    markdown
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no row starting {prefix}"))
+}
 
 #[test]
 fn every_documented_error_gets_a_category() {
@@ -270,9 +348,251 @@ fn observed_failures_show_with_their_reason_and_minimal_request() {
         assert!(failed.contains(expected), "{expected} not in {failed}");
     }
     assert!(markdown.contains(
-        "| `tencent::ExportImages::cases::handwritten` | `live-run.json` | a bare reason |"
+        "| `tencent::ExportImages::cases::handwritten` | `live-run.json` | — | a bare reason |"
     ));
     assert!(!markdown.contains("jdcloud::importImage::property::boundaries"));
+}
+
+#[test]
+fn observed_open_points_departures_and_the_rule_matrix_show_in_markdown() {
+    let run = ObservedRun::parse("live.json", OBSERVED_RUN).expect("a run.json of version 1");
+    let markdown = DifferencesReport::build(&shipped_specs(), &[run]).to_markdown();
+    // What the target did on the open points, by provider.
+    let open = markdown
+        .split("### Open points observed: `live.json` (target live)")
+        .nth(1)
+        .expect("an open-points part for the run");
+    let open = open.split("\n### ").next().unwrap();
+    for row in [
+        "| Alibaba Cloud | `aliyun/ExportImage` | `empty_values` | `ImageId [required, sent \"\"]` | accepted | 1 |",
+        "| Tencent Cloud | `tencent/ExportImages` | `unknown_parameters` | `unknown parameter` | refused with UnknownParameter | 9 |",
+        "| Tencent Cloud | `tencent/ExportImages` | `null_values` | `BucketName [required, sent null]` | refused with MissingParameter | 2 |",
+    ] {
+        assert!(open.contains(row), "{row} not in {open}");
+    }
+    // The departure: rule, provenance, expected, observed, count.
+    let departure = markdown_row(
+        &markdown,
+        "| Tencent Cloud | `tencent/ExportImages` | `ImageIds [max_items]` |",
+    );
+    assert!(
+        departure.contains(
+            "| assumed | ImageIds [max_items]: InvalidParameterValue.LimitExceeded | HTTP 200 LimitExceeded.ExportImageTaskLimitExceeded | 1 |"
+        ),
+        "{departure}"
+    );
+    // The matrix: every rule, its counts and its outcome.
+    assert!(markdown.contains("### Verdicts by rule: `live.json` (target live)"));
+    assert!(markdown.contains(
+        "5 of 6 rules exercised; verdicts given: conforms 7, violates 3, departs 1, observed 12"
+    ));
+    for row in [
+        "| `aliyun/ExportImage` | `OSSPrefix [max_length]` | stated | 2 | 3 |  |  | violates |",
+        "| `tencent/ExportImages` | `ImageIds [max_items]` | assumed | 5 |  | 1 |  | departs |",
+        "| `tencent/ExportImages` | `unknown parameter` | open |  |  |  | 9 | observed |",
+        "| `tencent/ExportImages` | `Region [type]` | stated |  |  |  |  | not exercised |",
+    ] {
+        assert!(markdown.contains(row), "{row} not in the matrix");
+    }
+    // The comparison compares the providers by what they did, too.
+    let unknown = markdown_row(&markdown, "| Observed: an unknown parameter |");
+    assert!(
+        unknown.contains("`unknown parameter`: refused with UnknownParameter, 9 case(s)"),
+        "{unknown}"
+    );
+    assert!(
+        unknown.contains("| no run given covers this API |"),
+        "{unknown}"
+    );
+    let verdicts = markdown_row(&markdown, "| Observed: verdicts by rule |");
+    assert!(
+        verdicts.contains("violates (1): `OSSPrefix [max_length]`"),
+        "{verdicts}"
+    );
+    // The failed trial names the rule it broke.
+    let failed = markdown_row(
+        &markdown,
+        "| `aliyun::ExportImage::cases::handwritten` | `live.json` |",
+    );
+    assert!(
+        failed.contains("| `OSSPrefix [max_length]`, 3 case(s) |"),
+        "{failed}"
+    );
+}
+
+#[test]
+fn a_whole_mock_run_shows_every_observation_and_rule_in_markdown_and_json() {
+    let (path, text) = mock_run();
+    let written: Value = serde_json::from_str(text).unwrap();
+    let path = path.to_str().unwrap();
+    let o = imgconform(&["report", "--observed", path]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let markdown = String::from_utf8(o.stdout).unwrap();
+    let mut observed = 0;
+    for trial in written["trials"].as_array().unwrap() {
+        for (what, _) in trial["observations"].as_object().into_iter().flatten() {
+            let (rule, answer) = what.rsplit_once(": ").unwrap();
+            let api = format!("| `{}` |", trial["api"].as_str().unwrap());
+            let cells = format!("| `{rule}` | {answer} |");
+            let found = markdown
+                .lines()
+                .any(|l| l.contains(&api) && l.contains(&cells));
+            assert!(
+                found,
+                "the observation {what} of {} is not shown",
+                trial["name"]
+            );
+            observed += 1;
+        }
+    }
+    assert!(observed > 0, "the mock run observed nothing: {text}");
+    let rules = written["rules"].as_array().unwrap();
+    let matrix = markdown
+        .split("### Verdicts by rule: ")
+        .nth(1)
+        .expect("the run's matrix");
+    let matrix = matrix.split("\n#").next().unwrap();
+    let rows = matrix.lines().filter(|l| l.starts_with("| `")).count();
+    assert_eq!(rows, rules.len(), "one matrix row per rule of run.json");
+
+    let o = imgconform(&["report", "--format", "json", "--observed", path]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let run = &report["observed"][0];
+    assert_eq!(run["schema"], "imgconform-run/1");
+    assert_eq!(run["rules"].as_array().unwrap().len(), rules.len());
+    for (mine, theirs) in run["rules"].as_array().unwrap().iter().zip(rules) {
+        for key in [
+            "api",
+            "rule",
+            "provenance",
+            "conforms",
+            "violates",
+            "departs",
+            "observed",
+        ] {
+            assert_eq!(mine[key], theirs[key], "{key} of {mine}");
+        }
+    }
+    let cases: u64 = run["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["count"].as_u64().unwrap())
+        .sum();
+    let written_cases: u64 = written["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["observations"].as_object().into_iter().flatten())
+        .map(|(_, n)| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(cases, written_cases);
+    let export = &report["operations"][0];
+    let row = export["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["topic"] == "Observed: an unknown parameter")
+        .expect("the comparison's row of what the targets did with an unknown parameter");
+    assert_eq!(
+        row["summaries"][2],
+        "observed: refused with UnknownParameter"
+    );
+}
+
+#[test]
+fn a_run_of_another_schema_version_is_refused_naming_the_file_and_the_version() {
+    let dir = scratch("future-run");
+    let future = dir.join("future.json");
+    std::fs::write(
+        &future,
+        r#"{"schema": "imgconform-run/9", "trials": [{"name": "x", "verdicts": []}]}"#,
+    )
+    .unwrap();
+    let o = imgconform(&["report", "--observed", future.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    let expected = format!(
+        "{}: schema \"imgconform-run/9\" is not a version this imgconform reads (it reads \"imgconform-run/1\"",
+        future.display()
+    );
+    assert!(stderr.contains(&expected), "{expected} not in {stderr}");
+    assert!(o.stdout.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_html_page_opens_with_a_verdict_grid_per_run_and_short_comparison_cells() {
+    let run = ObservedRun::parse("live.json", OBSERVED_RUN).unwrap();
+    let html = DifferencesReport::build(&shipped_specs(), &[run]).to_html();
+    // One cell per rule, each with its rule and counts as its tooltip.
+    assert_eq!(
+        html.matches("<span class=\"cell o-").count(),
+        OBSERVED_RULES
+    );
+    assert!(html.contains(&format!(
+        "<figure class=\"verdicts\" data-rules=\"{OBSERVED_RULES}\">"
+    )));
+    for (outcome, class) in [
+        ("violates", "o-violates"),
+        ("departs", "o-departs"),
+        ("observed", "o-observed"),
+        ("not exercised", "o-not_exercised"),
+    ] {
+        assert!(
+            html.contains(&format!("<span class=\"cell {class}\"")),
+            "no {outcome} cell"
+        );
+    }
+    assert!(html.contains(
+        "title=\"tencent/ExportImages: Region [type] — not exercised (stated): conforms 0, violates 0, departs 0, observed 0\""
+    ));
+    // The legend: every outcome, with how many rules came to it.
+    for (class, label, n) in [
+        ("o-conforms", "conforms", 0),
+        ("o-violates", "violates", 1),
+        ("o-departs", "departs", 1),
+        ("o-observed", "observed", 3),
+        ("o-not_exercised", "not exercised", 1),
+    ] {
+        let item = format!("<span class=\"swatch {class}\" data-outcome=\"{class}\"></span> {label} <span class=\"n\">{n}</span>");
+        assert!(html.contains(&item), "{item} not in the legend");
+    }
+    // Grouped per API, in the report's order.
+    let grid =
+        &html[html.find("<figure class=\"verdicts\"").unwrap()..html.find("</figure>").unwrap()];
+    let (aliyun, tencent) = (
+        grid.find("Alibaba Cloud <code>ExportImage</code> · 2 rules")
+            .unwrap(),
+        grid.find("Tencent Cloud <code>ExportImages</code> · 4 rules")
+            .unwrap(),
+    );
+    assert!(aliyun < tencent);
+    // It opens the page: the grid, then the comparison, then the rest.
+    let at = |needle: &str| html.find(needle).unwrap_or_else(|| panic!("no {needle}"));
+    assert!(at("<figure class=\"verdicts\"") < at("<section id=\"comparison\">"));
+    assert!(at("<section id=\"comparison\">") < at("<section id=\"specs-covered\">"));
+    // The comparison's cells are a few words; the spec's text opens on a click.
+    assert!(html.contains(
+        "<td><details class=\"more\"><summary><code>RegionId</code> required; refused: <code>MissingParameter</code></summary><div class=\"full\"><code>RegionId</code> (query, string, required)"
+    ));
+    assert!(html.contains("<summary>observed: refused with UnknownParameter</summary>"));
+    assert!(html.contains("<td class=\"nd\">not documented</td>"));
+    // Without a run there is no grid, and the page says how to get one.
+    let plain = DifferencesReport::build(&shipped_specs(), &[]).to_html();
+    assert!(!plain.contains("<figure class=\"verdicts\""));
+    assert!(plain.contains("No run was given: with <code>--observed RUN.json</code>"));
 }
 
 #[test]
@@ -334,10 +654,23 @@ fn an_unreadable_or_invalid_run_file_is_a_usage_error_naming_the_file() {
     std::fs::write(&broken, "{\"trials\": [\n  {\"name\": }\n]}").unwrap();
     let not_a_run = dir.join("not-a-run.json");
     std::fs::write(&not_a_run, "{\"hello\": 1}").unwrap();
+    let mistyped = dir.join("mistyped.json");
+    std::fs::write(
+        &mistyped,
+        "{\"schema\": \"imgconform-run/1\", \"trials\": [\n  {\"name\": \"a::B::k::n\",\n   \"observations\": {\"unknown parameter: accepted\": \"nine\"}}\n]}",
+    )
+    .unwrap();
     for (path, expected) in [
         (&missing, format!("{}: cannot read", missing.display())),
         (&broken, format!("{}:2:12: invalid JSON", broken.display())),
         (&not_a_run, format!("{}: not a run", not_a_run.display())),
+        (
+            &mistyped,
+            format!(
+                "{}:3:57: not a run as docs/run-json.md describes it: invalid type: string \"nine\", expected u64",
+                mistyped.display()
+            ),
+        ),
     ] {
         let o = imgconform(&["report", "--observed", path.to_str().unwrap()]);
         let stderr = String::from_utf8_lossy(&o.stderr);
@@ -379,8 +712,16 @@ fn the_html_page_renders_and_works_in_headless_chromium() {
         tools::missing("`chromium` on PATH", "bash .ci/chromium");
         return;
     };
-    let run = ObservedRun::parse("live-run.json", RUN).unwrap();
-    let report = DifferencesReport::build(&shipped_specs(), &[run]);
+    // An old run with failed trials, a real one from the mock, and one with
+    // every kind of verdict.
+    let runs = [
+        ObservedRun::parse("live-run.json", RUN).unwrap(),
+        ObservedRun::read(&mock_run().0).unwrap(),
+        ObservedRun::parse("live.json", OBSERVED_RUN).unwrap(),
+    ];
+    let rules: usize = runs.iter().map(|r| r.rules.len()).sum();
+    assert!(rules > OBSERVED_RULES);
+    let report = DifferencesReport::build(&shipped_specs(), &runs);
     let (tables, rows) = report.table_counts();
     let dir = scratch("chromium");
     let page = dir.join("report.html");
@@ -448,6 +789,41 @@ fn the_html_page_renders_and_works_in_headless_chromium() {
         .captures(&dom)
         .map(|c| c[1].to_string())
         .unwrap_or_else(|| "(not run)".into());
-    assert_eq!(outcome, "passed", "sorting and filtering in the browser");
+    assert_eq!(
+        outcome, "passed",
+        "sorting, filtering, the grids and opening a cell in the browser"
+    );
+    // One grid cell per rule of the runs' matrices, every one drawn in its
+    // legend's colour (the self-test counts them per grid).
+    assert_eq!(dom.matches("<span class=\"cell o-").count(), rules);
+    assert!(
+        dom.contains(&format!("data-grid-cells=\"{rules}\"")),
+        "the page does not count {rules} grid cells"
+    );
+    let drawn =
+        regex::Regex::new(r#"<figure class="verdicts" data-rules="(\d+)" data-drawn="(\d+)""#)
+            .unwrap();
+    let grids: Vec<(String, String)> = drawn
+        .captures_iter(&dom)
+        .map(|c| (c[1].to_string(), c[2].to_string()))
+        .collect();
+    assert_eq!(grids.len(), runs.len(), "one grid per run");
+    for (rules, drawn) in grids {
+        assert_eq!(rules, drawn, "grid cells drawn");
+    }
+    // The self-test clicked a comparison cell: it is open, with its text.
+    assert!(
+        dom.contains("<details class=\"more\" open=\"\">"),
+        "no comparison cell opened"
+    );
+    let opened = regex::Regex::new(r#"data-opened-cell="([^"]+)""#).unwrap();
+    let text = opened
+        .captures(&dom)
+        .map(|c| c[1].to_string())
+        .unwrap_or_default();
+    assert!(
+        text.contains("POST /v1/regions/{regionId}/images/{imageId}:exportImage"),
+        "opened: {text}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

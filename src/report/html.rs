@@ -2,13 +2,23 @@
 //! external asset (a Content-Security-Policy forbids loading any), every
 //! table sortable by clicking a column, one box filtering the rows of all.
 //!
+//! It opens with what a reader takes in at a glance: a verdict grid per
+//! observed run (a small cell per rule, one colour per outcome, a legend;
+//! the rule and its counts as the cell's tooltip), then the comparison as
+//! a matrix of short cells, each opening on a click (`<details>`) to the
+//! spec's text in full.
+//!
 //! The script marks the page when it is done (`data-sortable-tables`,
 //! `data-sortable-rows` on `<body>`), records any script error on `<html>`
 //! (`data-js-errors`), and, opened with `#selftest`, sorts and filters the
 //! largest table and writes the outcome to `data-selftest`: what the
-//! headless-browser test reads.
+//! headless-browser test reads. `data-grid-cells` on `<body>` counts the
+//! grid cells; the self-test also checks that every one is drawn in its
+//! legend's colour (each grid's count on it as `data-drawn`) and that a
+//! comparison cell opens on a click (its text in `data-opened-cell`).
 
-use super::document::{Block, Document, Table};
+use super::document::{Block, Document, Glance, Section, Table};
+use super::observed::Outcome;
 use super::text::{Span, Text};
 
 pub(super) fn render(doc: &Document) -> String {
@@ -30,8 +40,19 @@ pub(super) fn render(doc: &Document) -> String {
     out.push_str(
         "<div class=\"toolbar\"><label for=\"filter\">Filter rows</label> <input id=\"filter\" type=\"search\" placeholder=\"code, parameter, provider…\" autocomplete=\"off\"> <span id=\"filter-status\" aria-live=\"polite\"></span></div>\n",
     );
-    out.push_str("<nav aria-label=\"Contents\">\n<ul>\n");
-    for s in &doc.sections {
+    // The comparison first, after the grids: what a reader takes in at a
+    // glance; then the rest in the document's order.
+    let sections: Vec<&Section> = doc
+        .sections
+        .iter()
+        .filter(|s| s.lead)
+        .chain(doc.sections.iter().filter(|s| !s.lead))
+        .collect();
+    out.push_str(&glance(&doc.glance));
+    out.push_str(
+        "<details class=\"toc\"><summary>Contents</summary>\n<nav aria-label=\"Contents\">\n<ul>\n",
+    );
+    for s in &sections {
         out.push_str(&format!(
             "<li class=\"toc-{}\"><a href=\"#{}\">{}</a></li>\n",
             s.level,
@@ -39,8 +60,8 @@ pub(super) fn render(doc: &Document) -> String {
             text(&s.title)
         ));
     }
-    out.push_str("</ul>\n</nav>\n<main>\n");
-    for section in &doc.sections {
+    out.push_str("</ul>\n</nav>\n</details>\n<main>\n");
+    for section in sections {
         out.push_str(&format!(
             "<section id=\"{}\">\n<h{level}>{}</h{level}>\n",
             escape(&section.id),
@@ -61,16 +82,82 @@ pub(super) fn render(doc: &Document) -> String {
     out
 }
 
+/// The class of an outcome's colour: `o-not_exercised`.
+fn outcome_class(outcome: Outcome) -> String {
+    format!("o-{}", outcome.label().replace(' ', "_"))
+}
+
+/// A verdict grid per run, each with its legend.
+fn glance(g: &Glance) -> String {
+    let mut out = format!(
+        "<section id=\"at-a-glance\" class=\"glance\">\n<h2>{}</h2>\n<p>{}</p>\n",
+        text(&g.title),
+        text(&g.intro)
+    );
+    for grid in &g.grids {
+        let rules: usize = grid.groups.iter().map(|gr| gr.cells.len()).sum();
+        out.push_str(&format!(
+            "<figure class=\"verdicts\" data-rules=\"{rules}\">\n<figcaption><strong>{}</strong> {}</figcaption>\n<ul class=\"legend\">",
+            text(&grid.title),
+            text(&grid.summary)
+        ));
+        for (outcome, n) in &grid.legend {
+            out.push_str(&format!(
+                "<li title=\"{}\"><span class=\"swatch {}\" data-outcome=\"{}\"></span> {} <span class=\"n\">{n}</span></li>",
+                escape(outcome.meaning()),
+                outcome_class(*outcome),
+                outcome_class(*outcome),
+                escape(outcome.label()),
+            ));
+        }
+        out.push_str("</ul>\n");
+        for group in &grid.groups {
+            out.push_str(&format!(
+                "<div class=\"grid-group\"><div class=\"grid-title\">{}</div><div class=\"grid\" role=\"list\">",
+                text(&group.title)
+            ));
+            for cell in &group.cells {
+                out.push_str(&format!(
+                    "<span class=\"cell {class}\" data-outcome=\"{class}\" role=\"listitem\" title=\"{label}\" aria-label=\"{label}\"></span>",
+                    class = outcome_class(cell.outcome),
+                    label = escape(&cell.label),
+                ));
+            }
+            out.push_str("</div></div>\n");
+        }
+        out.push_str("</figure>\n");
+    }
+    out.push_str("</section>\n");
+    out
+}
+
 fn table(t: &Table) -> String {
     let mut out = String::from("<div class=\"scroll\"><table class=\"sortable\">\n<thead><tr>");
     for c in &t.columns {
         out.push_str(&format!("<th scope=\"col\">{}</th>", text(c)));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
-    for row in &t.rows {
+    for (i, row) in t.rows.iter().enumerate() {
         out.push_str("<tr>");
-        for c in row {
-            out.push_str(&format!("<td>{}</td>", text(c)));
+        for (j, c) in row.iter().enumerate() {
+            let short = t
+                .short
+                .get(i)
+                .and_then(|r| r.get(j))
+                .and_then(Option::as_ref);
+            let muted = if c.to_flat_string() == "not documented" {
+                " class=\"nd\""
+            } else {
+                ""
+            };
+            match short {
+                Some(short) => out.push_str(&format!(
+                    "<td><details class=\"more\"><summary>{}</summary><div class=\"full\">{}</div></details></td>",
+                    text(short),
+                    text(c)
+                )),
+                None => out.push_str(&format!("<td{muted}>{}</td>", text(c))),
+            }
         }
         out.push_str("</tr>\n");
     }
@@ -127,6 +214,27 @@ th[aria-sort="ascending"]::after { content: " \25B2"; }
 th[aria-sort="descending"]::after { content: " \25BC"; }
 tbody tr:nth-child(even) { background: #fafbfc; }
 code { font: 12.5px/1.4 ui-monospace, monospace; background: #eef1f4; padding: 0 .2em; border-radius: 3px; overflow-wrap: anywhere; }
+details.toc > summary { cursor: pointer; color: var(--accent); margin: .5rem 0; }
+.glance figure { margin: .75rem 0; padding: .6rem .9rem; border: 1px solid var(--line); border-radius: 6px; }
+.glance figcaption { margin-bottom: .3rem; }
+.legend { list-style: none; padding: 0; margin: .3rem 0 .5rem; display: flex; flex-wrap: wrap; gap: .25rem 1.1rem; }
+.legend .n { color: #5a6470; }
+.swatch, .cell { display: inline-block; width: 13px; height: 13px; border-radius: 2px; vertical-align: -2px; }
+.grid-group { margin: .35rem 0; }
+.grid-title { font-size: .9em; color: #3b4450; margin-bottom: .15rem; }
+.grid { display: flex; flex-wrap: wrap; gap: 3px; max-width: 60rem; }
+.cell:hover { outline: 2px solid #1d2228; outline-offset: 1px; }
+.o-conforms { background: #009e73; }
+.o-violates { background: #d55e00; }
+.o-departs { background: #e69f00; }
+.o-observed { background: #0072b2; }
+.o-not_exercised { background: #eceff2; box-shadow: inset 0 0 0 1px #9aa3ad; }
+td.nd { color: #7a838d; }
+td details.more > summary { cursor: pointer; list-style: none; }
+td details.more > summary::-webkit-details-marker { display: none; }
+td details.more > summary::after { content: " \25B8"; color: var(--accent); }
+td details.more[open] > summary::after { content: " \25BE"; }
+td details.more .full { margin-top: .3rem; padding-top: .3rem; border-top: 1px dashed var(--line); font-size: .95em; }
 "#;
 
 /// Runs first, so that an error anywhere in the page is recorded.
@@ -206,6 +314,45 @@ const SCRIPT: &str = r#"
 
   document.body.setAttribute('data-sortable-tables', String(tables.length));
   document.body.setAttribute('data-sortable-rows', String(rowCount));
+  var gridCells = Array.prototype.slice.call(document.querySelectorAll('.grid .cell'));
+  document.body.setAttribute('data-grid-cells', String(gridCells.length));
+
+  function checkGrids(problems) {
+    Array.prototype.forEach.call(document.querySelectorAll('figure.verdicts'), function (figure, n) {
+      var cells = figure.querySelectorAll('.grid .cell');
+      if (String(cells.length) !== figure.getAttribute('data-rules')) {
+        problems.push('grid ' + n + ' has ' + cells.length + ' cells for ' + figure.getAttribute('data-rules') + ' rules');
+      }
+      var colours = {};
+      Array.prototype.forEach.call(figure.querySelectorAll('.legend .swatch'), function (swatch) {
+        colours[swatch.getAttribute('data-outcome')] = getComputedStyle(swatch).backgroundColor;
+      });
+      var drawn = 0;
+      Array.prototype.forEach.call(cells, function (cell) {
+        var box = cell.getBoundingClientRect();
+        var colour = getComputedStyle(cell).backgroundColor;
+        if (box.width >= 8 && box.height >= 8 && colour === colours[cell.getAttribute('data-outcome')] && cell.title) {
+          drawn += 1;
+        }
+      });
+      if (drawn !== cells.length) { problems.push('grid ' + n + ': ' + (cells.length - drawn) + ' cells not drawn in their legend colour'); }
+      figure.setAttribute('data-drawn', String(drawn));
+    });
+  }
+
+  function checkOpening(problems) {
+    var more = document.querySelector('td details.more');
+    if (!more) { problems.push('no comparison cell opens'); return; }
+    var full = more.querySelector('.full');
+    function shown() {
+      var box = full.getBoundingClientRect();
+      return full.checkVisibility() && box.width > 0 && box.height > 0;
+    }
+    if (more.open || shown()) { problems.push('a comparison cell shows its text before a click'); }
+    more.querySelector('summary').click();
+    if (!more.open || !shown()) { problems.push('a click did not open a comparison cell'); }
+    document.body.setAttribute('data-opened-cell', full.textContent.trim().slice(0, 120));
+  }
 
   function selftest() {
     var problems = [];
@@ -243,6 +390,8 @@ const SCRIPT: &str = r#"
     filter.value = '';
     filter.dispatchEvent(new Event('input'));
     if (rowsOf(table).some(function (row) { return row.hidden; })) { problems.push('clearing the filter left rows hidden'); }
+    checkGrids(problems);
+    checkOpening(problems);
     document.body.setAttribute('data-selftest', problems.length ? 'failed: ' + problems.join('; ') : 'passed');
   }
   if (window.location.hash === '#selftest') { selftest(); }

@@ -9,12 +9,16 @@
 //!   [`Category`], and the errors of different providers that answer the
 //!   same thing.
 //! - **Gaps and contradictions** per spec.
-//! - **Observed behaviour**: given `imgconform run --format json` results,
-//!   the trials that departed from the documents.
+//! - **Observed behaviour**: given `imgconform run --format json` results
+//!   (run.json, read by [`run_json`]), per run what the target did on the
+//!   open points, where it departed from a reading or an assumption, the
+//!   per-rule verdict matrix, and the trials that failed; the comparison
+//!   gains rows of what each target did.
 //! - **Parameters and rules**: every one, with its documented errors.
 //!
 //! Markdown for READMEs and pull requests, one self-contained HTML page for
-//! people, JSON (this model) for tools.
+//! people (opening with a verdict grid per run and the comparison in a few
+//! words per cell), JSON (this model) for tools.
 //!
 //! ```
 //! use imgconform::report::DifferencesReport;
@@ -35,6 +39,7 @@ mod html;
 mod markdown;
 mod observed;
 mod parameters;
+pub mod run_json;
 mod show;
 mod taxonomy;
 mod text;
@@ -45,7 +50,10 @@ use serde::Serialize;
 pub use command::{command, ReportArgs, ReportFormat};
 pub use comparison::{ComparisonRow, Operation};
 pub use gaps::{Gap, GapKind, SpecGaps};
-pub use observed::{Departure, FailedTrial, NamedCode, ObservedError, ObservedRun};
+pub use observed::{
+    open_point_of_rule, Departure, FailedTrial, NamedCode, Observation, ObservedDeparture,
+    ObservedError, ObservedRule, ObservedRun, Outcome,
+};
 pub use parameters::{ParameterRow, RuleRow};
 pub use show::{show_json, show_text};
 pub use taxonomy::{Category, ClassifiedError, EquivalentErrors};
@@ -63,7 +71,12 @@ pub struct DifferencesReport {
     pub errors: Vec<ClassifiedError>,
     pub equivalent_errors: Vec<EquivalentErrors>,
     pub gaps: Vec<SpecGaps>,
+    /// The runs given with `--observed`: each with its observations on the
+    /// open points, its departures from readings and assumptions, and its
+    /// per-rule matrix.
     pub observed: Vec<ObservedRun>,
+    /// The failed trials of those runs, each with the documented codes its
+    /// reason names (the rules they break are stated ones).
     pub departures: Vec<Departure>,
     pub parameters: Vec<ParameterRow>,
     pub rules: Vec<RuleRow>,
@@ -139,7 +152,8 @@ impl DifferencesReport {
     /// The report on `specs`, with the departures of the `observed` runs.
     pub fn build(specs: &Specs, observed: &[ObservedRun]) -> DifferencesReport {
         let scope = Scope::new(specs);
-        let operations = comparison::operations(&scope);
+        let mut operations = comparison::operations(&scope);
+        comparison::add_observed_rows(&scope, &mut operations, observed);
         let apis = scope
             .apis
             .iter()

@@ -1,35 +1,53 @@
-//! Observed behaviour: the JSON that `imgconform run --format json` writes,
-//! read leniently (the format grows: unknown fields are ignored, missing
-//! optional ones are absent), and where it departs from the documents.
-//!
-//! Two shapes are understood: a run against a target (`trials`, each with
-//! an optional `failure {reason, minimal_request, seed}` and, in newer
-//! versions, a `status`), and a run against the validator alone
-//! (`failures`, each `{case, location, failure}`, with `passed` counted).
+//! Observed behaviour: the run.json that `imgconform run --format json`
+//! writes (read by [`super::run_json`]), as the report shows it — the
+//! trials that failed, what the target did on the open points, where it
+//! departed from a reading or an assumption, and the per-rule verdict
+//! matrix — and where the failures depart from the documents.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
 
+use super::run_json::{RunJson, TrialJson, TrialStatusJson, VerdictCountsJson};
 use super::taxonomy::{decide, Category};
 use super::text::Text;
 use super::Scope;
 use crate::spec::model::ErrorSpec;
-use crate::spec::ApiSpec;
+use crate::spec::{ApiSpec, Provenance};
 
 /// One run's results as the report needs them.
 #[derive(Debug, Clone, Serialize)]
 pub struct ObservedRun {
     /// The file it was read from, as given.
     pub file: String,
+    /// The run.json version it names, if any (older files name none).
+    pub schema: Option<String>,
     pub target: Option<String>,
+    pub transport: Option<String>,
+    pub seed: Option<u64>,
+    pub cases_per_property: Option<u64>,
     pub passed: u64,
     pub failed: u64,
     pub skipped: u64,
-    /// The trials that failed: where the target departs from the documents.
+    /// Ctrl-C stopped the run: the trials are those that ended before.
+    pub interrupted: bool,
+    /// `provider/api` of every API its trials ran, in trial order.
+    pub apis: Vec<String>,
+    /// The rules broken by the trials that failed: where the target
+    /// departs from what the documents state.
     pub failures: Vec<FailedTrial>,
+    /// What the target did on the points the documents leave open, by API,
+    /// rule and answer, over all trials.
+    pub observations: Vec<Observation>,
+    /// Where it departed from a reading or an assumption of the specs, by
+    /// API and rule, over all trials.
+    pub departures: Vec<ObservedDeparture>,
+    /// The per-rule verdict matrix: every rule of the APIs run, with its
+    /// counts (all zero: not exercised).
+    pub rules: Vec<ObservedRule>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -38,9 +56,170 @@ pub struct FailedTrial {
     pub name: String,
     /// `provider/api`, from the trial or its name.
     pub api: Option<String>,
+    /// The rule broken, where the run names it.
+    pub rule: Option<String>,
+    /// How many cases broke it, where the run says.
+    pub count: Option<u64>,
     pub reason: String,
     pub minimal_request: Option<Value>,
     pub seed: Option<u64>,
+}
+
+/// What a target answered on an open point, and how often.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Observation {
+    /// `provider/api`.
+    pub api: Option<String>,
+    /// The provider files' name of the open point (`unknown_parameters`,
+    /// `null_values`, `empty_values`), where the rule says which.
+    pub open_point: Option<String>,
+    /// `unknown parameter`, `BucketName [required, sent null]`.
+    pub rule: String,
+    /// `refused with UnknownParameter`, `accepted`.
+    pub answer: String,
+    pub count: u64,
+    /// The trials that met it.
+    pub trials: Vec<String>,
+}
+
+/// Where a target departed from a reading or an assumption of a spec.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObservedDeparture {
+    /// `provider/api`.
+    pub api: Option<String>,
+    /// `ImageIds [max_items]`.
+    pub rule: String,
+    /// `read` or `assumed`.
+    pub provenance: Option<Provenance>,
+    /// The spec file and the source document it cites.
+    pub source: String,
+    pub expected: String,
+    /// What the target answered, the first time.
+    pub observed: String,
+    pub count: u64,
+    /// The first request that showed it.
+    pub example: Option<Value>,
+    pub trials: Vec<String>,
+}
+
+/// A row of a run's per-rule matrix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObservedRule {
+    /// `provider/api`.
+    pub api: String,
+    pub rule: String,
+    pub provenance: Option<Provenance>,
+    pub conforms: u64,
+    pub violates: u64,
+    pub departs: u64,
+    pub observed: u64,
+    /// The gravest verdict given on the rule.
+    pub outcome: Outcome,
+}
+
+/// What a rule's row comes to, gravest first: a stated rule broken, a
+/// reading or assumption departed from, an open point observed, the rule
+/// kept, or no case meeting it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Violates,
+    Departs,
+    Observed,
+    Conforms,
+    NotExercised,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Conforms,
+        Outcome::Violates,
+        Outcome::Departs,
+        Outcome::Observed,
+        Outcome::NotExercised,
+    ];
+
+    /// `conforms`, `violates`, `departs`, `observed`, `not exercised`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Conforms => "conforms",
+            Outcome::Violates => "violates",
+            Outcome::Departs => "departs",
+            Outcome::Observed => "observed",
+            Outcome::NotExercised => "not exercised",
+        }
+    }
+
+    /// What a reader needs to know of it, for legends.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Outcome::Conforms => "every case met did what the documents expect",
+            Outcome::Violates => "a stated rule was broken: the run failed",
+            Outcome::Departs => "departed from a reading or an assumption: a finding",
+            Outcome::Observed => "an open point: what the target did is recorded, never judged",
+            Outcome::NotExercised => "no case met the rule",
+        }
+    }
+
+    fn of(c: &VerdictCountsJson) -> Outcome {
+        if c.violates > 0 {
+            Outcome::Violates
+        } else if c.departs > 0 {
+            Outcome::Departs
+        } else if c.observed > 0 {
+            Outcome::Observed
+        } else if c.conforms > 0 {
+            Outcome::Conforms
+        } else {
+            Outcome::NotExercised
+        }
+    }
+}
+
+impl ObservedRule {
+    fn new(api: String, rule: String, counts: VerdictCountsJson) -> ObservedRule {
+        ObservedRule {
+            api,
+            rule,
+            provenance: counts.provenance,
+            conforms: counts.conforms,
+            violates: counts.violates,
+            departs: counts.departs,
+            observed: counts.observed,
+            outcome: Outcome::of(&counts),
+        }
+    }
+
+    pub fn count(&self, outcome: Outcome) -> u64 {
+        match outcome {
+            Outcome::Conforms => self.conforms,
+            Outcome::Violates => self.violates,
+            Outcome::Departs => self.departs,
+            Outcome::Observed => self.observed,
+            Outcome::NotExercised => u64::from(self.outcome == Outcome::NotExercised),
+        }
+    }
+}
+
+/// The open point of the provider files that an observed rule stands for:
+/// `unknown parameter`, `X [required, sent null]`, `X [required, sent ""]`.
+/// A rule of several (`A [...] + B [...]`) stands for one when all its
+/// parts do.
+pub fn open_point_of_rule(rule: &str) -> Option<&'static str> {
+    let of = |part: &str| -> Option<&'static str> {
+        if part == "unknown parameter" {
+            Some("unknown_parameters")
+        } else if part.ends_with("[required, sent null]") {
+            Some("null_values")
+        } else if part.ends_with("[required, sent \"\"]") {
+            Some("empty_values")
+        } else {
+            None
+        }
+    };
+    let mut points = rule.split(" + ").map(of);
+    let first = points.next()??;
+    points.all(|p| p == Some(first)).then_some(first)
 }
 
 /// A run file that cannot be read or is not a run.
@@ -58,13 +237,6 @@ impl fmt::Display for ObservedError {
 
 impl std::error::Error for ObservedError {}
 
-/// What a trial's status says, where it says anything.
-enum Status {
-    Passed,
-    Failed,
-    Skipped,
-}
-
 impl ObservedRun {
     pub fn read(path: &Path) -> Result<ObservedRun, ObservedError> {
         let file = path.display().to_string();
@@ -77,137 +249,210 @@ impl ObservedRun {
 
     /// Reads the text of a run file; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<ObservedRun, ObservedError> {
-        let fail = |message: String| ObservedError {
+        let run = RunJson::parse(text).map_err(|e| ObservedError {
             file: file.to_string(),
-            message,
-        };
-        let value: Value = serde_json::from_str(text).map_err(|e| {
-            let message = e.to_string();
-            let message = message
-                .rsplit_once(" at line ")
-                .map_or(message.as_str(), |m| m.0)
-                .to_string();
-            fail(format!(
-                ":{}:{}: invalid JSON: {message}",
-                e.line(),
-                e.column()
-            ))
+            message: e.0,
         })?;
-        let Value::Object(run) = &value else {
-            return Err(fail(
-                ": not a run: expected the JSON object that `imgconform run --format json` writes"
-                    .into(),
-            ));
-        };
+        Ok(ObservedRun::from_json(file, run))
+    }
+
+    /// The report's view of a run already read.
+    pub fn from_json(file: &str, run: RunJson) -> ObservedRun {
         let mut out = ObservedRun {
             file: file.to_string(),
-            target: run
-                .get("target")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            schema: run.schema,
+            target: run.target,
+            transport: run.transport,
+            seed: run.seed,
+            cases_per_property: run.cases_per_property,
             passed: 0,
             failed: 0,
             skipped: 0,
+            interrupted: run.interrupted,
+            apis: Vec::new(),
             failures: Vec::new(),
+            observations: Vec::new(),
+            departures: Vec::new(),
+            rules: Vec::new(),
         };
-        match (run.get("trials"), run.get("failures")) {
-            (Some(Value::Array(trials)), _) => {
-                for (i, trial) in trials.iter().enumerate() {
-                    out.add_trial(trial)
-                        .map_err(|m| fail(format!(": trial {}: {m}", i + 1)))?;
+        match (run.trials, run.failures) {
+            (Some(trials), _) => {
+                // Before version 1 the matrix was not written: the trials'
+                // verdicts make it, where they are there.
+                let mut matrix: BTreeMap<(String, String), VerdictCountsJson> = BTreeMap::new();
+                for trial in &trials {
+                    out.add_trial(trial);
+                    if run.rules.is_empty() {
+                        let api = trial_api(trial).unwrap_or_default();
+                        for (rule, counts) in &trial.verdicts {
+                            let row = matrix.entry((api.clone(), rule.clone())).or_default();
+                            row.provenance = row.provenance.or(counts.provenance);
+                            row.conforms += counts.conforms;
+                            row.violates += counts.violates;
+                            row.departs += counts.departs;
+                            row.observed += counts.observed;
+                        }
+                    }
                 }
+                out.rules = if run.rules.is_empty() {
+                    matrix
+                        .into_iter()
+                        .map(|((api, rule), counts)| ObservedRule::new(api, rule, counts))
+                        .collect()
+                } else {
+                    run.rules
+                        .into_iter()
+                        .map(|r| {
+                            let counts = VerdictCountsJson {
+                                provenance: r.provenance,
+                                conforms: r.conforms,
+                                violates: r.violates,
+                                departs: r.departs,
+                                observed: r.observed,
+                            };
+                            ObservedRule::new(r.api, r.rule, counts)
+                        })
+                        .collect()
+                };
             }
-            (_, Some(Value::Array(failures))) => {
-                for (i, failure) in failures.iter().enumerate() {
-                    out.add_case_failure(failure)
-                        .map_err(|m| fail(format!(": failure {}: {m}", i + 1)))?;
+            (None, failures) => {
+                for failure in failures.unwrap_or_default() {
+                    let mut reason = failure
+                        .failure
+                        .and_then(|f| f.into_failure().reason)
+                        .unwrap_or_else(|| "(no reason given)".into());
+                    if let Some(location) = &failure.location {
+                        reason.push_str(&format!(" ({location})"));
+                    }
+                    out.failed += 1;
+                    if let Some(id) = api_of(&failure.case) {
+                        if !out.apis.contains(&id) {
+                            out.apis.push(id);
+                        }
+                    }
+                    out.failures.push(FailedTrial {
+                        api: api_of(&failure.case),
+                        name: failure.case,
+                        rule: None,
+                        count: None,
+                        reason,
+                        minimal_request: None,
+                        seed: None,
+                    });
                 }
-                out.passed = run.get("passed").and_then(Value::as_u64).unwrap_or(0);
-            }
-            _ => {
-                return Err(fail(
-                    ": not a run: it has no `trials` (nor `failures`) list; give the output of `imgconform run --format json`"
-                        .into(),
-                ))
+                out.passed = run.passed.unwrap_or(0);
             }
         }
-        Ok(out)
+        out
     }
 
-    fn add_trial(&mut self, trial: &Value) -> Result<(), String> {
-        let name = trial
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or("it has no `name`")?;
-        let failure = trial.get("failure").filter(|f| !f.is_null());
-        let status = match trial.get("status").and_then(Value::as_str) {
-            Some(s) => match s.to_ascii_lowercase().as_str() {
-                "passed" | "pass" | "ok" => Status::Passed,
-                "failed" | "fail" | "failure" | "error" => Status::Failed,
-                "skipped" | "skip" | "ignored" => Status::Skipped,
-                other => return Err(format!("unknown status \"{other}\"")),
-            },
-            None if failure.is_some() => Status::Failed,
-            None => Status::Passed,
+    fn add_trial(&mut self, trial: &TrialJson) {
+        let api = trial_api(trial);
+        if let Some(id) = &api {
+            if !self.apis.contains(id) {
+                self.apis.push(id.clone());
+            }
+        }
+        for (what, &count) in &trial.observations {
+            // `<rule>: <answer>`; the answer has no `: ` of its own.
+            let (rule, answer) = what
+                .rsplit_once(": ")
+                .map_or((what.as_str(), ""), |(r, a)| (r, a));
+            match self
+                .observations
+                .iter_mut()
+                .find(|o| o.api == api && o.rule == rule && o.answer == answer)
+            {
+                Some(o) => {
+                    o.count += count;
+                    o.trials.push(trial.name.clone());
+                }
+                None => self.observations.push(Observation {
+                    api: api.clone(),
+                    open_point: open_point_of_rule(rule).map(str::to_string),
+                    rule: rule.to_string(),
+                    answer: answer.to_string(),
+                    count,
+                    trials: vec![trial.name.clone()],
+                }),
+            }
+        }
+        for d in &trial.departures {
+            match self
+                .departures
+                .iter_mut()
+                .find(|x| x.api == api && x.rule == d.rule)
+            {
+                Some(x) => {
+                    x.count += d.count;
+                    x.trials.push(trial.name.clone());
+                }
+                None => self.departures.push(ObservedDeparture {
+                    api: api.clone(),
+                    rule: d.rule.clone(),
+                    provenance: d.provenance,
+                    source: d.source.clone(),
+                    expected: d.expected.clone(),
+                    observed: d.observed.clone(),
+                    count: d.count,
+                    example: d.example.clone().filter(|v| !v.is_null()),
+                    trials: vec![trial.name.clone()],
+                }),
+            }
+        }
+        let failure = trial.failure.clone().map(|f| f.into_failure());
+        let status = match trial.status {
+            Some(s) => s,
+            None if failure.is_some() || !trial.failures.is_empty() => TrialStatusJson::Failed,
+            None => TrialStatusJson::Passed,
         };
         match status {
-            Status::Passed => self.passed += 1,
-            Status::Skipped => self.skipped += 1,
-            Status::Failed => {
+            TrialStatusJson::Passed => self.passed += 1,
+            TrialStatusJson::Skipped => self.skipped += 1,
+            TrialStatusJson::Failed => {
                 self.failed += 1;
-                let api = trial
-                    .get("api")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .or_else(|| api_of(name));
-                let (reason, minimal_request, seed) = match failure {
-                    Some(Value::Object(f)) => (
-                        f.get("reason").and_then(Value::as_str).map(str::to_string),
-                        f.get("minimal_request").filter(|v| !v.is_null()).cloned(),
-                        f.get("seed").and_then(Value::as_u64),
-                    ),
-                    Some(Value::String(s)) => (Some(s.clone()), None, None),
-                    _ => (None, None, None),
+                let failures = if trial.failures.is_empty() {
+                    failure.into_iter().collect()
+                } else {
+                    trial.failures.clone()
                 };
-                self.failures.push(FailedTrial {
-                    name: name.to_string(),
-                    api,
-                    reason: reason.unwrap_or_else(|| "(no reason given)".into()),
-                    minimal_request,
-                    seed,
-                });
+                if failures.is_empty() {
+                    self.failures.push(FailedTrial {
+                        name: trial.name.clone(),
+                        api: api.clone(),
+                        rule: None,
+                        count: None,
+                        reason: "(no reason given)".into(),
+                        minimal_request: None,
+                        seed: None,
+                    });
+                }
+                for f in failures {
+                    self.failures.push(FailedTrial {
+                        name: trial.name.clone(),
+                        api: api.clone(),
+                        rule: f.rule.filter(|r| !r.is_empty()),
+                        count: f.count,
+                        reason: f.reason.unwrap_or_else(|| "(no reason given)".into()),
+                        minimal_request: f.minimal_request.filter(|v| !v.is_null()),
+                        seed: f.seed,
+                    });
+                }
             }
         }
-        Ok(())
     }
 
-    fn add_case_failure(&mut self, failure: &Value) -> Result<(), String> {
-        let name = failure
-            .get("case")
-            .and_then(Value::as_str)
-            .ok_or("it has no `case`")?;
-        let mut reason = match failure.get("failure") {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Object(f)) => f
-                .get("reason")
-                .and_then(Value::as_str)
-                .unwrap_or("(no reason given)")
-                .to_string(),
-            _ => "(no reason given)".to_string(),
-        };
-        if let Some(location) = failure.get("location").and_then(Value::as_str) {
-            reason.push_str(&format!(" ({location})"));
-        }
-        self.failed += 1;
-        self.failures.push(FailedTrial {
-            name: name.to_string(),
-            api: api_of(name),
-            reason,
-            minimal_request: None,
-            seed: None,
-        });
-        Ok(())
+    /// Rules of the matrix no case met.
+    pub fn not_exercised(&self) -> usize {
+        self.rules
+            .iter()
+            .filter(|r| r.outcome == Outcome::NotExercised)
+            .count()
     }
+}
+
+fn trial_api(trial: &TrialJson) -> Option<String> {
+    trial.api.clone().or_else(|| api_of(&trial.name))
 }
 
 /// `provider/api` from a trial or case name `provider::api::…`.
@@ -225,6 +470,10 @@ pub struct Departure {
     pub run: String,
     pub api: Option<String>,
     pub trial: String,
+    /// The rule broken, where the run names it.
+    pub rule: Option<String>,
+    /// How many cases broke it, where the run says.
+    pub count: Option<u64>,
     pub reason: String,
     pub minimal_request: Option<Value>,
     /// The command that replays it, where the run gave a seed.
@@ -251,6 +500,8 @@ pub(super) fn departures(scope: &Scope, runs: &[ObservedRun]) -> Vec<Departure> 
                 run: run.file.clone(),
                 api: f.api.clone(),
                 trial: f.name.clone(),
+                rule: f.rule.clone(),
+                count: f.count,
                 reason: f.reason.clone(),
                 minimal_request: f.minimal_request.clone(),
                 replay: f
@@ -351,9 +602,92 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_status_is_an_error_that_names_the_file_and_trial() {
-        let e = ObservedRun::parse("r.json", r#"{"trials": [{"name": "n", "status": "meh"}]}"#)
-            .unwrap_err();
-        assert_eq!(e.to_string(), "r.json: trial 1: unknown status \"meh\"");
+    fn an_unknown_status_is_an_error_that_names_the_file_and_line() {
+        let e = ObservedRun::parse(
+            "r.json",
+            "{\"trials\": [\n{\"name\": \"n\", \"status\": \"meh\"}]}",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("r.json:2:"), "{e}");
+        assert!(e.contains(": unknown status \"meh\""), "{e}");
+    }
+
+    #[test]
+    fn observations_departures_and_the_matrix_are_gathered_by_api() {
+        let run = ObservedRun::parse(
+            "r.json",
+            r#"{"schema": "imgconform-run/1", "trials": [
+                {"name": "t::A::k::one", "api": "t/A", "status": "passed",
+                 "observations": {"unknown parameter: refused with UnknownParameter": 2, "X [required, sent null]: accepted": 1},
+                 "departures": [{"rule": "Ids [max_items]", "provenance": "assumed", "expected": "e", "observed": "o", "count": 1}]},
+                {"name": "t::A::k::two", "api": "t/A", "status": "passed",
+                 "observations": {"unknown parameter: refused with UnknownParameter": 3},
+                 "departures": [{"rule": "Ids [max_items]", "provenance": "assumed", "expected": "e", "observed": "o", "count": 4}]}],
+              "rules": [{"api": "t/A", "rule": "Ids [max_items]", "provenance": "assumed", "conforms": 3, "departs": 5},
+                        {"api": "t/A", "rule": "Y [type]", "provenance": "stated"}]}"#,
+        )
+        .unwrap();
+        let unknown = run
+            .observations
+            .iter()
+            .find(|o| o.rule == "unknown parameter")
+            .unwrap();
+        assert_eq!(
+            (
+                unknown.rule.as_str(),
+                unknown.answer.as_str(),
+                unknown.count
+            ),
+            ("unknown parameter", "refused with UnknownParameter", 5)
+        );
+        assert_eq!(unknown.open_point.as_deref(), Some("unknown_parameters"));
+        let null = run
+            .observations
+            .iter()
+            .find(|o| o.rule.starts_with('X'))
+            .unwrap();
+        assert_eq!(null.open_point.as_deref(), Some("null_values"));
+        assert_eq!((run.departures.len(), run.departures[0].count), (1, 5));
+        assert_eq!(run.departures[0].trials.len(), 2);
+        let outcomes: Vec<Outcome> = run.rules.iter().map(|r| r.outcome).collect();
+        assert_eq!(outcomes, [Outcome::Departs, Outcome::NotExercised]);
+    }
+
+    #[test]
+    fn without_a_matrix_the_trials_verdicts_make_one() {
+        let run = ObservedRun::parse(
+            "r.json",
+            r#"{"trials": [
+                {"name": "t::A::k::one", "verdicts": {"r": {"conforms": 2}}},
+                {"name": "t::A::k::two", "verdicts": {"r": {"violates": 1}}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(run.rules.len(), 1);
+        assert_eq!(
+            (
+                run.rules[0].api.as_str(),
+                run.rules[0].conforms,
+                run.rules[0].outcome
+            ),
+            ("t/A", 2, Outcome::Violates)
+        );
+    }
+
+    #[test]
+    fn open_points_are_named_from_their_rules() {
+        assert_eq!(
+            open_point_of_rule("OSSBucket [required, sent \"\"]"),
+            Some("empty_values")
+        );
+        assert_eq!(
+            open_point_of_rule("A [required, sent null] + B [required, sent null]"),
+            Some("null_values")
+        );
+        assert_eq!(
+            open_point_of_rule("A [required, sent null] + unknown parameter"),
+            None
+        );
+        assert_eq!(open_point_of_rule("ImageIds [max_items]"), None);
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use regex::Regex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::raw::*;
@@ -96,7 +96,7 @@ pub struct ObjectRules {
 
 /// How the documents know an expectation: the degree of trust a verdict
 /// built on it deserves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Provenance {
     /// The document says so (a parameter table, a quoted rule, an error

@@ -1,0 +1,355 @@
+//! run.json as `imgconform run --format json` writes it, read into types
+//! that mirror [docs/run-json.md](../../docs/run-json.md) field for field
+//! (schema [`RUN_SCHEMA`]).
+//!
+//! The reading is lenient where the format allows it: a field this version
+//! does not know is ignored, one an older run.json leaves out (or writes as
+//! `null`) takes its empty value. It is strict where a reader would
+//! misread: a document naming another `schema` is refused, and so is a
+//! field of the wrong type, with the line and column where it is.
+//!
+//! One older shape is read as well: a run against the validator alone
+//! (`failures`, each `{case, location, failure}`, with `passed` counted).
+
+use std::collections::BTreeMap;
+
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::runner::output::RUN_SCHEMA;
+use crate::spec::Provenance;
+
+/// A `null` where a list or a map is expected reads as empty.
+fn or_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// The document.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RunJson {
+    /// `imgconform-run/1`; absent in files written before it was named.
+    #[serde(default)]
+    pub schema: Option<String>,
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub transport: Option<String>,
+    #[serde(default)]
+    pub cases_per_property: Option<u64>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub passed: Option<u64>,
+    #[serde(default)]
+    pub failed: Option<u64>,
+    #[serde(default)]
+    pub skipped: Option<u64>,
+    #[serde(default)]
+    pub seconds: Option<f64>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub interrupted: bool,
+    /// `None` in a run against the validator alone.
+    #[serde(default)]
+    pub trials: Option<Vec<TrialJson>>,
+    /// The per-rule matrix; absent before version 1.
+    #[serde(default, deserialize_with = "or_default")]
+    pub rules: Vec<RuleRowJson>,
+    /// A run against the validator alone: its failed cases.
+    #[serde(default)]
+    pub failures: Option<Vec<CaseFailureJson>>,
+}
+
+/// A trial.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TrialJson {
+    /// `provider::api::kind::name`.
+    pub name: String,
+    /// `provider/api`; older files leave it to the name.
+    #[serde(default)]
+    pub api: Option<String>,
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub cases: Option<u64>,
+    #[serde(default)]
+    pub skipped: Option<u64>,
+    #[serde(default)]
+    pub tally: Option<String>,
+    #[serde(default)]
+    pub seconds: Option<f64>,
+    /// Absent in older files: failed when it has a `failure`.
+    #[serde(default)]
+    pub status: Option<TrialStatusJson>,
+    #[serde(default)]
+    pub skip_reason: Option<String>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub findings: Vec<FindingJson>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub refused_client_side: u64,
+    #[serde(default, deserialize_with = "or_default")]
+    pub departures: Vec<DepartureJson>,
+    /// `"<rule>: <answer>"` → cases, e.g. `"unknown parameter: accepted": 9`.
+    #[serde(default, deserialize_with = "or_default")]
+    pub observations: BTreeMap<String, u64>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub verdicts: BTreeMap<String, VerdictCountsJson>,
+    /// The first of `failures`; very old files give the reason alone.
+    #[serde(default)]
+    pub failure: Option<FailureField>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub failures: Vec<FailureJson>,
+}
+
+/// How a trial ended. Older writers used other words for the same three
+/// (`pass`, `ok`, `error`, `ignored`, …), in any case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrialStatusJson {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+impl<'de> Deserialize<'de> for TrialStatusJson {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let word = String::deserialize(deserializer)?;
+        match word.to_ascii_lowercase().as_str() {
+            "passed" | "pass" | "ok" => Ok(TrialStatusJson::Passed),
+            "failed" | "fail" | "failure" | "error" => Ok(TrialStatusJson::Failed),
+            "skipped" | "skip" | "ignored" => Ok(TrialStatusJson::Skipped),
+            _ => Err(de::Error::custom(format!(
+                "unknown status \"{word}\" (a trial is \"passed\", \"failed\" or \"skipped\")"
+            ))),
+        }
+    }
+}
+
+/// A trial's `failure`: the object, or in very old files its reason alone.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum FailureField {
+    Reason(String),
+    Failure(FailureJson),
+}
+
+impl FailureField {
+    pub fn into_failure(self) -> FailureJson {
+        match self {
+            FailureField::Reason(reason) => FailureJson {
+                reason: Some(reason),
+                ..FailureJson::default()
+            },
+            FailureField::Failure(f) => f,
+        }
+    }
+}
+
+/// A failure: a rule a trial's cases broke.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FailureJson {
+    #[serde(default)]
+    pub rule: Option<String>,
+    #[serde(default)]
+    pub count: Option<u64>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// `null` reads as absent.
+    #[serde(default)]
+    pub minimal_request: Option<Value>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+/// A departure from a reading or an assumption of the spec.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DepartureJson {
+    pub rule: String,
+    /// `read` or `assumed`.
+    #[serde(default)]
+    pub provenance: Option<Provenance>,
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub expected: String,
+    #[serde(default)]
+    pub observed: String,
+    #[serde(default, deserialize_with = "or_default")]
+    pub count: u64,
+    #[serde(default)]
+    pub example: Option<Value>,
+}
+
+/// What an SDK did wrong.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FindingJson {
+    #[serde(default)]
+    pub class: String,
+    #[serde(default)]
+    pub detail: String,
+}
+
+/// A trial's verdicts on one rule: a rule row but `api` and `rule`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct VerdictCountsJson {
+    #[serde(default)]
+    pub provenance: Option<Provenance>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub conforms: u64,
+    #[serde(default, deserialize_with = "or_default")]
+    pub violates: u64,
+    #[serde(default, deserialize_with = "or_default")]
+    pub departs: u64,
+    #[serde(default, deserialize_with = "or_default")]
+    pub observed: u64,
+}
+
+/// A row of the per-rule matrix.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RuleRowJson {
+    pub api: String,
+    pub rule: String,
+    #[serde(default)]
+    pub provenance: Option<Provenance>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub conforms: u64,
+    #[serde(default, deserialize_with = "or_default")]
+    pub violates: u64,
+    #[serde(default, deserialize_with = "or_default")]
+    pub departs: u64,
+    #[serde(default, deserialize_with = "or_default")]
+    pub observed: u64,
+}
+
+/// A failed case of a run against the validator alone.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CaseFailureJson {
+    pub case: String,
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub failure: Option<FailureField>,
+}
+
+/// Why a text is not a run.json this version reads. The message says where
+/// (`:LINE:COLUMN`, where known) and what, in the file's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunJsonError(pub String);
+
+impl RunJson {
+    /// Reads the text of a run.json.
+    pub fn parse(text: &str) -> Result<RunJson, RunJsonError> {
+        // First as JSON: syntax errors, the kind of document, its schema;
+        // only then as the types, whose errors would not say that.
+        let value: Value = serde_json::from_str(text).map_err(|e| located(&e, "invalid JSON"))?;
+        let Value::Object(run) = &value else {
+            return Err(RunJsonError(
+                ": not a run: expected the JSON object that `imgconform run --format json` writes"
+                    .into(),
+            ));
+        };
+        match run.get("schema") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if s == RUN_SCHEMA => {}
+            Some(found) => {
+                let found = match found {
+                    Value::String(s) => format!("\"{s}\""),
+                    other => other.to_string(),
+                };
+                return Err(RunJsonError(format!(
+                    ": schema {found} is not a version this imgconform reads (it reads \"{RUN_SCHEMA}\", docs/run-json.md): \
+                     report on it with the imgconform that wrote it, or run again with this one"
+                )));
+            }
+        }
+        let has_list = |key: &str| matches!(run.get(key), Some(Value::Array(_)));
+        if !has_list("trials") && !has_list("failures") {
+            return Err(RunJsonError(
+                ": not a run: it has no `trials` (nor `failures`) list; give the output of `imgconform run --format json`"
+                    .into(),
+            ));
+        }
+        serde_json::from_str(text)
+            .map_err(|e| located(&e, "not a run as docs/run-json.md describes it"))
+    }
+}
+
+/// `:LINE:COLUMN: what: serde's message`, its own position cut off.
+fn located(e: &serde_json::Error, what: &str) -> RunJsonError {
+    let message = e.to_string();
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |m| m.0);
+    RunJsonError(format!(":{}:{}: {what}: {message}", e.line(), e.column()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_as_imgconform_run_writes_it_reads_in_full() {
+        let run = RunJson::parse(
+            r#"{"schema": "imgconform-run/1", "target": "mock", "trials": [
+                {"name": "tencent::ExportImages::cases::handwritten", "api": "tencent/ExportImages",
+                 "status": "passed", "observations": {"unknown parameter: refused with UnknownParameter": 2},
+                 "departures": [{"rule": "ImageIds [max_items]", "provenance": "assumed", "source": "s",
+                                 "expected": "e", "observed": "o", "count": 1, "example": {}}],
+                 "verdicts": {"unknown parameter": {"provenance": "open", "conforms": 0, "violates": 0, "departs": 0, "observed": 2}},
+                 "failure": null}],
+              "rules": [{"api": "tencent/ExportImages", "rule": "unknown parameter", "provenance": "open",
+                         "conforms": 0, "violates": 0, "departs": 0, "observed": 2}]}"#,
+        )
+        .unwrap();
+        let trial = &run.trials.as_ref().unwrap()[0];
+        assert_eq!(trial.status, Some(TrialStatusJson::Passed));
+        assert_eq!(trial.observations.values().sum::<u64>(), 2);
+        assert_eq!(trial.departures[0].provenance, Some(Provenance::Assumed));
+        assert_eq!(trial.verdicts["unknown parameter"].observed, 2);
+        assert_eq!(run.rules[0].provenance, Some(Provenance::Open));
+    }
+
+    #[test]
+    fn fields_left_out_or_null_read_as_empty() {
+        let run = RunJson::parse(
+            r#"{"trials": [{"name": "a::B::k::n", "departures": null, "observations": null}], "rules": null}"#,
+        )
+        .unwrap();
+        let trial = &run.trials.unwrap()[0];
+        assert!(trial.departures.is_empty() && trial.observations.is_empty());
+        assert!(run.rules.is_empty() && run.schema.is_none());
+    }
+
+    #[test]
+    fn another_schema_is_refused_naming_the_version_found() {
+        let e = RunJson::parse(r#"{"schema": "imgconform-run/9", "trials": []}"#).unwrap_err();
+        assert!(e.0.starts_with(": schema \"imgconform-run/9\" is not a version this imgconform reads (it reads \"imgconform-run/1\""), "{}", e.0);
+        let e = RunJson::parse(r#"{"schema": 2, "trials": []}"#).unwrap_err();
+        assert!(e.0.starts_with(": schema 2 is not"), "{}", e.0);
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_is_an_error_with_its_line() {
+        let e = RunJson::parse("{\"trials\": [\n {\"name\": \"n\",\n  \"cases\": \"many\"}]}")
+            .unwrap_err();
+        assert!(
+            e.0.starts_with(
+                ":3:17: not a run as docs/run-json.md describes it: invalid type: string \"many\""
+            ),
+            "{}",
+            e.0
+        );
+        let e = RunJson::parse("{\"trials\": [\n {\"status\": \"meh\", \"name\": \"n\"}]}")
+            .unwrap_err();
+        assert!(
+            e.0.starts_with(
+                ":2:17: not a run as docs/run-json.md describes it: unknown status \"meh\""
+            ),
+            "{}",
+            e.0
+        );
+    }
+}

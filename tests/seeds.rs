@@ -360,3 +360,19 @@ fn every_documented_clock_window_is_quoted_from_signing_md() {
     }
     assert!(!quotes.is_empty(), "Tencent's 5 minutes");
 }
+
+#[test]
+fn a_missing_tool_fails_the_test_naming_its_installer_unless_the_user_opts_out() {
+    let fails = tools::decide("`chromium` on PATH", "bash .ci/chromium", false, false);
+    assert!(
+        fails
+            .as_ref()
+            .is_err_and(|m| m.contains("bash .ci/chromium")),
+        "{fails:?}"
+    );
+    // The documented opt-out skips, saying what is missing...
+    let skips = tools::decide("`chromium` on PATH", "bash .ci/chromium", true, false);
+    assert!(skips.is_ok_and(|m| m.starts_with("skipped (IMGCONFORM_SKIP_MISSING=1)")));
+    // ...but never under CI.
+    assert!(tools::decide("x", "y", true, true).is_err());
+}

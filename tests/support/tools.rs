@@ -15,12 +15,25 @@ pub const SKIP_MISSING_VAR: &str = "IMGCONFORM_SKIP_MISSING";
 pub fn missing(what: &str, install: &str) -> bool {
     let opted_out = std::env::var(SKIP_MISSING_VAR).is_ok_and(|v| v == "1");
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    if opted_out && !ci {
-        eprintln!("skipped ({SKIP_MISSING_VAR}=1): {what} is missing; `{install}` installs it");
-        return false;
+    match decide(what, install, opted_out, ci) {
+        Ok(skip) => {
+            eprintln!("{skip}");
+            false
+        }
+        Err(failure) => panic!("{failure}"),
     }
-    panic!(
+}
+
+/// [`missing`]'s decision, from the two variables' values: `Ok` with the
+/// line saying the tests are skipped, or `Err` with the failure's message.
+pub fn decide(what: &str, install: &str, opted_out: bool, ci: bool) -> Result<String, String> {
+    if opted_out && !ci {
+        return Ok(format!(
+            "skipped ({SKIP_MISSING_VAR}=1): {what} is missing; `{install}` installs it"
+        ));
+    }
+    Err(format!(
         "{what} is missing: run `{install}` (or set {SKIP_MISSING_VAR}=1 to skip the tests that need it{})",
         if ci { "; not under CI" } else { "" }
-    );
+    ))
 }

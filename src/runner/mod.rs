@@ -635,6 +635,16 @@ fn run_trial(
     };
     let mut seed = None;
     let budget = options.shrink_budget;
+    // The properties that send each valid request in some special way
+    // (tampered, replayed, off the clock, twice) need fewer of them.
+    let on_valid_requests =
+        |at_most: u32, seed: &mut Option<u64>, check: &dyn Fn(Value) -> Result<(), Breach>| {
+            let fewer = GeneratorConfig {
+                cases: options.generator.cases.clamp(1, at_most),
+                ..options.generator
+            };
+            property(&fewer, budget, seed, &valid_request(api, &ctx), check)
+        };
     let failures: Vec<FailureReport> = match kind {
         Kind::Valid => property(
             &options.generator,
@@ -679,57 +689,17 @@ fn run_trial(
             }
             by_rule
         }
-        Kind::Tampered => {
-            let fewer = GeneratorConfig {
-                cases: options.generator.cases.clamp(1, 32),
-                ..options.generator
-            };
-            property(
-                &fewer,
-                budget,
-                &mut seed,
-                &valid_request(api, &ctx),
-                |req| refuses_tampered(specs, target, api, &req, &tally),
-            )
-        }
-        Kind::Replayed => {
-            let fewer = GeneratorConfig {
-                cases: options.generator.cases.clamp(1, 32),
-                ..options.generator
-            };
-            property(
-                &fewer,
-                budget,
-                &mut seed,
-                &valid_request(api, &ctx),
-                |req| refuses_replayed(specs, target, api, &req, &tally),
-            )
-        }
-        Kind::Stale => {
-            let fewer = GeneratorConfig {
-                cases: options.generator.cases.clamp(1, 32),
-                ..options.generator
-            };
-            property(
-                &fewer,
-                budget,
-                &mut seed,
-                &valid_request(api, &ctx),
-                |req| refuses_stale(specs, target, api, &req, &tally),
-            )
-        }
+        Kind::Tampered => on_valid_requests(32, &mut seed, &|req| {
+            refuses_tampered(specs, target, api, &req, &tally)
+        }),
+        Kind::Replayed => on_valid_requests(32, &mut seed, &|req| {
+            refuses_replayed(specs, target, api, &req, &tally)
+        }),
+        Kind::Stale => on_valid_requests(32, &mut seed, &|req| {
+            refuses_stale(specs, target, api, &req, &tally)
+        }),
         Kind::Idempotent => {
-            let fewer = GeneratorConfig {
-                cases: options.generator.cases.clamp(1, 64),
-                ..options.generator
-            };
-            property(
-                &fewer,
-                budget,
-                &mut seed,
-                &valid_request(api, &ctx),
-                |req| idempotent(target, api, &req, &tally),
-            )
+            on_valid_requests(64, &mut seed, &|req| idempotent(target, api, &req, &tally))
         }
         Kind::Several => {
             let pairs = (

@@ -28,7 +28,7 @@ nothing patched. It checks that
    Tencent ``AuthFailure.SignatureFailure``);
 4. the mock's journal matched every request the SDK sent to the API it was
    meant for, verified the signature of every request signed with the test
-   secret and rejected (``SignatureMismatch``) those signed with a wrong
+   secret and rejected (``signature_mismatch``) those signed with a wrong
    one; its per-API counters are printed.
 
 Sockets may only reach the loopback address (an audit hook refuses any
@@ -588,9 +588,9 @@ class Run:
                        None if not bad else "; ".join(
                            f"#{s} ({mine[s][2]}): {short(entries.get(s, {}).get('signature'), 200)}" for s in bad[:5]))
             wrong = [s for s, v in mine.items() if v[1] == "wrong"]
-            bad = [s for s in wrong if entries.get(s, {}).get("signature", {}).get("failure") != "SignatureMismatch"]
+            bad = [s for s in wrong if entries.get(s, {}).get("signature", {}).get("failure") != "signature_mismatch"]
             self.check(not bad and bool(wrong), api,
-                       f"signature verdict failed (SignatureMismatch) for the {len(wrong)} request(s) signed with a wrong secret",
+                       f"signature verdict failed (signature_mismatch) for the {len(wrong)} request(s) signed with a wrong secret",
                        None if not bad else "; ".join(
                            f"#{s}: {short(entries.get(s, {}).get('signature'), 200)}" for s in bad[:5]))
             counters = journal["by_api"].get(api)

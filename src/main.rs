@@ -48,9 +48,14 @@ enum Command {
     /// request, what was expected and what was observed, and the seed that
     /// replays it. A trial that could send nothing (no fixture, a mutation
     /// without --allow-mutations, no credentials) is skipped, not failed.
-    /// Exit status: 0 no failure, 1 any failure, 2 usage or input error,
-    /// 3 an endpoint could not be reached (its requests are unsent, not
-    /// failed), 130 interrupted (the results so far are still written).
+    /// Only a violation of what the documents state fails a trial; a
+    /// departure from the spec's readings or assumptions is a finding
+    /// (failing only with --strict), and what a target does where the
+    /// documents are silent is observed.
+    /// Exit status: 0 no stated rule violated, 1 one was, 2 usage or input
+    /// error, 3 an endpoint could not be reached (its requests are unsent,
+    /// not failed), 130 interrupted (the results so far are still written),
+    /// 141 standard output closed by its reader.
     #[command(
         after_help = "Examples:\n  imgconform run\n  imgconform run tencent::ExportImages --cases 1000 --seed 42\n  imgconform run --report target/run --junit target/run/junit.xml\n  imgconform run --target live --endpoint tencent=http://127.0.0.1:8080 --fixtures fixtures.json"
     )]

@@ -634,3 +634,79 @@ fn the_readme_fixtures_example_runs_as_given_against_serve() {
         "no world-state case reached serve"
     );
 }
+
+#[test]
+fn serve_as_a_live_endpoint_passes_under_other_behaviours_and_is_observed_as_it_behaves() {
+    // The whole suite, through the live client, against `imgconform serve`
+    // reading the open points two ways: no trial fails either way, and
+    // what the run observes at the open points is what the server does.
+    let observed_under = |behaviours: &[&str]| {
+        let server = serve::ServeChild::start(behaviours);
+        let (output, run) = run_live(
+            &server.uri,
+            &["--allow-mutations", "--cases", "8", "--seed", "1"],
+            None,
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{behaviours:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let trials = run["trials"].as_array().unwrap();
+        assert!(trials.len() > 40, "{behaviours:?}: {} trials", trials.len());
+        for t in trials {
+            assert_ne!(t["status"], "failed", "{behaviours:?}: {t}");
+        }
+        let mut seen: std::collections::BTreeMap<String, u64> = Default::default();
+        for t in trials {
+            for (what, n) in t["observations"].as_object().into_iter().flatten() {
+                *seen.entry(what.clone()).or_default() += n.as_u64().unwrap();
+            }
+        }
+        seen
+    };
+    let count = |seen: &std::collections::BTreeMap<String, u64>, prefix: &str| -> u64 {
+        seen.iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    let refusing = observed_under(&[]);
+    assert_eq!(
+        count(&refusing, "open point: unknown_parameters: accepted"),
+        0,
+        "{refusing:?}"
+    );
+    assert!(
+        count(&refusing, "open point: unknown_parameters: refused") > 0,
+        "{refusing:?}"
+    );
+    let lenient = observed_under(&[
+        "--behaviour",
+        "unknown=ignored",
+        "--behaviour",
+        "keys=case-insensitive",
+    ]);
+    assert!(
+        count(&lenient, "open point: unknown_parameters: accepted") > 0,
+        "{lenient:?}"
+    );
+    // Keys in another case: Tencent refuses them as unknown by default;
+    // read ignoring case, nothing refuses them for the key any more.
+    assert!(
+        count(
+            &refusing,
+            "open point: key_case: refused with UnknownParameter"
+        ) > 0,
+        "{refusing:?}"
+    );
+    assert_eq!(
+        count(
+            &lenient,
+            "open point: key_case: refused with UnknownParameter"
+        ),
+        0,
+        "{lenient:?}"
+    );
+}

@@ -166,7 +166,12 @@ pub(super) fn open_points(
                     return Ok(());
                 };
                 let outcome = decoded(&exchange, tally)?;
-                let answer = answer_of(outcome);
+                // A dry run's "would have succeeded" is an acceptance.
+                let answer = if super::answered_as_dry_run(specs, api, &exchange, outcome) {
+                    crate::verdict::Answer::success(outcome.http_status)
+                } else {
+                    answer_of(outcome)
+                };
                 tally.judged(
                     verdict::observe_probe(specs, api, probe.point, &probe.what, &answer),
                     &probe.request,

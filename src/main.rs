@@ -321,6 +321,12 @@ struct RunArgs {
     /// are sent as DryRun otherwise, the others skipped).
     #[arg(long)]
     allow_mutations: bool,
+    /// Live target: PROVIDER's requests per second instead of the
+    /// documented rate, for a server of your own (repeatable;
+    /// `tencent=200/s`, or `tencent=off` for no limit) [default: the
+    /// documented rates].
+    #[arg(long, value_name = "PROVIDER=N/s|off")]
+    rate: Vec<String>,
     /// Live target: allow plain http to hosts other than this machine
     /// (credentials and signatures would cross the network in clear).
     #[arg(long)]
@@ -1102,10 +1108,15 @@ fn adapter(args: AdapterArgs) -> ExitCode {
 
 /// The live target's flags are an error elsewhere, not silently ignored.
 fn no_live_flags(args: &RunArgs) -> Result<(), String> {
-    if !args.endpoint.is_empty() || args.allow_mutations || args.insecure || args.fixtures.is_some()
+    if !args.endpoint.is_empty()
+        || args.allow_mutations
+        || args.insecure
+        || args.fixtures.is_some()
+        || !args.rate.is_empty()
     {
         return Err(
-            "--endpoint, --allow-mutations, --insecure and --fixtures are for --target live".into(),
+            "--endpoint, --allow-mutations, --insecure, --fixtures and --rate are for --target live"
+                .into(),
         );
     }
     Ok(())
@@ -1164,10 +1175,14 @@ fn build_target(
             } else {
                 args.endpoint.join(", ")
             };
+            let rate_limits = imgconform::live::RateLimitPolicy::default()
+                .with_overrides(&args.rate)
+                .map_err(|e| format!("--rate: {e}"))?;
             let options = imgconform::live::LiveOptions {
                 overrides,
                 insecure: args.insecure,
                 allow_mutations: args.allow_mutations,
+                rate_limits,
                 ..Default::default()
             };
             let client = imgconform::live::LiveClient::new((**specs).clone(), options)

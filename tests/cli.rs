@@ -1080,3 +1080,32 @@ fn sign_names_schemes_by_the_flag_values() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn rate_is_for_the_live_target_and_says_what_it_takes() {
+    let o = imgconform(&["run", "--rate", "tencent=off", "tencent"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--rate are for --target live"),
+        "{}",
+        stderr(&o)
+    );
+    let o = imgconform(&[
+        "run",
+        "--target",
+        "live",
+        "--endpoint",
+        "tencent=http://127.0.0.1:9",
+        "--rate",
+        "tencent=fast",
+        "tencent",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(
+            "--rate: \"fast\" is not a rate: N/s (requests per second, at least 1) or off"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}

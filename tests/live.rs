@@ -767,6 +767,7 @@ async fn an_api_without_a_documented_limit_is_not_held_unless_asked() {
         rate_limits: RateLimitPolicy {
             undocumented: NonZeroU32::new(10),
             cap: None,
+            ..RateLimitPolicy::default()
         },
         ..options_for(&server, &clock)
     };

@@ -415,7 +415,7 @@ impl LiveClient {
         };
         Ok(LiveClient {
             specs,
-            limiters: RateLimiters::new(options.rate_limits, options.clock.clone()),
+            limiters: RateLimiters::new(options.rate_limits.clone(), options.clock.clone()),
             options,
             credentials: BTreeMap::new(),
             http,

@@ -87,7 +87,7 @@ impl RateLimiter {
 }
 
 /// Which rate each API gets.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RateLimitPolicy {
     /// The rate of an API whose spec documents none; `None` leaves it
     /// unlimited.
@@ -96,12 +96,50 @@ pub struct RateLimitPolicy {
     /// other work, a quota lower than the documented one). It never raises
     /// a documented rate.
     pub cap: Option<NonZeroU32>,
+    /// The user's word for a provider (`--rate tencent=200/s`, or `off`:
+    /// `None`), for a server of their own whose limits are not the
+    /// provider's: it replaces the documented rate and the cap.
+    pub overrides: std::collections::BTreeMap<crate::spec::ProviderId, Option<NonZeroU32>>,
 }
 
 impl RateLimitPolicy {
-    /// The rate for `api`: the documented one, else `undocumented`, then
-    /// lowered to `cap`; `None` means unlimited.
+    /// Reads `--rate` values: `PROVIDER=N/s` (or `PROVIDER=N`) and
+    /// `PROVIDER=off`.
+    pub fn with_overrides(mut self, args: &[String]) -> Result<RateLimitPolicy, String> {
+        for arg in args {
+            let (provider, rate) = arg
+                .split_once('=')
+                .ok_or_else(|| format!("\"{arg}\" is not PROVIDER=N/s or PROVIDER=off"))?;
+            let provider = crate::spec::ProviderId::ALL
+                .into_iter()
+                .find(|p| p.as_str() == provider)
+                .ok_or_else(|| {
+                    format!("\"{provider}\" is no provider (jdcloud, aliyun or tencent)")
+                })?;
+            let rate = match rate {
+                "off" => None,
+                other => Some(
+                    other
+                        .strip_suffix("/s")
+                        .unwrap_or(other)
+                        .parse::<NonZeroU32>()
+                        .map_err(|_| {
+                            format!("\"{other}\" is not a rate: N/s (requests per second, at least 1) or off")
+                        })?,
+                ),
+            };
+            self.overrides.insert(provider, rate);
+        }
+        Ok(self)
+    }
+
+    /// The rate for `api`: the user's override for its provider, else the
+    /// documented one, else `undocumented`, then lowered to `cap`; `None`
+    /// means unlimited.
     pub fn rate_for(&self, api: &ApiSpec) -> Option<NonZeroU32> {
+        if let Some(rate) = self.overrides.get(&api.provider()) {
+            return *rate;
+        }
         let documented = api
             .raw
             .rate_limit
@@ -220,14 +258,50 @@ mod tests {
         let capped = RateLimitPolicy {
             undocumented: Some(rate(5)),
             cap: Some(rate(10)),
+            ..RateLimitPolicy::default()
         };
         assert_eq!(capped.rate_for(tencent), Some(rate(10)));
         assert_eq!(capped.rate_for(jd), Some(rate(5)));
         let high_cap = RateLimitPolicy {
             undocumented: None,
             cap: Some(rate(100)),
+            ..RateLimitPolicy::default()
         };
         assert_eq!(high_cap.rate_for(tencent), Some(rate(20)));
         assert_eq!(high_cap.rate_for(jd), Some(rate(100)));
+    }
+
+    #[test]
+    fn the_users_rate_replaces_the_documented_one_for_its_provider_only() {
+        let specs = crate::Specs::embedded().unwrap();
+        let tencent = specs.api("tencent/ExportImages").unwrap();
+        let aliyun = specs.api("aliyun/ExportImage").unwrap();
+        let jd = specs.api("jdcloud/exportImage").unwrap();
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let off = RateLimitPolicy {
+            cap: Some(rate(10)),
+            ..RateLimitPolicy::default()
+        }
+        .with_overrides(&args(&["tencent=off", "jdcloud=500/s"]))
+        .unwrap();
+        assert_eq!(off.rate_for(tencent), None);
+        assert_eq!(off.rate_for(jd), Some(rate(500)));
+        // Another provider keeps its documented rate, under the cap.
+        assert_eq!(off.rate_for(aliyun), Some(rate(10)));
+        let plain = RateLimitPolicy::default()
+            .with_overrides(&args(&["tencent=40"]))
+            .unwrap();
+        assert_eq!(plain.rate_for(tencent), Some(rate(40)));
+        for (bad, says) in [
+            ("tencent", "PROVIDER=N/s or PROVIDER=off"),
+            ("azure=5/s", "no provider (jdcloud, aliyun or tencent)"),
+            ("tencent=0/s", "is not a rate"),
+            ("tencent=fast", "is not a rate"),
+        ] {
+            let e = RateLimitPolicy::default()
+                .with_overrides(&args(&[bad]))
+                .unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
     }
 }

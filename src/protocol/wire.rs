@@ -352,6 +352,19 @@ pub trait Wire: Sync {
 }
 
 /// A JSON request body as an object of parameters; an empty body is none.
+/// Whether `request` bears a provider's marks: an `Authorization` of its
+/// scheme (`authorization` prefix) or a header of its family (`headers`
+/// prefix, any case). What `Wire::resembles` asks of each protocol.
+pub(crate) fn bears_marks(request: &SignableRequest, authorization: &str, headers: &str) -> bool {
+    request
+        .header("Authorization")
+        .is_some_and(|a| a.trim_start().starts_with(authorization))
+        || request.headers.iter().any(|(name, _)| {
+            name.get(..headers.len())
+                .is_some_and(|prefix| prefix.eq_ignore_ascii_case(headers))
+        })
+}
+
 pub(crate) fn json_object_body(body: &[u8]) -> Result<serde_json::Map<String, Value>, ParseError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(serde_json::Map::new());

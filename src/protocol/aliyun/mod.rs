@@ -163,13 +163,7 @@ impl Wire for AliyunRpc {
     }
 
     fn resembles(&self, request: &SignableRequest) -> bool {
-        request
-            .header("Authorization")
-            .is_some_and(|a| a.trim_start().starts_with("ACS3-"))
-            || request.headers.iter().any(|(name, _)| {
-                name.get(..6)
-                    .is_some_and(|prefix| prefix.eq_ignore_ascii_case("x-acs-"))
-            })
+        crate::protocol::wire::bears_marks(request, "ACS3-", "x-acs-")
             || all_parameters(request).iter().any(|(name, _)| {
                 ["Action", "SignatureMethod", "SignatureVersion"].contains(&name.as_str())
             })

@@ -179,13 +179,7 @@ impl Wire for JdcloudRestJson {
     }
 
     fn resembles(&self, request: &SignableRequest) -> bool {
-        request
-            .header("Authorization")
-            .is_some_and(|a| a.trim_start().starts_with("JDCLOUD"))
-            || request.headers.iter().any(|(name, _)| {
-                name.get(..10)
-                    .is_some_and(|prefix| prefix.eq_ignore_ascii_case("x-jdcloud-"))
-            })
+        crate::protocol::wire::bears_marks(request, "JDCLOUD", "x-jdcloud-")
             || request.path.starts_with("/v1/regions/")
     }
 

@@ -235,13 +235,7 @@ impl Wire for TencentApi3 {
     }
 
     fn resembles(&self, request: &SignableRequest) -> bool {
-        request
-            .header("Authorization")
-            .is_some_and(|a| a.trim_start().starts_with("TC3-"))
-            || request.headers.iter().any(|(name, _)| {
-                name.get(..5)
-                    .is_some_and(|prefix| prefix.eq_ignore_ascii_case("x-tc-"))
-            })
+        crate::protocol::wire::bears_marks(request, "TC3-", "x-tc-")
             // Tencent's older signature-v1 form, which names the action
             // in the query and the key as SecretId (HmacSHA1/HmacSHA256,
             // which ../shared/signing.md does not describe): Tencent's,

@@ -302,16 +302,7 @@ impl ObservedRun {
                 } else {
                     run.rules
                         .into_iter()
-                        .map(|r| {
-                            let counts = VerdictCountsJson {
-                                provenance: r.provenance,
-                                conforms: r.conforms,
-                                violates: r.violates,
-                                departs: r.departs,
-                                observed: r.observed,
-                            };
-                            ObservedRule::new(r.api, r.rule, counts)
-                        })
+                        .map(|r| ObservedRule::new(r.api, r.rule, r.counts))
                         .collect()
                 };
             }

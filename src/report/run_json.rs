@@ -212,16 +212,9 @@ pub struct VerdictCountsJson {
 pub struct RuleRowJson {
     pub api: String,
     pub rule: String,
-    #[serde(default)]
-    pub provenance: Option<Provenance>,
-    #[serde(default, deserialize_with = "or_default")]
-    pub conforms: u64,
-    #[serde(default, deserialize_with = "or_default")]
-    pub violates: u64,
-    #[serde(default, deserialize_with = "or_default")]
-    pub departs: u64,
-    #[serde(default, deserialize_with = "or_default")]
-    pub observed: u64,
+    /// Its provenance and verdict counts, as a trial's `verdicts` hold them.
+    #[serde(flatten)]
+    pub counts: VerdictCountsJson,
 }
 
 /// A failed case of a run against the validator alone.
@@ -309,7 +302,7 @@ mod tests {
         assert_eq!(trial.observations.values().sum::<u64>(), 2);
         assert_eq!(trial.departures[0].provenance, Some(Provenance::Assumed));
         assert_eq!(trial.verdicts["unknown parameter"].observed, 2);
-        assert_eq!(run.rules[0].provenance, Some(Provenance::Open));
+        assert_eq!(run.rules[0].counts.provenance, Some(Provenance::Open));
     }
 
     #[test]

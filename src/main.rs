@@ -145,6 +145,11 @@ struct ServeArgs {
     /// Journal entries to keep (the counters cover every request).
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     journal_capacity: usize,
+    /// Seconds a client may take over a request head (or leave a kept-alive
+    /// connection idle) before it is cut off, and over a body before it is
+    /// answered 408.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    client_timeout: u64,
     #[command(flatten)]
     behaviour: BehaviourArgs,
     #[command(flatten)]
@@ -1045,7 +1050,18 @@ fn serve(args: ServeArgs) -> ExitCode {
                 errln!("imgconform: cannot wait for Ctrl-C: {e}");
             }
         };
-        imgconform::mock::server::serve(listener, std::sync::Arc::clone(&service), stop).await;
+        let timeout = std::time::Duration::from_secs(args.client_timeout);
+        let limits = imgconform::mock::server::Limits {
+            header_read_timeout: timeout,
+            body_read_timeout: timeout,
+        };
+        imgconform::mock::server::serve_with_limits(
+            listener,
+            std::sync::Arc::clone(&service),
+            limits,
+            stop,
+        )
+        .await;
         outln!();
         outln!("stopped; journal: {}", service.journal_summary());
         Ok::<(), std::io::Error>(())

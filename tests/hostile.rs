@@ -1070,10 +1070,12 @@ struct ServeProcess {
 }
 
 impl ServeProcess {
-    fn start() -> ServeProcess {
+    /// `imgconform serve` with the client cut-off given in seconds.
+    fn start(client_timeout: u64) -> ServeProcess {
         use std::io::BufRead;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_imgconform"))
             .args(["serve", "--addr", "127.0.0.1:0", "--journal-capacity", "16"])
+            .args(["--client-timeout", &client_timeout.to_string()])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
             .spawn()
@@ -1168,7 +1170,10 @@ fn ten_thousand_concurrent_connections_are_all_answered_and_counted() {
         limit >= CONNECTIONS as u64 + 256,
         "the open-file limit is {limit}: raise it (ulimit -n) to run {CONNECTIONS} connections"
     );
-    let server = ServeProcess::start();
+    // Connecting 10,000 clients can take longer than the default 30 s on a
+    // loaded machine while the first ones wait idle: the cut-off for slow
+    // clients has its own tests.
+    let server = ServeProcess::start(600);
     let addr = server.addr;
     let request = Arc::new(to_http(&dry_run(addr)));
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -1242,4 +1247,30 @@ fn ten_thousand_concurrent_connections_are_all_answered_and_counted() {
         connected_after.as_secs_f64(),
         answered_after.as_secs_f64()
     );
+}
+
+#[test]
+fn serve_client_timeout_cuts_off_an_idle_connection_at_the_time_given() {
+    let _load = alongside_others();
+    let server = ServeProcess::start(1);
+    let mut idle = TcpStream::connect(server.addr).expect("connects");
+    idle.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("a read timeout");
+    let started = Instant::now();
+    let mut buf = [0u8; 64];
+    let read = idle.read(&mut buf);
+    let waited = started.elapsed();
+    assert!(
+        matches!(read, Ok(0))
+            || matches!(&read, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
+        "an idle client is disconnected, not answered: {read:?}"
+    );
+    // Cut off after the 1 s given, long before the default 30 s.
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(15),
+        "cut off after {waited:?}"
+    );
+    // The server still serves.
+    let response = one_response(server.addr, &to_http(&dry_run(server.addr)));
+    assert_provider_error(ProviderId::Tencent, &response, "DryRunOperation");
 }

@@ -13,8 +13,9 @@ use proptest::strategy::{Strategy, ValueTree};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::spec::raw::{ConstraintKind, Protocol, StringFormat};
+use crate::spec::raw::{ConstraintKind, StringFormat};
 use crate::spec::{ApiSpec, ErrorSpec, Param, ParamKind, Rule, RuleCheck, Specs};
+use crate::validate::ValidationOptions;
 
 use super::context::GenerationContext;
 use super::draft::{at_mut, force, join, put, resize, Draft};
@@ -192,8 +193,9 @@ impl Builder<'_> {
                         );
                     }
                 }
-                let shortest =
-                    u64::from(self.gen.api.raw.protocol == Protocol::AliyunRpc && p.required);
+                let shortest = u64::from(
+                    ValidationOptions::of(self.gen.api.raw.protocol).empty_counts_as_missing(p),
+                );
                 if let Some(min) = s.min_length.filter(|m| *m > 0) {
                     if min > shortest {
                         self.length(

@@ -14,8 +14,9 @@ use proptest::sample::{select, Index};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::spec::raw::{ConstraintKind, Protocol, StringFormat};
+use crate::spec::raw::{ConstraintKind, StringFormat};
 use crate::spec::{ApiSpec, ErrorSpec, Param, ParamKind, Rule, RuleCheck, Specs};
+use crate::validate::ValidationOptions;
 
 use super::context::GenerationContext;
 use super::draft::{
@@ -685,7 +686,9 @@ fn wrong_values(
         ConstraintKind::MinLength => {
             let s = strings.clone().expect("a string");
             let min = s.min_length.unwrap_or(1);
-            let shortest = u64::from(gen.api.raw.protocol == Protocol::AliyunRpc && param.required);
+            let shortest = u64::from(
+                ValidationOptions::of(gen.api.raw.protocol).empty_counts_as_missing(param),
+            );
             length_strings(param, shortest, min.saturating_sub(1))
         }
         ConstraintKind::MaxLength => {

@@ -13,8 +13,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::spec::model::IntegerRules;
-use crate::spec::raw::{ConstraintKind, Protocol, StringFormat};
+use crate::spec::raw::{ConstraintKind, StringFormat};
 use crate::spec::{ApiSpec, Param, ParamKind, Rule, RuleCheck};
+use crate::validate::ValidationOptions;
 
 use super::draft::{join, split_field};
 use super::oracle::{own_problems, ExpectedViolation};
@@ -224,7 +225,7 @@ fn constraint_target(
     kind: ConstraintKind,
 ) -> Result<ViolationTarget, String> {
     let path = &p.path;
-    let empty_is_missing = api.raw.protocol == Protocol::AliyunRpc && p.required;
+    let empty_is_missing = ValidationOptions::of(api.raw.protocol).empty_counts_as_missing(p);
     let mut cross = Vec::new();
     let strings = match &p.kind {
         ParamKind::String(s) => Some(s),

@@ -249,6 +249,18 @@ impl ValidationOptions {
     }
 }
 
+impl ValidationOptions {
+    /// Whether an empty value of `param` is read as the parameter missing:
+    /// only a required one, and only under the [`EmptyString::Missing`]
+    /// reading. The one place the generators ask (the shortest string worth
+    /// sending as a length violation is one character where the empty one
+    /// would read as missing); the validator and the oracle apply the same
+    /// test to their own copy of the reading.
+    pub fn empty_counts_as_missing(&self, param: &Param) -> bool {
+        param.required && self.empty == EmptyString::Missing
+    }
+}
+
 /// Validates `request` (a JSON object of logical parameters, path
 /// parameters included) against `api`, with the readings of its protocol
 /// ([`ValidationOptions::of`]).

@@ -438,3 +438,19 @@ fn an_empty_required_string_is_a_value_or_missing() {
     let v = check_with(optional, |o| o.empty = EmptyString::Missing);
     assert_eq!(summary(&v), one("Url", "format", None));
 }
+
+#[test]
+fn an_empty_value_counts_as_missing_only_for_a_required_parameter_under_that_reading() {
+    let specs = Specs::embedded().expect("the shipped specs load");
+    let api = specs.api("aliyun/ExportImage").expect("a shipped API");
+    let required = api.param("RegionId").expect("RegionId");
+    let optional = api.param("OSSPrefix").expect("OSSPrefix");
+    let ali = ValidationOptions::of(api.raw.protocol);
+    assert!(ali.empty_counts_as_missing(required));
+    assert!(!ali.empty_counts_as_missing(optional));
+    let value = ValidationOptions {
+        empty: EmptyString::Value,
+        ..ali
+    };
+    assert!(!value.empty_counts_as_missing(required));
+}

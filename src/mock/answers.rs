@@ -274,4 +274,68 @@ mod tests {
             .unwrap()
             .ends_with("server string to sign is:GET&%2F&x"));
     }
+
+    #[test]
+    fn the_mock_sends_the_plan_to_every_request_until_told_otherwise() {
+        use std::io::{Read, Write};
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mock = runtime.block_on(crate::mock::MockProvider::start());
+        let specs = Specs::embedded().unwrap();
+        let api = specs.api("tencent/ExportImages").unwrap();
+        let throttled = specs
+            .provider_of(api)
+            .errors
+            .iter()
+            .find(|e| e.code == "RequestLimitExceeded")
+            .unwrap();
+        let mut plan = AnswerPlan::new(
+            "RequestLimitExceeded throttled retry-after=1".into(),
+            ProviderId::Tencent,
+            Some(throttled),
+            Presentation::Documented,
+        );
+        plan.retry_after = Some(1);
+        let send = || {
+            let mut stream = std::net::TcpStream::connect(mock.address()).unwrap();
+            write!(
+                stream,
+                "POST / HTTP/1.1\r\nHost: x\r\nX-TC-Action: ExportImages\r\nX-TC-Version: 2017-03-12\r\n\
+                 Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+            )
+            .unwrap();
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).unwrap();
+            answer.to_lowercase()
+        };
+        mock.service().answer_with(Some(plan));
+        for _ in 0..2 {
+            let answer = send();
+            assert!(answer.contains("retry-after: 1"), "{answer}");
+            assert!(answer.contains("requestlimitexceeded"), "{answer}");
+        }
+        mock.service().answer_with(None);
+        let usual = send();
+        assert!(
+            !usual.contains("retry-after") && !usual.contains("requestlimitexceeded"),
+            "{usual}"
+        );
+        let journal = mock.journal();
+        let named: Vec<Option<&str>> = journal
+            .entries
+            .iter()
+            .map(|e| e.answer_plan.as_deref())
+            .collect();
+        assert_eq!(
+            named,
+            [
+                Some("RequestLimitExceeded throttled retry-after=1"),
+                Some("RequestLimitExceeded throttled retry-after=1"),
+                None
+            ]
+        );
+    }
 }

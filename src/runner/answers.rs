@@ -344,9 +344,6 @@ pub(super) fn error_handling(
         match result {
             Ok(exchange) => {
                 Tally::add(&tally.sent);
-                if exchange.findings.is_empty() {
-                    Tally::add(&tally.rejected);
-                }
                 let _ = tally.found(&exchange.findings);
             }
             Err(CallError::Unsendable(reason) | CallError::Skipped(reason)) => {

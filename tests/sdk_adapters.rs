@@ -544,9 +544,23 @@ fn an_unknown_nested_key_of_one_request_does_not_skip_the_others() {
         &["--jobs", "1"],
         &[],
     );
+    // Every trial passes but the adversarial answers', whose finding is
+    // the SDK's own (adapters/jdcloud-python/expected-findings.txt).
+    let failed: Vec<&Value> = run["trials"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["status"] != "passed" && t["status"] != "skipped")
+        .filter(|t| {
+            !t["name"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with("answers::error_handling")
+        })
+        .collect();
     assert!(
-        output.status.success(),
-        "{}",
+        failed.is_empty() && output.status.code().is_some_and(|c| c <= 1),
+        "{failed:?} {}",
         String::from_utf8_lossy(&output.stderr)
     );
     let handwritten = trial(&run, "createImage::cases::handwritten");
@@ -588,4 +602,140 @@ fn the_tencent_node_sdk_set_to_get_conforms_as_with_post() {
     );
     assert!(findings(&run).is_empty(), "{:?}", findings(&run));
     assert!(requests_sent(&run) > 60, "{run}");
+}
+
+// The adversarial answers (`answers::error_handling`, src/runner/answers.rs):
+// each planted bug caught with its class; the shipped adapter it is planted
+// in shows none of it, nor do the conforming ones.
+
+/// The findings of the tencent-python adapter's adversarial-answers trial
+/// under `dir` (a planted variant, or the shipped one).
+fn answer_findings(dir: &str) -> Vec<(String, String)> {
+    let (output, run) = run_sdk(dir, "tencent::ExportImages::answers", &[]);
+    assert!(
+        output.status.code() == Some(0) || output.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(requests_sent(&run) > 20, "{run}");
+    findings(&run)
+}
+
+fn success_under_varied_status(f: &(String, String)) -> bool {
+    f.0 == "error_mapping"
+        && f.1.ends_with("and the SDK reported a success")
+        && (f.1.contains(" status=") || f.1.contains("(html-") || f.1.contains("(empty-body"))
+}
+
+fn request_id_not_surfaced(f: &(String, String)) -> bool {
+    f.0 == "error_mapping" && f.1.contains("the mock sent the request id")
+}
+
+fn unretryable_retried(f: &(String, String)) -> bool {
+    f.0 == "retry" && f.1.ends_with("which is not to be retried")
+}
+
+#[test]
+fn an_error_read_as_a_success_under_a_varied_status_is_an_error_mapping_finding() {
+    if !have_sdks() {
+        return;
+    }
+    let planted = answer_findings("tests/adapters/planted-success-on-status");
+    assert!(
+        planted.iter().any(success_under_varied_status),
+        "{planted:?}"
+    );
+    // The same SDK unplanted reports those answers as errors.
+    let shipped = answer_findings("adapters/tencent-python");
+    let wrong: Vec<_> = shipped
+        .iter()
+        .filter(|f| success_under_varied_status(f))
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:?}");
+}
+
+#[test]
+fn a_request_id_not_surfaced_is_an_error_mapping_finding() {
+    if !have_sdks() {
+        return;
+    }
+    let planted = answer_findings("tests/adapters/planted-dropped-request-id");
+    assert!(planted.iter().any(request_id_not_surfaced), "{planted:?}");
+    // Not where none was sent.
+    assert!(
+        !planted
+            .iter()
+            .any(|f| request_id_not_surfaced(f) && f.1.contains("no-request-id")),
+        "{planted:?}"
+    );
+    let shipped = answer_findings("adapters/tencent-python");
+    assert!(!shipped.iter().any(request_id_not_surfaced), "{shipped:?}");
+}
+
+#[test]
+fn an_unretryable_answer_retried_is_a_retry_finding() {
+    if !have_sdks() {
+        return;
+    }
+    let planted = answer_findings("tests/adapters/planted-retries-errors");
+    assert!(planted.iter().any(unretryable_retried), "{planted:?}");
+    // A throttled or failing backend's answer may be retried.
+    assert!(
+        !planted.iter().any(|f| f.0 == "retry"
+            && (f.1.contains("throttled") || f.1.contains("InternalError"))),
+        "{planted:?}"
+    );
+    // The retry's request id is the call's as much as the first one's.
+    assert!(!planted.iter().any(request_id_not_surfaced), "{planted:?}");
+    let shipped = answer_findings("adapters/tencent-python");
+    assert!(!shipped.iter().any(|f| f.0 == "retry"), "{shipped:?}");
+}
+
+/// The reference client's adapter for `provider` (adapters/reference-*),
+/// run by the binary under test rather than `cargo run`.
+fn reference_adapter(provider: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "imgconform-reference-adapter-{}-{provider}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifest = serde_json::json!({
+        "name": format!("reference-{provider}"),
+        "provider": provider,
+        "language": "rust",
+        "sdk": "imgconform-reference (this repository)",
+        "install": "cargo build --locked",
+        "command": [env!("CARGO_BIN_EXE_imgconform"), "adapter", "--provider", provider],
+    });
+    std::fs::write(dir.join("adapter.json"), manifest.to_string()).unwrap();
+    dir
+}
+
+#[test]
+fn conforming_clients_break_no_invariant_of_the_adversarial_answers() {
+    if !have_sdks() {
+        return;
+    }
+    // alibabacloud-ecs20140526 and imgconform's reference client (which
+    // retries 5xx and throttling, within reason).
+    let reference = |p| reference_adapter(p).display().to_string();
+    for (adapter, filter) in [
+        (
+            "adapters/aliyun-python".to_string(),
+            "aliyun::ExportImage::answers",
+        ),
+        (reference("aliyun"), "aliyun::ExportImage::answers"),
+        (reference("tencent"), "tencent::ExportImages::answers"),
+        (reference("jdcloud"), "jdcloud::exportImage::answers"),
+    ] {
+        let (output, run) = run_sdk(&adapter, filter, &[]);
+        assert!(
+            output.status.success(),
+            "{adapter}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(findings(&run).is_empty(), "{adapter}: {run}");
+        assert!(requests_sent(&run) > 15, "{adapter}: {run}");
+    }
 }

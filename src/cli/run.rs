@@ -439,6 +439,7 @@ pub(super) fn run_target(mut args: RunArgs) -> ExitCode {
                 .find(|a| n.starts_with(&format!("{}::", a.id().replace('/', "::"))))
                 .is_none_or(|a| target.serves(a))
         })
+        .chain(runner::target_trial_names(&specs, &*target, &options))
         .collect();
     if names.is_empty() {
         // A typo in a filter must not give a green run.

@@ -57,6 +57,11 @@ pub struct JournalEntry {
     /// How the answer was varied (see [`super::variation`]), if it was.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub varied: Vec<&'static str>,
+    /// The adversarial answer sent instead of the mock's own (SDK
+    /// sessions: `InvalidParameter status=500`, `html-502`; see
+    /// [`super::answers`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer_plan: Option<String>,
 }
 
 impl JournalEntry {
@@ -78,6 +83,7 @@ impl JournalEntry {
             request_id: String::new(),
             answer: None,
             varied: vec![],
+            answer_plan: None,
         }
     }
 }
@@ -191,6 +197,7 @@ mod tests {
             request_id: format!("r{seq}"),
             answer: None,
             varied: vec![],
+            answer_plan: None,
         }
     }
 

@@ -19,6 +19,7 @@
 //! # }
 //! ```
 
+pub mod answers;
 pub mod behaviour;
 pub mod effects;
 pub mod journal;
@@ -211,6 +212,9 @@ impl Respond for ProviderResponder {
         let answer = handled.answer;
         let mut template = ResponseTemplate::new(answer.http_status)
             .set_body_raw(answer.body, answer.content_type);
+        for (name, value) in handled.headers {
+            template = template.insert_header(name, value.as_str());
+        }
         let latency = self.0.config().faults.latency_ms;
         if latency > 0 {
             template = template.set_delay(Duration::from_millis(latency));

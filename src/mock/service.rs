@@ -177,6 +177,9 @@ pub struct Service {
     recent: Mutex<RecentRequests>,
     core: Mutex<Core>,
     journal: Mutex<Journal>,
+    /// How to answer every request until told otherwise (SDK sessions
+    /// only; see [`super::answers`]).
+    plan: Mutex<Option<super::answers::AnswerPlan>>,
 }
 
 /// Locks `m`, recovering from a panic elsewhere: the mock must not go down
@@ -190,6 +193,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub struct Handled {
     pub answer: Answer,
     pub entry: JournalEntry,
+    /// Headers to send beside the answer's `Content-Type` (`Retry-After`).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 /// Why a server answered a request without reading its body whole
@@ -238,9 +243,17 @@ impl Service {
                 idempotent: HashMap::new(),
             }),
             journal: Mutex::new(Journal::new(config.journal_capacity)),
+            plan: Mutex::new(None),
             specs,
             config,
         }
+    }
+
+    /// Answers every request that calls an API with `plan` from now on
+    /// (`None`: as usual again). The SDK target sets one around each call
+    /// of its adversarial-answers trial; nothing else does.
+    pub fn answer_with(&self, plan: Option<super::answers::AnswerPlan>) {
+        *lock(&self.plan) = plan;
     }
 
     pub fn config(&self) -> &MockConfig {
@@ -292,18 +305,47 @@ impl Service {
     pub fn handle(&self, request: &SignableRequest) -> Handled {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let mut entry = JournalEntry::received(seq, request);
-        let (mut answer, outcome) = self.answer(request, &mut entry);
-        entry.http_status = answer.http_status;
-        if let (Some(seed), Some(api)) = (self.config.vary, &entry.api) {
-            if let Some(api) = self.specs.api(api) {
-                entry.varied = super::variation::vary(api.provider(), &mut answer, seed, seq);
+        let (mut answer, mut outcome) = self.answer(request, &mut entry);
+        let mut headers = Vec::new();
+        let plan = lock(&self.plan).clone();
+        match (plan, entry.api.as_deref().and_then(|a| self.specs.api(a))) {
+            (Some(plan), Some(api)) => {
+                let wire = wire_for(api.raw.protocol);
+                // What the mock signed, for Alibaba's suffix.
+                let signed = self
+                    .config
+                    .credentials
+                    .get(&api.provider())
+                    .and_then(|c| wire.verify(api, request, c).ok())
+                    .map(|trace| trace.string_to_sign);
+                let planned =
+                    plan.answer(api.provider(), wire, &entry.request_id, signed.as_deref());
+                answer = planned.answer;
+                headers = planned.headers;
+                entry.code = planned.code;
+                entry.varied = vec!["adversarial answer"];
+                entry.answer_plan = Some(plan.name.clone());
+                outcome = Outcome::Fault;
+            }
+            _ => {
+                if let (Some(seed), Some(api)) = (self.config.vary, &entry.api) {
+                    if let Some(api) = self.specs.api(api) {
+                        entry.varied =
+                            super::variation::vary(api.provider(), &mut answer, seed, seq);
+                    }
+                }
             }
         }
+        entry.http_status = answer.http_status;
         if self.config.journal_capacity > 0 {
             entry.answer = serde_json::from_slice(&answer.body).ok();
         }
         lock(&self.journal).record(entry.clone(), outcome);
-        Handled { answer, entry }
+        Handled {
+            answer,
+            entry,
+            headers,
+        }
     }
 
     /// Answers a request whose body the server did not read whole (too
@@ -358,7 +400,11 @@ impl Service {
             entry.answer = serde_json::from_slice(&answer.body).ok();
         }
         lock(&self.journal).record(entry.clone(), outcome);
-        Handled { answer, entry }
+        Handled {
+            answer,
+            entry,
+            headers: Vec::new(),
+        }
     }
 
     /// How each API is routed, as `(provider/api, rule)`, in the specs'

@@ -67,7 +67,7 @@ pub fn vary(provider: ProviderId, answer: &mut Answer, seed: u64, seq: u64) -> V
 
 /// The object that holds the business fields or the error: Tencent's
 /// `Response`, JD's `result` or `error`, Alibaba's top level.
-fn innermost(body: &mut Map<String, Value>) -> Option<&mut Map<String, Value>> {
+pub(crate) fn innermost(body: &mut Map<String, Value>) -> Option<&mut Map<String, Value>> {
     for key in ["Response", "result", "error"] {
         if body.get(key).is_some_and(Value::is_object) {
             return body.get_mut(key).and_then(Value::as_object_mut);
@@ -76,7 +76,7 @@ fn innermost(body: &mut Map<String, Value>) -> Option<&mut Map<String, Value>> {
     Some(body)
 }
 
-fn reverse(value: &mut Value) {
+pub(crate) fn reverse(value: &mut Value) {
     match value {
         Value::Object(map) => {
             let entries: Vec<(String, Value)> = std::mem::take(map).into_iter().rev().collect();

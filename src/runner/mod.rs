@@ -24,6 +24,7 @@
 //!
 //! Failures shrink to a minimal request and name the seed that replays them.
 
+pub mod answers;
 pub mod fixtures;
 pub mod live;
 pub mod output;
@@ -486,6 +487,8 @@ enum Kind {
     Cases,
     States,
     Probes,
+    /// The SDK target only: adversarial answers ([`answers`]).
+    Answers,
 }
 
 impl Kind {
@@ -502,6 +505,7 @@ impl Kind {
             Kind::Cases => "cases::handwritten",
             Kind::States => "cases::world_state",
             Kind::Probes => "probe::open_points",
+            Kind::Answers => "answers::error_handling",
         }
     }
 }
@@ -547,6 +551,37 @@ fn plan<'s>(specs: &'s Specs, suite: &Suite) -> Vec<(&'s ApiSpec, Kind)> {
     out
 }
 
+/// [`plan`], and the trials only `target` has (an SDK's adversarial
+/// answers, [`answers`]).
+fn plan_for<'s>(specs: &'s Specs, suite: &Suite, target: &dyn Target) -> Vec<(&'s ApiSpec, Kind)> {
+    let mut out = plan(specs, suite);
+    if target.varies_answers() {
+        out.extend(specs.apis().iter().map(|api| (api, Kind::Answers)));
+    }
+    out
+}
+
+/// The names of the trials only `target` has (an SDK target's
+/// `answers::error_handling`), filtered: [`trial_names`] lists those every
+/// target has.
+pub fn target_trial_names(specs: &Specs, target: &dyn Target, options: &RunOptions) -> Vec<String> {
+    if !target.varies_answers() {
+        return Vec::new();
+    }
+    specs
+        .apis()
+        .iter()
+        .filter(|api| target.serves(api))
+        .map(|api| trial_name(api, Kind::Answers))
+        .filter(|n| {
+            options
+                .filter
+                .as_ref()
+                .is_none_or(|f| n.contains(f.as_str()))
+        })
+        .collect()
+}
+
 /// Runs every trial that `options.filter` selects, on `options.jobs`
 /// threads; `progress` hears of each trial as it ends (in the order they
 /// end). The reports come back in plan order, whatever the threads did.
@@ -557,7 +592,7 @@ pub fn run(
     options: &RunOptions,
     mut progress: impl FnMut(&TrialReport),
 ) -> Vec<TrialReport> {
-    let planned: Vec<(&ApiSpec, Kind)> = plan(specs, suite)
+    let planned: Vec<(&ApiSpec, Kind)> = plan_for(specs, suite, target)
         .into_iter()
         .filter(|(api, _)| target.serves(api))
         .filter(|(api, kind)| {
@@ -724,6 +759,11 @@ fn run_trial(
             seed = Some(probe_seed);
             let count = options.generator.cases.clamp(1, 16) as usize;
             probes::open_points(specs, target, api, &ctx, probe_seed, count, &tally)
+        }
+        Kind::Answers => {
+            let answer_seed = options.generator.resolve_seed();
+            seed = Some(answer_seed);
+            answers::error_handling(specs, target, api, &examples, &ctx, answer_seed, &tally)
         }
     };
     // An interrupted property ends as a failure that is none: the trial

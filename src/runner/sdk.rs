@@ -45,6 +45,7 @@ use super::target::{
 };
 use crate::cases::StateCase;
 use crate::live::credentials::variables;
+use crate::mock::answers::AnswerPlan;
 use crate::mock::{test_credentials, MockConfig, MockProvider, World};
 use crate::protocol::{wire_for, Outcome, ServiceError};
 use crate::spec::{ApiSpec, Provenance, ProviderId, Specs};
@@ -103,6 +104,9 @@ pub enum FindingClass {
     ErrorMapping,
     ResultParsing,
     ClientSideValidation,
+    /// An unretryable answer retried, or a retryable one beyond reason
+    /// (the adversarial answers, [`super::answers`]).
+    Retry,
 }
 
 impl FindingClass {
@@ -113,6 +117,7 @@ impl FindingClass {
             FindingClass::ErrorMapping => "error mapping",
             FindingClass::ResultParsing => "result parsing",
             FindingClass::ClientSideValidation => "client-side validation",
+            FindingClass::Retry => "retry",
         }
     }
 }
@@ -134,7 +139,9 @@ impl std::fmt::Display for Finding {
 #[derive(Debug, Deserialize)]
 struct AnswerLine {
     id: Option<String>,
-    #[serde(default)]
+    /// `"ok": null` is a success with nothing in it (jdcloud-sdk's answer
+    /// without `result`), not a missing `ok`.
+    #[serde(default, deserialize_with = "present")]
     ok: Option<Value>,
     #[serde(default)]
     error: Option<AdapterError>,
@@ -143,6 +150,11 @@ struct AnswerLine {
     /// the adapter left out.
     #[serde(default)]
     unknown_parameters: Vec<String>,
+}
+
+/// A field that is there, even as `null`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -453,6 +465,10 @@ impl Target for SdkTarget {
         api.provider() == self.manifest.provider
     }
 
+    fn varies_answers(&self) -> bool {
+        true
+    }
+
     fn session(&self) -> Box<dyn Session + '_> {
         self.session_in(&self.world)
     }
@@ -519,6 +535,32 @@ impl Session for SdkSession<'_> {
         api: &ApiSpec,
         params: &Value,
         tamper: Tamper,
+    ) -> Result<Exchange, CallError> {
+        self.exchange(api, params, tamper, None)
+    }
+
+    fn call_answered(
+        &mut self,
+        api: &ApiSpec,
+        params: &Value,
+        plan: &AnswerPlan,
+    ) -> Result<Exchange, CallError> {
+        self.bench.mock.service().answer_with(Some(plan.clone()));
+        let exchange = self.exchange(api, params, Tamper::None, Some(plan));
+        self.bench.mock.service().answer_with(None);
+        exchange
+    }
+}
+
+impl SdkSession<'_> {
+    /// One call; with `plan`, its answers were the plan's and what the SDK
+    /// reported is judged by [`super::answers::judge`] alone.
+    fn exchange(
+        &mut self,
+        api: &ApiSpec,
+        params: &Value,
+        tamper: Tamper,
+        plan: Option<&AnswerPlan>,
     ) -> Result<Exchange, CallError> {
         match tamper {
             Tamper::None => {}
@@ -655,6 +697,35 @@ impl Session for SdkSession<'_> {
                     });
                 }
             }
+        }
+        if let Some(plan) = plan {
+            let error = answer.error.as_ref();
+            let reported = super::answers::Reported {
+                success: answer.ok.is_some(),
+                code: error.and_then(|e| e.code.as_deref()),
+                request_id: error.and_then(|e| e.request_id.as_deref()),
+                http_status: error.and_then(|e| e.http_status),
+            };
+            let request_ids: Vec<&str> = entries.iter().map(|e| e.request_id.as_str()).collect();
+            findings.extend(super::answers::judge(plan, &request_ids, &reported));
+            findings.sort();
+            findings.dedup();
+            return Ok(Exchange {
+                http_status: plan.http_status,
+                body: Vec::new(),
+                outcome: Ok(Outcome {
+                    http_status: plan.http_status,
+                    request_id: reported.request_id.map(str::to_string),
+                    error: error.map(|e| ServiceError {
+                        code: e.code.clone().unwrap_or_default(),
+                        message: e.message.clone(),
+                    }),
+                    result: answer.ok.clone(),
+                }),
+                dry_run: false,
+                client_side: error.is_some_and(|e| e.client_side),
+                findings,
+            });
         }
         let (outcome, client_side) = match (&answer.ok, &answer.error) {
             (Some(result), _) => {

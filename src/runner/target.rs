@@ -87,6 +87,22 @@ pub trait Session {
         params: &Value,
         tamper: Tamper,
     ) -> Result<Exchange, CallError>;
+
+    /// The call with every answer of it replaced as `plan` says (an SDK
+    /// target's adversarial answers); the exchange's findings are the
+    /// invariants it broke. Other targets cannot arrange it: skipped.
+    fn call_answered(
+        &mut self,
+        api: &ApiSpec,
+        params: &Value,
+        plan: &crate::mock::answers::AnswerPlan,
+    ) -> Result<Exchange, CallError> {
+        let _ = (api, params);
+        Err(CallError::Skipped(format!(
+            "only an SDK target answers with {}",
+            plan.name
+        )))
+    }
 }
 
 /// A world-state case made ready on a target: the session in that state
@@ -107,6 +123,11 @@ pub trait Target: Send + Sync {
     fn serves(&self, api: &ApiSpec) -> bool {
         let _ = api;
         true
+    }
+    /// Whether this target has the adversarial-answers trial
+    /// (`answers::error_handling`): the SDK target.
+    fn varies_answers(&self) -> bool {
+        false
     }
     /// A session in the state `case` needs; `Err` says why this target
     /// cannot arrange it, and the case is skipped.

@@ -13,6 +13,12 @@ imported, not copied) with exactly one thing changed, chosen by the argument:
   host here, so the signature still verifies).
 - ``swallowed-error``: a ``TencentCloudSDKException`` is reported as
   success with empty fields, ``{"ok": {}}``.
+- ``success-on-status``: the SDK's ``ServerNetworkError`` (what it makes
+  of an answer with another HTTP status than 200) is reported as success,
+  ``{"ok": {}}``: an error read as a success under a varied status.
+- ``dropped-request-id``: an error is reported without its request id.
+- ``retries-errors``: a call the SDK answered with an error is made once
+  more (the adapter retries whatever the answer), then reported.
 
 Not shipped: tests/adapters/planted-*/adapter.json point the harness here.
 
@@ -90,10 +96,49 @@ class SwallowedError(TencentAdapter):
             return Ok({})
 
 
+class SuccessOnStatus(TencentAdapter):
+    """(d) an answer with another HTTP status reported as success."""
+
+    def call(self, api, params):
+        from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+
+        try:
+            return super().call(api, params)
+        except TencentCloudSDKException as e:
+            if e.code == "ServerNetworkError":
+                return Ok({})
+            raise
+
+
+class DroppedRequestId(TencentAdapter):
+    """(e) an error's request id not surfaced."""
+
+    def error_of(self, exc):
+        error = super().error_of(exc)
+        if error is not None:
+            error.request_id = None
+        return error
+
+
+class RetriesErrors(TencentAdapter):
+    """(f) every error retried once, whether it may be or not."""
+
+    def call(self, api, params):
+        from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+
+        try:
+            return super().call(api, params)
+        except TencentCloudSDKException:
+            return super().call(api, params)
+
+
 VARIANTS = {
     "renamed-param": RenamedParam,
     "dropped-header": DroppedHeader,
     "swallowed-error": SwallowedError,
+    "success-on-status": SuccessOnStatus,
+    "dropped-request-id": DroppedRequestId,
+    "retries-errors": RetriesErrors,
 }
 
 

@@ -47,6 +47,7 @@ pub mod mock;
 pub mod protocol;
 pub mod report;
 pub mod runner;
+pub mod secret_scan;
 pub mod spec;
 pub mod validate;
 pub mod verdict;

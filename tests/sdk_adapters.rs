@@ -113,10 +113,14 @@ fn a_renamed_parameter_is_a_wire_violation() {
     // charset reads as a success; adapters/tencent-python/
     // expected-findings.txt) wherever the mock's variation puts a charset
     // on an error answer. Nothing else is found.
+    // Bucket is a key no document names, so the raw wire check reports it
+    // too (a departure).
     let others: Vec<&(String, String)> = found
         .iter()
         .filter(|(c, d)| {
-            c != "wire_violation" && !(c == "error_mapping" && d.contains("content-type charset"))
+            c != "wire_violation"
+                && !(c == "error_mapping" && d.contains("content-type charset"))
+                && !(c == "undocumented_field" && d.contains("Bucket,"))
         })
         .collect();
     assert!(others.is_empty(), "{others:?}");
@@ -737,5 +741,183 @@ fn conforming_clients_break_no_invariant_of_the_adversarial_answers() {
         );
         assert!(findings(&run).is_empty(), "{adapter}: {run}");
         assert!(requests_sent(&run) > 15, "{adapter}: {run}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The raw wire request and the adapter's logs (src/runner/wire_checks.rs,
+// the secret scan in src/runner/sdk.rs): each planted bug is caught with
+// its class, and the conforming adapters get none of these classes.
+
+/// The classes of the raw-wire and log checks.
+const RAW_CLASSES: [&str; 6] = [
+    "undocumented_field",
+    "signed_headers_reading",
+    "plain_http",
+    "plain_http_assumed",
+    "secret_leak",
+    "signature",
+];
+
+#[test]
+fn a_header_the_documentation_requires_to_be_signed_left_unsigned_is_a_signature_finding() {
+    if !have_sdks() {
+        return;
+    }
+    let (output, run) = run_sdk(
+        "tests/adapters/planted-unsigned-header",
+        "tencent::ExportImages::cases::handwritten",
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let found = findings(&run);
+    assert!(
+        found.contains(&(
+            "signature".into(),
+            "TC3-HMAC-SHA256 signs SignedHeaders=host; Tencent's TC3 documentation requires content-type to be signed too".into()
+        )),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn undocumented_nulls_are_undocumented_field_findings_that_fail_only_under_strict() {
+    if !have_sdks() {
+        return;
+    }
+    let filter = "tencent::ExportImages::cases::handwritten";
+    let (_, run) = run_sdk("tests/adapters/planted-undocumented-nulls", filter, &[]);
+    let found = findings(&run);
+    assert!(
+        found.contains(&(
+            "undocumented_field".into(),
+            "RoleName is sent as null, though it was not set (the documents name no null)".into()
+        )),
+        "{found:?}"
+    );
+    // A departure from imgconform's assumption: reported, not failed…
+    let failures = run["trials"][0]["failures"].to_string();
+    assert!(!failures.contains("undocumented"), "{failures}");
+    // …unless --strict.
+    let (_, strict) = run_sdk_with(
+        "tests/adapters/planted-undocumented-nulls",
+        filter,
+        &["--strict"],
+        &[],
+    );
+    let failures = strict["trials"][0]["failures"].to_string();
+    assert!(failures.contains("wire: undocumented field"), "{failures}");
+}
+
+#[test]
+fn plain_http_by_default_is_a_finding() {
+    if !have_sdks() {
+        return;
+    }
+    let (output, run) = run_sdk(
+        "tests/adapters/planted-plain-http",
+        "aliyun::ExportImage::cases::handwritten",
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let found = findings(&run);
+    assert_eq!(
+        found,
+        [(
+            "plain_http".to_string(),
+            "the SDK's default scheme is http, where the provider's documents give the request URL as https://".to_string()
+        )],
+    );
+}
+
+#[test]
+fn the_secret_printed_to_stderr_is_a_secret_leak_whose_report_masks_it() {
+    if !have_sdks() {
+        return;
+    }
+    let file =
+        std::env::temp_dir().join(format!("imgconform-planted-secret-{}", std::process::id()));
+    let report =
+        std::env::temp_dir().join(format!("imgconform-planted-report-{}", std::process::id()));
+    let (output, run) = run_sdk_with(
+        "tests/adapters/planted-secret-to-stderr",
+        "tencent::ExportImages::cases::handwritten",
+        &["--report", report.to_str().unwrap()],
+        &[("IMGCONFORM_PLANTED_SECRET_FILE", file.to_str().unwrap())],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let secret = std::fs::read_to_string(&file).unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert!(secret.len() >= 16, "{secret:?}");
+    let leaks: Vec<String> = findings(&run)
+        .into_iter()
+        .filter(|(c, _)| c == "secret_leak")
+        .map(|(_, d)| d)
+        .collect();
+    // Once per distinct line, with where it was and the secret masked.
+    assert_eq!(
+        leaks,
+        ["the adapter's stderr, line 1, shows the secret (as is): DEBUG ExportImages: signing with SecretId=AKIDIMGCONFORMTENCENTTEST SecretKey=****"],
+    );
+    // Nothing imgconform wrote repeats it: not its output, not the report.
+    let mut written = vec![output.stdout.clone(), output.stderr.clone()];
+    for entry in std::fs::read_dir(&report).unwrap().flatten() {
+        written.push(std::fs::read(entry.path()).unwrap());
+    }
+    let _ = std::fs::remove_dir_all(&report);
+    for bytes in written {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            imgconform::secret_scan::find(&text, &secret).is_none(),
+            "the secret shows in what imgconform wrote"
+        );
+    }
+}
+
+#[test]
+fn the_conforming_adapters_get_no_raw_wire_or_log_finding() {
+    if !have_sdks() {
+        return;
+    }
+    // The reference adapters' manifests say `cargo run`, which would wait
+    // for this test's own build: the same command through the built binary.
+    let reference = |provider: &str| {
+        let dir = std::env::temp_dir().join(format!(
+            "imgconform-reference-{provider}-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let manifest = serde_json::json!({
+            "name": format!("reference-{provider}"),
+            "provider": provider,
+            "language": "rust",
+            "sdk": "imgconform-reference",
+            "install": "cargo build --locked",
+            "command": [env!("CARGO_BIN_EXE_imgconform"), "adapter", "--provider", provider],
+        });
+        std::fs::write(dir.join("adapter.json"), manifest.to_string()).unwrap();
+        dir.to_str().unwrap().to_string()
+    };
+    for (adapter, filter) in [
+        (reference("jdcloud"), "jdcloud"),
+        (reference("tencent"), "tencent::ExportImages::cases"),
+        (reference("aliyun"), "aliyun::ExportImage::cases"),
+        (
+            "adapters/aliyun-python".to_string(),
+            "aliyun::ExportImage::cases",
+        ),
+    ] {
+        let (output, run) = run_sdk(&adapter, filter, &[]);
+        assert!(
+            output.status.success(),
+            "{adapter}: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        assert!(requests_sent(&run) > 10, "{adapter}: {run}");
+        let raw: Vec<_> = findings(&run)
+            .into_iter()
+            .filter(|(c, _)| RAW_CLASSES.contains(&c.as_str()))
+            .collect();
+        assert!(raw.is_empty(), "{adapter}: {raw:?}");
     }
 }

@@ -25,7 +25,7 @@ mod tools;
 use imgconform::live::credentials::variables;
 use imgconform::protocol::signing::{Credentials, SigningInputs};
 use imgconform::protocol::{wire_for, EncodeOptions, Endpoint};
-use imgconform::{ProviderId, Specs};
+use imgconform::{secret_scan, ProviderId, Specs};
 
 /// The part every canary secret shares; each provider's adds its name.
 const CANARY: &str = "SECRET-CANARY-7f3a9c";
@@ -60,40 +60,24 @@ fn canary_env() -> Vec<(String, String)> {
 }
 
 /// What would betray a secret in `bytes`, if anything: the secret itself,
-/// its hex or base64, or any eight of its characters in a row.
+/// its hex or base64, or any eight of its characters in a row
+/// ([`imgconform::secret_scan`], which the SDK target's scan of adapter
+/// logs uses too).
 fn leak_in(bytes: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(bytes);
     for provider in ProviderId::ALL {
-        let secret = secret(provider);
-        let encodings = [
-            ("as is", secret.clone()),
-            ("in hex", hex::encode(&secret)),
-            ("in HEX", hex::encode_upper(&secret)),
-            (
-                "in base64",
-                base64::engine::general_purpose::STANDARD.encode(&secret),
-            ),
-            (
-                "in url-safe base64",
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&secret),
-            ),
-        ];
-        for (how, needle) in encodings {
-            if let Some(at) = text.find(&needle) {
-                return Some(format!("{provider}'s secret {how} at byte {at}"));
-            }
+        // The whole secret, in every encoding (its windows below).
+        if let Some(leak) = secret_scan::find_whole(&text, &secret(provider)) {
+            return Some(format!(
+                "{provider}'s secret {} at byte {}",
+                leak.how, leak.at
+            ));
         }
     }
     // A secret cut short still shows too much: any eight characters of the
     // canary (the providers' suffixes alone are ordinary words).
-    let chars: Vec<char> = CANARY.chars().collect();
-    for window in chars.windows(8) {
-        let piece: String = window.iter().collect();
-        if let Some(at) = text.find(&piece) {
-            return Some(format!("\"{piece}\" of a secret at byte {at}"));
-        }
-    }
-    None
+    secret_scan::find(&text, CANARY)
+        .map(|leak| format!("a secret ({}) at byte {}", leak.how, leak.at))
 }
 
 fn assert_no_secret(what: &str, bytes: &[u8]) {

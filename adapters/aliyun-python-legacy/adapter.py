@@ -46,6 +46,13 @@ class AliyunLegacyAdapter(Adapter):
         self.transport.wrap(vendored_adapters.HTTPAdapter)
         self.transport.wrap_requests()
 
+    def default_scheme(self):
+        """``get_protocol_type()`` of a fresh ``ExportImageRequest``: the
+        core's ``_default_protocol_type`` unless the caller sets one."""
+        from aliyunsdkecs.request.v20140526.ExportImageRequest import ExportImageRequest
+
+        return str(ExportImageRequest().get_protocol_type()).lower()
+
     def client(self, region):
         key = json.dumps(region)
         if key not in self._clients:

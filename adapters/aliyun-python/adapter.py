@@ -46,6 +46,38 @@ class AliyunAcs3Adapter(Adapter):
         self.client = Client(config)
         self.transport.wrap_requests()
 
+    def default_scheme(self):
+        """What a client configured without ``protocol`` uses: the SDK
+        computes ``self._protocol or protocol`` from the API's own
+        ``Params(protocol=...)`` in ``export_image_with_options``. Read by
+        calling it on a client made without endpoint or protocol, with
+        ``call_api`` replaced by one that records its arguments and stops:
+        nothing is sent."""
+        from alibabacloud_ecs20140526 import models as ecs_models
+        from alibabacloud_ecs20140526.client import Client
+        from alibabacloud_tea_openapi import utils_models as open_api_models
+
+        class Stop(Exception):
+            pass
+
+        client = Client(open_api_models.Config(
+            access_key_id=self.credentials.access_key_id,
+            access_key_secret=self.credentials.secret,
+            region_id="cn-hangzhou",
+        ))
+        seen = {}
+
+        def call_api(params, request, runtime):
+            seen["protocol"] = client._protocol or params.protocol
+            raise Stop()
+
+        client.call_api = call_api
+        try:
+            client.export_image(ecs_models.ExportImageRequest())
+        except Stop:
+            pass
+        return str(seen["protocol"]).lower()
+
     @staticmethod
     def model_fields(model_class) -> set:
         """The wire names a tea model maps (every attribute set, then

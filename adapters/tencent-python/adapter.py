@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -102,11 +101,17 @@ class TencentAdapter(Adapter):
                 self.notices.unknown_parameter(
                     api, key, f"{self.distribution}'s {api}Request has no field {key}: "
                               f"its from_json_string ignores it, not sent")
-        with warnings.catch_warnings():
-            # "... fileds are useless": said once on stderr as unknown_parameter instead
-            warnings.simplefilter("ignore")
-            request.from_json_string(json.dumps(rest))
+        # The SDK's own warning ("... fileds are useless") goes to stderr
+        # as the SDK writes it, beside the unknown_parameter line.
+        request.from_json_string(json.dumps(rest))
         return region, request
+
+    def default_scheme(self):
+        """``HttpProfile().scheme``: what a client made without an
+        ``HttpProfile`` of its own uses."""
+        from tencentcloud.common.profile.http_profile import HttpProfile
+
+        return HttpProfile().scheme
 
     def send(self, api: str, region, request):
         return getattr(self.client(region), api)(request)

@@ -180,7 +180,14 @@ pub struct Service {
     /// How to answer every request until told otherwise (SDK sessions
     /// only; see [`super::answers`]).
     plan: Mutex<Option<super::answers::AnswerPlan>>,
+    /// The last requests exactly as they arrived, by sequence number
+    /// ([`Service::raw_request`]): what a client put on the wire before
+    /// any parsing, for the SDK target's raw wire checks.
+    raw: Mutex<VecDeque<(u64, SignableRequest)>>,
 }
+
+/// Requests kept as they arrived (at most the journal's capacity).
+const RAW_KEPT: usize = 64;
 
 /// Locks `m`, recovering from a panic elsewhere: the mock must not go down
 /// with one request.
@@ -244,6 +251,7 @@ impl Service {
             }),
             journal: Mutex::new(Journal::new(config.journal_capacity)),
             plan: Mutex::new(None),
+            raw: Mutex::new(VecDeque::new()),
             specs,
             config,
         }
@@ -266,6 +274,16 @@ impl Service {
 
     pub fn journal(&self) -> Journal {
         lock(&self.journal).clone()
+    }
+
+    /// Request `seq` exactly as it arrived (method, path and query as
+    /// sent, every header, the body's bytes), if it is among the last
+    /// few kept.
+    pub fn raw_request(&self, seq: u64) -> Option<SignableRequest> {
+        lock(&self.raw)
+            .iter()
+            .find(|(s, _)| *s == seq)
+            .map(|(_, r)| r.clone())
     }
 
     /// Counters only, without copying the entries.
@@ -305,6 +323,14 @@ impl Service {
     pub fn handle(&self, request: &SignableRequest) -> Handled {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let mut entry = JournalEntry::received(seq, request);
+        let kept = RAW_KEPT.min(self.config.journal_capacity);
+        if kept > 0 {
+            let mut raw = lock(&self.raw);
+            if raw.len() >= kept {
+                raw.pop_front();
+            }
+            raw.push_back((seq, request.clone()));
+        }
         let (mut answer, mut outcome) = self.answer(request, &mut entry);
         let mut headers = Vec::new();
         let plan = lock(&self.plan).clone();

@@ -32,6 +32,7 @@ mod probes;
 pub mod reference_adapter;
 pub mod sdk;
 pub mod target;
+mod wire_checks;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -398,9 +399,18 @@ impl Tally {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .extend(findings.iter().cloned());
-        let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        // A departure (an undocumented field, say) is kept for the report
+        // and fails only under --strict.
+        let failing: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| self.strict || f.class.fails())
+            .collect();
+        let Some(first) = failing.first() else {
+            return Ok(());
+        };
+        let list: Vec<String> = failing.iter().map(ToString::to_string).collect();
         Err(Breach::new(
-            format!("SDK: {}", findings[0].class.as_str()),
+            format!("SDK: {}", first.class.as_str()),
             list.join("; "),
         ))
     }
@@ -783,11 +793,15 @@ fn run_trial(
             .collect();
     // Findings met on calls that could not go on (an SDK lacking a
     // documented parameter) fail the trial too.
-    if failures.is_empty() && !findings.is_empty() {
+    let failing: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| options.strict || f.class.fails())
+        .collect();
+    if failures.is_empty() && !failing.is_empty() {
         failures.push(FailureReport {
-            rule: format!("SDK: {}", findings[0].class.as_str()),
-            count: findings.len() as u64,
-            reason: findings
+            rule: format!("SDK: {}", failing[0].class.as_str()),
+            count: failing.len() as u64,
+            reason: failing
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()

@@ -49,6 +49,9 @@ pub fn serve(
         "ready": true,
         "sdk": concat!("imgconform-reference ", env!("CARGO_PKG_VERSION")),
         "provider": provider,
+        // The reference client's own default: the documented endpoint,
+        // which `endpoint_for` always builds over https.
+        "default_scheme": if crate::live::endpoints::endpoint_for(provider, Some("cn-north-1")).https { "https" } else { "http" },
     }))?;
     for line in input.lines() {
         let line = line.map_err(|e| format!("cannot read from the harness: {e}"))?;

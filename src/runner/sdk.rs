@@ -107,6 +107,25 @@ pub enum FindingClass {
     /// An unretryable answer retried, or a retryable one beyond reason
     /// (the adversarial answers, [`super::answers`]).
     Retry,
+    /// A field the documents do not name in the raw body: an undocumented
+    /// key, null for a parameter not set, a path parameter repeated
+    /// (see [`super::wire_checks`]). A departure from imgconform's
+    /// assumption that an SDK sends only what the documents describe.
+    UndocumentedField,
+    /// Fewer headers signed than JDCLOUD3 is read to require (the reading
+    /// of JD's JDCLOUD2 documentation): a departure.
+    SignedHeadersReading,
+    /// The SDK's default scheme, when the caller names none, is plain
+    /// http, where the provider's documents give its request URL as
+    /// `https://` (JD Cloud, Alibaba).
+    PlainHttp,
+    /// The same where the documents name only the domain (Tencent): a
+    /// departure from the assumption that a cloud API is called over
+    /// https.
+    PlainHttpAssumed,
+    /// The adapter's stdout, stderr or a log file it names showed the
+    /// secret (as is, hex, base64, or eight characters of it).
+    SecretLeak,
 }
 
 impl FindingClass {
@@ -118,7 +137,25 @@ impl FindingClass {
             FindingClass::ResultParsing => "result parsing",
             FindingClass::ClientSideValidation => "client-side validation",
             FindingClass::Retry => "retry",
+            FindingClass::UndocumentedField => "wire: undocumented field",
+            FindingClass::SignedHeadersReading => "signature: signed headers, a reading",
+            FindingClass::PlainHttp => "wire: plain http by default",
+            FindingClass::PlainHttpAssumed => "wire: plain http by default, assumed",
+            FindingClass::SecretLeak => "secret leak",
         }
+    }
+
+    /// Whether a finding of this class fails its trial. Departures from a
+    /// reading or an assumption (consistent with the verdicts' Read and
+    /// Assumed provenance) are reported and fail only under `--strict`;
+    /// everything else breaks a stated rule, or what the mock answered.
+    pub fn fails(self) -> bool {
+        !matches!(
+            self,
+            FindingClass::UndocumentedField
+                | FindingClass::SignedHeadersReading
+                | FindingClass::PlainHttpAssumed
+        )
     }
 }
 
@@ -178,10 +215,58 @@ struct Adapter {
     stderr: Arc<Mutex<VecDeque<String>>>,
     sdk: String,
     next_id: u64,
+    /// Where the adapter's output showed the secret, not yet reported.
+    leaks: Arc<Mutex<Vec<Finding>>>,
+    seen: Seen,
+    /// The secret the adapter was given, to scan its log files for.
+    secret: String,
+    /// Log files the adapter named in its ready line, with the lines of
+    /// each already scanned.
+    log_files: Vec<(PathBuf, usize)>,
+    /// The scheme the SDK uses when not told one, as the adapter read it
+    /// from the SDK's own defaults (`default_scheme` in the ready line).
+    default_scheme: Option<String>,
+}
+
+/// Leaks already reported, by where and the masked line: a line the SDK
+/// logs for every request is reported once, at its first line number.
+type Seen = Arc<Mutex<std::collections::HashSet<String>>>;
+
+/// A `secret leak` finding for `line` of `place` if it shows `secret` and
+/// the same masked line was not reported before: the line with the
+/// secret masked, never the secret.
+fn leak_finding(
+    secret: &str,
+    seen: &Seen,
+    place: &str,
+    number: usize,
+    line: &str,
+) -> Option<Finding> {
+    let leak = crate::secret_scan::find(line, secret)?;
+    let mut masked = crate::secret_scan::mask(line, secret);
+    if !lock(seen).insert(format!("{place}\n{masked}")) {
+        return None;
+    }
+    if masked.chars().count() > 300 {
+        masked = masked.chars().take(300).collect::<String>() + "…";
+    }
+    Some(Finding {
+        class: FindingClass::SecretLeak,
+        detail: format!(
+            "the adapter's {place}, line {number}, shows the secret ({}): {}",
+            leak.how,
+            crate::console::visible(&masked)
+        ),
+    })
 }
 
 impl Adapter {
-    fn start(root: &Path, manifest: &Manifest, endpoint: &str) -> Result<Adapter, String> {
+    fn start(
+        root: &Path,
+        manifest: &Manifest,
+        endpoint: &str,
+        credentials: &crate::protocol::signing::Credentials,
+    ) -> Result<Adapter, String> {
         let mut command = Command::new(&manifest.command[0]);
         command
             .args(&manifest.command[1..])
@@ -203,7 +288,6 @@ impl Adapter {
             }
         }
         let vars = variables(manifest.provider);
-        let credentials = test_credentials(manifest.provider);
         command.env(vars.access_key_id[0], credentials.access_key_id());
         command.env(vars.secret[0], credentials.secret());
         let mut child = command.spawn().map_err(|e| {
@@ -218,22 +302,39 @@ impl Adapter {
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let stderr_pipe = child.stderr.take().ok_or("no stderr")?;
         let (send, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if send.send(line).is_err() {
-                    break;
+        let leaks = Arc::new(Mutex::new(Vec::new()));
+        let seen: Seen = Arc::default();
+        let secret = credentials.secret().to_string();
+        {
+            // Every line of stdout and stderr is scanned for the secret:
+            // the SDK runs with its default logging, unfiltered.
+            let (leaks, secret, seen) = (Arc::clone(&leaks), secret.clone(), Arc::clone(&seen));
+            std::thread::spawn(move || {
+                for (i, line) in BufReader::new(stdout).lines().enumerate() {
+                    let Ok(line) = line else { break };
+                    if let Some(f) = leak_finding(&secret, &seen, "stdout", i + 1, &line) {
+                        lock(&leaks).push(f);
+                    }
+                    if send.send(line).is_err() {
+                        break;
+                    }
                 }
-            }
-        });
+            });
+        }
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
         {
             // stderr is for people (the `unknown_parameter` notices
             // included): what a request lacked comes in its answer line.
             let stderr = Arc::clone(&stderr);
+            let (leaks, secret, seen) = (Arc::clone(&leaks), secret.clone(), Arc::clone(&seen));
             std::thread::spawn(move || {
-                for line in BufReader::new(stderr_pipe).lines() {
+                for (i, line) in BufReader::new(stderr_pipe).lines().enumerate() {
                     let Ok(line) = line else { break };
+                    if let Some(f) = leak_finding(&secret, &seen, "stderr", i + 1, &line) {
+                        lock(&leaks).push(f);
+                    }
+                    // Not even the tail kept for complaints holds it.
+                    let line = crate::secret_scan::mask(&line, &secret);
                     let mut tail = lock(&stderr);
                     if tail.len() == STDERR_TAIL {
                         tail.pop_front();
@@ -249,6 +350,11 @@ impl Adapter {
             stderr,
             sdk: String::new(),
             next_id: 0,
+            leaks,
+            seen,
+            secret,
+            log_files: Vec::new(),
+            default_scheme: None,
         };
         let ready = adapter.read_line(READY_TIMEOUT, "its ready line")?;
         let ready: Value = serde_json::from_str(&ready).map_err(|_| {
@@ -265,7 +371,38 @@ impl Adapter {
             .and_then(Value::as_str)
             .unwrap_or(&manifest.sdk)
             .to_string();
+        adapter.default_scheme = ready
+            .get("default_scheme")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase);
+        adapter.log_files = ready
+            .get("log_files")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(|p| (root.join(p), 0))
+            .collect();
         Ok(adapter)
+    }
+
+    /// The leaks found since the last call, the adapter's log files
+    /// scanned up to now included.
+    fn take_leaks(&mut self) -> Vec<Finding> {
+        for (path, scanned) in &mut self.log_files {
+            let Ok(bytes) = std::fs::read(&*path) else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&bytes);
+            let place = format!("log file {}", path.display());
+            for (i, line) in text.lines().enumerate().skip(*scanned) {
+                if let Some(f) = leak_finding(&self.secret, &self.seen, &place, i + 1, line) {
+                    lock(&self.leaks).push(f);
+                }
+                *scanned = i + 1;
+            }
+        }
+        std::mem::take(&mut *lock(&self.leaks))
     }
 
     /// A complaint about the adapter, with its stderr tail.
@@ -321,7 +458,7 @@ impl Adapter {
         let parsed: AnswerLine = serde_json::from_str(&answer).map_err(|e| {
             self.complaint(&format!(
                 "answered with garbage ({e}): {}",
-                crate::console::visible(&answer)
+                crate::console::visible(&crate::secret_scan::mask(&answer, &self.secret))
             ))
         })?;
         if parsed.id.as_deref() != Some(id.as_str()) {
@@ -394,6 +531,19 @@ impl SdkTarget {
         vary: Option<u64>,
     ) -> Result<SdkTarget, String> {
         let manifest = Manifest::load(dir)?;
+        // A fresh secret for each run, of random letters and digits, so
+        // that a scan of the adapter's output for any eight of its
+        // characters finds the secret and nothing else.
+        let credentials = {
+            use rand::distr::{Alphanumeric, SampleString};
+            let fixed = test_credentials(manifest.provider);
+            crate::protocol::signing::Credentials::new(
+                fixed.access_key_id(),
+                Alphanumeric.sample_string(&mut rand::rng(), 32),
+            )
+        };
+        let mut mock_credentials = MockConfig::default().credentials;
+        mock_credentials.insert(manifest.provider, credentials.clone());
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -408,11 +558,12 @@ impl SdkTarget {
                 .config(MockConfig {
                     journal_capacity: 64,
                     vary,
+                    credentials: mock_credentials,
                     ..MockConfig::default()
                 })
                 .start(),
         );
-        let adapter = Adapter::start(root, &manifest, &mock.uri())?;
+        let adapter = Adapter::start(root, &manifest, &mock.uri(), &credentials)?;
         Ok(SdkTarget {
             name: format!("sdk:{}", dir.display()),
             specs,
@@ -612,7 +763,12 @@ impl SdkSession<'_> {
                         bench.failures_in_a_row
                     ))
                 } else {
-                    Adapter::start(&self.target.root, &self.target.manifest, &bench.mock.uri())
+                    Adapter::start(
+                        &self.target.root,
+                        &self.target.manifest,
+                        &bench.mock.uri(),
+                        &bench.mock.credentials(self.target.manifest.provider),
+                    )
                 };
                 return Err(CallError::Failed(e));
             }
@@ -625,9 +781,18 @@ impl SdkSession<'_> {
         }
         let journal = bench.mock.journal();
         let entries: Vec<_> = journal.entries.iter().filter(|e| e.seq > before).collect();
-        let mut findings = Vec::new();
+        let mut findings = adapter.take_leaks();
+        findings.extend(default_scheme_finding(
+            api.provider(),
+            adapter.default_scheme.as_deref(),
+        ));
         let last = entries.last();
         if let Some(entry) = last {
+            // The request exactly as it arrived, before anything was
+            // parsed or compared.
+            if let Some(raw) = bench.mock.service().raw_request(entry.seq) {
+                findings.extend(super::wire_checks::raw_findings(api, params, &raw));
+            }
             if entry.api.is_none() {
                 findings.push(Finding {
                     class: FindingClass::WireViolation,
@@ -888,6 +1053,31 @@ impl SdkSession<'_> {
             findings,
         })
     }
+}
+
+/// What an SDK's default scheme says, when the adapter read it: plain
+/// http is a finding. JD Cloud's and Alibaba's documents give the request
+/// URL as `https://…` (seeds 000, 001, 003, 004: stated); Tencent's names
+/// only the domain (seed 002), so there https is imgconform's assumption.
+fn default_scheme_finding(provider: ProviderId, scheme: Option<&str>) -> Option<Finding> {
+    let scheme = scheme?;
+    if scheme == "https" {
+        return None;
+    }
+    Some(match provider {
+        ProviderId::Tencent => Finding {
+            class: FindingClass::PlainHttpAssumed,
+            detail: format!(
+                "the SDK's default scheme is {scheme}; Tencent's document names only the domain, and a cloud API is assumed to be called over https"
+            ),
+        },
+        _ => Finding {
+            class: FindingClass::PlainHttp,
+            detail: format!(
+                "the SDK's default scheme is {scheme}, where the provider's documents give the request URL as https://"
+            ),
+        },
+    })
 }
 
 /// How an SDK failed to send a parameter.

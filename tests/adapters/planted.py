@@ -19,6 +19,18 @@ imported, not copied) with exactly one thing changed, chosen by the argument:
 - ``dropped-request-id``: an error is reported without its request id.
 - ``retries-errors``: a call the SDK answered with an error is made once
   more (the adapter retries whatever the answer), then reported.
+- ``unsigned-header``: the request is signed again just before it goes
+  out, validly, but over ``host`` alone (``SignedHeaders=host``), where
+  TC3's documentation requires ``content-type`` and ``host``.
+- ``undocumented-nulls``: every field of the SDK's request model that was
+  not set goes on the wire as JSON ``null`` (as the JD SDK does).
+- ``secret-to-stderr``: a debug line with the secret key on stderr for each
+  request. With ``IMGCONFORM_PLANTED_SECRET_FILE`` set, the secret it was
+  given is also written to that file, so that a test can check that no
+  report repeats it.
+- ``plain-http``: the shipped aliyun-python (ACS3) adapter, with the SDK's
+  client defaulting to ``protocol="http"`` when the caller sets none; its
+  ``default_scheme`` then reads ``http``.
 
 Not shipped: tests/adapters/planted-*/adapter.json point the harness here.
 
@@ -39,15 +51,16 @@ sys.path.insert(0, ADAPTERS)
 from adapter_protocol import Ok, serve  # noqa: E402
 
 
-def _load_real_adapter():
-    path = os.path.join(ADAPTERS, "tencent-python", "adapter.py")
-    spec = importlib.util.spec_from_file_location("tencent_python_adapter", path)
+def _load_real_adapter(directory="tencent-python", name="TencentAdapter"):
+    path = os.path.join(ADAPTERS, directory, "adapter.py")
+    spec = importlib.util.spec_from_file_location(directory.replace("-", "_") + "_adapter", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.TencentAdapter
+    return getattr(module, name)
 
 
 TencentAdapter = _load_real_adapter()
+AliyunAcs3Adapter = _load_real_adapter("aliyun-python", "AliyunAcs3Adapter")
 
 RENAMED_FROM, RENAMED_TO = "BucketName", "Bucket"
 DROPPED_HEADER = "X-TC-Version"
@@ -132,6 +145,104 @@ class RetriesErrors(TencentAdapter):
             return super().call(api, params)
 
 
+class UnsignedHeader(TencentAdapter):
+    """(g) a header TC3's documentation requires to be signed left out of
+    the signature: re-signed over host alone, so the signature verifies."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.transport.before_send.append(self._resign)
+
+    def _resign(self, prepared_request) -> None:
+        import datetime
+        import hashlib
+        import hmac
+        from urllib.parse import urlsplit
+
+        headers = prepared_request.headers
+        auth = headers.get("Authorization", "")
+        if not auth.startswith("TC3-HMAC-SHA256 "):
+            return
+        url = urlsplit(prepared_request.url)
+        host = headers.get("Host") or url.netloc
+        body = prepared_request.body or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        timestamp = int(headers["X-TC-Timestamp"])
+        date = datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).strftime("%Y-%m-%d")
+        scope = f"{date}/cvm/tc3_request"
+        canonical = "\n".join([prepared_request.method, "/", url.query, f"host:{host}\n", "host",
+                               hashlib.sha256(body).hexdigest()])
+        to_sign = "\n".join(["TC3-HMAC-SHA256", str(timestamp), scope,
+                             hashlib.sha256(canonical.encode("utf-8")).hexdigest()])
+
+        def mac(key, text):
+            return hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
+
+        key = mac(mac(mac(("TC3" + self.credentials.secret).encode("utf-8"), date), "cvm"), "tc3_request")
+        signature = hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+        headers["Authorization"] = (f"TC3-HMAC-SHA256 Credential={self.credentials.access_key_id}/{scope}, "
+                                    f"SignedHeaders=host, Signature={signature}")
+
+
+class UndocumentedNulls(TencentAdapter):
+    """(h) every model field not set sent as null."""
+
+    def client(self, region):
+        client = super().client(region)
+        if not getattr(client, "_imgconform_planted", False):
+            sign_and_send = client.call
+            adapter = self
+
+            def call(action, params, options=None, headers=None):
+                from tencentcloud.cvm.v20170312 import models
+
+                params = dict(params)
+                for field in adapter.model_fields(getattr(models, f"{action}Request")()):
+                    params.setdefault(field, None)
+                return sign_and_send(action, params, options=options, headers=headers)
+
+            client.call = call
+            client._imgconform_planted = True
+        return client
+
+
+class SecretToStderr(TencentAdapter):
+    """(i) the secret key printed on stderr, as a careless debug log would."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        path = os.environ.get("IMGCONFORM_PLANTED_SECRET_FILE")
+        if path:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(self.credentials.secret)
+
+    def call(self, api, params):
+        sys.stderr.write(f"DEBUG {api}: signing with SecretId={self.credentials.access_key_id} "
+                         f"SecretKey={self.credentials.secret}\n")
+        sys.stderr.flush()
+        return super().call(api, params)
+
+
+class PlainHttp(AliyunAcs3Adapter):
+    """(j) the SDK's client defaulting to plain http."""
+
+    def __init__(self, *args, **kwargs):
+        from alibabacloud_ecs20140526.client import Client
+
+        if not getattr(Client, "_imgconform_planted", False):
+            init = Client.__init__
+
+            def plain_http_init(client, config, *a, **kw):
+                if getattr(config, "protocol", None) is None:
+                    config.protocol = "http"
+                init(client, config, *a, **kw)
+
+            Client.__init__ = plain_http_init
+            Client._imgconform_planted = True
+        super().__init__(*args, **kwargs)
+
+
 VARIANTS = {
     "renamed-param": RenamedParam,
     "dropped-header": DroppedHeader,
@@ -139,6 +250,10 @@ VARIANTS = {
     "success-on-status": SuccessOnStatus,
     "dropped-request-id": DroppedRequestId,
     "retries-errors": RetriesErrors,
+    "unsigned-header": UnsignedHeader,
+    "undocumented-nulls": UndocumentedNulls,
+    "secret-to-stderr": SecretToStderr,
+    "plain-http": PlainHttp,
 }
 
 

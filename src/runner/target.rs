@@ -87,6 +87,13 @@ pub trait Session {
         params: &Value,
         tamper: Tamper,
     ) -> Result<Exchange, CallError>;
+
+    /// What the last call showed, for a finding's report: the request, the
+    /// wire request, the answer, what the SDK reported
+    /// ([`super::sdk_report::evidence`]); the SDK target only.
+    fn evidence(&self) -> Option<Value> {
+        None
+    }
 }
 
 /// A world-state case made ready on a target: the session in that state

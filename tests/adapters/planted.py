@@ -13,6 +13,9 @@ imported, not copied) with exactly one thing changed, chosen by the argument:
   host here, so the signature still verifies).
 - ``swallowed-error``: a ``TencentCloudSDKException`` is reported as
   success with empty fields, ``{"ok": {}}``.
+- ``valid-refused``: a client-side check stricter than the documents: a
+  request with more than one of ``ImageIds`` is refused before anything is
+  sent (the documents allow up to 10).
 
 Not shipped: tests/adapters/planted-*/adapter.json point the harness here.
 
@@ -90,10 +93,20 @@ class SwallowedError(TencentAdapter):
             return Ok({})
 
 
+class ValidRefused(TencentAdapter):
+    """(d) a valid request refused client-side, before sending."""
+
+    def call(self, api, params):
+        if len(params.get("ImageIds") or []) > 1:
+            raise ValueError("ImageIds: at most one image may be exported at a time (planted check)")
+        return super().call(api, params)
+
+
 VARIANTS = {
     "renamed-param": RenamedParam,
     "dropped-header": DroppedHeader,
     "swallowed-error": SwallowedError,
+    "valid-refused": ValidRefused,
 }
 
 

@@ -921,3 +921,301 @@ fn the_conforming_adapters_get_no_raw_wire_or_log_finding() {
         assert!(raw.is_empty(), "{adapter}: {raw:?}");
     }
 }
+
+/// `.ci/expected-findings.py RUN EXPECTED LABEL` on files written here:
+/// its exit status and what it printed.
+fn check_expected(found: &[(&str, &str)], expected: &str) -> (Option<i32>, String) {
+    let dir = std::env::temp_dir().join(format!(
+        "imgconform-expected-{}-{}",
+        std::process::id(),
+        expected.len()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trials: Vec<Value> = found
+        .iter()
+        .map(|(trial, class)| serde_json::json!({"name": trial, "findings": [{"class": class, "detail": "d"}]}))
+        .collect();
+    let run =
+        serde_json::json!({"passed": 0, "failed": trials.len(), "skipped": 0, "trials": trials});
+    std::fs::write(dir.join("run.json"), run.to_string()).unwrap();
+    std::fs::write(dir.join("expected.txt"), expected).unwrap();
+    let output = Command::new("python3")
+        .current_dir(root())
+        .arg(".ci/expected-findings.py")
+        .arg(dir.join("run.json"))
+        .arg(dir.join("expected.txt"))
+        .arg("x")
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn an_expected_finding_needs_its_justification_and_ci_fails_on_any_change() {
+    let found = [("t::a", "error_mapping"), ("t::b", "error_mapping")];
+    let justified = "# a comment\n\n# why: an error answer never surfaces as a success\n# (continued)\nt::a\terror_mapping\nt::b\terror_mapping\n";
+    let (code, out) = check_expected(&found, justified);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("2 known finding(s), each justified"), "{out}");
+    // An entry that no `# why:` covers (a blank line ends one), even when
+    // the findings are exactly those listed.
+    let (code, out) = check_expected(
+        &found,
+        "# why: an error answer never surfaces as a success\nt::a\terror_mapping\n\n# just a comment\nt::b\terror_mapping\n",
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("expected.txt:5: t::b error_mapping: no `# why:` line above it"),
+        "{out}"
+    );
+    assert!(!out.contains("t::a error_mapping: no"), "{out}");
+    // A new finding, and one that went away.
+    let (code, out) = check_expected(&found[..1], justified);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("no longer found: t::b\terror_mapping"),
+        "{out}"
+    );
+    let (code, out) = check_expected(
+        &[("t::a", "error_mapping"), ("t::c", "signature")],
+        "# why: w\nt::a\terror_mapping\n",
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("newly found:     t::c\tsignature"), "{out}");
+}
+
+#[test]
+fn every_shipped_expected_finding_is_justified() {
+    let lists: Vec<PathBuf> = std::fs::read_dir(root().join("adapters"))
+        .unwrap()
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
+        .map(|f| f.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("expected-findings") && n.ends_with(".txt"))
+        })
+        .collect();
+    assert!(lists.len() >= 3, "{lists:?}");
+    let output = Command::new("python3")
+        .current_dir(root())
+        .arg(".ci/expected-findings.py")
+        .arg("--lint")
+        .args(&lists)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+/// A run of `adapter` with `--report` into a fresh directory: run.json and
+/// sdk.md.
+fn run_with_report(adapter: &str, filter: &str) -> (Value, String, PathBuf) {
+    let dir = std::env::temp_dir().join(format!(
+        "imgconform-sdk-report-{}-{}",
+        std::process::id(),
+        adapter.replace('/', "-")
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (output, _) = run_sdk_with(adapter, filter, &["--report", dir.to_str().unwrap()], &[]);
+    assert!(
+        output.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let run =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    let md = std::fs::read_to_string(dir.join("sdk.md")).unwrap();
+    (run, md, dir)
+}
+
+/// The client-side validation rows of every trial, as (constraint, row).
+fn client_side_rows(run: &Value) -> Vec<(String, Value)> {
+    run["trials"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|t| {
+            t["client_side_validation"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[test]
+fn a_valid_request_refused_client_side_is_a_client_side_validation_finding() {
+    if !have_sdks() {
+        return;
+    }
+    let (run, md, dir) = run_with_report(
+        "tests/adapters/planted-valid-refused",
+        "tencent::ExportImages::property::boundaries",
+    );
+    let found = findings(&run);
+    assert!(
+        found.iter().any(|(c, d)| c == "client_side_validation"
+            && d.contains("refused a request the documents call valid")
+            && d.contains("at most one image")),
+        "{found:?}"
+    );
+    // The table names the constraint at whose limit it refused, and that
+    // it checks the same constraint's violation itself.
+    let rows = client_side_rows(&run);
+    let (_, max) = rows
+        .iter()
+        .find(|(c, r)| c == "ImageIds [max_items]" && r["valid_refused"].as_u64() > Some(0))
+        .unwrap_or_else(|| panic!("{rows:?}"));
+    assert!(max["refused_by_the_sdk"].as_u64() > Some(0), "{max}");
+    assert!(
+        md.contains("| `tencent/ExportImages` | `ImageIds [max_items]` |")
+            && md.contains("refuses valid requests (finding)"),
+        "{md}"
+    );
+    // The finding once, with the SDK's version, what it reported and the
+    // command that replays its case.
+    let section = md
+        .split("### client side validation")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        section.contains("SDK: tencentcloud-sdk-python-cvm 3.1.178"),
+        "{md}"
+    );
+    assert!(
+        section.contains("the SDK reported: `{\"error\":{\"code\":null,\"message\":\"ValueError: ImageIds: at most one image"),
+        "{md}"
+    );
+    assert!(
+        section.contains("replay: `imgconform run --target sdk:tests/adapters/planted-valid-refused --cases 16 --seed 1 tencent::ExportImages::property::boundaries --case "),
+        "{md}"
+    );
+    // The HTML report's SDK section says the same.
+    let html = dir.join("report.html");
+    let output = Command::new(env!("CARGO_BIN_EXE_imgconform"))
+        .current_dir(root())
+        .args(["report", "--format", "html", "--observed"])
+        .arg(dir.join("run.json"))
+        .arg("--out")
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let html = std::fs::read_to_string(html).unwrap();
+    assert!(html.contains("SDK findings: "), "no SDK section");
+    assert!(html.contains("at most one image may be exported at a time"));
+    assert!(html.contains("refuses valid requests (finding)"));
+    assert!(html.contains(
+        "imgconform run --target sdk:tests/adapters/planted-valid-refused --cases 16 --seed 1 tencent::ExportImages::property::boundaries --case "
+    ));
+}
+
+#[test]
+fn a_conforming_sdk_refuses_no_valid_request_and_its_table_says_what_it_leaves_to_the_server() {
+    if !have_sdks() {
+        return;
+    }
+    let (run, md, _) = run_with_report("adapters/aliyun-python", "aliyun::ExportImage::property");
+    assert!(findings(&run).is_empty(), "{:?}", findings(&run));
+    let rows = client_side_rows(&run);
+    assert!(rows.len() > 3, "{rows:?}");
+    assert!(
+        rows.iter().all(|(_, r)| r["valid_refused"] == 0),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|(_, r)| r["sent_to_the_server"].as_u64() > Some(0)),
+        "{rows:?}"
+    );
+    assert!(
+        md.contains("## Client-side validation") && !md.contains("refuses valid requests"),
+        "{md}"
+    );
+    assert!(
+        md.contains("## Findings, each once, by class\n\n(none)"),
+        "{md}"
+    );
+}
+
+#[test]
+fn a_findings_replay_command_sends_the_same_wire_request_and_gets_the_same_answer() {
+    if !have_sdks() {
+        return;
+    }
+    let trial = "tencent::ExportImages::property::violations_get_the_documented_error";
+    let (run, md, _) = run_with_report("adapters/tencent-python", trial);
+    let evidence: Vec<Value> = run["trials"][0]["evidence"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let shown = evidence
+        .iter()
+        .find(|e| e["evidence"]["case"].is_u64() && e["evidence"]["mock_seq"].is_u64())
+        .unwrap_or_else(|| panic!("no finding with its case: {evidence:?}"));
+    let replay = md
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- replay: `"))
+        .map(|l| l.trim_end_matches('`'))
+        .find(|l| {
+            l.ends_with(&format!(
+                "--case {} --mock-seq {}",
+                shown["evidence"]["case"], shown["evidence"]["mock_seq"]
+            ))
+        })
+        .unwrap_or_else(|| panic!("no replay command for {shown} in {md}"));
+    let args: Vec<&str> = replay.split_whitespace().collect();
+    assert_eq!(args[0], "imgconform", "{replay}");
+    let output = Command::new(env!("CARGO_BIN_EXE_imgconform"))
+        .current_dir(root())
+        .args(&args[1..])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let again: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)));
+    let trial = &again["trials"][0];
+    // One case sent, nothing shrunk.
+    assert_eq!(trial["cases"], 1, "{trial}");
+    let replayed = trial["evidence"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e["class"] == shown["class"] && e["detail"] == shown["detail"])
+        .unwrap_or_else(|| panic!("the replay did not find {shown}: {trial}"));
+    for part in ["request", "wire", "answer", "sdk_reported"] {
+        assert_eq!(
+            replayed["evidence"][part], shown["evidence"][part],
+            "{part} differs"
+        );
+    }
+    // Without --mock-seq the answer is numbered afresh: another request id
+    // (and variation), so the flag is what makes the answer the same.
+    let output = Command::new(env!("CARGO_BIN_EXE_imgconform"))
+        .current_dir(root())
+        .args(&args[1..args.len() - 2])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let fresh: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(fresh["trials"][0]["cases"], 1);
+    let first = fresh["trials"][0]["evidence"][0]["evidence"].clone();
+    if !first.is_null() {
+        assert_ne!(
+            first["answer"]["request_id"],
+            shown["evidence"]["answer"]["request_id"]
+        );
+    }
+}

@@ -96,6 +96,18 @@ pub(super) struct RunArgs {
     /// or to an SDK, 48 to a live endpoint].
     #[arg(long, value_name = "N")]
     shrink_budget: Option<u32>,
+    /// Send only case K of each trial (0 for the first: the property's K-th
+    /// generated request, the K-th boundary or hand-written case), the
+    /// others generated but not sent, and nothing shrunk: with the same
+    /// --seed and --cases, the request that case sent (sdk.md's replay
+    /// commands).
+    #[arg(long, value_name = "K")]
+    case: Option<u64>,
+    /// SDK target: number the mock's first answer N, so that its
+    /// seed-chosen variations (and request ids) are those the run that
+    /// reported it gave the case (sdk.md's replay commands).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    mock_seq: Option<u64>,
     /// Mock target: its behaviours on the documents' open points.
     #[command(flatten)]
     behaviour: BehaviourArgs,
@@ -310,6 +322,9 @@ pub(super) fn build_target(
                 .into(),
         );
     }
+    if args.mock_seq.is_some() && !matches!(args.target, TargetArg::Sdk(_)) {
+        return Err("--mock-seq numbers the answers of an SDK target's mock: it is for --target sdk:adapters/NAME".into());
+    }
     match &args.target {
         TargetArg::Sdk(dir) => {
             no_live_flags(args)?;
@@ -326,6 +341,9 @@ pub(super) fn build_target(
                 worlds,
                 Some(vary),
             )?;
+            if let Some(seq) = args.mock_seq {
+                target.number_answers_from(seq);
+            }
             let transport = format!(
                 "{} through {}, answers varied with seed {vary}",
                 target.sdk(),
@@ -422,13 +440,17 @@ pub(super) fn run_target(mut args: RunArgs) -> ExitCode {
         },
         interrupt: Some(interrupt_flag()),
         strict: args.strict,
-        shrink_budget: args
-            .shrink_budget
-            .unwrap_or(match (&args.target, args.transport) {
+        // One case replayed is that case alone: nothing shrunk.
+        case: args.case,
+        shrink_budget: match (args.case, args.shrink_budget) {
+            (Some(_), _) => 0,
+            (None, Some(n)) => n,
+            (None, None) => match (&args.target, args.transport) {
                 (TargetArg::Live, _) => runner::LIVE_SHRINK_BUDGET,
                 (TargetArg::Mock, TransportArg::InProcess) => runner::IN_PROCESS_SHRINK_BUDGET,
                 _ => 256,
-            }),
+            },
+        },
     };
     let names: Vec<String> = runner::trial_names(&specs, &suite, &options)
         .into_iter()

@@ -319,6 +319,13 @@ impl Service {
         lock(&self.recent).clear();
     }
 
+    /// Numbers the next request `next` (1 for the first), as if `next - 1`
+    /// had come before: its variations and request id are then those
+    /// request `next` of another run got.
+    pub fn number_from(&self, next: u64) {
+        self.seq.store(next.saturating_sub(1), Ordering::Relaxed);
+    }
+
     /// Answers one request.
     pub fn handle(&self, request: &SignableRequest) -> Handled {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;

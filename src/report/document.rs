@@ -570,6 +570,7 @@ fn observed_sections(report: &DifferencesReport, b: &mut Builder) {
         open_points_section(report, run, b);
         run_departures_section(report, run, b);
         matrix_section(report, run, b);
+        sdk_section(run, b);
     }
     let mut apis: Vec<Option<&str>> = Vec::new();
     for d in &report.departures {
@@ -633,6 +634,110 @@ fn observed_sections(report: &DifferencesReport, b: &mut Builder) {
             })],
         );
     }
+}
+
+/// A run against an SDK: each finding once, by class, with its evidence and
+/// the command that replays its case; then the client-side validation
+/// table.
+fn sdk_section(run: &ObservedRun, b: &mut Builder) {
+    let Some(sdk) = &run.sdk else {
+        return;
+    };
+    let mut title = Text::plain("SDK findings: ");
+    title.append(run_title(run));
+    let evidence = |e: &serde_json::Value| {
+        let parts: Vec<String> = [
+            ("asked", "request"),
+            ("wire", "wire"),
+            ("answer", "answer"),
+            ("SDK reported", "sdk_reported"),
+        ]
+        .iter()
+        .filter(|(_, k)| !e[*k].is_null())
+        .map(|(label, k)| format!("{label}: {}", e[*k]))
+        .collect();
+        if parts.is_empty() {
+            Text::plain("—")
+        } else {
+            Text::code(parts.join("\n"))
+        }
+    };
+    let findings = sdk
+        .findings
+        .iter()
+        .map(|f| {
+            vec![
+                Text::plain(f.class.clone()),
+                Text::plain(if f.seen > 1 {
+                    format!(
+                        "{} (and {} more like it, other request ids)",
+                        f.detail,
+                        f.seen - 1
+                    )
+                } else {
+                    f.detail.clone()
+                }),
+                Text::code(f.trials.join(", ")),
+                evidence(&f.evidence),
+                Text::code(f.replay.clone()),
+            ]
+        })
+        .collect();
+    let table = sdk
+        .client_side_validation
+        .iter()
+        .map(|l| {
+            vec![
+                Text::code(l.api.clone()),
+                Text::code(l.constraint.clone()),
+                Text::plain(l.provenance.clone().unwrap_or_else(|| "—".into())),
+                count(l.refused_by_the_sdk),
+                count(l.sent_to_the_server),
+                count(l.valid_refused),
+                Text::plain(l.reading.clone()),
+            ]
+        })
+        .collect();
+    let columns = |names: &[&str]| names.iter().map(|c| Text::plain(*c)).collect();
+    b.section(
+        3,
+        title,
+        vec![
+            para(&format!(
+                "The SDK {} through adapter `{}`: each finding once, by class, with the first call that showed it \
+                 (the request asked for, the wire request as the mock read it, the answer sent, what the SDK \
+                 reported) and the command that replays that case through the adapter.",
+                sdk.sdk, sdk.adapter
+            )),
+            if sdk.findings.is_empty() {
+                para("No finding.")
+            } else {
+                Block::Table(Table {
+                    columns: columns(&["Class", "Finding", "Trials", "Evidence", "Replay"]),
+                    rows: findings,
+                    ..Default::default()
+                })
+            },
+            para(
+                "Client-side validation: for each constraint a request broke alone, or was at the limit of, \
+                 whether the SDK refused it before sending or sent it for the server to refuse, and whether it \
+                 refused a valid request (the only defect here).",
+            ),
+            Block::Table(Table {
+                columns: columns(&[
+                    "API",
+                    "Constraint",
+                    "Documents",
+                    "Refused by the SDK",
+                    "Sent to the server",
+                    "Valid refused",
+                    "Reading",
+                ]),
+                rows: table,
+                ..Default::default()
+            }),
+        ],
+    );
 }
 
 fn open_points_section(report: &DifferencesReport, run: &ObservedRun, b: &mut Builder) {

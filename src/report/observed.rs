@@ -48,6 +48,9 @@ pub struct ObservedRun {
     /// The per-rule verdict matrix: every rule of the APIs run, with its
     /// counts (all zero: not exercised).
     pub rules: Vec<ObservedRule>,
+    /// A run against an SDK: its findings, each once, with their evidence,
+    /// and its client-side validation table.
+    pub sdk: Option<crate::runner::sdk_report::SdkFindings>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -253,7 +256,12 @@ impl ObservedRun {
             file: file.to_string(),
             message: e.0,
         })?;
-        Ok(ObservedRun::from_json(file, run))
+        let mut out = ObservedRun::from_json(file, run);
+        out.sdk = serde_json::from_str::<Value>(text)
+            .ok()
+            .as_ref()
+            .and_then(crate::runner::sdk_report::SdkFindings::from_run);
+        Ok(out)
     }
 
     /// The report's view of a run already read.
@@ -274,6 +282,7 @@ impl ObservedRun {
             observations: Vec::new(),
             departures: Vec::new(),
             rules: Vec::new(),
+            sdk: None,
         };
         match (run.trials, run.failures) {
             (Some(trials), _) => {

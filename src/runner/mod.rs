@@ -31,6 +31,7 @@ pub mod output;
 mod probes;
 pub mod reference_adapter;
 pub mod sdk;
+pub mod sdk_report;
 pub mod target;
 mod wire_checks;
 
@@ -74,6 +75,10 @@ pub struct RunOptions {
     /// Runs of a property's test that shrinking may spend on each rule's
     /// failure (`--shrink-budget`).
     pub shrink_budget: u32,
+    /// Only this case of each trial (its index: the property's n-th
+    /// generated request, the n-th boundary or hand-written case), the
+    /// others generated but not sent (`--case`).
+    pub case: Option<u64>,
 }
 
 /// The shrink budget for a target reached in process: shrinking is cheap.
@@ -92,6 +97,7 @@ impl Default for RunOptions {
             interrupt: None,
             strict: false,
             shrink_budget: IN_PROCESS_SHRINK_BUDGET,
+            case: None,
         }
     }
 }
@@ -169,6 +175,15 @@ pub struct TrialReport {
     /// target only); the rest it left to the server.
     #[serde(skip_serializing_if = "is_zero")]
     pub refused_client_side: u64,
+    /// For each constraint a request broke alone (or was at the limit of),
+    /// how the SDK took it: refused before sending, sent for the server to
+    /// refuse, or (at the limit, valid) refused (the SDK target only).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub client_side_validation: BTreeMap<String, sdk_report::ClientSideRow>,
+    /// Each finding's evidence, from the first call that showed it:
+    /// `{class, detail, evidence}` (the SDK target only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<Value>,
     /// Where the target departed from a reading or an assumption of the
     /// spec, each rule once: findings, failures only under `--strict`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -288,6 +303,18 @@ struct Tally {
     observations: Choices,
     verdicts: std::sync::Mutex<BTreeMap<String, RuleTally>>,
     unreachable: std::sync::Mutex<BTreeSet<String>>,
+    /// Against an SDK: keeps the client-side validation table.
+    sdk: bool,
+    /// `--case`: the one case to send.
+    only_case: Option<u64>,
+    /// The index of the case being sent (`None` while shrinking).
+    case: std::sync::Mutex<Option<u64>>,
+    /// The valid boundary being sent, for the client-side table.
+    at_limit: std::sync::Mutex<Option<String>>,
+    /// The evidence of the last call.
+    last_evidence: std::sync::Mutex<Option<Value>>,
+    evidence: std::sync::Mutex<BTreeMap<Finding, Value>>,
+    client_side_rows: std::sync::Mutex<BTreeMap<String, sdk_report::ClientSideRow>>,
 }
 
 impl Tally {
@@ -390,10 +417,17 @@ impl Tally {
             .insert(reason.to_string());
     }
 
-    /// Keeps `findings` for the report; `Err` lists them, so the call fails.
+    /// Keeps `findings` for the report, each with the evidence of the
+    /// first call that showed it; `Err` lists them, so the call fails.
     fn found(&self, findings: &[Finding]) -> Result<(), Breach> {
         if findings.is_empty() {
             return Ok(());
+        }
+        if let Some(evidence) = lock(&self.last_evidence).as_ref() {
+            let mut kept = lock(&self.evidence);
+            for f in findings {
+                kept.entry(f.clone()).or_insert_with(|| evidence.clone());
+            }
         }
         self.findings
             .lock()
@@ -425,6 +459,32 @@ impl Tally {
             .unwrap_or_else(|e| e.into_inner())
             .extend(observed.iter().cloned());
         self.skip(reason);
+    }
+
+    /// Counts one request on `constraint` in the client-side table (the
+    /// SDK target only).
+    fn client_side_row(
+        &self,
+        constraint: &str,
+        provenance: Option<Provenance>,
+        count: fn(&mut sdk_report::ClientSideRow),
+    ) {
+        if self.sdk {
+            let mut rows = lock(&self.client_side_rows);
+            let row = rows.entry(constraint.to_string()).or_default();
+            row.provenance = row.provenance.or(provenance);
+            count(row);
+        }
+    }
+
+    /// Whether case `index` of the trial is sent (all are, but under
+    /// `--case`); it is then the case being sent.
+    fn this_case(&self, index: u64) -> bool {
+        let send = self.only_case.is_none_or(|k| k == index);
+        if send {
+            *lock(&self.case) = Some(index);
+        }
+        send
     }
 
     fn text(&self) -> String {
@@ -676,6 +736,8 @@ fn run_trial(
     let tally = Tally {
         interrupt: options.interrupt.clone(),
         strict: options.strict,
+        sdk: target.name().starts_with("sdk:"),
+        only_case: options.case,
         ..Tally::default()
     };
     let mut seed = None;
@@ -688,7 +750,14 @@ fn run_trial(
                 cases: options.generator.cases.clamp(1, at_most),
                 ..options.generator
             };
-            property(&fewer, budget, seed, &valid_request(api, &ctx), check)
+            property(
+                &fewer,
+                budget,
+                seed,
+                &valid_request(api, &ctx),
+                &tally,
+                check,
+            )
         };
     let failures: Vec<FailureReport> = match kind {
         Kind::Valid => property(
@@ -696,6 +765,7 @@ fn run_trial(
             budget,
             &mut seed,
             &valid_request(api, &ctx),
+            &tally,
             |req| accepts_valid(specs, target, api, &req, &tally),
         ),
         Kind::Violations => property(
@@ -703,15 +773,22 @@ fn run_trial(
             budget,
             &mut seed,
             &any_single_violation(specs, api, &ctx),
+            &tally,
             |m| rejects(specs, target, api, &m.request, &m.expected, &tally),
         ),
         Kind::Boundaries => {
             // Every boundary is sent; the failures are grouped by rule, each
             // shown by its first boundary (already the smallest request).
             let mut by_rule: Vec<FailureReport> = Vec::new();
-            for b in boundaries(specs, api, &ctx) {
+            for (i, b) in boundaries(specs, api, &ctx).into_iter().enumerate() {
+                if !tally.this_case(i as u64) {
+                    continue;
+                }
                 let result = if b.expected.is_empty() {
-                    accepts_valid(specs, target, api, &b.request, &tally)
+                    *lock(&tally.at_limit) = Some(sdk_report::boundary_constraint(&b.name));
+                    let accepted = accepts_valid(specs, target, api, &b.request, &tally);
+                    *lock(&tally.at_limit) = None;
+                    accepted
                 } else {
                     rejects(specs, target, api, &b.request, &b.expected, &tally)
                 };
@@ -757,7 +834,7 @@ fn run_trial(
                 cases: options.generator.cases.clamp(1, 32),
                 ..options.generator
             };
-            property(&fewer, budget, &mut seed, &pairs, |(a, b)| {
+            property(&fewer, budget, &mut seed, &pairs, &tally, |(a, b)| {
                 several(specs, target, api, &a.request, &b, &tally)
             })
         }
@@ -851,6 +928,18 @@ fn run_trial(
         .verdicts
         .into_inner()
         .unwrap_or_else(|e| e.into_inner());
+    let evidence: Vec<Value> = tally
+        .evidence
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .filter(|(f, _)| findings.contains(f))
+        .map(|(f, e)| serde_json::json!({"class": f.class, "detail": f.detail, "evidence": e}))
+        .collect();
+    let client_side_validation = tally
+        .client_side_rows
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
     TrialReport {
         name,
         api: api.id(),
@@ -865,6 +954,8 @@ fn run_trial(
         unreachable,
         observed,
         refused_client_side: Tally::get(&tally.client_side),
+        client_side_validation,
+        evidence,
         departures,
         observations,
         verdicts,
@@ -903,16 +994,28 @@ fn property<S>(
     shrink_budget: u32,
     seed_out: &mut Option<u64>,
     strategy: &S,
+    tally: &Tally,
     test: impl Fn(S::Value) -> Result<(), Breach>,
 ) -> Vec<FailureReport>
 where
     S: proptest::strategy::Strategy,
     S::Value: Serialize,
 {
+    // The first `cases` runs of the test are the generated cases, in
+    // order; the later ones shrink a failure.
+    let runs = std::cell::Cell::new(0u64);
     let judged = config.check_all(strategy, shrink_budget, |v| {
         if INTERRUPTED_RUN.with(|f| f.get()) {
             // Ctrl-C: end the property at once (its report becomes a skip).
             return Err(Breach::stop(INTERRUPTED));
+        }
+        let run = runs.replace(runs.get() + 1);
+        if run < u64::from(config.cases) {
+            if !tally.this_case(run) {
+                return Ok(());
+            }
+        } else {
+            *lock(&tally.case) = None;
         }
         test(v)
     });
@@ -973,7 +1076,12 @@ fn send_in(
         INTERRUPTED_RUN.with(|f| f.set(true));
         return Ok(None);
     }
-    match session.call(api, request, tamper) {
+    let called = session.call(api, request, tamper);
+    *lock(&tally.last_evidence) = session.evidence().map(|mut e| {
+        e["case"] = serde_json::json!(*lock(&tally.case));
+        e
+    });
+    match called {
         Ok(exchange) => {
             Tally::add(&tally.sent);
             tally.found(&exchange.findings)?;
@@ -1042,6 +1150,12 @@ fn accepts_valid(
         return Ok(());
     };
     if exchange.client_side {
+        let at = lock(&tally.at_limit).clone();
+        tally.client_side_row(
+            at.as_deref().unwrap_or(sdk_report::ANY_VALID_REQUEST),
+            None,
+            |r| r.valid_refused += 1,
+        );
         let message = exchange
             .outcome
             .as_ref()
@@ -1179,10 +1293,25 @@ fn rejects_choosing(
     let Some(exchange) = send(target, api, request, Tamper::None, tally)? else {
         return Ok(());
     };
+    // One constraint broken alone: the SDK's handling of it, for the
+    // client-side table.
+    let alone = match expected {
+        [one] => Some((
+            verdict::rule_name(one),
+            verdict::provenance_of(api, request, one),
+        )),
+        _ => None,
+    };
     if exchange.client_side {
         // The SDK checks this itself: nothing reached the server.
         Tally::add(&tally.client_side);
+        if let Some((rule, provenance)) = &alone {
+            tally.client_side_row(rule, Some(*provenance), |r| r.refused_by_the_sdk += 1);
+        }
         return Ok(());
+    }
+    if let Some((rule, provenance)) = &alone {
+        tally.client_side_row(rule, Some(*provenance), |r| r.sent_to_the_server += 1);
     }
     let outcome = decoded(&exchange, tally)?;
     // A dry run that would have succeeded accepted the request.
@@ -1547,10 +1676,13 @@ fn handwritten(
     tally: &Tally,
 ) -> Vec<FailureReport> {
     let mut failures: Vec<FailureReport> = Vec::new();
-    for case in cases.iter().filter(|c| c.api == api.id()) {
+    for (i, case) in cases.iter().filter(|c| c.api == api.id()).enumerate() {
         let Subject::Request { request, expect } = &case.subject else {
             continue;
         };
+        if !tally.this_case(i as u64) {
+            continue;
+        }
         let result = if expect.valid {
             accepts_valid(specs, target, api, request, tally)
         } else {
@@ -1783,4 +1915,8 @@ pub(crate) fn junit_report(target: &str, reports: &[TrialReport]) -> quick_junit
         report.add_test_suite(suite);
     }
     report
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }

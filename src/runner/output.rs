@@ -456,14 +456,14 @@ impl RunSummary {
                 "answers": t.tally,
             })
         };
-        let mut by_class: std::collections::BTreeMap<&str, Vec<Value>> = Default::default();
-        for t in &self.trials {
-            for f in &t.findings {
-                by_class
-                    .entry(f.class.as_str())
-                    .or_default()
-                    .push(serde_json::json!({"trial": t.name, "detail": f.detail}));
-            }
+        // Each finding once, by class, with its evidence and replay.
+        let sdk = super::sdk_report::SdkFindings::from_run(&self.to_json())?;
+        let mut by_class: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
+        for f in &sdk.findings {
+            by_class
+                .entry(f.class.clone())
+                .or_default()
+                .push(serde_json::to_value(f).unwrap_or_default());
         }
         let mut observed: Vec<Value> = Vec::new();
         for t in &self.trials {
@@ -491,6 +491,7 @@ impl RunSummary {
                 r
             }).collect::<Vec<_>>(),
             "findings": by_class,
+            "client_side_validation": sdk.client_side_validation,
             "observed": observed,
             "invalid_requests": {
                 "refused_by_the_sdk": refused_client_side,
@@ -533,18 +534,8 @@ impl RunSummary {
         list(&r["right"], &mut out);
         out.push_str("\n## Gets wrong\n\n");
         list(&r["wrong"], &mut out);
-        if let Some(classes) = r["findings"].as_object() {
-            for (class, items) in classes {
-                out.push_str(&format!("\n### {class}\n\n"));
-                let mut seen = std::collections::BTreeSet::new();
-                for item in items.as_array().cloned().unwrap_or_default() {
-                    let detail = str_of(&item["detail"]);
-                    if seen.insert(detail.clone()) {
-                        out.push_str(&format!("- {detail} (`{}`)\n", str_of(&item["trial"])));
-                    }
-                }
-            }
-        }
+        let sdk = super::sdk_report::SdkFindings::from_run(&self.to_json())?;
+        out.push_str(&sdk.markdown());
         let observed = r["observed"].as_array().cloned().unwrap_or_default();
         if !observed.is_empty() {
             out.push_str("\n## Observed (not failures)\n\nWhere the documents make no fault of it; the requests that needed it were skipped, the others ran.\n\n");

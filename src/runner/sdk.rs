@@ -194,7 +194,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::E
     Value::deserialize(d).map(Some)
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 struct AdapterError {
     code: Option<String>,
     #[serde(default)]
@@ -496,6 +496,8 @@ struct Bench {
     adapter: Result<Adapter, String>,
     /// Calls in a row the adapter failed (crashed, hung, garbage).
     failures_in_a_row: u32,
+    /// What the last call showed (see [`super::sdk_report::evidence`]).
+    last_evidence: Option<Value>,
 }
 
 /// After this many failed calls in a row the adapter is not restarted:
@@ -576,8 +578,15 @@ impl SdkTarget {
                 mock,
                 adapter: Ok(adapter),
                 failures_in_a_row: 0,
+                last_evidence: None,
             }),
         })
+    }
+
+    /// Numbers the mock's next answer `seq`, so that its variations (chosen
+    /// by answer number) are those a run gave a case (`run --mock-seq`).
+    pub fn number_answers_from(&self, seq: u64) {
+        lock(&self.bench).mock.service().number_from(seq);
     }
 
     pub fn manifest(&self) -> &Manifest {
@@ -681,6 +690,10 @@ fn differences(path: &str, want: &Value, got: &Value, out: &mut Vec<String>) {
 }
 
 impl Session for SdkSession<'_> {
+    fn evidence(&self) -> Option<Value> {
+        self.bench.last_evidence.clone()
+    }
+
     fn call(
         &mut self,
         api: &ApiSpec,
@@ -742,9 +755,20 @@ impl SdkSession<'_> {
                 api.provider()
             )));
         }
+        self.bench.last_evidence = None;
         // What the usual form cannot carry is not sent at all.
         as_server_reads(&self.target.specs, api, params)?;
-        let before = self.bench.mock.journal().total;
+        // The last request's number (the mock may number from `--mock-seq`).
+        let before = {
+            let journal = self.bench.mock.journal();
+            journal
+                .entries
+                .iter()
+                .map(|e| e.seq)
+                .max()
+                .unwrap_or(0)
+                .max(journal.total)
+        };
         let api_name = api.raw.api.clone();
         let bench = &mut *self.bench;
         let adapter = bench
@@ -774,6 +798,16 @@ impl SdkSession<'_> {
             }
         };
         bench.failures_in_a_row = 0;
+        let reported = match (&answer.ok, &answer.error) {
+            (Some(ok), _) => serde_json::json!({"ok": ok}),
+            (None, error) => serde_json::json!({"error": error}),
+        };
+        bench.last_evidence = Some(super::sdk_report::evidence(
+            params,
+            None,
+            None,
+            reported.clone(),
+        ));
         // What this request lacked, as the adapter reported it with its
         // answer: nothing another request carried.
         if let Some(lacking) = lacking(api, params, &answer.unknown_parameters, Lack::NoField) {
@@ -787,6 +821,12 @@ impl SdkSession<'_> {
             adapter.default_scheme.as_deref(),
         ));
         let last = entries.last();
+        bench.last_evidence = Some(super::sdk_report::evidence(
+            params,
+            last.copied(),
+            entries.first().map(|e| e.seq),
+            reported,
+        ));
         if let Some(entry) = last {
             // The request exactly as it arrived, before anything was
             // parsed or compared.

@@ -103,6 +103,13 @@ pub trait Session {
             plan.name
         )))
     }
+
+    /// What the last call showed, for a finding's report: the request, the
+    /// wire request, the answer, what the SDK reported
+    /// ([`super::sdk_report::evidence`]); the SDK target only.
+    fn evidence(&self) -> Option<Value> {
+        None
+    }
 }
 
 /// A world-state case made ready on a target: the session in that state

@@ -31,6 +31,9 @@ imported, not copied) with exactly one thing changed, chosen by the argument:
 - ``plain-http``: the shipped aliyun-python (ACS3) adapter, with the SDK's
   client defaulting to ``protocol="http"`` when the caller sets none; its
   ``default_scheme`` then reads ``http``.
+- ``valid-refused``: a client-side check stricter than the documents: a
+  request with more than one of ``ImageIds`` is refused before anything is
+  sent (the documents allow up to 10).
 
 Not shipped: tests/adapters/planted-*/adapter.json point the harness here.
 
@@ -243,6 +246,15 @@ class PlainHttp(AliyunAcs3Adapter):
         super().__init__(*args, **kwargs)
 
 
+class ValidRefused(TencentAdapter):
+    """(k) a valid request refused client-side, before sending."""
+
+    def call(self, api, params):
+        if len(params.get("ImageIds") or []) > 1:
+            raise ValueError("ImageIds: at most one image may be exported at a time (planted check)")
+        return super().call(api, params)
+
+
 VARIANTS = {
     "renamed-param": RenamedParam,
     "dropped-header": DroppedHeader,
@@ -254,6 +266,7 @@ VARIANTS = {
     "undocumented-nulls": UndocumentedNulls,
     "secret-to-stderr": SecretToStderr,
     "plain-http": PlainHttp,
+    "valid-refused": ValidRefused,
 }
 
 

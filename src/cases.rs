@@ -745,6 +745,12 @@ pub struct StateCase {
     /// Sign with this scheme instead of the provider's first.
     #[serde(default)]
     pub scheme: Option<crate::spec::raw::SigningScheme>,
+    /// Send the request this many times in a row, at once, the mock
+    /// enforcing the API's documented rate limit; the last answer is
+    /// judged (the documented throttling error). Only the embedded mock
+    /// runs such a case.
+    #[serde(default)]
+    pub burst: Option<u32>,
     pub request: Value,
     pub expect: StateExpectation,
     /// Where the case is written (`cases/mock/tencent.json:12:5`).
@@ -767,6 +773,12 @@ pub struct StateExpectation {
     /// The exact message, placeholders filled.
     #[serde(default)]
     pub message: Option<String>,
+    /// The documented error row the case exercises: an id of the API
+    /// file's `errors`, or `provider:ID` for a row of the provider file.
+    /// Where left out, the row with `code` (the API's first, then the
+    /// provider's) — needed where several rows share a code.
+    #[serde(default)]
+    pub error: Option<String>,
 }
 
 impl StateCase {

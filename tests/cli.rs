@@ -204,7 +204,7 @@ fn run_against_the_mock_passes_and_a_filter_that_matches_nothing_is_an_error() {
     assert!(out.contains("tencent/ExportImages"), "{out}");
     assert!(
         out.lines()
-            .any(|l| l.starts_with("9 passed, 0 failed, 0 skipped")),
+            .any(|l| l.starts_with("10 passed, 0 failed, 0 skipped")),
         "{out}"
     );
     let o = imgconform(&["run", "no-such-trial"]);
@@ -223,15 +223,15 @@ fn run_json_reports_every_trial() {
     let trials = v["trials"].as_array().unwrap();
     // Five properties, the replay and stale-timestamp probes (Alibaba's
     // provider file documents SignatureNonceUsed and
-    // InvalidTimeStamp.Expired), the hand-written and the world-state cases,
-    // the probes of the open points.
-    assert_eq!(trials.len(), 10);
+    // InvalidTimeStamp.Expired), the bad-credentials probe, the hand-written
+    // and the world-state cases, the probes of the open points.
+    assert_eq!(trials.len(), 11);
     // Four cases are too few for two violations to merge every time: the
     // pairs property may send nothing, and then it is skipped, not failed.
     assert!(trials
         .iter()
         .all(|t| t["status"] == "passed" || t["status"] == "skipped"));
-    assert!(trials.iter().filter(|t| t["status"] == "passed").count() >= 8);
+    assert!(trials.iter().filter(|t| t["status"] == "passed").count() >= 9);
     assert!(trials.iter().all(|t| t["name"]
         .as_str()
         .unwrap()
@@ -259,7 +259,7 @@ fn run_writes_junit_that_parses() {
     // The API's trials, and its rules (the per-rule matrix).
     assert_eq!(report.test_suites.len(), 2);
     assert_eq!(report.test_suites[0].name.as_str(), "jdcloud/importImage");
-    assert_eq!(report.test_suites[0].test_cases.len(), 11);
+    assert_eq!(report.test_suites[0].test_cases.len(), 12);
     assert_eq!(
         report.test_suites[1].name.as_str(),
         "jdcloud/importImage rules"
@@ -350,7 +350,7 @@ fn the_installed_binary_runs_from_any_folder_with_the_cases_built_in() {
     let o = run(&["run", "--target", "validator"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert!(
-        stdout(&o).contains("274 passed, 0 failed"),
+        stdout(&o).contains("275 passed, 0 failed"),
         "{}",
         stdout(&o)
     );

@@ -122,6 +122,19 @@ fn expected_trials() -> std::collections::BTreeSet<String> {
             if documents_refusal("expired") {
                 names.insert(format!("{prefix}::property::stale_timestamps_are_refused"));
             }
+            // README: requests spoiled after signing, where the provider
+            // file documents one of those refusals.
+            if [
+                "unknown_access_key",
+                "missing",
+                "malformed",
+                "bad_timestamp",
+            ]
+            .iter()
+            .any(|auth| documents_refusal(auth))
+            {
+                names.insert(format!("{prefix}::property::bad_credentials_are_refused"));
+            }
             if handwritten.contains(&id) {
                 names.insert(format!("{prefix}::cases::handwritten"));
             }

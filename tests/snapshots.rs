@@ -171,6 +171,11 @@ fn main() -> std::process::ExitCode {
         }));
     }
     for case in suite.states {
+        // A burst's judged answer is its last of many requests, which one
+        // exchange does not show (tests/coverage.rs runs it).
+        if case.burst.is_some() {
+            continue;
+        }
         let specs = Arc::clone(&specs);
         let worlds = Arc::clone(&worlds);
         let name = format!("state::{}", case.name().replace("::state::", "::"));

@@ -118,6 +118,11 @@ impl Target for LiveTarget {
         if case.fault.is_some() {
             return Err("injects a fault, which only the mock can".into());
         }
+        if case.burst.is_some() {
+            return Err(
+                "sends a burst above the documented rate, which the live client keeps to".into(),
+            );
+        }
         let provider = self
             .specs
             .api(&case.api)
@@ -158,11 +163,17 @@ impl Session for LiveSession<'_> {
             _ => None,
         };
         let sent = std::sync::Mutex::new(None);
+        let spoiled = std::sync::Mutex::new(None);
         let alter = |request: &mut crate::protocol::signing::SignableRequest| {
-            match &replayed {
-                Some(earlier) => *request = earlier.clone(),
-                None if tamper == Tamper::Signature => tamper_signature(request),
-                None => {}
+            match (&replayed, tamper) {
+                (Some(earlier), _) => *request = earlier.clone(),
+                (None, Tamper::Signature) => tamper_signature(request),
+                (None, Tamper::Auth(failure)) => {
+                    if let Err(why) = super::target::spoil_auth(api, request, failure) {
+                        *spoiled.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+                    }
+                }
+                (None, _) => {}
             }
             *sent.lock().unwrap_or_else(|e| e.into_inner()) = Some(request.clone());
         };
@@ -178,6 +189,11 @@ impl Session for LiveSession<'_> {
         ));
         if let Some(request) = sent.into_inner().unwrap_or_else(|e| e.into_inner()) {
             self.last = Some(request);
+        }
+        // A request that could not be spoiled as asked went as signed: its
+        // answer says nothing of the refusal asked for.
+        if let Some(why) = spoiled.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            return Err(CallError::Unsendable(why));
         }
         let record = answered.map_err(|e| match e {
             LiveError::Unsafe(_) | LiveError::MissingCredentials(_) => {

@@ -25,6 +25,7 @@
 //! Failures shrink to a minimal request and name the seed that replays them.
 
 pub mod answers;
+pub mod coverage;
 pub mod fixtures;
 pub mod live;
 pub mod output;
@@ -50,6 +51,7 @@ use crate::generate::{
 use crate::spec::raw::{AuthFailure, RawTrigger};
 use crate::spec::{ApiSpec, Provenance, Specs};
 use crate::validate::response::check_success_body;
+use crate::validate::ExpectedError;
 use crate::verdict::{self, Answer, AuthProbe, Judgement, Verdict};
 
 pub use fixtures::Fixtures;
@@ -201,6 +203,11 @@ pub struct TrialReport {
     /// Every rule the trial's cases met, with its verdicts.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub verdicts: BTreeMap<String, RuleTally>,
+    /// Every documented error row a case of the trial expected, with the
+    /// verdicts on the answers judged against it: `api:ID` for a row of
+    /// the API file, `provider:ID` for one of the provider file.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub errors: BTreeMap<String, RuleTally>,
     /// The first of `failures`, as earlier versions reported it.
     pub failure: Option<FailureReport>,
     /// Every rule the trial's cases broke, each with its smallest example:
@@ -302,6 +309,7 @@ struct Tally {
     departures: std::sync::Mutex<BTreeMap<String, Departure>>,
     observations: Choices,
     verdicts: std::sync::Mutex<BTreeMap<String, RuleTally>>,
+    errors: std::sync::Mutex<BTreeMap<String, RuleTally>>,
     unreachable: std::sync::Mutex<BTreeSet<String>>,
     /// Against an SDK: keeps the client-side validation table.
     sdk: bool,
@@ -344,6 +352,25 @@ impl Tally {
             "violates" => row.violates += 1,
             "departs" => row.departs += 1,
             _ => row.observed += 1,
+        }
+    }
+
+    /// Counts one verdict on each documented error row in `rows` (each
+    /// once): the answer to a case that expected them was judged.
+    fn count_errors<'r>(&self, rows: impl IntoIterator<Item = (&'r str, bool)>, verdict: &str) {
+        let mut errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
+        let keys: BTreeSet<String> = rows
+            .into_iter()
+            .map(|(id, common)| coverage::error_key(id, common))
+            .collect();
+        for key in keys {
+            let row = errors.entry(key).or_default();
+            match verdict {
+                "conforms" => row.conforms += 1,
+                "violates" => row.violates += 1,
+                "departs" => row.departs += 1,
+                _ => row.observed += 1,
+            }
         }
     }
 
@@ -552,6 +579,7 @@ enum Kind {
     Tampered,
     Replayed,
     Stale,
+    BadCredentials,
     Idempotent,
     Several,
     Cases,
@@ -570,6 +598,7 @@ impl Kind {
             Kind::Tampered => "property::tampered_signatures_are_refused",
             Kind::Replayed => "property::replayed_nonces_are_refused",
             Kind::Stale => "property::stale_timestamps_are_refused",
+            Kind::BadCredentials => "property::bad_credentials_are_refused",
             Kind::Idempotent => "property::client_token_is_idempotent",
             Kind::Several => "property::several_violations_report_the_chosen_error",
             Kind::Cases => "cases::handwritten",
@@ -594,6 +623,7 @@ fn plan<'s>(specs: &'s Specs, suite: &Suite) -> Vec<(&'s ApiSpec, Kind)> {
             Kind::Tampered,
             Kind::Replayed,
             Kind::Stale,
+            Kind::BadCredentials,
             Kind::Idempotent,
             Kind::Several,
             Kind::Cases,
@@ -610,6 +640,9 @@ fn plan<'s>(specs: &'s Specs, suite: &Suite) -> Vec<(&'s ApiSpec, Kind)> {
                 continue;
             }
             if kind == Kind::Stale && !documents(AuthFailure::Expired) {
+                continue;
+            }
+            if kind == Kind::BadCredentials && !SPOILED.iter().any(|f| documents(*f)) {
                 continue;
             }
             if kind == Kind::States && !suite.states.iter().any(|c| c.api == api.id()) {
@@ -820,6 +853,9 @@ fn run_trial(
         Kind::Stale => on_valid_requests(32, &mut seed, &|req| {
             refuses_stale(specs, target, api, &req, &tally)
         }),
+        Kind::BadCredentials => on_valid_requests(8, &mut seed, &|req| {
+            refuses_spoiled(specs, target, api, &req, &tally)
+        }),
         Kind::Idempotent => {
             on_valid_requests(64, &mut seed, &|req| idempotent(target, api, &req, &tally))
         }
@@ -839,7 +875,7 @@ fn run_trial(
             })
         }
         Kind::Cases => handwritten(specs, target, api, cases, &tally),
-        Kind::States => world_states(target, api, &suite.states, &tally),
+        Kind::States => world_states(specs, target, api, &suite.states, &tally),
         Kind::Probes => {
             // A few valid requests are enough: each carries every probe.
             let probe_seed = options.generator.resolve_seed();
@@ -940,6 +976,7 @@ fn run_trial(
         .client_side_rows
         .into_inner()
         .unwrap_or_else(|e| e.into_inner());
+    let errors = tally.errors.into_inner().unwrap_or_else(|e| e.into_inner());
     TrialReport {
         name,
         api: api.id(),
@@ -959,6 +996,7 @@ fn run_trial(
         departures,
         observations,
         verdicts,
+        errors,
         choices,
         failure: failure.map(|f| FailureReport { seed, ..f }),
         failures,
@@ -1190,6 +1228,7 @@ fn accepts_valid(
             if let (true, Some(dry), Some(parameter)) =
                 (exchange.dry_run, dry_row, api.raw.dry_run.as_ref())
             {
+                tally.count_errors([(dry.id.as_str(), dry.common)], "violates");
                 return Err(tally.violated(
                     DRY_RUN_NOT_CARRIED_OUT,
                     format!(
@@ -1224,7 +1263,16 @@ fn accepts_valid(
             tally.conformed("response shape");
             Tally::add(&tally.succeeded);
         }
-        Some(_) if dry_run => {
+        Some(error) if dry_run => {
+            tally.count_errors(
+                specs
+                    .provider_of(api)
+                    .errors
+                    .iter()
+                    .filter(|e| e.code == error.code)
+                    .map(|e| (e.id.as_str(), e.common)),
+                "conforms",
+            );
             tally.conformed(DRY_RUN_NOT_CARRIED_OUT);
             Tally::add(&tally.dry_run);
         }
@@ -1321,11 +1369,35 @@ fn rejects_choosing(
         answer_of(outcome)
     };
     let verdict = verdict::judge_refusal(specs, api, request, expected, &answer);
+    // Every documented row the case expected was judged, whatever came back.
+    tally.count_errors(
+        expected.iter().filter_map(|v| match &v.expected {
+            ExpectedError::Documented {
+                error_id, common, ..
+            } => Some((error_id.as_str(), *common)),
+            ExpectedError::Undocumented => None,
+        }),
+        verdict.as_str(),
+    );
     if verdict != Verdict::Conforms {
         return tally.judged(verdict, request);
     }
     let chosen = verdict::chosen_violation(specs, api, expected, &answer);
     if let (Some(chosen), Some(error)) = (chosen, &outcome.error) {
+        // Every violation the answer fits was judged and met: a rule whose
+        // bounds are a parameter's own is met with the parameter's.
+        let mut met: BTreeSet<String> = BTreeSet::from([verdict::rule_name(chosen)]);
+        for v in expected.iter().filter(|v| {
+            verdict::chosen_violation(specs, api, std::slice::from_ref(*v), &answer).is_some()
+        }) {
+            if met.insert(verdict::rule_name(v)) {
+                tally.count(
+                    &verdict::rule_name(v),
+                    Some(verdict::provenance_of(api, request, v)),
+                    "conforms",
+                );
+            }
+        }
         tally.count(
             &verdict::rule_name(chosen),
             Some(verdict::provenance_of(api, request, chosen)),
@@ -1425,6 +1497,12 @@ fn judge_probe(
 ) -> Result<(), Breach> {
     let answer = answer_of(outcome);
     let verdict = verdict::judge_auth_refusal(specs, api, probe, &answer);
+    tally.count_errors(
+        verdict::auth_errors(specs, api, probe.failure())
+            .into_iter()
+            .map(|e| (e.id.as_str(), e.common)),
+        verdict.as_str(),
+    );
     let Some(j) = verdict.judgement().cloned() else {
         tally.count(
             probe.rule(),
@@ -1528,6 +1606,63 @@ fn refuses_stale(
         )?;
     }
     Ok(())
+}
+
+/// The ways [`Tamper::Auth`] spoils a signed request, each probed where
+/// the provider file documents its refusal (an error row with that auth
+/// trigger).
+const SPOILED: [AuthFailure; 4] = [
+    AuthFailure::UnknownAccessKey,
+    AuthFailure::Missing,
+    AuthFailure::Malformed,
+    AuthFailure::BadTimestamp,
+];
+
+/// A valid request, signed correctly and then spoiled each way the
+/// provider file documents a refusal of ([`SPOILED`]): each must get one
+/// of the documented errors for it (Alibaba `InvalidAccessKeyId.NotFound`
+/// or `.Inactive` for an unknown key, `IncompleteSignature` without a
+/// signature, `InvalidTimeStamp.Format`; Tencent
+/// `AuthFailure.SecretIdNotFound`, `AuthFailure.InvalidAuthorization` or
+/// `AuthFailure.InvalidSecretId`; JD `UNAUTHENTICATED`). A request that
+/// cannot be spoiled a way (an Authorization to garble where Alibaba
+/// signs in the query) is unsent.
+fn refuses_spoiled(
+    specs: &Specs,
+    target: &dyn Target,
+    api: &ApiSpec,
+    request: &Value,
+    tally: &Tally,
+) -> Result<(), Breach> {
+    // Each way is judged, whatever the others did; the first breach fails
+    // the call.
+    let mut first: Option<Breach> = None;
+    for failure in SPOILED {
+        if verdict::auth_errors(specs, api, failure).is_empty() {
+            continue;
+        }
+        let judged = send(target, api, request, Tamper::Auth(failure), tally).and_then(|sent| {
+            let Some(exchange) = sent else {
+                return Ok(());
+            };
+            let outcome = decoded(&exchange, tally)?;
+            judge_probe(
+                specs,
+                api,
+                AuthProbe::Spoiled(failure),
+                outcome,
+                request,
+                tally,
+            )
+        });
+        if let Err(breach) = judged {
+            if breach.stop {
+                return Err(breach);
+            }
+            first.get_or_insert(breach);
+        }
+    }
+    first.map_or(Ok(()), Err)
 }
 
 /// A request that breaks the rules `first` breaks and those `second`
@@ -1743,6 +1878,7 @@ fn add_case_failure(
 /// The world-state cases of `api`: in the world each names (on a live
 /// account: with the fixtures' ids), the documented answer.
 fn world_states(
+    specs: &Specs,
     target: &dyn Target,
     api: &ApiSpec,
     states: &[StateCase],
@@ -1768,12 +1904,21 @@ fn world_states(
             Some(code) => format!("world state: {code}"),
             None => "world state: success".to_string(),
         };
+        // The documented row the case expects, judged with it.
+        let row = coverage::state_case_row(specs, api, case).map(|e| (e.id.as_str(), e.common));
         let mut fail = |reason: String| {
             tally.count(&rule, Some(Provenance::Stated), "violates");
+            tally.count_errors(row, "violates");
             let rule = rule.clone();
             let line = format!("{} ({}): {reason}", case.name(), case.location);
             add_case_failure(&mut failures, rule, line, &request);
         };
+        // A burst: the requests before the judged one, at once.
+        for _ in 1..case.burst.unwrap_or(1) {
+            if session.call(api, &request, Tamper::None).is_ok() {
+                Tally::add(&tally.sent);
+            }
+        }
         let exchange = match session.call(api, &request, Tamper::None) {
             Ok(e) => e,
             Err(CallError::Unsendable(r) | CallError::Skipped(r)) => {
@@ -1858,6 +2003,7 @@ fn world_states(
                     continue;
                 }
                 tally.conformed(&rule);
+                tally.count_errors(row, "conforms");
                 Tally::add(&tally.refused);
             }
         }

@@ -64,6 +64,9 @@ pub struct RunSummary {
     /// The per-rule matrix: every rule of the specs run against, with its
     /// verdicts (all zero: not exercised); filled by [`RunSummary::with_rules`].
     pub rules: Vec<RuleRow>,
+    /// Every constraint, rule and documented error row of the APIs run,
+    /// exercised or not and why; filled by [`RunSummary::with_rules`].
+    pub coverage: super::coverage::Coverage,
 }
 
 impl RunSummary {
@@ -95,6 +98,7 @@ impl RunSummary {
             unreachable: unreachable.into_iter().collect(),
             trials,
             rules: Vec::new(),
+            coverage: Default::default(),
         }
     }
 
@@ -128,6 +132,7 @@ impl RunSummary {
                 observed: t.observed,
             })
             .collect();
+        self.coverage = super::coverage::Coverage::of(specs, &self.trials, &self.rules);
         self
     }
 
@@ -155,10 +160,25 @@ impl RunSummary {
                 .map(|r| format!("{}: {}", r.api, r.rule))
                 .collect()
         };
+        // A rule the spec says no request can exercise is listed in the
+        // coverage line below, with the count of such rows, not here.
+        let exercisable: Vec<String> = self
+            .rules
+            .iter()
+            .filter(|r| r.not_exercised())
+            .filter(|r| {
+                !self.coverage.rows.iter().any(|c| {
+                    c.scope == r.api
+                        && c.item == r.rule
+                        && c.status == super::coverage::CoverageStatus::NotExercisable
+                })
+            })
+            .map(|r| format!("{}: {}", r.api, r.rule))
+            .collect();
         for (label, rules) in [
             ("violated", list(|r| r.violates > 0)),
             ("departed from", list(|r| r.departs > 0)),
-            ("not exercised", list(RuleRow::not_exercised)),
+            ("not exercised", exercisable),
         ] {
             if rules.is_empty() {
                 continue;
@@ -175,6 +195,7 @@ impl RunSummary {
                 }
             ));
         }
+        out.push_str(&self.coverage.summary());
         out
     }
 
@@ -423,6 +444,10 @@ impl RunSummary {
             out.push_str("\n## Verdicts by rule\n\n");
             out.push_str(&self.rules_markdown());
         }
+        if !self.coverage.rows.is_empty() {
+            out.push_str("\n## Coverage: constraints, rules and documented error rows\n\n");
+            out.push_str(&self.coverage.markdown());
+        }
         out
     }
 
@@ -442,6 +467,7 @@ impl RunSummary {
                 "property::tampered_signatures_are_refused" => "a tampered signature is refused",
                 "property::replayed_nonces_are_refused" => "the same signed request sent twice is refused the second time",
                 "property::stale_timestamps_are_refused" => "a request signed an hour off the clock is refused as expired",
+                "property::bad_credentials_are_refused" => "a request naming an unknown key, unsigned, with an unreadable Authorization or signing time is refused",
                 "cases::handwritten" => "the documented examples and the hand-written cases",
                 "cases::world_state" => "documented refusals that depend on the account's state (not found, wrong OS, quotas, …)",
                 _ => "",

@@ -640,6 +640,12 @@ impl Target for SdkTarget {
                     .into(),
             );
         }
+        if case.burst.is_some() {
+            return Err(
+                "sends a burst above the documented rate, which the SDK target's shared mock does not enforce"
+                    .into(),
+            );
+        }
         if case.scheme.is_some() {
             return Err("asks for a signing scheme, which the SDK chooses itself".into());
         }
@@ -737,6 +743,12 @@ impl SdkSession<'_> {
             Tamper::Clock(_) => {
                 return Err(CallError::Skipped(
                     "an SDK signs its own requests with this machine's clock; a signing time off the clock cannot be asked of it"
+                        .into(),
+                ))
+            }
+            Tamper::Auth(_) => {
+                return Err(CallError::Skipped(
+                    "an SDK signs its own requests with its own credentials; a request spoiled after signing cannot be asked of it"
                         .into(),
                 ))
             }

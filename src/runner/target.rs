@@ -12,7 +12,7 @@ use crate::cases::StateCase;
 use crate::mock::{test_credentials, Clock, Faults, MockConfig, MockProvider, Service, World};
 use crate::protocol::signing::{Credentials, SignableRequest, SigningInputs};
 use crate::protocol::{wire_for, EncodeError, EncodeOptions, Endpoint, Outcome};
-use crate::spec::raw::SigningScheme;
+use crate::spec::raw::{AuthFailure, SigningScheme};
 use crate::spec::{ApiSpec, Specs};
 
 /// How to alter a request when signing it, or after.
@@ -28,6 +28,11 @@ pub enum Tamper {
     /// the same signature, signing time and nonce — a replay. The call's
     /// parameters must be that call's.
     Replay,
+    /// Signed correctly, then spoiled so that authentication fails the
+    /// way this auth trigger of the provider file names
+    /// ([`spoil_auth`]): `unknown_access_key`, `missing`, `malformed`,
+    /// `bad_timestamp`.
+    Auth(AuthFailure),
 }
 
 /// What came back for one call.
@@ -350,7 +355,7 @@ impl Target for MockTarget {
         // A fault is part of the mock's configuration, which an HTTP
         // server fixes when it starts: such cases run in process.
         let reach = match (self.transport, case.fault) {
-            (Transport::Http, None) => {
+            (Transport::Http, None) if case.burst.is_none() => {
                 Reach::Http(Some(self.checkout(world).map_err(|e| e.to_string())?))
             }
             (_, fault) => Reach::InProcess(Box::new(Service::new(
@@ -360,6 +365,8 @@ impl Target for MockTarget {
                     faults: Faults {
                         every: fault.map(|_| 1),
                         fault,
+                        strict_rate_limit: self.config.faults.strict_rate_limit
+                            || case.burst.is_some(),
                         ..self.config.faults.clone()
                     },
                     ..self.config.clone()
@@ -403,6 +410,75 @@ pub(crate) fn tamper_signature(request: &mut SignableRequest) {
         }
         request.remove_query_param("Signature");
         request.push_query_param("Signature", &changed.into_iter().collect::<String>());
+    }
+}
+
+/// An access key id no provider issued, for [`spoil_auth`].
+pub const UNKNOWN_ACCESS_KEY: &str = "IMGCONFORMUNKNOWNKEY0000";
+
+/// Spoils a correctly signed request so that its authentication fails as
+/// `failure` says: another access key id in place of the signer's
+/// (`unknown_access_key`; a service cannot check the signature of a key
+/// it does not know), the signature taken away (`missing`: the
+/// Authorization header, or Alibaba's `Signature` parameter), an
+/// Authorization that is its scheme's name and nothing readable after it
+/// (`malformed`), or a signing time that is no time (`bad_timestamp`:
+/// `X-TC-Timestamp`, `x-jdcloud-date`, `x-acs-date` or Alibaba's
+/// `Timestamp`). `Err` says why this request cannot be spoiled so.
+pub(crate) fn spoil_auth(
+    api: &ApiSpec,
+    request: &mut SignableRequest,
+    failure: AuthFailure,
+) -> Result<(), String> {
+    match failure {
+        AuthFailure::UnknownAccessKey => {
+            let key = wire_for(api.raw.protocol)
+                .request_auth(request)
+                .access_key_id
+                .filter(|k| !k.is_empty())
+                .ok_or("the signed request names no access key to replace")?;
+            if let Some(auth) = request.header("Authorization").map(str::to_string) {
+                request.set_header("Authorization", auth.replace(&key, UNKNOWN_ACCESS_KEY));
+            }
+            if request.query_param("AccessKeyId").is_some() {
+                request.remove_query_param("AccessKeyId");
+                request.push_query_param("AccessKeyId", UNKNOWN_ACCESS_KEY);
+            }
+            Ok(())
+        }
+        AuthFailure::Missing => {
+            request.remove_header("Authorization");
+            request.remove_query_param("Signature");
+            Ok(())
+        }
+        AuthFailure::Malformed => {
+            let auth = request.header("Authorization").map(str::to_string).ok_or(
+                "the request is signed in its query, with no Authorization header to garble",
+            )?;
+            let scheme = auth
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            request.set_header("Authorization", format!("{scheme} imgconform-malformed"));
+            Ok(())
+        }
+        AuthFailure::BadTimestamp => {
+            const NOT_A_TIME: &str = "not-a-time";
+            let header = ["X-TC-Timestamp", "x-jdcloud-date", "x-acs-date"]
+                .into_iter()
+                .find(|h| request.header(h).is_some());
+            match header {
+                Some(h) => request.set_header(h, NOT_A_TIME),
+                None if request.query_param("Timestamp").is_some() => {
+                    request.remove_query_param("Timestamp");
+                    request.push_query_param("Timestamp", NOT_A_TIME);
+                }
+                None => return Err("the signed request carries no signing time".into()),
+            }
+            Ok(())
+        }
+        other => Err(format!("no request is spoiled as {other}")),
     }
 }
 
@@ -621,8 +697,12 @@ impl MockSession<'_> {
                     other => CallError::Failed(other.to_string()),
                 })?;
         expressible(specs, api, params, &encoded.request)?;
-        if tamper == Tamper::Signature {
-            tamper_signature(&mut encoded.request);
+        match tamper {
+            Tamper::Signature => tamper_signature(&mut encoded.request),
+            Tamper::Auth(failure) => {
+                spoil_auth(api, &mut encoded.request, failure).map_err(CallError::Unsendable)?
+            }
+            _ => {}
         }
         Ok(encoded)
     }

@@ -386,6 +386,8 @@ pub struct ErrorSpec {
     pub triggers: Vec<RawTrigger>,
     /// True for errors from the provider file (common to every API).
     pub common: bool,
+    /// Why no case through the wire can produce the row, where none can.
+    pub not_exercisable: Option<String>,
 }
 
 impl ErrorSpec {
@@ -752,6 +754,7 @@ impl Builder {
             "/readings",
             "reading",
         );
+        self.check_not_exercisable(&raw, &params, &rules);
         ApiSpec {
             path_template: PathTemplate::new(&raw.path),
             raw,
@@ -1319,6 +1322,76 @@ impl Builder {
         rules
     }
 
+    /// The API's `not_exercisable` entries name rules of the per-rule
+    /// matrix, each once, with a reason; and a rule no request through the
+    /// wire can break has one: a string parameter's `type` where the
+    /// value travels as text (Alibaba's RPC query, a header, a path
+    /// segment), a path parameter's `required` (the call has no URL
+    /// without it).
+    fn check_not_exercisable(&mut self, raw: &RawApiSpec, params: &[Param], rules: &[Rule]) {
+        let all: Vec<&Param> = params.iter().flat_map(Param::walk).collect();
+        let known = |name: &str| {
+            rules.iter().any(|r| r.id == name)
+                || all.iter().any(|p| {
+                    p.constraints()
+                        .iter()
+                        .any(|k| format!("{} [{}]", p.path, k.as_str()) == name)
+                })
+        };
+        let mut seen = BTreeSet::new();
+        for (i, entry) in raw.not_exercisable.iter().enumerate() {
+            let pointer = format!("/not_exercisable/{i}");
+            if !known(&entry.rule) {
+                self.problem(
+                    format!("{pointer}/rule"),
+                    format!(
+                        "\"{}\" is no rule of this API: name a parameter's constraint as \"PATH [KIND]\" (\"ImageId [type]\") or a rule's id",
+                        entry.rule
+                    ),
+                );
+            }
+            if entry.reason.trim().is_empty() {
+                self.problem(
+                    format!("{pointer}/reason"),
+                    "an empty reason: say why no request can exercise the rule",
+                );
+            }
+            if !seen.insert(entry.rule.as_str()) {
+                self.problem(
+                    format!("{pointer}/rule"),
+                    format!("\"{}\" is listed twice", entry.rule),
+                );
+            }
+        }
+        for p in &all {
+            let text = matches!(p.kind, ParamKind::String(_))
+                && (raw.protocol == Protocol::AliyunRpc
+                    || matches!(p.location, Some(Location::Header | Location::Path)));
+            let mut unreachable = Vec::new();
+            if text {
+                unreachable.push((
+                    ConstraintKind::Type,
+                    "its value travels as text, so no other JSON type can be sent",
+                ));
+            }
+            if p.required && p.location == Some(Location::Path) {
+                unreachable.push((
+                    ConstraintKind::Required,
+                    "a call without a path parameter has no URL",
+                ));
+            }
+            for (kind, why) in unreachable {
+                let name = format!("{} [{}]", p.path, kind.as_str());
+                if !seen.contains(name.as_str()) {
+                    self.problem(
+                        "/not_exercisable",
+                        format!("\"{name}\" cannot be exercised through the wire ({why}): list it under \"not_exercisable\" with the reason"),
+                    );
+                }
+            }
+        }
+    }
+
     /// `params` is `None` for provider files, whose triggers may say `*`.
     fn errors(
         &mut self,
@@ -1413,7 +1486,17 @@ impl Builder {
                 meaning: e.meaning.clone(),
                 triggers: e.triggers.clone(),
                 common,
+                not_exercisable: e.not_exercisable.clone(),
             });
+            if e.not_exercisable
+                .as_ref()
+                .is_some_and(|r| r.trim().is_empty())
+            {
+                self.problem(
+                    format!("{pointer}/not_exercisable"),
+                    "an empty reason: say why no case can produce this row",
+                );
+            }
         }
         out
     }

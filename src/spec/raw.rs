@@ -134,8 +134,24 @@ pub struct RawApiSpec {
     /// parameters mark `read`), each with its reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub readings: Vec<RawReading>,
+    /// Rules of the per-rule matrix (`ImageId [type]`, a rule id) that no
+    /// request through this API's wire can exercise, each with why: the
+    /// run's coverage table shows "not exercisable: REASON" for them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_exercisable: Vec<RawNotExercisable>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// A rule no request through the wire can exercise, and why.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotExercisable {
+    /// The rule as the per-rule matrix names it: `ImageId [type]`
+    /// (a parameter's constraint) or a rule's id.
+    pub rule: String,
+    /// Why no request can reach it (the wire, the provider's back end).
+    pub reason: String,
 }
 
 #[derive(
@@ -577,6 +593,11 @@ pub struct RawError {
     pub meaning: String,
     /// What produces this error; at least one.
     pub triggers: Vec<RawTrigger>,
+    /// Why no case through the wire can produce this row (it needs the
+    /// provider's back end, or the documents give nothing that triggers
+    /// it): the run's coverage table shows "not exercisable: REASON".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_exercisable: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

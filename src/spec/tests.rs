@@ -33,6 +33,10 @@ fn api() -> Value {
         "types": {"Disk": {"fields": [{"name": "dev", "type": "string"}]}},
         "rules": [{"id": "uniq", "description": "d", "check": {"kind": "unique", "array": "disks", "field": "dev"}}],
         "response": {"fields": [{"name": "taskId", "type": "string"}]},
+        "not_exercisable": [
+            {"rule": "regionId [required]", "reason": "a path segment: no URL without it"},
+            {"rule": "regionId [type]", "reason": "a path segment is text"}
+        ],
         "errors": [
             {"id": "step", "http_status": 400, "code": "OUT_OF_RANGE", "message": "step 'xx'",
              "message_kind": "verbatim", "placeholder": "xx", "fills": ["param:size"], "meaning": "m",
@@ -369,4 +373,34 @@ fn a_clock_window_needs_an_expired_refusal() {
         "{:#?}",
         problems(window)
     );
+}
+
+#[test]
+fn what_the_wire_cannot_carry_needs_a_reason_and_a_reason_names_a_rule() {
+    let mut spec = api();
+    spec["not_exercisable"] = json!([
+        {"rule": "regionId [required]", "reason": "a path segment: no URL without it"}
+    ]);
+    let found = problems_of(&spec);
+    assert!(
+        found.iter().any(|p| p
+            .message
+            .contains("\"regionId [type]\" cannot be exercised through the wire")),
+        "{found:#?}"
+    );
+    spec["not_exercisable"] = json!([
+        {"rule": "regionId [required]", "reason": "a path segment: no URL without it"},
+        {"rule": "regionId [type]", "reason": " "},
+        {"rule": "nosuch [type]", "reason": "r"}
+    ]);
+    let found = problems_of(&spec);
+    for expected in [
+        "an empty reason",
+        "\"nosuch [type]\" is no rule of this API",
+    ] {
+        assert!(
+            found.iter().any(|p| p.message.contains(expected)),
+            "{expected}: {found:#?}"
+        );
+    }
 }

@@ -683,6 +683,11 @@ pub enum AuthProbe {
     /// Signed, correctly, this many seconds off the service's clock
     /// (negative: behind it; trigger `expired`).
     SignedOffClock(i64),
+    /// Signed correctly, then spoiled as the auth trigger says
+    /// (`unknown_access_key`: another key id; `missing`: no signature;
+    /// `malformed`: an unreadable Authorization; `bad_timestamp`: a
+    /// signing time that is no time).
+    Spoiled(AuthFailure),
 }
 
 impl AuthProbe {
@@ -692,6 +697,7 @@ impl AuthProbe {
             AuthProbe::TamperedSignature => AuthFailure::SignatureMismatch,
             AuthProbe::ReplayedNonce => AuthFailure::NonceReused,
             AuthProbe::SignedOffClock(_) => AuthFailure::Expired,
+            AuthProbe::Spoiled(failure) => failure,
         }
     }
 
@@ -701,6 +707,11 @@ impl AuthProbe {
             AuthProbe::TamperedSignature => "tampered signatures are refused",
             AuthProbe::ReplayedNonce => "replayed nonces are refused",
             AuthProbe::SignedOffClock(_) => "stale timestamps are refused",
+            AuthProbe::Spoiled(AuthFailure::UnknownAccessKey) => "unknown access keys are refused",
+            AuthProbe::Spoiled(AuthFailure::Missing) => "unsigned requests are refused",
+            AuthProbe::Spoiled(AuthFailure::Malformed) => "malformed authorizations are refused",
+            AuthProbe::Spoiled(AuthFailure::BadTimestamp) => "malformed timestamps are refused",
+            AuthProbe::Spoiled(_) => "bad credentials are refused",
         }
     }
 
@@ -717,6 +728,17 @@ impl AuthProbe {
                 offset.unsigned_abs(),
                 if offset < 0 { "behind" } else { "ahead of" }
             ),
+            AuthProbe::Spoiled(AuthFailure::UnknownAccessKey) => {
+                "a request naming an access key no one issued".into()
+            }
+            AuthProbe::Spoiled(AuthFailure::Missing) => "a request without its signature".into(),
+            AuthProbe::Spoiled(AuthFailure::Malformed) => {
+                "a request whose Authorization cannot be read".into()
+            }
+            AuthProbe::Spoiled(AuthFailure::BadTimestamp) => {
+                "a request whose signing time is no time".into()
+            }
+            AuthProbe::Spoiled(failure) => format!("a request spoiled as {failure}"),
         }
     }
 }

@@ -1,9 +1,10 @@
 //! End-to-end generated cases per second of `imgconform run` against the
 //! embedded mock, and the share of each stage, measured in one run.
 //!
-//! `cargo bench --bench run` (add `-- --rounds R --cases N` to change it).
+//! `cargo bench --bench run` (add `-- --rounds R --cases N` to change it;
+//! `-- --live-vs-serve` runs the third measurement alone).
 //!
-//! Two measurements:
+//! Three measurements:
 //! 1. **End to end**: `runner::run` with `run`'s defaults (every provider and
 //!    API, 256 cases per property, the hand-written cases), over each
 //!    transport: the mock's service called in process (`run`'s default) and
@@ -14,6 +15,20 @@
 //!    round-trip check, the mock's handling (decode, signature, validation,
 //!    preconditions, answer), decoding the answer, checking it — each timed
 //!    over the same inputs, so that the shares add up to the pipeline.
+//! 3. **Live against serve**: `imgconform serve` (the built binary) on
+//!    loopback, first loaded by the bare load generator of `cargo bench
+//!    --bench serve` (64 connections, pre-signed Tencent dry runs) for its
+//!    requests per second, then run against by `imgconform run --target
+//!    live --rate PROVIDER=off` (every endpoint at it, `--concurrency`,
+//!    the test credentials), whose cases per second (the requests the run
+//!    sent, over the run's own time) and the requests per second the
+//!    server counted (its journal's total, over the command's wall time)
+//!    are printed beside it, with their ratio: the whole suite (JD's and
+//!    Alibaba's calls unsent, as they are without `--allow-mutations`) and
+//!    Tencent's trials alone.
+
+#[path = "support/load.rs"]
+mod load;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,6 +51,14 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Options {
     rounds: usize,
     cases: u32,
+    /// Only the live-against-serve measurement.
+    live_only: bool,
+    /// Requests of the bare load generator.
+    requests: u64,
+    /// `run --concurrency`.
+    concurrency: u64,
+    /// `run --cases` in the live measurement.
+    live_cases: u64,
 }
 
 fn options() -> Options {
@@ -49,6 +72,10 @@ fn options() -> Options {
     Options {
         rounds: get("--rounds").unwrap_or(5) as usize,
         cases: get("--cases").unwrap_or(256) as u32,
+        live_only: args.iter().any(|a| a == "--live-vs-serve"),
+        requests: get("--requests").unwrap_or(200_000),
+        concurrency: get("--concurrency").unwrap_or(32),
+        live_cases: get("--live-cases").unwrap_or(1024),
     }
 }
 
@@ -58,9 +85,17 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        // `cargo test --benches` lists; there is nothing to list here.
+        return;
+    }
     let _ = rustls::crypto::ring::default_provider().install_default();
     let options = options();
     let specs = Arc::new(Specs::embedded().expect("the shipped specs"));
+    if options.live_only {
+        live_vs_serve(&specs, &options);
+        return;
+    }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let suite = cases::Suite::load(&root.join("cases")).expect("the shipped cases");
     let worlds = imgconform::mock::load_worlds(&root.join("cases/worlds")).expect("the worlds");
@@ -112,6 +147,121 @@ fn main() {
         options.cases, options.cases
     );
     stages(&specs, &suite.cases, options.cases as usize);
+
+    println!();
+    live_vs_serve(&specs, &options);
+}
+
+/// The requests `serve` has counted, from its journal.
+fn served(port: u16) -> u64 {
+    let journal_url = format!("http://127.0.0.1:{port}{}", imgconform::mock::JOURNAL_PATH);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let body = reqwest::get(&journal_url)
+            .await
+            .expect("the journal answers")
+            .bytes()
+            .await
+            .expect("the journal's body");
+        let journal: Value = serde_json::from_slice(&body).expect("the journal is JSON");
+        journal["total"].as_u64().expect("the journal's total")
+    })
+}
+
+/// `imgconform run --target live` against `serve` on `port`; the requests
+/// the run sent, the run's own seconds, the command's wall seconds, the
+/// requests the server counted meanwhile, and the trials that failed.
+fn live_run(port: u16, options: &Options, filter: Option<&str>) -> (u64, f64, f64, u64, u64) {
+    let url = format!("http://127.0.0.1:{port}");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_imgconform"));
+    command.args(["run", "--target", "live", "--format", "json", "--seed", "1"]);
+    command.args(["--cases", &options.live_cases.to_string()]);
+    command.args(["--concurrency", &options.concurrency.to_string()]);
+    for provider in imgconform::ProviderId::ALL {
+        command.args(["--endpoint", &format!("{provider}={url}")]);
+        command.args(["--rate", &format!("{provider}=off")]);
+        let vars = imgconform::live::credentials::variables(provider);
+        let credentials = test_credentials(provider);
+        command.env(vars.access_key_id[0], credentials.access_key_id());
+        command.env(vars.secret[0], credentials.secret());
+    }
+    command.args(filter);
+    let before = served(port);
+    let started = Instant::now();
+    let output = command.output().expect("imgconform run starts");
+    let wall = started.elapsed().as_secs_f64();
+    let counted = served(port) - before;
+    let run: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "run's output is no JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let trials = run["trials"].as_array().expect("trials");
+    let sent = trials.iter().filter_map(|t| t["cases"].as_u64()).sum();
+    let failed = run["failed"].as_u64().unwrap_or(0);
+    (
+        sent,
+        run["seconds"].as_f64().unwrap_or(wall),
+        wall,
+        counted,
+        failed,
+    )
+}
+
+fn live_vs_serve(specs: &Arc<Specs>, options: &Options) {
+    let port = load::free_port();
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_imgconform"))
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("imgconform serve starts");
+    load::wait_for(port);
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    // Warm-up, then the bare load generator's figure.
+    runtime.block_on(load::load(Arc::clone(specs), port, 5_000, 64));
+    let bare = runtime.block_on(load::load(Arc::clone(specs), port, options.requests, 64));
+    let bare_rate = options.requests as f64 / bare.seconds;
+    let full = live_run(port, options, None);
+    let tencent = live_run(port, options, Some("tencent"));
+    let _ = serve.kill();
+    let _ = serve.wait();
+    println!(
+        "# imgconform run --target live --rate PROVIDER=off --concurrency {} --cases {} against imgconform serve on loopback",
+        options.concurrency, options.live_cases
+    );
+    println!(
+        "bare load generator (64 connections, Tencent dry runs): {} requests in {:.2} s, {bare_rate:.0} requests/s, {} errors",
+        options.requests, bare.seconds, bare.errors
+    );
+    println!(
+        "{:<28} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8}",
+        "run", "requests", "seconds", "cases/s", "wall s", "served/s", "ratio"
+    );
+    for (name, (sent, seconds, wall, counted, failed)) in
+        [("whole suite", full), ("tencent trials only", tencent)]
+    {
+        let rate = sent as f64 / seconds;
+        println!(
+            "{:<28} {:>9} {:>9.3} {:>9.0} {:>9.3} {:>10.0} {:>8.2}{}",
+            name,
+            sent,
+            seconds,
+            rate,
+            wall,
+            counted as f64 / wall,
+            rate / bare_rate,
+            if failed > 0 {
+                format!("  ({failed} trial(s) failed)")
+            } else {
+                String::new()
+            }
+        );
+    }
+    println!("ratio: the run's cases/s over the bare load generator's requests/s");
 }
 
 #[derive(Default)]

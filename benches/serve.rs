@@ -10,14 +10,13 @@
 //! the mock is read from /proc before and after the run.
 
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use imgconform::mock::test_credentials;
-use imgconform::protocol::signing::SigningInputs;
-use imgconform::protocol::{wire_for, EncodeOptions, Endpoint, WireRequest};
-use imgconform::{ProviderId, Specs};
+use imgconform::Specs;
+
+#[path = "support/load.rs"]
+mod load;
+use load::{free_port, load, wait_for, Run};
 
 struct Options {
     requests: u64,
@@ -38,14 +37,6 @@ fn options() -> Options {
         concurrency: get("--concurrency").map(|c: u64| c as usize).unwrap_or(64),
         rounds: get("--rounds").unwrap_or(5),
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The bare server: hyper answering every request with a fixed body.
@@ -73,16 +64,6 @@ async fn bare_server(port: u16) {
     }
 }
 
-fn wait_for(port: u16) {
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    panic!("server on port {port} did not come up");
-}
-
 fn rss_kib(child: &Child) -> u64 {
     let status =
         std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
@@ -91,104 +72,6 @@ fn rss_kib(child: &Child) -> u64 {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
-}
-
-fn signed(specs: &Specs, port: u16) -> WireRequest {
-    let api = specs.api("tencent/ExportImages").unwrap();
-    let params = serde_json::json!({
-        "Region": "ap-guangzhou", "BucketName": "test-bucket-AppId",
-        "ImageIds": ["img-72n9mi0y"], "DryRun": true
-    });
-    let options = EncodeOptions {
-        scheme: imgconform::spec::raw::SigningScheme::Tc3HmacSha256,
-        endpoint: Some(Endpoint::parse(&format!("http://127.0.0.1:{port}")).unwrap()),
-        inputs: SigningInputs::new(time::OffsetDateTime::now_utc().unix_timestamp(), ""),
-    };
-    wire_for(api.raw.protocol)
-        .encode(
-            api,
-            &params,
-            &test_credentials(ProviderId::Tencent),
-            &options,
-        )
-        .unwrap()
-}
-
-struct Run {
-    seconds: f64,
-    p50_us: u64,
-    p99_us: u64,
-    errors: u64,
-}
-
-async fn load(specs: Arc<Specs>, port: u16, total: u64, concurrency: usize) -> Run {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()
-        .unwrap();
-    let next = Arc::new(AtomicU64::new(0));
-    let errors = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let client = client.clone();
-        let next = Arc::clone(&next);
-        let errors = Arc::clone(&errors);
-        let specs = Arc::clone(&specs);
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut request = signed(&specs, port);
-            loop {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                if n >= total {
-                    break;
-                }
-                if n % 5_000 == 0 {
-                    request = signed(&specs, port);
-                }
-                let mut builder = client.post(request.url());
-                for (k, v) in &request.request.headers {
-                    builder = builder.header(k, v);
-                }
-                let t = Instant::now();
-                match builder.body(request.request.body.clone()).send().await {
-                    Ok(r) => {
-                        let ok = r.status().is_success();
-                        let body = r.bytes().await.unwrap_or_default();
-                        // The mock answers a passing dry run with DryRunOperation.
-                        if !ok
-                            || body.windows(5).any(|w| w == b"Error")
-                                && !body.windows(15).any(|w| w == b"DryRunOperation")
-                        {
-                            errors.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                    Err(_) => {
-                        errors.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-                latencies.push(t.elapsed().as_micros() as u64);
-            }
-            latencies
-        }));
-    }
-    let mut all = Vec::with_capacity(total as usize);
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    all.sort_unstable();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 - 1.0) * p) as usize)
-            .copied()
-            .unwrap_or(0)
-    };
-    Run {
-        seconds,
-        p50_us: pct(0.50),
-        p99_us: pct(0.99),
-        errors: errors.load(Ordering::Relaxed),
-    }
 }
 
 fn main() {

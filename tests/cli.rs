@@ -1086,7 +1086,7 @@ fn rate_is_for_the_live_target_and_says_what_it_takes() {
     let o = imgconform(&["run", "--rate", "tencent=off", "tencent"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("--rate are for --target live"),
+        stderr(&o).contains("--rate and --concurrency are for --target live"),
         "{}",
         stderr(&o)
     );

@@ -69,6 +69,11 @@ pub(super) struct RunArgs {
     /// documented rates].
     #[arg(long, value_name = "PROVIDER=N/s|off")]
     rate: Vec<String>,
+    /// Live target: requests in flight at once, at most, across the run (1
+    /// sends one at a time); the verdicts and run.json are the same
+    /// whatever N, and the rate limits hold across them all [default: 32].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    concurrency: Option<u32>,
     /// Live target: allow plain http to hosts other than this machine
     /// (credentials and signatures would cross the network in clear).
     #[arg(long)]
@@ -297,9 +302,10 @@ pub(super) fn no_live_flags(args: &RunArgs) -> Result<(), String> {
         || args.insecure
         || args.fixtures.is_some()
         || !args.rate.is_empty()
+        || args.concurrency.is_some()
     {
         return Err(
-            "--endpoint, --allow-mutations, --insecure, --fixtures and --rate are for --target live"
+            "--endpoint, --allow-mutations, --insecure, --fixtures, --rate and --concurrency are for --target live"
                 .into(),
         );
     }
@@ -382,7 +388,11 @@ pub(super) fn build_target(
                 Some(path) => Fixtures::load(path)?,
                 None => Fixtures::default(),
             };
-            let target = LiveTarget::new(std::sync::Arc::clone(specs), client, fixtures, worlds)?;
+            let target = LiveTarget::new(std::sync::Arc::clone(specs), client, fixtures, worlds)?
+                .with_concurrency(
+                    args.concurrency
+                        .map_or(imgconform::runner::live::LIVE_CONCURRENCY, |n| n as usize),
+                );
             Ok((Box::new(target), transport))
         }
         _ => {

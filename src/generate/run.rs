@@ -147,35 +147,63 @@ impl GeneratorConfig {
         &self,
         strategy: &S,
         shrink_budget: u32,
+        test: impl FnMut(S::Value) -> Result<(), Breach>,
+    ) -> Judged<S::Value> {
+        self.check_all_in_chunks(strategy, shrink_budget, 1, |_| {}, || {}, test)
+    }
+
+    /// [`GeneratorConfig::check_all`], the cases generated `chunk` at a
+    /// time: `before_chunk` sees each chunk's values before the first of
+    /// them is tested (the runner sends their requests there, many in
+    /// flight), `after_cases` is told when the last case has been, before
+    /// any shrinking. The values, and so the verdicts, are those
+    /// `check_all` tests, in the same order, whatever `chunk`.
+    pub fn check_all_in_chunks<S: Strategy>(
+        &self,
+        strategy: &S,
+        shrink_budget: u32,
+        chunk: usize,
+        mut before_chunk: impl FnMut(&[S::Value]),
+        after_cases: impl FnOnce(),
         mut test: impl FnMut(S::Value) -> Result<(), Breach>,
     ) -> Judged<S::Value> {
         let seed = self.resolve_seed();
         let mut runner = self.runner(seed);
         let mut groups: Vec<(Breach, u64, S::Tree)> = Vec::new();
         let mut gave_up = None;
-        for _ in 0..self.cases {
-            let tree = match strategy.new_tree(&mut runner) {
-                Ok(tree) => tree,
-                Err(reason) => {
-                    gave_up = Some(format!("generation gave up: {reason}"));
-                    break;
-                }
-            };
-            if let Err(breach) = test(tree.current()) {
-                if breach.stop {
-                    // Counted as it is, unshrunk: nothing after it would
-                    // tell more (Ctrl-C, a target that cannot be reached).
-                    if !breach.rule.is_empty() {
-                        groups.push((breach, 1, tree));
+        let mut left = self.cases as usize;
+        let mut trees = Vec::with_capacity(chunk.max(1));
+        'cases: while left > 0 && gave_up.is_none() {
+            trees.clear();
+            while trees.len() < chunk.max(1) && left > 0 {
+                left -= 1;
+                match strategy.new_tree(&mut runner) {
+                    Ok(tree) => trees.push(tree),
+                    Err(reason) => {
+                        gave_up = Some(format!("generation gave up: {reason}"));
+                        break;
                     }
-                    break;
                 }
-                match groups.iter_mut().find(|(b, _, _)| b.rule == breach.rule) {
-                    Some(group) => group.1 += 1,
-                    None => groups.push((breach, 1, tree)),
+            }
+            before_chunk(&trees.iter().map(|t| t.current()).collect::<Vec<_>>());
+            for tree in trees.drain(..) {
+                if let Err(breach) = test(tree.current()) {
+                    if breach.stop {
+                        // Counted as it is, unshrunk: nothing after it would
+                        // tell more (Ctrl-C, a target that cannot be reached).
+                        if !breach.rule.is_empty() {
+                            groups.push((breach, 1, tree));
+                        }
+                        break 'cases;
+                    }
+                    match groups.iter_mut().find(|(b, _, _)| b.rule == breach.rule) {
+                        Some(group) => group.1 += 1,
+                        None => groups.push((breach, 1, tree)),
+                    }
                 }
             }
         }
+        after_cases();
         let failures = groups
             .into_iter()
             .map(|(breach, count, mut tree)| {

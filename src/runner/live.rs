@@ -29,6 +29,11 @@ use crate::live::{AttemptAnswer, CallRecord, LiveClient, LiveError, Stop};
 use crate::mock::World;
 use crate::spec::{ApiSpec, Specs};
 
+/// Calls in flight at once by default (`run --concurrency`): enough to keep
+/// a server on this machine busy, few enough for any real endpoint's
+/// connection limits; the documented rate limits hold whatever the number.
+pub const LIVE_CONCURRENCY: usize = 32;
+
 /// Real endpoints (or `--endpoint` overrides) through the reference client.
 pub struct LiveTarget {
     specs: Arc<Specs>,
@@ -39,6 +44,9 @@ pub struct LiveTarget {
     /// Provider and endpoint (`tencent https://host`) to why it cannot
     /// be reached.
     unreachable: Mutex<BTreeMap<String, String>>,
+    /// Calls in flight at most (`--concurrency`), and the permits to them.
+    concurrency: usize,
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl LiveTarget {
@@ -62,6 +70,8 @@ impl LiveTarget {
             fixtures,
             worlds,
             unreachable: Mutex::new(BTreeMap::new()),
+            concurrency: 1,
+            permits: Arc::new(tokio::sync::Semaphore::new(1)),
         })
     }
 
@@ -110,6 +120,43 @@ impl Target for LiveTarget {
         })
     }
 
+    fn in_flight(&self) -> usize {
+        self.concurrency
+    }
+
+    /// With mutations carried out (`--allow-mutations`), every call of an
+    /// API that creates things goes in its turn: one that succeeds changes
+    /// the account (a quota filled, an image that now exists), and so the
+    /// answers to those after it, dry runs included. Without, nothing
+    /// changes it: Tencent's calls go as dry runs, the others are not sent.
+    fn may_send_ahead(&self, api: &ApiSpec, params: &Value) -> bool {
+        let _ = params;
+        let options = self.client.options();
+        !(api.raw.mutating && (options.allow_mutations || options.embedded_mock))
+    }
+
+    /// Up to `--concurrency` calls in flight, on this thread: each signed
+    /// as its turn comes (rate limits, permits), the answers put back in
+    /// the calls' order.
+    fn call_each(
+        &self,
+        api: &ApiSpec,
+        calls: &[(Value, Tamper)],
+    ) -> Vec<Result<Exchange, CallError>> {
+        use futures_util::StreamExt;
+        let mut answers: Vec<(usize, Result<Exchange, CallError>)> = self.runtime.block_on(
+            futures_util::stream::iter(calls.iter().enumerate())
+                .map(|(i, (params, tamper))| async move {
+                    let (answer, _) = self.exchange(api, params, *tamper, None).await;
+                    (i, answer)
+                })
+                .buffer_unordered(self.concurrency)
+                .collect(),
+        );
+        answers.sort_by_key(|(i, _)| *i);
+        answers.into_iter().map(|(_, answer)| answer).collect()
+    }
+
     fn prepare(&self, case: &StateCase) -> Result<Prepared<'_>, String> {
         let world = self
             .worlds
@@ -146,13 +193,6 @@ impl Session for LiveSession<'_> {
         tamper: Tamper,
     ) -> Result<Exchange, CallError> {
         let target = self.target;
-        // What the wire can carry does not depend on the credentials:
-        // checked before anything leaves.
-        as_server_reads(&target.specs, api, params)?;
-        let endpoint = target.client.endpoint_for_call(api, params).base_url();
-        if let Some(reason) = target.known_unreachable(api, &endpoint) {
-            return Err(CallError::Unreachable(reason));
-        }
         // A replay sends the last request again as it was signed: the
         // client signs afresh (a new nonce and time), and the signed
         // request is then replaced by the earlier one.
@@ -162,6 +202,48 @@ impl Session for LiveSession<'_> {
             })?),
             _ => None,
         };
+        let (answer, sent) = target
+            .runtime
+            .block_on(target.exchange(api, params, tamper, replayed));
+        if let Some(request) = sent {
+            self.last = Some(request);
+        }
+        answer
+    }
+}
+
+impl LiveTarget {
+    /// At most `n` calls in flight at once across the run (`run
+    /// --concurrency N`), 1 for one at a time. The rate limits hold across
+    /// all of them: every attempt waits for its turn at its API's limiter.
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self.permits = Arc::new(tokio::sync::Semaphore::new(self.concurrency));
+        self
+    }
+
+    /// One call, as a fresh session or one that sent `replayed` before
+    /// makes it; the request as it was sent, signed (and tampered), with
+    /// the answer. Waits for one of the run's in-flight permits first.
+    async fn exchange(
+        &self,
+        api: &ApiSpec,
+        params: &Value,
+        tamper: Tamper,
+        replayed: Option<crate::protocol::signing::SignableRequest>,
+    ) -> (
+        Result<Exchange, CallError>,
+        Option<crate::protocol::signing::SignableRequest>,
+    ) {
+        // What the wire can carry does not depend on the credentials:
+        // checked before anything leaves.
+        if let Err(e) = as_server_reads(&self.specs, api, params) {
+            return (Err(e), None);
+        }
+        let endpoint = self.client.endpoint_for_call(api, params).base_url();
+        if let Some(reason) = self.known_unreachable(api, &endpoint) {
+            return (Err(CallError::Unreachable(reason)), None);
+        }
         let sent = std::sync::Mutex::new(None);
         let spoiled = std::sync::Mutex::new(None);
         let alter = |request: &mut crate::protocol::signing::SignableRequest| {
@@ -181,20 +263,29 @@ impl Session for LiveSession<'_> {
             Tamper::Clock(offset) => offset,
             _ => 0,
         };
-        let answered = target.runtime.block_on(target.client.call_signed_off_clock(
-            api,
-            params,
-            clock_offset,
-            &alter,
-        ));
-        if let Some(request) = sent.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            self.last = Some(request);
-        }
+        let answered = match self.permits.acquire().await {
+            Ok(_permit) => {
+                self.client
+                    .call_signed_off_clock(api, params, clock_offset, &alter)
+                    .await
+            }
+            Err(e) => return (Err(CallError::Failed(e.to_string())), None),
+        };
+        let sent = sent.into_inner().unwrap_or_else(|e| e.into_inner());
         // A request that could not be spoiled as asked went as signed: its
         // answer says nothing of the refusal asked for.
         if let Some(why) = spoiled.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            return Err(CallError::Unsendable(why));
+            return (Err(CallError::Unsendable(why)), sent);
         }
+        (self.judge_record(api, answered), sent)
+    }
+
+    /// What the client's record of a call comes to for the runner.
+    fn judge_record(
+        &self,
+        api: &ApiSpec,
+        answered: Result<CallRecord, LiveError>,
+    ) -> Result<Exchange, CallError> {
         let record = answered.map_err(|e| match e {
             LiveError::Unsafe(_) | LiveError::MissingCredentials(_) => {
                 CallError::Skipped(e.to_string())
@@ -203,9 +294,7 @@ impl Session for LiveSession<'_> {
             other => CallError::Failed(other.to_string()),
         })?;
         if record.stop == Stop::Unreachable {
-            return Err(CallError::Unreachable(
-                target.mark_unreachable(api, &record),
-            ));
+            return Err(CallError::Unreachable(self.mark_unreachable(api, &record)));
         }
         let last = record.last();
         match &last.answer {

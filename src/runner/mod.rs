@@ -323,9 +323,94 @@ struct Tally {
     last_evidence: std::sync::Mutex<Option<Value>>,
     evidence: std::sync::Mutex<BTreeMap<Finding, Value>>,
     client_side_rows: std::sync::Mutex<BTreeMap<String, sdk_report::ClientSideRow>>,
+    /// Answers already in, sent many at once before their cases are
+    /// judged ([`Tally::prefetch`]), by [`call_key`]: [`send`] takes each
+    /// from here instead of calling the target.
+    prefetched: std::sync::Mutex<std::collections::HashMap<String, PrefetchedAnswers>>,
+}
+
+/// Cases generated, and calls sent, at a time per call the target may have
+/// in flight.
+const PREFETCH_PER_CALL_IN_FLIGHT: usize = 4;
+
+/// The answers to the same call, in the order they were asked for.
+type PrefetchedAnswers = std::collections::VecDeque<Result<Exchange, CallError>>;
+
+/// What identifies a call among a trial's: its tampering and parameters.
+fn call_key(request: &Value, tamper: Tamper) -> String {
+    format!("{tamper:?} {request}")
 }
 
 impl Tally {
+    /// Sends `calls` (each on a fresh session, as [`send`] would) with up
+    /// to the target's [`Target::in_flight`] at once, and keeps the answers
+    /// for [`send`]: the cases are then judged one by one, in the order
+    /// they were generated, so that the verdicts, the counts and run.json
+    /// are the same whatever the number in flight and whatever order the
+    /// answers came in. A target that sends one at a time sends nothing
+    /// here. Only calls independent of one another come here: what needs
+    /// an earlier call's effect (a replay, a repeated client token, a
+    /// world-state case) is sent in order, when its case is judged, and so
+    /// is a call the target says may change its later answers
+    /// ([`Target::may_send_ahead`]: a live mutation carried out).
+    fn prefetch(&self, target: &dyn Target, api: &ApiSpec, calls: Vec<(Value, Tamper)>) {
+        // One case replayed (`--case`) is sent alone, when it comes.
+        if target.in_flight() <= 1 || self.only_case.is_some() {
+            return;
+        }
+        let calls: Vec<(Value, Tamper)> = calls
+            .into_iter()
+            .filter(|(request, _)| target.may_send_ahead(api, request))
+            .collect();
+        let interrupted = || {
+            self.interrupt
+                .as_ref()
+                .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+        };
+        // In slices, so that Ctrl-C stops the sending soon; what was not
+        // sent is sent (or skipped, interrupted) when its case comes.
+        for slice in calls.chunks(target.in_flight() * PREFETCH_PER_CALL_IN_FLIGHT) {
+            if interrupted() {
+                return;
+            }
+            let answers = target.call_each(api, slice);
+            let mut kept = self.prefetched.lock().unwrap_or_else(|e| e.into_inner());
+            for ((request, tamper), answer) in slice.iter().zip(answers) {
+                kept.entry(call_key(request, *tamper))
+                    .or_default()
+                    .push_back(answer);
+            }
+        }
+    }
+
+    /// Forgets the answers no case took (a property stopped early), before
+    /// shrinking sends its own calls.
+    fn forget_prefetched(&self) {
+        self.prefetched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// The answer [`Tally::prefetch`] kept for this call, if it did.
+    fn take_prefetched(
+        &self,
+        request: &Value,
+        tamper: Tamper,
+    ) -> Option<Result<Exchange, CallError>> {
+        let mut kept = self.prefetched.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.is_empty() {
+            return None;
+        }
+        let key = call_key(request, tamper);
+        let answers = kept.get_mut(&key)?;
+        let answer = answers.pop_front();
+        if answers.is_empty() {
+            kept.remove(&key);
+        }
+        answer
+    }
+
     fn add(counter: &std::sync::atomic::AtomicU64) {
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
@@ -792,28 +877,56 @@ fn run_trial(
                 check,
             )
         };
+    // The properties whose every case is one call of its own (a fresh
+    // session, nothing depending on another case) have their calls sent
+    // first, up to the target's `in_flight` at once (`--concurrency`),
+    // and judged after, in order. Those whose calls depend on one another
+    // stay one call at a time: the replay needs the request just sent, the
+    // client token its first use, the stale timestamps' second call is
+    // made only when the first was refused, and the world-state cases
+    // change the account for the next.
     let failures: Vec<FailureReport> = match kind {
-        Kind::Valid => property(
+        Kind::Valid => property_sending(
             &options.generator,
             budget,
             &mut seed,
             &valid_request(api, &ctx),
             &tally,
+            Some(Prefetch {
+                target,
+                api,
+                tally: &tally,
+                calls: &|req: &Value| vec![(req.clone(), Tamper::None)],
+            }),
             |req| accepts_valid(specs, target, api, &req, &tally),
         ),
-        Kind::Violations => property(
+        Kind::Violations => property_sending(
             &options.generator,
             budget,
             &mut seed,
             &any_single_violation(specs, api, &ctx),
             &tally,
+            Some(Prefetch {
+                target,
+                api,
+                tally: &tally,
+                calls: &|m: &crate::generate::Mutation| vec![(m.request.clone(), Tamper::None)],
+            }),
             |m| rejects(specs, target, api, &m.request, &m.expected, &tally),
         ),
         Kind::Boundaries => {
             // Every boundary is sent; the failures are grouped by rule, each
             // shown by its first boundary (already the smallest request).
             let mut by_rule: Vec<FailureReport> = Vec::new();
-            for (i, b) in boundaries(specs, api, &ctx).into_iter().enumerate() {
+            let all = boundaries(specs, api, &ctx);
+            tally.prefetch(
+                target,
+                api,
+                all.iter()
+                    .map(|b| (b.request.clone(), Tamper::None))
+                    .collect(),
+            );
+            for (i, b) in all.into_iter().enumerate() {
                 if !tally.this_case(i as u64) {
                     continue;
                 }
@@ -842,11 +955,29 @@ fn run_trial(
                     }
                 }
             }
+            tally.forget_prefetched();
             by_rule
         }
-        Kind::Tampered => on_valid_requests(32, &mut seed, &|req| {
-            refuses_tampered(specs, target, api, &req, &tally)
-        }),
+        Kind::Tampered => {
+            let fewer = GeneratorConfig {
+                cases: options.generator.cases.clamp(1, 32),
+                ..options.generator
+            };
+            property_sending(
+                &fewer,
+                budget,
+                &mut seed,
+                &valid_request(api, &ctx),
+                &tally,
+                Some(Prefetch {
+                    target,
+                    api,
+                    tally: &tally,
+                    calls: &|req: &Value| vec![(req.clone(), Tamper::Signature)],
+                }),
+                |req| refuses_tampered(specs, target, api, &req, &tally),
+            )
+        }
         Kind::Replayed => on_valid_requests(32, &mut seed, &|req| {
             refuses_replayed(specs, target, api, &req, &tally)
         }),
@@ -870,9 +1001,26 @@ fn run_trial(
                 cases: options.generator.cases.clamp(1, 32),
                 ..options.generator
             };
-            property(&fewer, budget, &mut seed, &pairs, &tally, |(a, b)| {
-                several(specs, target, api, &a.request, &b, &tally)
-            })
+            let merged = |(a, b): &(crate::generate::Mutation, crate::generate::Mutation)| {
+                merge_violations(specs, api, &a.request, b)
+                    .map(|(request, _, _)| (request, Tamper::None))
+                    .into_iter()
+                    .collect()
+            };
+            property_sending(
+                &fewer,
+                budget,
+                &mut seed,
+                &pairs,
+                &tally,
+                Some(Prefetch {
+                    target,
+                    api,
+                    tally: &tally,
+                    calls: &merged,
+                }),
+                |(a, b)| several(specs, target, api, &a.request, &b, &tally),
+            )
         }
         Kind::Cases => handwritten(specs, target, api, cases, &tally),
         Kind::States => world_states(specs, target, api, &suite.states, &tally),
@@ -1039,10 +1187,58 @@ where
     S: proptest::strategy::Strategy,
     S::Value: Serialize,
 {
+    property_sending(config, shrink_budget, seed_out, strategy, tally, None, test)
+}
+
+/// Where a property's calls may be sent before its cases are judged: the
+/// target, the API, the trial's tally, and the calls each case's test
+/// makes through [`send`] — exactly those, so that nothing is sent that
+/// one at a time would not have sent.
+struct Prefetch<'a, V> {
+    target: &'a dyn Target,
+    api: &'a ApiSpec,
+    tally: &'a Tally,
+    calls: &'a dyn Fn(&V) -> Vec<(Value, Tamper)>,
+}
+
+/// [`property`], the calls of every case sent first, many in flight, where
+/// `prefetch` says which (the shrinking after them goes one at a time).
+fn property_sending<S>(
+    config: &GeneratorConfig,
+    shrink_budget: u32,
+    seed_out: &mut Option<u64>,
+    strategy: &S,
+    tally: &Tally,
+    prefetch: Option<Prefetch<'_, S::Value>>,
+    test: impl Fn(S::Value) -> Result<(), Breach>,
+) -> Vec<FailureReport>
+where
+    S: proptest::strategy::Strategy,
+    S::Value: Serialize,
+{
+    // Generated a few times the calls in flight at a time, so that a
+    // trial's cases are not all held at once; one at a time, as they are
+    // judged, when nothing is sent ahead.
+    let chunk = prefetch
+        .as_ref()
+        .map(|p| p.target.in_flight())
+        .filter(|n| *n > 1)
+        .map_or(1, |n| n * PREFETCH_PER_CALL_IN_FLIGHT);
+    let before = |values: &[S::Value]| {
+        if let Some(p) = &prefetch {
+            p.tally
+                .prefetch(p.target, p.api, values.iter().flat_map(p.calls).collect());
+        }
+    };
+    let after = || {
+        if let Some(p) = &prefetch {
+            p.tally.forget_prefetched();
+        }
+    };
     // The first `cases` runs of the test are the generated cases, in
     // order; the later ones shrink a failure.
     let runs = std::cell::Cell::new(0u64);
-    let judged = config.check_all(strategy, shrink_budget, |v| {
+    let judged = config.check_all_in_chunks(strategy, shrink_budget, chunk, before, after, |v| {
         if INTERRUPTED_RUN.with(|f| f.get()) {
             // Ctrl-C: end the property at once (its report becomes a skip).
             return Err(Breach::stop(INTERRUPTED));
@@ -1094,6 +1290,9 @@ fn send(
     tamper: Tamper,
     tally: &Tally,
 ) -> Result<Option<Exchange>, Breach> {
+    if let Some(answer) = tally.take_prefetched(request, tamper) {
+        return tallied(answer, tally);
+    }
     send_in(&mut *target.session(), api, request, tamper, tally)
 }
 
@@ -1119,7 +1318,13 @@ fn send_in(
         e["case"] = serde_json::json!(*lock(&tally.case));
         e
     });
-    match called {
+    tallied(called, tally)
+}
+
+/// A call's answer counted: sent, skipped (with why), unreachable, or the
+/// end of the property (the target did not answer).
+fn tallied(answer: Result<Exchange, CallError>, tally: &Tally) -> Result<Option<Exchange>, Breach> {
+    match answer {
         Ok(exchange) => {
             Tally::add(&tally.sent);
             tally.found(&exchange.findings)?;
@@ -1677,28 +1882,9 @@ fn several(
     second: &crate::generate::Mutation,
     tally: &Tally,
 ) -> Result<(), Breach> {
-    let mut merged = first.clone();
-    let Some(path) = second.expected.first().map(|v| v.path.clone()) else {
+    let Some((merged, expected, distinct)) = merge_violations(specs, api, first, second) else {
         return Ok(());
     };
-    let key = path.split(['.', '[']).next().unwrap_or(&path).to_string();
-    match (merged.as_object_mut(), second.request.get(&key)) {
-        (Some(object), Some(value)) => {
-            object.insert(key, value.clone());
-        }
-        (Some(object), None) => {
-            object.remove(&key);
-        }
-        (None, _) => return Ok(()),
-    }
-    let expected = crate::generate::expected_violations(specs, api, &merged);
-    let distinct: BTreeSet<(&str, &str)> = expected
-        .iter()
-        .map(|v| (v.path.as_str(), v.rule.as_str()))
-        .collect();
-    if distinct.len() < 2 {
-        return Ok(());
-    }
     rejects_choosing(
         specs,
         target,
@@ -1709,9 +1895,40 @@ fn several(
         Some(&tally.choices),
     )
     .map_err(|e| Breach {
-        reason: format!("{} violations at once: {}", distinct.len(), e.reason),
+        reason: format!("{distinct} violations at once: {}", e.reason),
         ..e
     })
+}
+
+/// The request [`several`] sends for a pair: `first` with `second`'s
+/// changed parameter carried over, the violations it breaks, and how many
+/// distinct rules they are; `None` when the pair merges into fewer than
+/// two (it is not sent).
+fn merge_violations(
+    specs: &Specs,
+    api: &ApiSpec,
+    first: &Value,
+    second: &crate::generate::Mutation,
+) -> Option<(Value, Vec<ExpectedViolation>, usize)> {
+    let mut merged = first.clone();
+    let path = second.expected.first().map(|v| v.path.clone())?;
+    let key = path.split(['.', '[']).next().unwrap_or(&path).to_string();
+    match (merged.as_object_mut(), second.request.get(&key)) {
+        (Some(object), Some(value)) => {
+            object.insert(key, value.clone());
+        }
+        (Some(object), None) => {
+            object.remove(&key);
+        }
+        (None, _) => return None,
+    }
+    let expected = crate::generate::expected_violations(specs, api, &merged);
+    let distinct = expected
+        .iter()
+        .map(|v| (v.path.as_str(), v.rule.as_str()))
+        .collect::<BTreeSet<_>>()
+        .len();
+    (distinct >= 2).then_some((merged, expected, distinct))
 }
 
 /// The same token twice in one session: the same answer.

@@ -141,6 +141,35 @@ pub trait Target: Send + Sync {
     fn varies_answers(&self) -> bool {
         false
     }
+
+    /// How many calls this target may have in flight at once (`run
+    /// --concurrency N`, live targets); 1, the default, sends one at a
+    /// time, each when its case is judged.
+    fn in_flight(&self) -> usize {
+        1
+    }
+    /// Whether this call may be sent ahead of its turn, with others in
+    /// flight: it cannot change what the target answers later calls (no
+    /// mutation carried out). One that may goes when its case is judged,
+    /// in the order one at a time would send it.
+    fn may_send_ahead(&self, api: &ApiSpec, params: &Value) -> bool {
+        let _ = (api, params);
+        true
+    }
+    /// Each call on a fresh session of its own (as [`Target::session`]
+    /// gives one), up to [`Target::in_flight`] at once; the answers in the
+    /// calls' order, whatever order they came in. A replay needs the
+    /// session's earlier call, so `calls` hold none.
+    fn call_each(
+        &self,
+        api: &ApiSpec,
+        calls: &[(Value, Tamper)],
+    ) -> Vec<Result<Exchange, CallError>> {
+        calls
+            .iter()
+            .map(|(params, tamper)| self.session().call(api, params, *tamper))
+            .collect()
+    }
     /// A session in the state `case` needs; `Err` says why this target
     /// cannot arrange it, and the case is skipped.
     fn prepare(&self, case: &StateCase) -> Result<Prepared<'_>, String> {

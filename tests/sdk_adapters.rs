@@ -881,23 +881,7 @@ fn the_conforming_adapters_get_no_raw_wire_or_log_finding() {
     }
     // The reference adapters' manifests say `cargo run`, which would wait
     // for this test's own build: the same command through the built binary.
-    let reference = |provider: &str| {
-        let dir = std::env::temp_dir().join(format!(
-            "imgconform-reference-{provider}-{}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let manifest = serde_json::json!({
-            "name": format!("reference-{provider}"),
-            "provider": provider,
-            "language": "rust",
-            "sdk": "imgconform-reference",
-            "install": "cargo build --locked",
-            "command": [env!("CARGO_BIN_EXE_imgconform"), "adapter", "--provider", provider],
-        });
-        std::fs::write(dir.join("adapter.json"), manifest.to_string()).unwrap();
-        dir.to_str().unwrap().to_string()
-    };
+    let reference = |provider: &str| reference_adapter(provider).display().to_string();
     for (adapter, filter) in [
         (reference("jdcloud"), "jdcloud"),
         (reference("tencent"), "tencent::ExportImages::cases"),

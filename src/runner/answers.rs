@@ -24,7 +24,7 @@
 use serde_json::Value;
 
 use super::sdk::{Finding, FindingClass};
-use super::{FailureReport, Tally, INTERRUPTED, INTERRUPTED_RUN};
+use super::{FailureReport, Tally};
 use crate::mock::answers::{AnswerPlan, Presentation};
 use crate::runner::{CallError, Target};
 use crate::spec::raw::{AuthFailure, RawTrigger};
@@ -317,13 +317,7 @@ pub(super) fn error_handling(
     let plans = plans(specs, api, seed);
     let mut i = 0;
     while let Some(plan) = plans.get(i) {
-        if tally
-            .interrupt
-            .as_ref()
-            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
-        {
-            tally.skip(INTERRUPTED);
-            INTERRUPTED_RUN.with(|f| f.set(true));
+        if tally.stop_if_interrupted() {
             break;
         }
         let result = target.session().call_answered(api, &request, plan);

@@ -589,6 +589,20 @@ impl Tally {
         }
     }
 
+    /// Whether Ctrl-C was pressed: if so the call about to be made is
+    /// counted as skipped and the property ends.
+    fn stop_if_interrupted(&self) -> bool {
+        let interrupted = self
+            .interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed));
+        if interrupted {
+            self.skip(INTERRUPTED);
+            INTERRUPTED_RUN.with(|f| f.set(true));
+        }
+        interrupted
+    }
+
     /// Whether case `index` of the trial is sent (all are, but under
     /// `--case`); it is then the case being sent.
     fn this_case(&self, index: u64) -> bool {
@@ -895,7 +909,6 @@ fn run_trial(
             Some(Prefetch {
                 target,
                 api,
-                tally: &tally,
                 calls: &|req: &Value| vec![(req.clone(), Tamper::None)],
             }),
             |req| accepts_valid(specs, target, api, &req, &tally),
@@ -909,7 +922,6 @@ fn run_trial(
             Some(Prefetch {
                 target,
                 api,
-                tally: &tally,
                 calls: &|m: &crate::generate::Mutation| vec![(m.request.clone(), Tamper::None)],
             }),
             |m| rejects(specs, target, api, &m.request, &m.expected, &tally),
@@ -972,7 +984,6 @@ fn run_trial(
                 Some(Prefetch {
                     target,
                     api,
-                    tally: &tally,
                     calls: &|req: &Value| vec![(req.clone(), Tamper::Signature)],
                 }),
                 |req| refuses_tampered(specs, target, api, &req, &tally),
@@ -1016,7 +1027,6 @@ fn run_trial(
                 Some(Prefetch {
                     target,
                     api,
-                    tally: &tally,
                     calls: &merged,
                 }),
                 |(a, b)| several(specs, target, api, &a.request, &b, &tally),
@@ -1191,13 +1201,12 @@ where
 }
 
 /// Where a property's calls may be sent before its cases are judged: the
-/// target, the API, the trial's tally, and the calls each case's test
+/// target, the API, and the calls each case's test
 /// makes through [`send`] — exactly those, so that nothing is sent that
 /// one at a time would not have sent.
 struct Prefetch<'a, V> {
     target: &'a dyn Target,
     api: &'a ApiSpec,
-    tally: &'a Tally,
     calls: &'a dyn Fn(&V) -> Vec<(Value, Tamper)>,
 }
 
@@ -1226,13 +1235,12 @@ where
         .map_or(1, |n| n * PREFETCH_PER_CALL_IN_FLIGHT);
     let before = |values: &[S::Value]| {
         if let Some(p) = &prefetch {
-            p.tally
-                .prefetch(p.target, p.api, values.iter().flat_map(p.calls).collect());
+            tally.prefetch(p.target, p.api, values.iter().flat_map(p.calls).collect());
         }
     };
     let after = || {
-        if let Some(p) = &prefetch {
-            p.tally.forget_prefetched();
+        if prefetch.is_some() {
+            tally.forget_prefetched();
         }
     };
     // The first `cases` runs of the test are the generated cases, in
@@ -1304,13 +1312,7 @@ fn send_in(
     tamper: Tamper,
     tally: &Tally,
 ) -> Result<Option<Exchange>, Breach> {
-    if tally
-        .interrupt
-        .as_ref()
-        .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
-    {
-        tally.skip(INTERRUPTED);
-        INTERRUPTED_RUN.with(|f| f.set(true));
+    if tally.stop_if_interrupted() {
         return Ok(None);
     }
     let called = session.call(api, request, tamper);

@@ -1218,33 +1218,7 @@ fn known_from(inferred_from: &str) -> String {
 /// Whether `params` has a value other than null at the template path
 /// `path` (`dataDisks[].cloudDiskSpec`: in any item of `dataDisks`).
 fn carries(params: &Value, path: &str) -> bool {
-    fn at(value: &Value, segments: &[&str]) -> bool {
-        let Some((first, rest)) = segments.split_first() else {
-            return !value.is_null();
-        };
-        let (name, arrays) = {
-            let mut name = *first;
-            let mut arrays = 0;
-            while let Some(inner) = name.strip_suffix("[]") {
-                name = inner;
-                arrays += 1;
-            }
-            (name, arrays)
-        };
-        let Some(mut here) = value.get(name).map(|v| vec![v]) else {
-            return false;
-        };
-        for _ in 0..arrays {
-            here = here
-                .into_iter()
-                .filter_map(Value::as_array)
-                .flatten()
-                .collect();
-        }
-        here.into_iter().any(|v| at(v, rest))
-    }
-    let segments: Vec<&str> = path.split('.').collect();
-    at(params, &segments)
+    super::wire_checks::asked_at(params, path, &|v| !v.is_null())
 }
 
 /// How the mock varied an answer, for a finding's text.

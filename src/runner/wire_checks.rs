@@ -131,7 +131,7 @@ fn walk(api: &ApiSpec, asked: &Value, path: &str, value: &Value, out: &mut Vec<S
 
 /// Whether `asked` holds a value for which `test` holds at the template
 /// path `path` (in any item of an array on the way).
-fn asked_at(asked: &Value, path: &str, test: &dyn Fn(&Value) -> bool) -> bool {
+pub(super) fn asked_at(asked: &Value, path: &str, test: &dyn Fn(&Value) -> bool) -> bool {
     fn at(value: &Value, segments: &[&str], test: &dyn Fn(&Value) -> bool) -> bool {
         let Some((first, rest)) = segments.split_first() else {
             return test(value);

@@ -83,6 +83,10 @@ pub struct MockConfig {
     /// parameters, key case, `null`, empty strings, which check first);
     /// unset ones are the provider's defaults.
     pub behaviour: Behaviours,
+    /// Requests kept exactly as they arrived ([`Service::raw_request`]),
+    /// for the SDK target's raw wire checks; 0 (the default) keeps none,
+    /// so that `serve` and the mock runs do not copy every request.
+    pub raw_requests_kept: usize,
 }
 
 /// The test credentials the mock accepts unless told otherwise; printed by
@@ -113,6 +117,7 @@ impl Default for MockConfig {
             nonce_memory: 100_000,
             vary: None,
             behaviour: Behaviours::default(),
+            raw_requests_kept: 0,
         }
     }
 }
@@ -185,9 +190,6 @@ pub struct Service {
     /// any parsing, for the SDK target's raw wire checks.
     raw: Mutex<VecDeque<(u64, SignableRequest)>>,
 }
-
-/// Requests kept as they arrived (at most the journal's capacity).
-const RAW_KEPT: usize = 64;
 
 /// Locks `m`, recovering from a panic elsewhere: the mock must not go down
 /// with one request.
@@ -330,7 +332,7 @@ impl Service {
     pub fn handle(&self, request: &SignableRequest) -> Handled {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let mut entry = JournalEntry::received(seq, request);
-        let kept = RAW_KEPT.min(self.config.journal_capacity);
+        let kept = self.config.raw_requests_kept;
         if kept > 0 {
             let mut raw = lock(&self.raw);
             if raw.len() >= kept {

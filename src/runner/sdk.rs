@@ -559,6 +559,7 @@ impl SdkTarget {
                 // to find each call's.
                 .config(MockConfig {
                     journal_capacity: 64,
+                    raw_requests_kept: 64,
                     vary,
                     credentials: mock_credentials,
                     ..MockConfig::default()

@@ -183,7 +183,7 @@ fn live_run(port: u16, options: &Options, filter: Option<&str>) -> (u64, f64, f6
     for provider in imgconform::ProviderId::ALL {
         command.args(["--endpoint", &format!("{provider}={url}")]);
         command.args(["--rate", &format!("{provider}=off")]);
-        let vars = imgconform::live::credentials::variables(provider);
+        let vars = imgconform::live::variables(provider);
         let credentials = test_credentials(provider);
         command.env(vars.access_key_id[0], credentials.access_key_id());
         command.env(vars.secret[0], credentials.secret());
@@ -330,7 +330,7 @@ fn stages(specs: &Arc<Specs>, cases: &[cases::Case], n: usize) {
                 let options = EncodeOptions {
                     scheme,
                     endpoint: Some(endpoint.clone()),
-                    inputs: SigningInputs::new(runner::target::MOCK_NOW, format!("nonce-{i}")),
+                    inputs: SigningInputs::new(runner::MOCK_NOW, format!("nonce-{i}")),
                 };
                 wire.encode(api, r, &credentials, &options)
                     .ok()
@@ -342,12 +342,12 @@ fn stages(specs: &Arc<Specs>, cases: &[cases::Case], n: usize) {
         let started = Instant::now();
         let sendable: Vec<_> = encoded
             .into_iter()
-            .filter(|(r, e)| runner::target::expressible(specs, api, r, e).is_ok())
+            .filter(|(r, e)| runner::expressible(specs, api, r, e).is_ok())
             .collect();
         t.round_trip += started.elapsed();
 
         let config = MockConfig {
-            clock: imgconform::mock::Clock::Fixed(runner::target::MOCK_NOW),
+            clock: imgconform::mock::Clock::Fixed(runner::MOCK_NOW),
             journal_capacity: 0,
             ..MockConfig::default()
         };

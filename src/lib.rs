@@ -38,6 +38,7 @@
 
 // Terminal output goes through `console`, which never panics on a closed pipe.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
+#![warn(missing_docs)]
 
 pub mod cases;
 pub mod console;

@@ -15,9 +15,9 @@ use std::sync::Arc;
 use imgconform::cases::Suite;
 use imgconform::generate::GeneratorConfig;
 use imgconform::mock::{Behaviours, CheckOrder};
-use imgconform::runner::coverage::CoverageStatus;
+use imgconform::runner::CoverageStatus;
 use imgconform::runner::{run, MockTarget, RunOptions, RunSummary, TrialReport};
-use imgconform::spec::raw::RawTrigger;
+use imgconform::spec::RawTrigger;
 use imgconform::validate::{EmptyString, KeyCase, NullValue, UnknownParams};
 use imgconform::{ProviderId, Specs};
 

@@ -11,8 +11,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use imgconform::cases::{Case, CaseGroup, Subject};
-use imgconform::spec::raw::{ConstraintKind, RawTrigger};
 use imgconform::spec::RuleCheck;
+use imgconform::spec::{ConstraintKind, RawTrigger};
 use imgconform::{validate_request, ApiSpec, ExpectedError, Specs};
 use libtest_mimic::{Arguments, Failed, Trial};
 

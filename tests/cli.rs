@@ -991,7 +991,7 @@ fn sign_prints_a_message_that_serve_accepts_as_it_is() {
         let api = specs.api(&api_id).expect("a known API");
         let file = dir.join(format!("{}.json", api_id.replace('/', "-")));
         std::fs::write(&file, serde_json::to_vec(&params).expect("JSON")).expect("written");
-        let vars = imgconform::live::credentials::variables(api.provider());
+        let vars = imgconform::live::variables(api.provider());
         let credentials = imgconform::mock::test_credentials(api.provider());
         for scheme in &specs.provider_of(api).raw.signing {
             // A fresh mock each time: the examples create things, and the

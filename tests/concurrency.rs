@@ -24,7 +24,7 @@ fn run_live(endpoint: &str, args: &[&str]) -> Output {
     for provider in ProviderId::ALL {
         command.args(["--endpoint", &format!("{provider}={endpoint}")]);
         command.args(["--rate", &format!("{provider}=off")]);
-        let vars = imgconform::live::credentials::variables(provider);
+        let vars = imgconform::live::variables(provider);
         let credentials = test_credentials(provider);
         command.env(vars.access_key_id[0], credentials.access_key_id());
         command.env(vars.secret[0], credentials.secret());

@@ -44,7 +44,7 @@ fn main() -> std::process::ExitCode {
     };
     // An SDK serves one provider: only its trials.
     let provider = adapter.as_ref().map(|dir| {
-        imgconform::runner::sdk::Manifest::load(dir)
+        imgconform::runner::Manifest::load(dir)
             .unwrap_or_else(|e| panic!("{e}"))
             .provider
     });

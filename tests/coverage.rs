@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use imgconform::cases::Suite;
 use imgconform::generate::GeneratorConfig;
-use imgconform::runner::coverage::{Coverage, CoverageStatus};
 use imgconform::runner::{
     run, CallError, Exchange, MockTarget, RunOptions, RunSummary, Session, Tamper, Target,
 };
+use imgconform::runner::{Coverage, CoverageStatus};
 use imgconform::spec::SpecSource;
 use imgconform::Specs;
 use serde_json::Value;
@@ -40,7 +40,7 @@ fn coverage(specs: &Arc<Specs>, suite: &Suite, filter: Option<&str>) -> RunSumma
     RunSummary::new("mock", "in-process", 256, Some(2), 0.0, false, reports).with_rules(specs)
 }
 
-fn listed(rows: &[&imgconform::runner::coverage::CoverageRow]) -> String {
+fn listed(rows: &[&imgconform::runner::CoverageRow]) -> String {
     rows.iter()
         .map(|r| format!("  {} {} {}", r.scope, r.kind, r.item))
         .collect::<Vec<_>>()
@@ -78,7 +78,7 @@ fn the_default_suite_exercises_every_row_or_the_spec_says_why_not() {
     // files is in the table, each once.
     let errors: Vec<_> = c.rows.iter().filter(|r| r.kind == "error").collect();
     let documented: usize = specs.apis().iter().map(|a| a.errors.len()).sum::<usize>()
-        + imgconform::spec::raw::ProviderId::ALL
+        + imgconform::spec::ProviderId::ALL
             .iter()
             .filter_map(|p| specs.provider(*p))
             .map(|p| p.errors.len())

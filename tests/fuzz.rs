@@ -32,9 +32,9 @@ use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunne
 use serde_json::Value;
 
 use imgconform::generate::{valid_request, GenerationContext};
-use imgconform::mock::journal::SignatureVerdict;
-use imgconform::mock::service::{Handled, Unread};
+use imgconform::mock::SignatureVerdict;
 use imgconform::mock::{default_world, Clock, Faults, MockConfig, Service, World};
+use imgconform::mock::{Handled, Unread};
 use imgconform::protocol::aliyun::{Acs3Signer, RpcV1Signer};
 use imgconform::protocol::jdcloud::{JdcloudSigner, JdcloudVersion};
 use imgconform::protocol::signing::{
@@ -42,9 +42,9 @@ use imgconform::protocol::signing::{
     SigningTrace, VerifyError,
 };
 use imgconform::protocol::tencent::Tc3Signer;
-use imgconform::protocol::wire::EXCERPT_CHARS;
+use imgconform::protocol::EXCERPT_CHARS;
 use imgconform::protocol::{wire_for, EncodeOptions, Endpoint, RequestCapture, Wire};
-use imgconform::spec::raw::Protocol;
+use imgconform::spec::Protocol;
 use imgconform::spec::{SpecSource, EMBEDDED};
 use imgconform::{check_success_body, validate_request, ApiSpec, ProviderId, Specs};
 

@@ -17,7 +17,7 @@ use imgconform::generate::{
     violation_targets, world_bound_params, BoundaryCase, ExpectedViolation, GenerationContext,
     GeneratorConfig, Mutation, Target,
 };
-use imgconform::spec::raw::ConstraintKind;
+use imgconform::spec::ConstraintKind;
 use imgconform::spec::RuleCheck;
 use imgconform::{validate_request, ApiSpec, Specs, Violation};
 use proptest::test_runner::TestCaseError;
@@ -781,7 +781,7 @@ fn valid_values<'a>(
     out
 }
 
-fn string_param(p: &imgconform::spec::Param) -> Option<&imgconform::spec::model::StringRules> {
+fn string_param(p: &imgconform::spec::Param) -> Option<&imgconform::spec::StringRules> {
     match &p.kind {
         imgconform::spec::ParamKind::String(s) => Some(s),
         _ => None,
@@ -793,7 +793,7 @@ fn string_param(p: &imgconform::spec::Param) -> Option<&imgconform::spec::model:
 fn url_param(p: &imgconform::spec::Param) -> bool {
     let text = format!("{} {}", p.name, p.description).to_lowercase();
     string_param(p).is_some_and(|s| {
-        s.format == Some(imgconform::spec::raw::StringFormat::HttpsUrl)
+        s.format == Some(imgconform::spec::StringFormat::HttpsUrl)
             || p.name.to_lowercase().ends_with("url")
             || text.contains(" url")
             || text.contains("https://")

@@ -13,14 +13,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use imgconform::mock::server::{serve_with_limits, Limits, MAX_BODY_BYTES};
 use imgconform::mock::{default_world, test_credentials, MockConfig, Service};
+use imgconform::mock::{serve_with_limits, Limits, MAX_BODY_BYTES};
 use imgconform::protocol::aliyun::RpcV1Signer;
 use imgconform::protocol::jdcloud::{JdcloudSigner, JdcloudVersion};
 use imgconform::protocol::signing::{SignableRequest, SignatureScheme, SigningInputs};
 use imgconform::protocol::tencent::Tc3Signer;
 use imgconform::protocol::{wire_for, EncodeOptions, Endpoint, Outcome};
-use imgconform::spec::raw::SigningScheme;
+use imgconform::spec::SigningScheme;
 use imgconform::{ApiSpec, ProviderId, Specs};
 
 /// The 10,000-connection test takes both cores; the others, whose timing
@@ -699,7 +699,7 @@ fn hostile_requests_get_clear_answers_and_the_server_keeps_serving() {
                 .back()
                 .is_some_and(|e| matches!(
                     e.signature,
-                    imgconform::mock::journal::SignatureVerdict::Ok { .. }
+                    imgconform::mock::SignatureVerdict::Ok { .. }
                 )),
             "{extra}: the re-signed request did not get past the signature"
         );
@@ -852,7 +852,7 @@ fn hostile_requests_get_clear_answers_and_the_server_keeps_serving() {
                 .cloned()
                 .expect("an entry");
             assert!(
-                matches!(&entry.signature, imgconform::mock::journal::SignatureVerdict::Failed { failure: f, .. } if f == failure),
+                matches!(&entry.signature, imgconform::mock::SignatureVerdict::Failed { failure: f, .. } if f == failure),
                 "{api_id}, {what}: {:?}",
                 entry.signature
             );

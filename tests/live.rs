@@ -7,15 +7,15 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use imgconform::live::clock::ManualClock;
-use imgconform::live::safety::DRY_RUN_SUCCEEDED_CODE;
+use imgconform::live::ManualClock;
+use imgconform::live::DRY_RUN_SUCCEEDED_CODE;
 use imgconform::live::{
     AttemptAnswer, CallRecord, EndpointOverrides, LiveClient, LiveError, LiveOptions,
     RateLimitPolicy, RetryPolicy, RetryReason, SafetyError, Stop, Timeouts, TransportErrorKind,
 };
 use imgconform::protocol::signing::{Credentials, SignableRequest};
 use imgconform::protocol::{wire_for, Endpoint};
-use imgconform::spec::raw::SigningScheme;
+use imgconform::spec::SigningScheme;
 use imgconform::{ApiSpec, ProviderId, Specs};
 use serde_json::{json, Value};
 use tokio::time::Instant;

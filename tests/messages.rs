@@ -728,7 +728,7 @@ fn invocations(
     // fixtures file.
     let mut mock_credentials: Vec<(String, String)> = Vec::new();
     for p in imgconform::ProviderId::ALL {
-        let vars = imgconform::live::credentials::variables(p);
+        let vars = imgconform::live::variables(p);
         let c = imgconform::mock::test_credentials(p);
         mock_credentials.push((vars.access_key_id[0].into(), c.access_key_id().into()));
         mock_credentials.push((vars.secret[0].into(), c.secret().into()));

@@ -6,7 +6,7 @@
 use imgconform::mock::{Faults, MockConfig, MockProvider};
 use imgconform::protocol::signing::{Credentials, SigningInputs};
 use imgconform::protocol::{wire_for, EncodeOptions, Endpoint, Outcome, WireRequest};
-use imgconform::spec::raw::SigningScheme;
+use imgconform::spec::SigningScheme;
 use imgconform::{check_success_body, ApiSpec, ProviderId, Specs};
 use serde_json::{json, Value};
 
@@ -718,7 +718,7 @@ async fn tencent_get_form_is_verified_and_read_back_with_arrays_and_booleans() {
     assert!(
         matches!(
             &entry.signature,
-            imgconform::mock::journal::SignatureVerdict::Ok { scheme } if scheme == "TC3-HMAC-SHA256"
+            imgconform::mock::SignatureVerdict::Ok { scheme } if scheme == "TC3-HMAC-SHA256"
         ),
         "{entry:?}"
     );
@@ -755,7 +755,7 @@ async fn tencent_get_form_is_verified_and_read_back_with_arrays_and_booleans() {
     assert!(
         matches!(
             refused.signature,
-            imgconform::mock::journal::SignatureVerdict::Failed { .. }
+            imgconform::mock::SignatureVerdict::Failed { .. }
         ),
         "{refused:?}"
     );

@@ -16,7 +16,7 @@ use imgconform::cases::{StateExpectation, Subject};
 use imgconform::mock::{test_credentials, Clock, Faults, MockConfig, Service, World};
 use imgconform::protocol::signing::SigningInputs;
 use imgconform::protocol::{wire_for, EncodeOptions, Endpoint, Outcome};
-use imgconform::spec::raw::{Fault, SigningScheme};
+use imgconform::spec::{Fault, SigningScheme};
 use imgconform::{ExpectedError, Specs};
 use libtest_mimic::{Arguments, Failed, Trial};
 

@@ -60,7 +60,7 @@ fn run_live(endpoint: &str, args: &[&str], without: Option<ProviderId>) -> (Outp
         .args(["run", "--target", "live", "--format", "json"]);
     for provider in ProviderId::ALL {
         command.args(["--endpoint", &format!("{provider}={endpoint}")]);
-        let vars = imgconform::live::credentials::variables(provider);
+        let vars = imgconform::live::variables(provider);
         for name in vars.access_key_id.iter().chain(vars.secret) {
             command.env_remove(name);
         }
@@ -95,7 +95,7 @@ fn an_endpoint_that_cannot_be_reached_ends_the_run_with_status_3_and_no_failure(
     let message = format!("the tencent endpoint {endpoint} cannot be reached: connection refused");
 
     // As a person sees it.
-    let vars = imgconform::live::credentials::variables(ProviderId::Tencent);
+    let vars = imgconform::live::variables(ProviderId::Tencent);
     let credentials = test_credentials(ProviderId::Tencent);
     let output = Command::new(env!("CARGO_BIN_EXE_imgconform"))
         .current_dir(root())
@@ -345,7 +345,7 @@ async fn replays_and_stale_timestamps_reach_the_endpoint_and_are_refused() {
             .skip(before)
             .filter(|e| {
                 matches!(&e.signature,
-                    imgconform::mock::journal::SignatureVerdict::Failed { failure: f, .. } if f == failure)
+                    imgconform::mock::SignatureVerdict::Failed { failure: f, .. } if f == failure)
             })
             .count();
         assert!(refused > 0, "{filter}: no {failure} in the journal");
@@ -597,7 +597,7 @@ fn the_readme_fixtures_example_runs_as_given_against_serve() {
     let mut command = Command::new(env!("CARGO_BIN_EXE_imgconform"));
     command.current_dir(root()).args(&run_args);
     for provider in ProviderId::ALL {
-        let vars = imgconform::live::credentials::variables(provider);
+        let vars = imgconform::live::variables(provider);
         for name in vars.access_key_id.iter().chain(vars.secret) {
             command.env_remove(name);
         }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use imgconform::cases::Suite;
 use imgconform::generate::GeneratorConfig;
 use imgconform::protocol::wire_for;
-use imgconform::runner::output::RuleRow;
+use imgconform::runner::RuleRow;
 use imgconform::runner::{
     run, trial_names, CallError, Exchange, FailureReport, MockTarget, RunOptions, RunSummary,
     Session, Tamper, Target, TrialReport,
@@ -938,7 +938,7 @@ impl Session for PlantedSession<'_> {
         let mut asked = params.clone();
         (self.target.ask)(api, &mut asked);
         let mut exchange = self.inner.call(api, &asked, tamper)?;
-        exchange.dry_run = imgconform::live::safety::is_dry_run(api, params);
+        exchange.dry_run = imgconform::live::is_dry_run(api, params);
         (self.target.answer)(api, &mut exchange);
         Ok(exchange)
     }

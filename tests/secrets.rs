@@ -22,7 +22,7 @@ use base64::Engine as _;
 #[path = "support/tools.rs"]
 mod tools;
 
-use imgconform::live::credentials::variables;
+use imgconform::live::variables;
 use imgconform::protocol::signing::{Credentials, SigningInputs};
 use imgconform::protocol::{wire_for, EncodeOptions, Endpoint};
 use imgconform::{secret_scan, ProviderId, Specs};

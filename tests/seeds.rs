@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use imgconform::spec::raw::Protocol;
+use imgconform::spec::Protocol;
 use imgconform::{ApiSpec, Specs};
 
 #[path = "support/tools.rs"]

@@ -32,7 +32,7 @@ mod planted;
 const TIME: i64 = 1_551_084_265;
 const NONCE: &str = "imgconform-snapshot-nonce";
 
-fn scheme_name(scheme: imgconform::spec::raw::SigningScheme) -> String {
+fn scheme_name(scheme: imgconform::spec::SigningScheme) -> String {
     serde_json::to_value(scheme)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
@@ -222,11 +222,11 @@ fn exchange(
     api_id: &str,
     request: &serde_json::Value,
     world: imgconform::mock::World,
-    fault: Option<imgconform::spec::raw::Fault>,
-    scheme: Option<imgconform::spec::raw::SigningScheme>,
+    fault: Option<imgconform::spec::Fault>,
+    scheme: Option<imgconform::spec::SigningScheme>,
 ) -> Result<String, Failed> {
     use imgconform::mock::{test_credentials, Clock, Faults, MockConfig, Service};
-    use imgconform::runner::target::MOCK_NOW;
+    use imgconform::runner::MOCK_NOW;
     let api = specs.api(api_id).ok_or("the case's API exists")?;
     let scheme = scheme.unwrap_or(specs.provider_of(api).raw.signing[0]);
     let options = EncodeOptions {

@@ -6,7 +6,7 @@
 
 use imgconform::protocol::signing::{Credentials, SigningInputs, SigningStage};
 use imgconform::protocol::{wire_for, EncodeOptions, Endpoint, ServiceError, VerifyError};
-use imgconform::spec::raw::SigningScheme;
+use imgconform::spec::SigningScheme;
 use imgconform::Specs;
 use serde_json::{json, Value};
 
@@ -211,7 +211,7 @@ fn aliyun_v1_puts_everything_in_the_query() {
 
 #[test]
 fn envelopes_decode_to_one_outcome() {
-    let jd = wire_for(imgconform::spec::raw::Protocol::JdcloudRestJson);
+    let jd = wire_for(imgconform::spec::Protocol::JdcloudRestJson);
     let ok = jd
         .decode(200, br#"{"requestId":"r1","result":{"taskId":"8023"}}"#)
         .unwrap();
@@ -233,7 +233,7 @@ fn envelopes_decode_to_one_outcome() {
     );
     assert_eq!(err.http_status, 400);
 
-    let ali = wire_for(imgconform::spec::raw::Protocol::AliyunRpc);
+    let ali = wire_for(imgconform::spec::Protocol::AliyunRpc);
     let ok = ali
         .decode(
             200,
@@ -252,7 +252,7 @@ fn envelopes_decode_to_one_outcome() {
         .unwrap();
     assert_eq!(err.error.unwrap().code, "InvalidImageId.NotFound");
 
-    let tc = wire_for(imgconform::spec::raw::Protocol::TencentApi3);
+    let tc = wire_for(imgconform::spec::Protocol::TencentApi3);
     let err = tc
         .decode(
             200,
@@ -272,7 +272,7 @@ fn envelopes_decode_to_one_outcome() {
 
 #[test]
 fn garbage_is_a_decoding_error_with_a_truncated_copy_never_a_panic() {
-    use imgconform::spec::raw::Protocol;
+    use imgconform::spec::Protocol;
     let long_html = format!("<html>{}</html>", "x".repeat(5000));
     let bodies: Vec<&[u8]> = vec![
         b"",

@@ -42,7 +42,7 @@ fn signed(specs: &Specs, port: u16) -> WireRequest {
         "ImageIds": ["img-72n9mi0y"], "DryRun": true
     });
     let options = EncodeOptions {
-        scheme: imgconform::spec::raw::SigningScheme::Tc3HmacSha256,
+        scheme: imgconform::spec::SigningScheme::Tc3HmacSha256,
         endpoint: Some(Endpoint::parse(&format!("http://127.0.0.1:{port}")).unwrap()),
         inputs: SigningInputs::new(time::OffsetDateTime::now_utc().unix_timestamp(), ""),
     };

@@ -27,7 +27,7 @@ pub(super) fn adapter(args: AdapterArgs) -> ExitCode {
         return usage_error(format!("no provider {}", args.provider));
     };
     let stdin = std::io::stdin();
-    match imgconform::runner::reference_adapter::serve(
+    match imgconform::runner::serve_reference_adapter(
         specs,
         provider,
         stdin.lock(),

@@ -391,7 +391,7 @@ pub(super) fn build_target(
             let target = LiveTarget::new(std::sync::Arc::clone(specs), client, fixtures, worlds)?
                 .with_concurrency(
                     args.concurrency
-                        .map_or(imgconform::runner::live::LIVE_CONCURRENCY, |n| n as usize),
+                        .map_or(imgconform::runner::LIVE_CONCURRENCY, |n| n as usize),
                 );
             Ok((Box::new(target), transport))
         }

@@ -55,7 +55,7 @@ pub(super) enum FaultArg {
 
 pub(super) fn serve(args: ServeArgs) -> ExitCode {
     use imgconform::mock::{Faults, MockConfig, Service};
-    use imgconform::spec::raw::Fault;
+    use imgconform::spec::Fault;
     let specs = match args.specs.load() {
         Ok(s) => std::sync::Arc::new(s),
         Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
@@ -105,11 +105,11 @@ pub(super) fn serve(args: ServeArgs) -> ExitCode {
             }
         };
         let timeout = std::time::Duration::from_secs(args.client_timeout);
-        let limits = imgconform::mock::server::Limits {
+        let limits = imgconform::mock::Limits {
             header_read_timeout: timeout,
             body_read_timeout: timeout,
         };
-        imgconform::mock::server::serve_with_limits(
+        imgconform::mock::serve_with_limits(
             listener,
             std::sync::Arc::clone(&service),
             limits,

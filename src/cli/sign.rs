@@ -8,7 +8,7 @@ use imgconform::live::credentials_from_env;
 use imgconform::outln;
 use imgconform::protocol::signing::{SigningInputs, SigningTrace};
 use imgconform::protocol::{wire_for, EncodeOptions, Endpoint, RequestCapture};
-use imgconform::spec::raw::SigningScheme;
+use imgconform::spec::SigningScheme;
 
 use super::{find_api, one_of, read_json, usage_error, SpecSource};
 

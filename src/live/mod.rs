@@ -12,21 +12,24 @@
 //! - [`client`]: [`LiveClient`], which does the above for each call and
 //!   records every attempt in a [`CallRecord`].
 
-pub mod client;
-pub mod clock;
-pub mod credentials;
-pub mod endpoints;
-pub mod ratelimit;
-pub mod retry;
-pub mod safety;
+pub(crate) mod client;
+pub(crate) mod clock;
+pub(crate) mod credentials;
+pub(crate) mod endpoints;
+pub(crate) mod ratelimit;
+pub(crate) mod retry;
+pub(crate) mod safety;
 
 pub use client::{
     Attempt, AttemptAnswer, CallRecord, LiveClient, LiveError, LiveOptions, Timeouts,
     TransportError, TransportErrorKind,
 };
 pub use clock::{Clock, ManualClock, TokioClock};
-pub use credentials::{credentials_from_env, MissingCredentials};
+pub use credentials::{credentials_from_env, variables, CredentialVariables, MissingCredentials};
 pub use endpoints::{endpoint_for, EndpointOverride, EndpointOverrides};
-pub use ratelimit::{RateLimitPolicy, RateLimiter};
-pub use retry::{RetryPolicy, RetryReason, Stop};
-pub use safety::{check_mutation, check_transport, MutationDecision, SafetyError};
+pub use ratelimit::{RateLimitPolicy, RateLimiter, RateLimiters};
+pub use retry::{RateLimitCodes, RetryPolicy, RetryReason, Stop};
+pub use safety::{
+    check_mutation, check_transport, is_dry_run, MutationDecision, SafetyError,
+    DRY_RUN_SUCCEEDED_CODE,
+};

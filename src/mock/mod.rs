@@ -19,15 +19,15 @@
 //! # }
 //! ```
 
-pub mod answers;
-pub mod behaviour;
-pub mod effects;
-pub mod journal;
-pub mod preconditions;
-pub mod server;
-pub mod service;
-pub mod variation;
-pub mod world;
+pub(crate) mod answers;
+pub(crate) mod behaviour;
+pub(crate) mod effects;
+pub(crate) mod journal;
+pub(crate) mod preconditions;
+pub(crate) mod server;
+pub(crate) mod service;
+pub(crate) mod variation;
+pub(crate) mod world;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,8 +39,9 @@ use crate::protocol::signing::{Credentials, SignableRequest};
 use crate::spec::{ProviderId, Specs};
 
 pub use behaviour::{Behaviour, Behaviours, CheckOrder, BEHAVIOURS};
-pub use journal::{Journal, JournalEntry};
-pub use service::{test_credentials, Clock, Faults, MockConfig, Service};
+pub use journal::{Counters, Journal, JournalEntry, SignatureVerdict};
+pub use server::{serve, serve_with_limits, Limits, MAX_BODY_BYTES};
+pub use service::{test_credentials, Clock, Faults, Handled, MockConfig, Service, Unread};
 pub use world::World;
 
 /// Where `serve` exposes the journal.

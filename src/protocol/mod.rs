@@ -11,7 +11,7 @@ pub mod aliyun;
 pub mod jdcloud;
 pub mod signing;
 pub mod tencent;
-pub mod wire;
+pub(crate) mod wire;
 
 pub use signing::{
     Credentials, SignError, SignableRequest, SignatureMismatch, SignatureScheme, SignedHeaders,
@@ -19,5 +19,5 @@ pub use signing::{
 };
 pub use wire::{
     wire_for, Answer, DecodeError, EncodeError, EncodeOptions, Endpoint, Outcome, ParseError,
-    RequestAuth, RequestCapture, ServiceError, Unrouted, Wire, WireRequest,
+    RequestAuth, RequestCapture, ServiceError, Unrouted, Wire, WireRequest, EXCERPT_CHARS,
 };

@@ -39,7 +39,7 @@ mod html;
 mod markdown;
 mod observed;
 mod parameters;
-pub mod run_json;
+pub(crate) mod run_json;
 mod show;
 mod taxonomy;
 mod text;

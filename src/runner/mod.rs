@@ -24,16 +24,16 @@
 //!
 //! Failures shrink to a minimal request and name the seed that replays them.
 
-pub mod answers;
-pub mod coverage;
-pub mod fixtures;
-pub mod live;
-pub mod output;
+pub(crate) mod answers;
+pub(crate) mod coverage;
+pub(crate) mod fixtures;
+pub(crate) mod live;
+pub(crate) mod output;
 mod probes;
-pub mod reference_adapter;
-pub mod sdk;
-pub mod sdk_report;
-pub mod target;
+pub(crate) mod reference_adapter;
+pub(crate) mod sdk;
+pub(crate) mod sdk_report;
+pub(crate) mod target;
 mod wire_checks;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -54,11 +54,16 @@ use crate::validate::response::check_success_body;
 use crate::validate::ExpectedError;
 use crate::verdict::{self, Answer, AuthProbe, Judgement, Verdict};
 
+pub use coverage::{Coverage, CoverageRow, CoverageStatus};
 pub use fixtures::Fixtures;
-pub use live::LiveTarget;
-pub use output::RunSummary;
-pub use sdk::{Finding, FindingClass, SdkTarget};
-pub use target::{CallError, Exchange, MockTarget, Prepared, Session, Tamper, Target, Transport};
+pub use live::{LiveTarget, LIVE_CONCURRENCY};
+pub use output::{RuleRow, RunSummary};
+pub use reference_adapter::serve as serve_reference_adapter;
+pub use sdk::{Finding, FindingClass, Manifest, SdkTarget};
+pub use target::{
+    expressible, CallError, Exchange, MockTarget, Prepared, Session, Tamper, Target, Transport,
+    MOCK_NOW,
+};
 
 /// How a run goes: cases per property, the seed, which trials.
 #[derive(Debug, Clone)]

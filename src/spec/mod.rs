@@ -10,17 +10,24 @@
 //! assert_eq!(api.raw.path, "/v1/regions/{regionId}/images:import");
 //! ```
 
-pub mod locate;
-pub mod model;
-pub mod raw;
+pub(crate) mod locate;
+pub(crate) mod model;
+pub(crate) mod raw;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use locate::Position;
-pub use model::{ApiSpec, ErrorSpec, Param, ParamKind, Provenance, ProviderSpec, Rule, RuleCheck};
-pub use raw::{ProviderId, RawApiSpec, RawProviderSpec, RawSpecFile};
+pub use model::{
+    ApiSpec, ArrayRules, ErrorSpec, IntegerRules, ObjectRules, Param, ParamKind, Provenance,
+    ProviderSpec, Rule, RuleCheck, StringRules,
+};
+pub use raw::{
+    ConstraintKind, Fault, HttpMethod, Location, Protocol, ProviderId, RawTrigger, SigningScheme,
+    StringFormat, ValueType,
+};
+use raw::{RawApiSpec, RawProviderSpec, RawSpecFile};
 
 /// One problem in one spec file, located.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -19,7 +19,7 @@
 //! assert_eq!(report.violations[0].expected.code(), Some("OUT_OF_RANGE"));
 //! ```
 
-pub mod response;
+pub(crate) mod response;
 
 use base64::Engine;
 use serde::Serialize;

@@ -40,16 +40,25 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 #![warn(missing_docs)]
 
+// Not yet documented item by item (issue 15 item 3, still open): the
+// lint is on for the rest of the crate.
+#[allow(missing_docs)]
 pub mod cases;
 pub mod console;
 pub mod generate;
 pub mod live;
 pub mod mock;
 pub mod protocol;
+// Not yet documented item by item (issue 15 item 3, still open): the
+// lint is on for the rest of the crate.
+#[allow(missing_docs)]
 pub mod report;
 pub mod runner;
 pub mod secret_scan;
 pub mod spec;
+// Not yet documented item by item (issue 15 item 3, still open): the
+// lint is on for the rest of the crate.
+#[allow(missing_docs)]
 pub mod validate;
 pub mod verdict;
 

@@ -33,10 +33,12 @@ use super::values::{
 pub struct BoundaryCase {
     /// `param::label` or `param::rule_id::label`; stable across runs.
     pub name: String,
+    /// What the case tries, in a sentence.
     pub doc: String,
     /// `None`: the value is at the limit and the request is valid.
     /// `Some`: the value is just past the limit this target states.
     pub breaks: Option<Target>,
+    /// The request, with the parameter at its boundary value.
     pub request: Value,
     /// Every violation expected (empty for a valid request); past a limit
     /// this may include a declared cross-effect, such as the pattern of an

@@ -29,6 +29,7 @@ pub struct GenerationContext {
 }
 
 impl GenerationContext {
+    /// A context that knows no world: ids and names are drawn freely.
     pub fn new() -> GenerationContext {
         GenerationContext::default()
     }

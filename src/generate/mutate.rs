@@ -34,10 +34,13 @@ use super::values::{
 /// to draw (the target's, plus any declared cross-effect).
 #[derive(Debug, Clone, Serialize)]
 pub struct Mutation {
+    /// What the mutation breaks.
     pub target: Target,
     /// What was changed from a valid request, as a sentence.
     pub change: String,
+    /// The request, valid but for that one violation.
     pub request: Value,
+    /// The violations the documents expect the service to report for it.
     pub expected: Vec<ExpectedViolation>,
 }
 

@@ -9,6 +9,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, Test
 /// How many cases to run, and from which seed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GeneratorConfig {
+    /// Cases tried per property.
     pub cases: u32,
     /// `None`: a fresh seed, reported with any failure.
     pub seed: Option<u64>,
@@ -24,10 +25,12 @@ impl Default for GeneratorConfig {
 }
 
 impl GeneratorConfig {
+    /// Try `cases` cases per property, from a random seed.
     pub fn new(cases: u32) -> GeneratorConfig {
         GeneratorConfig { cases, seed: None }
     }
 
+    /// Draw from `seed`, so that a run can be repeated exactly.
     pub fn with_seed(self, seed: u64) -> GeneratorConfig {
         GeneratorConfig {
             seed: Some(seed),
@@ -85,12 +88,14 @@ impl GeneratorConfig {
 pub struct Breach {
     /// What reports group by: `ImageIds [max_items]`, `request id`.
     pub rule: String,
+    /// Why the answer breaks the rule, in the user's words.
     pub reason: String,
     /// End the run here, counting nothing (Ctrl-C).
     pub stop: bool,
 }
 
 impl Breach {
+    /// A breach of `rule`, for `reason`.
     pub fn new(rule: impl Into<String>, reason: impl Into<String>) -> Breach {
         Breach {
             rule: rule.into(),
@@ -114,6 +119,7 @@ impl Breach {
 /// within its budget.
 #[derive(Debug, Clone)]
 pub struct RuleFailures<V> {
+    /// The rule the failures break.
     pub rule: String,
     /// How many of the run's values broke it.
     pub count: u64,
@@ -129,8 +135,11 @@ pub struct RuleFailures<V> {
 /// the order first met, and the seed that replays it.
 #[derive(Debug, Clone)]
 pub struct Judged<V> {
+    /// The seed the run drew from (rerun with it to see the same cases).
     pub seed: u64,
+    /// Cases tried per property.
     pub cases: u32,
+    /// The failures, one entry per rule broken.
     pub failures: Vec<RuleFailures<V>>,
     /// Generation gave up (a strategy rejected too many values).
     pub gave_up: Option<String>,
@@ -256,7 +265,9 @@ impl GeneratorConfig {
 /// A failed run: why, the smallest failing value, and the seed to replay.
 #[derive(Debug, Clone)]
 pub struct GenerationFailure<V> {
+    /// The seed of the failing run.
     pub seed: u64,
+    /// Why it failed.
     pub reason: String,
     /// The failing value after shrinking; `None` when generation itself
     /// gave up (too many rejected values).

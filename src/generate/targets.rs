@@ -29,11 +29,16 @@ pub enum Target {
     /// `unknown`, `param` is the object the unknown key is put in (`""`:
     /// the request itself).
     Constraint {
+        /// The parameter's template path (`ImageIds[]`, `""` for the request).
         param: String,
+        /// Which of its constraints.
         constraint: ConstraintKind,
     },
     /// A cross-field rule, by id.
-    Rule { id: String },
+    Rule {
+        /// The rule's id in the spec.
+        id: String,
+    },
 }
 
 impl Target {
@@ -67,11 +72,13 @@ impl Target {
 /// Another violation that breaking a target brings with it.
 #[derive(Debug, Clone, Serialize)]
 pub struct CrossEffect {
+    /// The other target that the same request breaks.
     pub also: Target,
     /// True: every mutation of the target draws it. False: only those in
     /// which the rule's condition holds (a `range_when` whose `when` field
     /// the generated request happens to set).
     pub always: bool,
+    /// Why no generated request can break it alone.
     pub reason: String,
 }
 
@@ -79,9 +86,11 @@ pub struct CrossEffect {
 /// breaks it.
 #[derive(Debug, Clone)]
 pub struct ViolationTarget {
+    /// What the generated requests break.
     pub target: Target,
     /// A sentence saying what the mutation does.
     pub doc: String,
+    /// Other targets a request for this one breaks as well.
     pub cross_effects: Vec<CrossEffect>,
     pub(super) plan: Plan,
 }
@@ -96,7 +105,9 @@ impl ViolationTarget {
 /// A constraint or rule the generator cannot break on its own, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct SkippedTarget {
+    /// The target left out.
     pub target: Target,
+    /// Why it is left out.
     pub reason: String,
 }
 

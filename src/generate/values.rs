@@ -754,6 +754,7 @@ fn well_formed_https_url(s: &str) -> bool {
 /// accept either verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FringeValue {
+    /// The string itself.
     pub value: String,
     /// Why a reading may refuse it, as a sentence.
     pub why: &'static str,

@@ -131,14 +131,29 @@ pub enum LiveError {
     MissingCredentials(#[from] MissingCredentials),
     /// The API's provider has no `provider.json` among the client's specs.
     #[error("{api}: no provider spec for {provider} was loaded")]
-    NoProviderSpec { api: String, provider: ProviderId },
+    NoProviderSpec {
+        /// The API called (`provider/api`).
+        api: String,
+        /// The provider without specs.
+        provider: ProviderId,
+    },
     /// The parameters do not encode (not an object, a path parameter missing).
     #[error("{api}: cannot encode the request: {source}")]
-    Encode { api: String, source: EncodeError },
+    Encode {
+        /// The API called (`provider/api`).
+        api: String,
+        /// Why it could not be encoded.
+        source: EncodeError,
+    },
     /// The signed request would reach the wire altered (a path the URL
     /// parser normalises, a header value HTTP cannot carry).
     #[error("{api}: the request cannot be sent exactly as signed: {reason}")]
-    Unsendable { api: String, reason: String },
+    Unsendable {
+        /// The API called (`provider/api`).
+        api: String,
+        /// Why it cannot be sent.
+        reason: String,
+    },
     /// The TLS or HTTP stack could not be set up.
     #[error("cannot set up the HTTP client: {0}")]
     HttpClient(String),

@@ -6,8 +6,11 @@ use crate::spec::ProviderId;
 
 /// The variables for one provider, preferred names first.
 pub struct CredentialVariables {
+    /// Variables that may hold the access key id, in the order they are read.
     pub access_key_id: &'static [&'static str],
+    /// Variables that may hold the secret key.
     pub secret: &'static [&'static str],
+    /// Variables that may hold a session token (optional).
     pub security_token: &'static [&'static str],
 }
 
@@ -40,8 +43,11 @@ pub fn variables(provider: ProviderId) -> CredentialVariables {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("no {what} for {provider}: set {}", names.join(" or "))]
 pub struct MissingCredentials {
+    /// The provider whose credentials are missing.
     pub provider: ProviderId,
+    /// What is missing: `access key id` or `secret`.
     pub what: &'static str,
+    /// The environment variables looked at.
     pub names: Vec<&'static str>,
 }
 

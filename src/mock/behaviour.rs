@@ -49,6 +49,7 @@ pub enum CheckOrder {
 }
 
 impl CheckOrder {
+    /// Both orders, document order first.
     pub const ALL: [CheckOrder; 2] = [CheckOrder::DocumentOrder, CheckOrder::Reverse];
 
     /// The order in the user's words.
@@ -64,8 +65,11 @@ impl CheckOrder {
 /// user's words, and what it decides.
 #[derive(Debug, Clone, Copy)]
 pub struct Behaviour {
+    /// The behaviour's name, as `--behaviour NAME=VALUE` takes it.
     pub name: &'static str,
+    /// The two values it can take, the default first.
     pub values: [&'static str; 2],
+    /// What it changes, in a sentence.
     pub about: &'static str,
 }
 
@@ -105,10 +109,15 @@ pub const BEHAVIOURS: [Behaviour; 5] = [
 /// provider's default.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Behaviours {
+    /// How unknown parameters are met (`unknown=`); `None`: the mock's default.
     pub unknown: Option<UnknownParams>,
+    /// How parameter-name case is read (`keys=`).
     pub keys: Option<KeyCase>,
+    /// How a `null` value is read (`null=`).
     pub null: Option<NullValue>,
+    /// How an empty string is read (`empty=`).
     pub empty: Option<EmptyString>,
+    /// In what order the checks run (`order=`).
     pub order: Option<CheckOrder>,
 }
 

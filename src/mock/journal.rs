@@ -10,12 +10,16 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum SignatureVerdict {
+    /// The signature verified.
     Ok {
+        /// The signing scheme it was made with.
         scheme: String,
     },
+    /// The signature did not verify.
     Failed {
         /// How it failed, as the specs name it (`signature_mismatch`).
         failure: String,
+        /// What differed, without any secret.
         detail: String,
     },
     /// The request was answered before its signature was looked at (no API
@@ -28,7 +32,9 @@ pub enum SignatureVerdict {
 pub struct JournalEntry {
     /// 1 for the first request the mock received.
     pub seq: u64,
+    /// The HTTP method received.
     pub method: String,
+    /// The path received.
     pub path: String,
     /// `provider/api`, when the request matched one.
     pub api: Option<String>,
@@ -36,6 +42,7 @@ pub struct JournalEntry {
     /// request that matched none, the one it looks like; `None` for a
     /// neutral answer.
     pub provider: Option<crate::spec::ProviderId>,
+    /// Whether the request's signature verified.
     pub signature: SignatureVerdict,
     /// The parameters as read from the wire.
     pub params: Option<serde_json::Value>,
@@ -46,9 +53,11 @@ pub struct JournalEntry {
     pub refusal: Option<String>,
     /// The fault injected, if one was (`export_failed`).
     pub fault: Option<String>,
+    /// The HTTP status answered.
     pub http_status: u16,
     /// The error code answered; `None` for a success.
     pub code: Option<String>,
+    /// The request id answered.
     pub request_id: String,
     /// The answer's body, when it is JSON: what a client should have read
     /// (the SDK target compares an SDK's parsed result with it).
@@ -91,24 +100,34 @@ impl JournalEntry {
 /// Totals of one API (or of requests that matched none).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Counters {
+    /// Requests received.
     pub requests: u64,
+    /// Requests answered with success.
     pub succeeded: u64,
+    /// Requests refused for their signature.
     pub signature_failures: u64,
+    /// Requests refused as invalid.
     pub invalid: u64,
+    /// Valid requests refused for the world's state (a precondition).
     pub refused: u64,
+    /// Requests answered with an injected fault.
     pub faults: u64,
+    /// Requests refused by the rate limit.
     pub rate_limited: u64,
 }
 
 /// The journal: bounded entries plus running totals.
 #[derive(Debug, Clone, Serialize)]
 pub struct Journal {
+    /// How many entries are kept; older ones are dropped first.
     pub capacity: usize,
     /// Requests received in all.
     pub total: u64,
     /// Entries dropped from the ring to keep it within `capacity`.
     pub dropped: u64,
+    /// Counters per API (`provider/api`).
     pub by_api: BTreeMap<String, Counters>,
+    /// The latest entries, oldest first.
     pub entries: VecDeque<JournalEntry>,
 }
 
@@ -126,6 +145,7 @@ pub enum Outcome {
 }
 
 impl Journal {
+    /// An empty journal that keeps the last `capacity` entries.
     pub fn new(capacity: usize) -> Self {
         Journal {
             capacity,
@@ -136,6 +156,7 @@ impl Journal {
         }
     }
 
+    /// Count one request's `outcome` and keep its `entry`.
     pub fn record(&mut self, entry: JournalEntry, outcome: Outcome) {
         self.total += 1;
         let counters = self

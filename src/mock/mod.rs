@@ -72,16 +72,19 @@ pub struct MockProviderBuilder {
 }
 
 impl MockProviderBuilder {
+    /// Serve these specs instead of the embedded ones.
     pub fn specs(mut self, specs: Arc<Specs>) -> Self {
         self.specs = Some(specs);
         self
     }
 
+    /// Start from this world (accounts, images, buckets) instead of the default one.
     pub fn world(mut self, world: World) -> Self {
         self.world = Some(world);
         self
     }
 
+    /// Answer with this configuration (clock, faults, behaviours).
     pub fn config(mut self, config: MockConfig) -> Self {
         self.config = config;
         self
@@ -93,6 +96,7 @@ impl MockProviderBuilder {
         self
     }
 
+    /// Start the mock on a free local port; it stops when the value is dropped.
     pub async fn start(self) -> MockProvider {
         let specs = self
             .specs
@@ -129,6 +133,7 @@ impl MockProvider {
         MockProvider::builder().start().await
     }
 
+    /// A builder over the embedded specs and the default world.
     pub fn builder() -> MockProviderBuilder {
         MockProviderBuilder {
             specs: None,
@@ -143,6 +148,7 @@ impl MockProvider {
         self.server.uri()
     }
 
+    /// The local address the mock listens on.
     pub fn address(&self) -> &std::net::SocketAddr {
         self.server.address()
     }
@@ -152,14 +158,17 @@ impl MockProvider {
         self.service.config().credentials[&provider].clone()
     }
 
+    /// What the mock has received and answered so far.
     pub fn journal(&self) -> Journal {
         self.service.journal()
     }
 
+    /// The mock's world as it stands (tasks started, images created).
     pub fn world(&self) -> World {
         self.service.world()
     }
 
+    /// Replace the mock's world, e.g. to set up a precondition.
     pub fn set_world(&self, world: World) {
         self.service.set_world(world);
     }
@@ -169,6 +178,7 @@ impl MockProvider {
         self.service.reset(world);
     }
 
+    /// The service that answers, for calling it without HTTP.
     pub fn service(&self) -> &Arc<Service> {
         &self.service
     }

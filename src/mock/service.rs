@@ -23,11 +23,14 @@ use crate::validate::{validate_request_with, ExpectedError};
 /// The time the mock believes it is, in Unix seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clock {
+    /// The machine's clock.
     System,
+    /// A fixed time, in Unix seconds (repeatable runs).
     Fixed(i64),
 }
 
 impl Clock {
+    /// The time now, in Unix seconds.
     pub fn now(self) -> i64 {
         match self {
             Clock::System => time::OffsetDateTime::now_utc().unix_timestamp(),
@@ -69,7 +72,9 @@ pub struct Faults {
 pub struct MockConfig {
     /// The one credential pair accepted per provider.
     pub credentials: BTreeMap<ProviderId, Credentials>,
+    /// The clock the mock checks signing times against.
     pub clock: Clock,
+    /// Faults to inject (internal errors, throttling).
     pub faults: Faults,
     /// Entries the journal keeps (its counters cover every request).
     pub journal_capacity: usize,
@@ -200,7 +205,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// What the service answered, with what the journal recorded.
 #[derive(Debug, Clone)]
 pub struct Handled {
+    /// The answer to send.
     pub answer: Answer,
+    /// What the journal keeps of the exchange.
     pub entry: JournalEntry,
     /// Headers to send beside the answer's `Content-Type` (`Retry-After`).
     pub headers: Vec<(&'static str, String)>,
@@ -211,14 +218,24 @@ pub struct Handled {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Unread {
     #[error("the request body is larger than {limit} bytes")]
-    TooLarge { limit: usize },
+    /// The body is larger than the limit.
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     #[error("the request body did not arrive within {seconds} s")]
-    TimedOut { seconds: u64 },
+    /// The body did not arrive in time.
+    TimedOut {
+        /// The time allowed, in seconds.
+        seconds: u64,
+    },
     #[error("the request body could not be read: {0}")]
+    /// The body could not be read, for the reason given.
     Broken(String),
 }
 
 impl Unread {
+    /// The HTTP status the mock answers such a request with.
     pub fn http_status(&self) -> u16 {
         match self {
             Unread::TooLarge { .. } => 413,
@@ -238,6 +255,7 @@ impl Unread {
 }
 
 impl Service {
+    /// A service over `specs`, starting from `world`, answering as `config` says.
     pub fn new(specs: Arc<Specs>, world: World, config: MockConfig) -> Self {
         Service {
             seq: AtomicU64::new(0),
@@ -266,14 +284,17 @@ impl Service {
         *lock(&self.plan) = plan;
     }
 
+    /// The configuration it answers with.
     pub fn config(&self) -> &MockConfig {
         &self.config
     }
 
+    /// The specs it serves.
     pub fn specs(&self) -> &Specs {
         &self.specs
     }
 
+    /// What it has received and answered so far.
     pub fn journal(&self) -> Journal {
         lock(&self.journal).clone()
     }
@@ -293,6 +314,7 @@ impl Service {
         lock(&self.journal).summary()
     }
 
+    /// Its world as it stands.
     pub fn world(&self) -> World {
         lock(&self.core).world.clone()
     }

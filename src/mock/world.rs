@@ -14,6 +14,7 @@ use crate::spec::ProviderId;
 #[serde(deny_unknown_fields)]
 pub struct World {
     #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    /// The JSON Schema the world file names, if any.
     pub schema: Option<String>,
     /// What the world is for, in a sentence.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -22,18 +23,25 @@ pub struct World {
     #[serde(default)]
     pub accounts: BTreeMap<ProviderId, Account>,
     #[serde(default)]
+    /// Regions, with what each offers.
     pub regions: Vec<Region>,
     #[serde(default)]
+    /// Images, custom and public.
     pub images: Vec<Image>,
     #[serde(default)]
+    /// Instances.
     pub instances: Vec<Instance>,
     #[serde(default)]
+    /// Snapshots.
     pub snapshots: Vec<Snapshot>,
     #[serde(default)]
+    /// Object-storage buckets.
     pub buckets: Vec<Bucket>,
     #[serde(default)]
+    /// Roles (Alibaba's RAM roles for export).
     pub roles: Vec<Role>,
     #[serde(default)]
+    /// Tasks started so far (exports, imports).
     pub tasks: Vec<Task>,
 }
 
@@ -354,6 +362,7 @@ impl World {
         })
     }
 
+    /// Load a world from a JSON file; the error names the file and what is wrong.
     pub fn load(path: &std::path::Path) -> Result<World, WorldError> {
         let text = std::fs::read_to_string(path).map_err(|e| WorldError {
             file: path.display().to_string(),
@@ -369,6 +378,7 @@ impl World {
         self.accounts.get(&provider).cloned().unwrap_or_default()
     }
 
+    /// Region `id` of `provider`, if the world has it.
     pub fn region(&self, provider: ProviderId, id: &str) -> Option<&Region> {
         self.regions
             .iter()
@@ -382,12 +392,14 @@ impl World {
             .find(|i| i.provider == provider && i.id == id && region.is_none_or(|r| r == i.region))
     }
 
+    /// Image `id` of `provider`, to change it.
     pub fn image_mut(&mut self, provider: ProviderId, id: &str) -> Option<&mut Image> {
         self.images
             .iter_mut()
             .find(|i| i.provider == provider && i.id == id)
     }
 
+    /// Instance `id` of `provider`, if the world has it.
     pub fn instance(
         &self,
         provider: ProviderId,
@@ -399,6 +411,7 @@ impl World {
             .find(|i| i.provider == provider && i.id == id && region.is_none_or(|r| r == i.region))
     }
 
+    /// Snapshot `id` of `provider`, if the world has it.
     pub fn snapshot(
         &self,
         provider: ProviderId,
@@ -410,6 +423,7 @@ impl World {
             .find(|s| s.provider == provider && s.id == id && region.is_none_or(|r| r == s.region))
     }
 
+    /// Bucket `name` of `provider`, if the world has it.
     pub fn bucket(&self, provider: ProviderId, name: &str) -> Option<&Bucket> {
         self.buckets
             .iter()
@@ -451,6 +465,7 @@ impl World {
         names
     }
 
+    /// Role `name` of `provider`, if the world has it.
     pub fn role(&self, provider: ProviderId, name: &str) -> Option<&Role> {
         self.roles
             .iter()
@@ -473,6 +488,7 @@ impl World {
             .count() as u32
     }
 
+    /// How many private (custom) images `provider`'s account holds.
     pub fn private_images(&self, provider: ProviderId) -> u32 {
         self.images
             .iter()
@@ -480,6 +496,7 @@ impl World {
             .count() as u32
     }
 
+    /// How many snapshots `provider`'s account holds.
     pub fn snapshot_count(&self, provider: ProviderId) -> u32 {
         self.snapshots
             .iter()

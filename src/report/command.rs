@@ -26,6 +26,7 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// The output format of `imgconform report`.
 pub enum ReportFormat {
     /// GitHub-flavoured Markdown.
     Md,

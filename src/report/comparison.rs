@@ -21,16 +21,20 @@ use crate::spec::ApiSpec;
 /// The comparison of the APIs that perform one operation.
 #[derive(Debug, Clone, Serialize)]
 pub struct Operation {
+    /// The operation's name across providers, e.g. "Export an image".
     pub title: String,
     /// `provider/api`, one per column.
     pub apis: Vec<String>,
     /// The provider's name when it alone documents the operation.
     pub only_provider: Option<String>,
+    /// One row per topic compared.
     pub rows: Vec<ComparisonRow>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// One topic (a limit, a format, an error) as each provider documents it.
 pub struct ComparisonRow {
+    /// What the row compares.
     pub topic: String,
     /// One cell per API, in column order.
     pub cells: Vec<Text>,

@@ -28,13 +28,18 @@ pub struct SpecGaps {
     pub spec: String,
     /// The file under the repository's `spec/`.
     pub file: String,
+    /// The gaps found.
     pub gaps: Vec<Gap>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// One thing the documents leave unsaid or contradict.
 pub struct Gap {
+    /// What sort of gap it is.
     pub kind: GapKind,
+    /// What the gap is about (a parameter, an error, a rule).
     pub subject: Text,
+    /// What is missing or unclear.
     pub detail: Text,
 }
 
@@ -75,6 +80,7 @@ pub enum GapKind {
 }
 
 impl GapKind {
+    /// The gap kind's name, as the report prints it.
     pub fn label(self) -> &'static str {
         match self {
             GapKind::Contradiction => "contradiction",

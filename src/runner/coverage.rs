@@ -59,6 +59,7 @@ pub enum CoverageStatus {
 }
 
 impl CoverageStatus {
+    /// The status as the coverage table prints it.
     pub fn as_str(self) -> &'static str {
         match self {
             CoverageStatus::Exercised => "exercised",
@@ -83,16 +84,22 @@ pub struct CoverageRow {
     /// An error row's code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// How the documents know the rule, where known.
     pub provenance: Option<Provenance>,
+    /// Whether a trial exercises the rule.
     pub status: CoverageStatus,
     /// The trials whose cases exercised it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trials: Vec<String>,
     /// Cases judged on it.
     pub cases: u64,
+    /// Cases that conformed.
     pub conforms: u64,
+    /// Cases that violated a stated rule.
     pub violates: u64,
+    /// Cases that departed from a reading or assumption.
     pub departs: u64,
+    /// Cases observed on an open point.
     pub observed: u64,
     /// Why no request can exercise it (the spec's `not_exercisable`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,9 +109,13 @@ pub struct CoverageRow {
 /// The coverage table, with its counts.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Coverage {
+    /// Rules some trial exercises.
     pub exercised: usize,
+    /// Rules no request can exercise (the spec says why).
     pub not_exercisable: usize,
+    /// Rules no trial exercises yet.
     pub not_exercised: usize,
+    /// One row per rule.
     pub rows: Vec<CoverageRow>,
 }
 

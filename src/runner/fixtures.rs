@@ -37,6 +37,7 @@ use crate::spec::ProviderId;
 #[serde(deny_unknown_fields)]
 pub struct Fixtures {
     #[serde(default)]
+    /// What the fixture is for, in a sentence.
     pub description: String,
     /// Worlds (account states) the live account is in.
     #[serde(default)]

@@ -68,6 +68,7 @@ pub use target::{
 /// How a run goes: cases per property, the seed, which trials.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
+    /// Cases per property and the seed.
     pub generator: GeneratorConfig,
     /// Only trials whose name contains this.
     pub filter: Option<String>,
@@ -138,9 +139,11 @@ pub struct FailureReport {
     /// How many of the trial's cases broke it.
     #[serde(default)]
     pub count: u64,
+    /// Why the answer fails, in the user's words.
     pub reason: String,
     /// The smallest request that fails (after shrinking, for properties).
     pub minimal_request: Option<Value>,
+    /// The seed that reproduces it, for properties.
     pub seed: Option<u64>,
 }
 
@@ -151,6 +154,7 @@ pub struct TrialReport {
     pub name: String,
     /// `provider/api`.
     pub api: String,
+    /// The target the trial ran against (`mock`, `live`, `sdk:NAME`).
     pub target: String,
     /// Requests sent.
     pub cases: u64,
@@ -158,6 +162,7 @@ pub struct TrialReport {
     pub skipped: u64,
     /// What the answers were, in a few words (`succeeded 180, refused 76`).
     pub tally: String,
+    /// Wall-clock seconds the trial took.
     pub seconds: f64,
     /// `passed`, `failed`, or `skipped`: nothing was sent, and why is in
     /// `skip_reason`.
@@ -227,9 +232,13 @@ pub struct RuleTally {
     /// How the documents know the rule, where the verdicts said.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
+    /// Cases that conformed.
     pub conforms: u64,
+    /// Cases that violated a stated rule.
     pub violates: u64,
+    /// Cases that departed from a reading or assumption.
     pub departs: u64,
+    /// Cases observed on an open point.
     pub observed: u64,
 }
 
@@ -254,8 +263,11 @@ impl RuleTally {
 #[derive(Debug, Clone, Serialize)]
 pub struct Departure {
     #[serde(flatten)]
+    /// The departure and the rule it departs from.
     pub judgement: Judgement,
+    /// How many cases showed it.
     pub count: u64,
+    /// The first request that showed it.
     pub example: Value,
 }
 
@@ -267,7 +279,9 @@ fn is_zero(n: &u64) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TrialStatus {
+    /// Every answer was judged and none failed.
     Passed,
+    /// Some answer broke a stated rule (or departed, with `--strict`).
     Failed,
     /// Nothing could be sent (no fixture, mutations not allowed, no
     /// credentials, not expressible on the wire): nothing was learnt, so
@@ -276,6 +290,7 @@ pub enum TrialStatus {
 }
 
 impl TrialStatus {
+    /// `passed`, `failed` or `skipped`, as reports print it.
     pub fn as_str(self) -> &'static str {
         match self {
             TrialStatus::Passed => "passed",

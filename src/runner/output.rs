@@ -22,12 +22,17 @@ pub const RUN_SCHEMA: &str = "imgconform-run/1";
 pub struct RuleRow {
     /// `provider/api`.
     pub api: String,
+    /// The rule (`provider/api` and rule name).
     pub rule: String,
     /// `stated`, `read`, `assumed` or `open`, where known.
     pub provenance: Option<Provenance>,
+    /// Cases that conformed.
     pub conforms: u64,
+    /// Cases that violated a stated rule.
     pub violates: u64,
+    /// Cases that departed from a reading or assumption.
     pub departs: u64,
+    /// Cases observed on an open point.
     pub observed: u64,
 }
 
@@ -47,12 +52,17 @@ pub struct RunSummary {
     pub target: String,
     /// How the target was reached (`in-process`, `http`, an endpoint list).
     pub transport: String,
+    /// Cases tried per property.
     pub cases_per_property: u32,
     /// The seed every property used (`imgconform run` always has one).
     pub seed: Option<u64>,
+    /// Trials passed.
     pub passed: usize,
+    /// Trials failed.
     pub failed: usize,
+    /// Trials skipped.
     pub skipped: usize,
+    /// Wall-clock seconds of the whole run.
     pub seconds: f64,
     /// Ctrl-C stopped the run: the trials are those that ended before.
     pub interrupted: bool,
@@ -60,6 +70,7 @@ pub struct RunSummary {
     /// it; their requests are unsent, and the run's exit status is 3.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unreachable: Vec<String>,
+    /// Every trial's report, in run order.
     pub trials: Vec<TrialReport>,
     /// The per-rule matrix: every rule of the specs run against, with its
     /// verdicts (all zero: not exercised); filled by [`RunSummary::with_rules`].
@@ -70,6 +81,7 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    /// A summary of `trials` run against `target`.
     pub fn new(
         target: &str,
         transport: &str,
@@ -265,6 +277,7 @@ impl RunSummary {
         out
     }
 
+    /// The run as JSON (`run.json`, its schema in `RUN_SCHEMA`).
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }

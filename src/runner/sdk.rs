@@ -67,12 +67,18 @@ const STDERR_TAIL: usize = 20;
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
+    /// The adapter's name (`sdk:NAME` on the command line).
     pub name: String,
+    /// The provider whose SDK it drives.
     pub provider: ProviderId,
     #[serde(default)]
+    /// The language the adapter is written in.
     pub language: String,
+    /// The SDK package and version it drives.
     pub sdk: String,
+    /// How to install what it needs.
     pub install: String,
+    /// The command that starts it.
     pub command: Vec<String>,
 }
 
@@ -99,10 +105,15 @@ impl Manifest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingClass {
+    /// The SDK sent something the documents do not allow on the wire.
     WireViolation,
+    /// The SDK's signature did not verify.
     Signature,
+    /// The SDK mapped a documented error to the wrong result.
     ErrorMapping,
+    /// The SDK misread a success answer.
     ResultParsing,
+    /// The SDK refused, before sending, a request the documents allow.
     ClientSideValidation,
     /// An unretryable answer retried, or a retryable one beyond reason
     /// (the adversarial answers, [`super::answers`]).
@@ -129,6 +140,7 @@ pub enum FindingClass {
 }
 
 impl FindingClass {
+    /// The class's name, as reports print it.
     pub fn as_str(self) -> &'static str {
         match self {
             FindingClass::WireViolation => "wire violation",
@@ -162,7 +174,9 @@ impl FindingClass {
 /// One way an SDK departed from the documents or from what the mock said.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Finding {
+    /// What kind of departure.
     pub class: FindingClass,
+    /// What was seen, in a sentence.
     pub detail: String,
 }
 
@@ -590,6 +604,7 @@ impl SdkTarget {
         lock(&self.bench).mock.service().number_from(seq);
     }
 
+    /// The manifest the adapter was started from.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
     }

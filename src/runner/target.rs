@@ -18,6 +18,7 @@ use crate::spec::{ApiSpec, Specs};
 /// How to alter a request when signing it, or after.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tamper {
+    /// Sign correctly, send as is.
     None,
     /// One character of the signature changed.
     Signature,
@@ -38,6 +39,7 @@ pub enum Tamper {
 /// What came back for one call.
 #[derive(Debug, Clone)]
 pub struct Exchange {
+    /// The HTTP status answered.
     pub http_status: u16,
     /// The raw answer body.
     pub body: Vec<u8>,
@@ -70,8 +72,11 @@ pub enum CallError {
     /// one the table does not list is only reported (`observed`).
     #[error("{reason}")]
     Lacking {
+        /// Why the request is skipped.
         reason: String,
+        /// Parameters the document's table lists that the SDK cannot send.
         findings: Vec<super::sdk::Finding>,
+        /// Parameters the table does not list that the SDK cannot send.
         observed: Vec<String>,
     },
     /// The target's endpoint could not be reached, a retry on a new
@@ -81,11 +86,13 @@ pub enum CallError {
     #[error("{0}")]
     Unreachable(String),
     #[error("{0}")]
+    /// The call failed for the reason given.
     Failed(String),
 }
 
 /// A stateful connection to a target.
 pub trait Session {
+    /// Send `params` to `api` and return the exchange.
     fn call(
         &mut self,
         api: &ApiSpec,
@@ -120,7 +127,9 @@ pub trait Session {
 /// A world-state case made ready on a target: the session in that state
 /// and the request to send there (with a live account's own ids).
 pub struct Prepared<'a> {
+    /// The session the request goes through.
     pub session: Box<dyn Session + 'a>,
+    /// The request, as the trial sends it.
     pub request: Value,
 }
 
@@ -195,6 +204,7 @@ pub enum Transport {
 }
 
 impl Transport {
+    /// The transport's name, as reports print it.
     pub fn name(self) -> &'static str {
         match self {
             Transport::InProcess => "in-process",
@@ -227,6 +237,7 @@ struct HttpPool {
 pub const MOCK_NOW: i64 = 1_700_000_000;
 
 impl MockTarget {
+    /// A mock target over `specs`, starting from `world`.
     pub fn new(specs: Arc<Specs>, world: World) -> Self {
         MockTarget {
             specs,
@@ -260,6 +271,7 @@ impl MockTarget {
         self
     }
 
+    /// How the mock is reached (in process or over HTTP).
     pub fn transport(&self) -> Transport {
         self.transport
     }
@@ -316,6 +328,7 @@ impl MockTarget {
         self
     }
 
+    /// The specs the mock serves.
     pub fn specs(&self) -> &Arc<Specs> {
         &self.specs
     }

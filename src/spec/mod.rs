@@ -11,7 +11,13 @@
 //! ```
 
 pub(crate) mod locate;
+// Not yet documented item by item (issue 15 item 3, still open): the
+// lint is on for the rest of the crate.
+#[allow(missing_docs)]
 pub(crate) mod model;
+// Not yet documented item by item (issue 15 item 3, still open): the
+// lint is on for the rest of the crate.
+#[allow(missing_docs)]
 pub(crate) mod raw;
 
 use std::collections::BTreeMap;
@@ -32,8 +38,11 @@ use raw::{RawApiSpec, RawProviderSpec, RawSpecFile};
 /// One problem in one spec file, located.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SpecProblem {
+    /// The spec file, as named in its source.
     pub file: String,
+    /// Where in the file.
     pub position: Position,
+    /// What is wrong, in the spec's own terms.
     pub message: String,
 }
 
@@ -48,6 +57,7 @@ impl fmt::Display for SpecProblem {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{}", self.render())]
 pub struct SpecErrors {
+    /// Every problem found, sorted by file and position.
     pub problems: Vec<SpecProblem>,
 }
 
@@ -107,7 +117,9 @@ pub struct Specs {
 /// A spec file's text with the name to report it by.
 #[derive(Debug, Clone)]
 pub struct SpecSource {
+    /// The name to report the file by (e.g. `jdcloud/exportImage.json`).
     pub name: String,
+    /// The file's JSON text.
     pub text: String,
 }
 
@@ -198,6 +210,7 @@ impl Specs {
         }
     }
 
+    /// Every API, in a stable order.
     pub fn apis(&self) -> &[ApiSpec] {
         &self.apis
     }
@@ -207,6 +220,7 @@ impl Specs {
         self.apis.iter().find(|a| a.id() == id)
     }
 
+    /// The common part of provider `id`'s specs.
     pub fn provider(&self, id: ProviderId) -> Option<&ProviderSpec> {
         self.providers.get(&id)
     }

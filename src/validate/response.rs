@@ -9,15 +9,19 @@ use crate::spec::raw::Protocol;
 use crate::spec::{ApiSpec, Param, ParamKind};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One way a success answer's body departs from the documented response.
 pub struct ResponseProblem {
     /// Path into the body: `result.taskId`, `Response.TaskId`.
     pub path: String,
+    /// What sort of problem it is.
     pub kind: ResponseProblemKind,
+    /// What was found, in the body's own terms.
     pub detail: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// The sorts of problem a success body can have.
 pub enum ResponseProblemKind {
     /// The provider's envelope is not there (no `result`, no request id…).
     Envelope,

@@ -57,6 +57,7 @@ use crate::validate::{ExpectedError, ValidationOptions};
 /// What a target answered, as far as a verdict needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
+    /// The HTTP status answered.
     pub http_status: u16,
     /// The error's code and message; `None` for a success.
     pub error: Option<(String, String)>,
@@ -94,6 +95,7 @@ pub struct Judgement {
     /// The rule, as reports group by it: `ImageIds [max_items]`,
     /// `image_ids_or_snapshot_ids`, `unknown parameter`.
     pub rule: String,
+    /// How the documents know the rule applied: stated, read, assumed or open.
     pub provenance: Provenance,
     /// Where the expectation comes from: the spec file, and the source
     /// document it cites.
@@ -108,9 +110,13 @@ pub struct Judgement {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
+    /// The answer is what the documents expect.
     Conforms,
+    /// The answer breaks a rule the documents state (fails).
     Violates(Judgement),
+    /// The answer departs from a reading or assumption (a finding; fails only with `--strict`).
     Departs(Judgement),
+    /// The documents leave the point open: shown, never judged.
     Observed(Judgement),
 }
 
@@ -421,7 +427,9 @@ pub enum OpenPoint {
 /// `osVersion [sent null]`, `imageName [required, sent ""]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenFeature {
+    /// The open point.
     pub point: OpenPoint,
+    /// How the report names it.
     pub label: String,
 }
 

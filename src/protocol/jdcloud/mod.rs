@@ -22,6 +22,7 @@ use super::wire::{
 use crate::spec::raw::{Location, SigningScheme};
 use crate::spec::ApiSpec;
 
+/// The content type of JD Cloud request and answer bodies.
 pub const JSON_CONTENT_TYPE: &str = "application/json";
 
 /// The path parameter that names the region of the signing scope.

@@ -27,8 +27,11 @@ use super::wire::{
 use crate::spec::raw::{Location, SigningScheme};
 use crate::spec::ApiSpec;
 
+/// The header that names the action.
 pub const ACTION_HEADER: &str = "X-TC-Action";
+/// The header that names the API version.
 pub const VERSION_HEADER: &str = "X-TC-Version";
+/// The header that names the region.
 pub const REGION_HEADER: &str = "X-TC-Region";
 /// What the official SDK sends for a JSON body.
 pub const JSON_CONTENT_TYPE: &str = "application/json";

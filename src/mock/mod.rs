@@ -7,15 +7,50 @@
 //! against its world, then changes the world and answers in the provider's
 //! own envelope.
 //!
-//! ```no_run
-//! # async fn demo() {
-//! use imgconform::mock::MockProvider;
+//! Starting the mock and sending it one signed Tencent `ExportImages`:
 //!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use imgconform::mock::MockProvider;
+//! use imgconform::protocol::{wire_for, EncodeOptions, Endpoint, SigningInputs};
+//! use imgconform::spec::SigningScheme;
+//! use imgconform::{ProviderId, Specs};
+//! use serde_json::json;
+//!
+//! // reqwest is built without a TLS provider of its own.
+//! let _ = rustls::crypto::ring::default_provider().install_default();
 //! let mock = MockProvider::start().await;
-//! let endpoint = mock.uri();                     // point the client here
-//! // … the client calls tencent ExportImages with mock.credentials(…) …
+//! let specs = Specs::embedded().unwrap();
+//! let api = specs.api("tencent/ExportImages").unwrap();
+//! let now = std::time::SystemTime::now()
+//!     .duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+//! let options = EncodeOptions {
+//!     scheme: SigningScheme::Tc3HmacSha256,
+//!     endpoint: Some(Endpoint::parse(&mock.uri()).unwrap()),
+//!     inputs: SigningInputs::new(now, "nonce-1"),
+//! };
+//! // The document's own example request.
+//! let request = json!({"BucketName": "test-bucket-AppId", "ImageIds": ["img-72n9mi0y"],
+//!                      "Region": "ap-guangzhou"});
+//! let wire = wire_for(api.raw.protocol);
+//! let encoded = wire
+//!     .encode(api, &request, &mock.credentials(ProviderId::Tencent), &options)
+//!     .unwrap();
+//!
+//! let mut send = reqwest::Client::new().post(encoded.url());
+//! for (name, value) in &encoded.request.headers {
+//!     send = send.header(name, value);
+//! }
+//! let answer = send.body(encoded.request.body.clone()).send().await.unwrap();
+//! let status = answer.status().as_u16();
+//! let outcome = wire.decode(status, &answer.bytes().await.unwrap()).unwrap();
+//! assert_eq!(outcome.error, None, "{outcome:?}");
+//!
+//! // The journal says what the mock made of it.
 //! let journal = mock.journal();
-//! assert!(journal.entries.iter().all(|e| e.code.is_none()));
+//! assert_eq!(journal.entries.len(), 1);
+//! assert!(journal.entries[0].code.is_none());
 //! # }
 //! ```
 

@@ -807,6 +807,36 @@ pub fn target_trial_names(specs: &Specs, target: &dyn Target, options: &RunOptio
 /// Runs every trial that `options.filter` selects, on `options.jobs`
 /// threads; `progress` hears of each trial as it ends (in the order they
 /// end). The reports come back in plan order, whatever the threads did.
+///
+/// Running the hand-written cases of one API against the embedded mock:
+///
+/// ```
+/// use std::sync::Arc;
+/// use imgconform::cases::Suite;
+/// use imgconform::generate::GeneratorConfig;
+/// use imgconform::mock::default_world;
+/// use imgconform::runner::{run, trial_names, MockTarget, RunOptions, TrialStatus};
+/// use imgconform::Specs;
+///
+/// let specs = Arc::new(Specs::embedded().unwrap());
+/// let suite = Suite::embedded().unwrap();
+/// let options = RunOptions {
+///     generator: GeneratorConfig::new(4).with_seed(7),
+///     filter: Some("tencent::ExportImages::".into()),
+///     ..RunOptions::default()
+/// };
+/// // The plan's names, before anything is sent.
+/// let names = trial_names(&specs, &suite, &options);
+/// assert!(!names.is_empty());
+///
+/// let target = MockTarget::new(Arc::clone(&specs), default_world());
+/// let reports = run(&specs, &target, &suite, &options, |_| {});
+/// assert_eq!(reports.len(), names.len());
+/// // Skipped trials are those with nothing to send (no world state case for
+/// // this API); none fails against the mock.
+/// assert!(reports.iter().all(|r| r.status != TrialStatus::Failed), "{reports:#?}");
+/// assert!(reports.iter().any(|r| r.status == TrialStatus::Passed));
+/// ```
 pub fn run(
     specs: &Specs,
     target: &dyn Target,

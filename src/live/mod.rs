@@ -2,14 +2,14 @@
 //! endpoints (or any URL the user names), with credentials from the
 //! providers' customary environment variables, safe by default.
 //!
-//! - [`endpoints`]: where a call goes (region → endpoint, `--endpoint`).
-//! - [`safety`]: what is refused (plain http off-machine, mutations
+//! - `endpoints`: where a call goes (region → endpoint, `--endpoint`).
+//! - `safety`: what is refused (plain http off-machine, mutations
 //!   without `--allow-mutations`) and the dry run sent instead.
-//! - [`retry`]: which answers are retried, which calls may be, and the
+//! - `retry`: which answers are retried, which calls may be, and the
 //!   backoff between tries.
-//! - [`ratelimit`]: the documented request rates, held on the client side.
-//! - [`clock`]: the time limits and backoff wait on (virtual in tests).
-//! - [`client`]: [`LiveClient`], which does the above for each call and
+//! - `ratelimit`: the documented request rates, held on the client side.
+//! - `clock`: the time limits and backoff wait on (virtual in tests).
+//! - `client`: [`LiveClient`], which does the above for each call and
 //!   records every attempt in a [`CallRecord`].
 
 pub(crate) mod client;

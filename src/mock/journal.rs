@@ -63,12 +63,12 @@ pub struct JournalEntry {
     /// (the SDK target compares an SDK's parsed result with it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer: Option<serde_json::Value>,
-    /// How the answer was varied (see [`super::variation`]), if it was.
+    /// How the answer was varied (see `super::variation`), if it was.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub varied: Vec<&'static str>,
     /// The adversarial answer sent instead of the mock's own (SDK
     /// sessions: `InvalidParameter status=500`, `html-502`; see
-    /// [`super::answers`]).
+    /// `super::answers`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer_plan: Option<String>,
 }

@@ -188,7 +188,7 @@ pub struct Service {
     core: Mutex<Core>,
     journal: Mutex<Journal>,
     /// How to answer every request until told otherwise (SDK sessions
-    /// only; see [`super::answers`]).
+    /// only; see `super::answers`).
     plan: Mutex<Option<super::answers::AnswerPlan>>,
     /// The last requests exactly as they arrived, by sequence number
     /// ([`Service::raw_request`]): what a client put on the wire before

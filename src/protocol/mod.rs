@@ -2,7 +2,7 @@
 //!
 //! [`signing`] holds what the schemes share: the request model
 //! ([`SignableRequest`]), [`Credentials`], the per-stage [`SigningTrace`] and
-//! the [`SignatureScheme`] trait that each provider implements. [`wire`]
+//! the [`SignatureScheme`] trait that each provider implements. `wire`
 //! holds what the protocols share: [`Wire`], implemented by each provider
 //! module and reached through [`wire_for`], and the normalised [`Outcome`]
 //! of an answer. A provider module never imports another's.

@@ -10,7 +10,7 @@
 //!   same thing.
 //! - **Gaps and contradictions** per spec.
 //! - **Observed behaviour**: given `imgconform run --format json` results
-//!   (run.json, read by [`run_json`]), per run what the target did on the
+//!   (run.json, read by `run_json`), per run what the target did on the
 //!   open points, where it departed from a reading or an assumption, the
 //!   per-rule verdict matrix, and the trials that failed; the comparison
 //!   gains rows of what each target did.

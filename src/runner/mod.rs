@@ -57,7 +57,7 @@ use crate::verdict::{self, Answer, AuthProbe, Judgement, Verdict};
 pub use coverage::{Coverage, CoverageRow, CoverageStatus};
 pub use fixtures::Fixtures;
 pub use live::{LiveTarget, LIVE_CONCURRENCY};
-pub use output::{RuleRow, RunSummary};
+pub use output::{RuleRow, RunSummary, RUN_SCHEMA};
 pub use reference_adapter::serve as serve_reference_adapter;
 pub use sdk::{Finding, FindingClass, Manifest, SdkTarget};
 pub use target::{

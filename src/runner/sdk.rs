@@ -116,11 +116,11 @@ pub enum FindingClass {
     /// The SDK refused, before sending, a request the documents allow.
     ClientSideValidation,
     /// An unretryable answer retried, or a retryable one beyond reason
-    /// (the adversarial answers, [`super::answers`]).
+    /// (the adversarial answers, `super::answers`).
     Retry,
     /// A field the documents do not name in the raw body: an undocumented
     /// key, null for a parameter not set, a path parameter repeated
-    /// (see [`super::wire_checks`]). A departure from imgconform's
+    /// (see `super::wire_checks`). A departure from imgconform's
     /// assumption that an SDK sends only what the documents describe.
     UndocumentedField,
     /// Fewer headers signed than JDCLOUD3 is read to require (the reading
@@ -510,7 +510,7 @@ struct Bench {
     adapter: Result<Adapter, String>,
     /// Calls in a row the adapter failed (crashed, hung, garbage).
     failures_in_a_row: u32,
-    /// What the last call showed (see [`super::sdk_report::evidence`]).
+    /// What the last call showed (see `super::sdk_report::evidence`).
     last_evidence: Option<Value>,
 }
 
@@ -537,7 +537,7 @@ impl SdkTarget {
     /// Starts the mock and the adapter in `dir` (run from `root`, the
     /// repository).
     /// `vary` seeds the mock's variation of what the documents leave
-    /// free in answers (see [`crate::mock::variation`]).
+    /// free in answers (see `crate::mock::variation`).
     pub fn start(
         specs: Arc<Specs>,
         root: &Path,

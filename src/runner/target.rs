@@ -31,7 +31,7 @@ pub enum Tamper {
     Replay,
     /// Signed correctly, then spoiled so that authentication fails the
     /// way this auth trigger of the provider file names
-    /// ([`spoil_auth`]): `unknown_access_key`, `missing`, `malformed`,
+    /// (`spoil_auth`): `unknown_access_key`, `missing`, `malformed`,
     /// `bad_timestamp`.
     Auth(AuthFailure),
 }
@@ -118,7 +118,7 @@ pub trait Session {
 
     /// What the last call showed, for a finding's report: the request, the
     /// wire request, the answer, what the SDK reported
-    /// ([`super::sdk_report::evidence`]); the SDK target only.
+    /// (`super::sdk_report::evidence`); the SDK target only.
     fn evidence(&self) -> Option<Value> {
         None
     }

@@ -63,6 +63,7 @@ pub enum CaseGroup {
 }
 
 impl CaseGroup {
+    /// The group's name, as case files and trial names write it.
     pub fn as_str(self) -> &'static str {
         match self {
             CaseGroup::Example => "example",
@@ -95,16 +96,22 @@ struct RawExpect {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectedViolation {
+    /// Concrete path into the request.
     pub path: String,
+    /// The constraint kind or rule id broken.
     pub rule: String,
     #[serde(default)]
+    /// The documented code expected; `None`: the documents name none.
     pub code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A problem a response case expects the checker to find.
 pub struct ExpectedProblem {
+    /// Path into the body.
     pub path: String,
+    /// The problem's kind, as the checker names it (`missing_field`, …).
     pub kind: String,
 }
 
@@ -113,38 +120,56 @@ pub struct ExpectedProblem {
 pub struct Case {
     /// `provider/api`.
     pub api: String,
+    /// The case's id, unique within its API.
     pub id: String,
+    /// What the case is an instance of.
     pub group: CaseGroup,
+    /// What the case shows, in a sentence.
     pub doc: String,
     /// Where the case is written (`cases/jdcloud/importImage.json:12:5`).
     pub location: String,
+    /// What is checked: a request, or a success body.
     pub subject: Subject,
 }
 
 #[derive(Debug, Clone)]
+/// What a case checks.
 pub enum Subject {
+    /// A request, validated against the spec.
     Request {
+        /// The request, logical parameters as JSON.
         request: Value,
+        /// What validating it should give.
         expect: RequestExpectation,
     },
+    /// A success body, checked against the documented response.
     Response {
+        /// The body, as JSON.
         body: Value,
+        /// What checking it should give.
         expect: ResponseExpectation,
     },
 }
 
 #[derive(Debug, Clone)]
+/// What a request case expects of the validator.
 pub struct RequestExpectation {
+    /// Whether the request is valid.
     pub valid: bool,
+    /// The violations expected, in any order.
     pub violations: Vec<ExpectedViolation>,
     /// Paths of expected notices, when the case lists them.
     pub notices: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
+/// What a response case expects of the response checker.
 pub struct ResponseExpectation {
+    /// Whether the body conforms.
     pub conforms: bool,
+    /// The problems expected.
     pub problems: Vec<ExpectedProblem>,
+    /// The spec discrepancy (by id) that the case cites, if any.
     pub discrepancy: Option<String>,
 }
 
@@ -732,9 +757,11 @@ mod tests {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StateCase {
+    /// The case's id, unique within its file.
     pub id: String,
     /// `provider/api`.
     pub api: String,
+    /// What the case shows, in a sentence.
     pub doc: String,
     /// A world file of `cases/worlds/` (without `.json`).
     #[serde(default = "default_world_name")]
@@ -751,7 +778,9 @@ pub struct StateCase {
     /// runs such a case.
     #[serde(default)]
     pub burst: Option<u32>,
+    /// The request, logical parameters as JSON.
     pub request: Value,
+    /// The answer expected.
     pub expect: StateExpectation,
     /// Where the case is written (`cases/mock/tencent.json:12:5`).
     #[serde(skip)]
@@ -769,6 +798,7 @@ pub struct StateExpectation {
     /// The error code; `null` for a success.
     pub code: Option<String>,
     #[serde(default)]
+    /// The documented HTTP status expected, where the case names one.
     pub http_status: Option<u16>,
     /// The exact message, placeholders filled.
     #[serde(default)]
@@ -883,7 +913,9 @@ fn parse_state_files(
 /// `cases/<provider>/` and the world-state cases of `cases/mock/`.
 #[derive(Debug, Clone, Default)]
 pub struct Suite {
+    /// The request and response cases.
     pub cases: Vec<Case>,
+    /// The world-state cases (the mock only).
     pub states: Vec<StateCase>,
 }
 

@@ -40,9 +40,6 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 #![warn(missing_docs)]
 
-// Not yet documented item by item (issue 15 item 3, still open): the
-// lint is on for the rest of the crate.
-#[allow(missing_docs)]
 pub mod cases;
 pub mod console;
 pub mod generate;
@@ -56,9 +53,6 @@ pub mod report;
 pub mod runner;
 pub mod secret_scan;
 pub mod spec;
-// Not yet documented item by item (issue 15 item 3, still open): the
-// lint is on for the rest of the crate.
-#[allow(missing_docs)]
 pub mod validate;
 pub mod verdict;
 

@@ -13,6 +13,7 @@ use super::Scope;
 use crate::spec::model::ErrorSpec;
 
 #[derive(Debug, Clone, Serialize)]
+/// One request parameter of one API, as the report's parameter table shows it.
 pub struct ParameterRow {
     /// `provider/api`.
     pub api: String,
@@ -21,23 +22,34 @@ pub struct ParameterRow {
     /// `path`, `query`, `body`, `header`; `field` inside an object or array.
     pub location: String,
     #[serde(rename = "type")]
+    /// The documented type (`String`, `Integer`, `Array of String`, …).
     pub ty: String,
+    /// Whether the documents make it required.
     pub required: bool,
+    /// The documented default, if any.
     pub default: Option<Value>,
+    /// Its constraints (length, range, enum, pattern).
     pub constraints: Text,
     /// Per constraint, the documented error or the lack of one.
     pub errors: Text,
+    /// The documents' description.
     pub description: Text,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// One cross-field rule of one API, as the report's rule table shows it.
 pub struct RuleRow {
+    /// `provider/api`.
     pub api: String,
+    /// The rule's id in the spec.
     pub id: String,
+    /// The rule's kind (`required_when`, `unique`, …).
     pub kind: String,
     /// The object the rule's fields live in; empty for the request.
     pub scope: String,
+    /// What the rule says.
     pub description: Text,
+    /// The documented error for breaking it, or the lack of one.
     pub errors: Text,
 }
 

@@ -27,14 +27,21 @@ use crate::spec::ApiSpec;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
+    /// A parameter's value is refused.
     InvalidParameter,
+    /// A required parameter is missing.
     MissingParameter,
+    /// A named resource does not exist.
     NotFound,
+    /// The resource is not in a state that allows the call.
     PreconditionFailed,
+    /// The call or an option is not supported there.
     Unsupported,
     /// Authentication and authorisation: signatures, keys, roles, allow lists.
     Permission,
+    /// A quota is used up or the rate limit is reached.
     QuotaOrRateLimit,
+    /// The service failed on its side.
     Internal,
     /// Tencent's `DryRunOperation`: the answer to a dry run that would have
     /// succeeded. The documents list it with the errors; it is none.
@@ -42,6 +49,7 @@ pub enum Category {
 }
 
 impl Category {
+    /// Every category, in the report's order.
     pub const ALL: [Category; 9] = [
         Category::InvalidParameter,
         Category::MissingParameter,
@@ -54,6 +62,7 @@ impl Category {
         Category::NotAFailure,
     ];
 
+    /// The category's name, as the report prints it.
     pub fn label(self) -> &'static str {
         match self {
             Category::InvalidParameter => "invalid parameter",
@@ -68,6 +77,7 @@ impl Category {
         }
     }
 
+    /// What the category means, in a sentence.
     pub fn meaning(self) -> &'static str {
         match self {
             Category::InvalidParameter => {
@@ -156,16 +166,23 @@ pub(super) const OVERRIDES: &[(&str, &str, Category, &str)] = &[(
 /// One documented error with its category.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClassifiedError {
+    /// The provider that documents the error.
     pub provider: ProviderId,
     /// `provider/api`; absent for the provider's common errors.
     pub api: Option<String>,
+    /// The error row's id in the spec.
     pub id: String,
+    /// The documented error code.
     pub code: String,
+    /// The documented HTTP status, if any.
     pub http_status: Option<u16>,
+    /// The documented message.
     pub message: String,
     /// `verbatim`, or `description` where the document describes the error.
     pub message_kind: String,
+    /// What the error means, in the documents' words.
     pub meaning: String,
+    /// What triggers it, as the spec lists.
     pub triggers: Vec<Text>,
     /// Absent when the triggers disagree and no override decides.
     pub category: Option<Category>,
@@ -176,7 +193,9 @@ pub struct ClassifiedError {
 /// Errors of different providers that answer the same thing.
 #[derive(Debug, Clone, Serialize)]
 pub struct EquivalentErrors {
+    /// What the errors answer, in a few words.
     pub concern: Text,
+    /// The categories they fall in.
     pub categories: Vec<Category>,
     /// One cell per provider, in the report's provider order; empty where
     /// the provider documents nothing.

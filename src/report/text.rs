@@ -6,9 +6,11 @@ use serde::{Serialize, Serializer};
 /// One run of a [`Text`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Span {
+    /// Running text.
     Plain(String),
     /// An identifier, value or pattern, shown verbatim.
     Code(String),
+    /// A line break.
     Break,
 }
 
@@ -18,16 +20,19 @@ pub enum Span {
 pub struct Text(Vec<Span>);
 
 impl Text {
+    /// An empty text.
     pub fn new() -> Text {
         Text::default()
     }
 
+    /// Plain text; newlines in it become breaks.
     pub fn plain(s: impl Into<String>) -> Text {
         let mut t = Text::new();
         t.push(s);
         t
     }
 
+    /// One code span, shown verbatim.
     pub fn code(s: impl Into<String>) -> Text {
         let mut t = Text::new();
         t.push_code(s);
@@ -54,10 +59,12 @@ impl Text {
         t
     }
 
+    /// The spans, in order.
     pub fn spans(&self) -> &[Span] {
         &self.0
     }
 
+    /// Whether there is nothing to show.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -80,16 +87,19 @@ impl Text {
         self
     }
 
+    /// Appends a code span.
     pub fn push_code(&mut self, s: impl Into<String>) -> &mut Text {
         self.0.push(Span::Code(s.into()));
         self
     }
 
+    /// Appends a line break.
     pub fn push_break(&mut self) -> &mut Text {
         self.0.push(Span::Break);
         self
     }
 
+    /// Appends another text.
     pub fn append(&mut self, other: Text) -> &mut Text {
         for span in other.0 {
             match span {

@@ -34,7 +34,9 @@ use crate::spec::{ApiSpec, ErrorSpec, Param, Specs};
 pub struct Validation {
     /// `provider/api`.
     pub api: String,
+    /// Whether the request breaks nothing.
     pub valid: bool,
+    /// Every constraint and rule it breaks, in document order.
     pub violations: Vec<Violation>,
     /// Things that are accepted but worth knowing (a parameter that has no
     /// effect, a key matched only ignoring case, an unknown parameter
@@ -56,6 +58,7 @@ pub struct Violation {
     pub param: String,
     /// What was broken: a constraint kind (`max_length`) or a rule id.
     pub rule: String,
+    /// Whether `rule` names a parameter's constraint or a cross-field rule.
     pub rule_kind: RuleKind,
     /// A sentence saying what is wrong.
     pub detail: String,
@@ -65,8 +68,11 @@ pub struct Violation {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+/// What a violation breaks: one parameter's constraint, or a cross-field rule.
 pub enum RuleKind {
+    /// A constraint of one parameter (`max_length`, `enum`, …).
     Constraint,
+    /// A cross-field rule of the spec, by id.
     Rule,
 }
 
@@ -76,10 +82,14 @@ pub enum RuleKind {
 #[serde(tag = "documented")]
 pub enum ExpectedError {
     #[serde(rename = "true")]
+    /// The documents name the error.
     Documented {
+        /// The error row's id in the spec.
         error_id: String,
         #[serde(skip_serializing_if = "Option::is_none")]
+        /// The documented HTTP status, where the documents give one.
         http_status: Option<u16>,
+        /// The documented error code.
         code: String,
         /// The message with what the request supplies filled in.
         message: String,
@@ -94,6 +104,7 @@ pub enum ExpectedError {
 }
 
 impl ExpectedError {
+    /// The documented error code, or `None` where the documents name none.
     pub fn code(&self) -> Option<&str> {
         match self {
             ExpectedError::Documented { code, .. } => Some(code),
@@ -103,8 +114,11 @@ impl ExpectedError {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+/// Something accepted but worth knowing about a request.
 pub struct Notice {
+    /// Concrete path into the request.
     pub path: String,
+    /// What is worth knowing, in a sentence.
     pub message: String,
 }
 
@@ -150,9 +164,13 @@ pub enum EmptyString {
 /// behaviours (`imgconform serve --behaviour`) choose others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ValidationOptions {
+    /// How unknown parameters are read.
     pub unknown: UnknownParams,
+    /// How parameter-name case is read.
     pub keys: KeyCase,
+    /// How a `null` value is read.
     pub null: NullValue,
+    /// How an empty string is read.
     pub empty: EmptyString,
 }
 

@@ -11,9 +11,6 @@ pub mod aliyun;
 pub mod jdcloud;
 pub mod signing;
 pub mod tencent;
-// Not yet documented item by item (issue 15 item 3, still open): the
-// lint is on for the rest of the crate.
-#[allow(missing_docs)]
 pub(crate) mod wire;
 
 pub use signing::{

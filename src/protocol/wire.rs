@@ -15,11 +15,14 @@ use crate::spec::ApiSpec;
 /// `http` or `https` and `host[:port]`: where requests go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
+    /// `https` (true) or plain `http`.
     pub https: bool,
+    /// `host[:port]`.
     pub authority: String,
 }
 
 impl Endpoint {
+    /// An https endpoint at `authority`.
     pub fn https(authority: impl Into<String>) -> Self {
         Endpoint {
             https: true,
@@ -70,6 +73,7 @@ impl Endpoint {
                 .is_ok_and(|ip| ip.is_loopback())
     }
 
+    /// `scheme://authority`, without a trailing slash.
     pub fn base_url(&self) -> String {
         format!(
             "{}://{}",
@@ -82,18 +86,24 @@ impl Endpoint {
 /// How to encode and sign one request.
 #[derive(Debug, Clone)]
 pub struct EncodeOptions {
+    /// The signing scheme to sign with.
     pub scheme: SigningScheme,
     /// `None`: the spec's documented endpoint over https.
     pub endpoint: Option<Endpoint>,
+    /// The signing time and nonce.
     pub inputs: SigningInputs,
 }
 
 /// A request ready for the wire, with the stages of its signature.
 #[derive(Debug, Clone)]
 pub struct WireRequest {
+    /// Where the request goes.
     pub endpoint: Endpoint,
+    /// The signed request: method, host, path, query, headers, body.
     pub request: SignableRequest,
+    /// The scheme it is signed with.
     pub scheme: SigningScheme,
+    /// Every stage of its signature (canonical request, string to sign, …).
     pub trace: SigningTrace,
 }
 
@@ -168,16 +178,22 @@ impl WireRequest {
 /// error if any, the business result if any.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Outcome {
+    /// The HTTP status answered.
     pub http_status: u16,
+    /// The request id the envelope carries, if any.
     pub request_id: Option<String>,
+    /// The error answered, if any.
     pub error: Option<ServiceError>,
     /// The business fields of a success answer (inside the envelope).
     pub result: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// An error as the service answered it: its code and message.
 pub struct ServiceError {
+    /// The error code (`InvalidParameterValue`, …).
     pub code: String,
+    /// The error message, as sent.
     pub message: String,
 }
 
@@ -188,7 +204,9 @@ pub const EXCERPT_CHARS: usize = 256;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("HTTP {http_status}: {reason}; body: {}", shown_excerpt(excerpt))]
 pub struct DecodeError {
+    /// The HTTP status answered.
     pub http_status: u16,
+    /// Why the body fits no envelope.
     pub reason: String,
     /// The body, lossily decoded and cut to [`EXCERPT_CHARS`] characters.
     pub excerpt: String,
@@ -204,6 +222,7 @@ fn shown_excerpt(excerpt: &str) -> String {
 }
 
 impl DecodeError {
+    /// A decode error for `body`, answered with `http_status`, kept as an excerpt.
     pub fn new(http_status: u16, reason: impl Into<String>, body: &[u8]) -> Self {
         let text = String::from_utf8_lossy(body);
         let mut excerpt: String = text.chars().take(EXCERPT_CHARS).collect();
@@ -222,14 +241,24 @@ impl DecodeError {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EncodeError {
     #[error("the request must be a JSON object of parameters")]
+    /// The request is not a JSON object.
     NotAnObject,
     #[error("path parameter \"{0}\" is missing or not a string")]
+    /// A path parameter (named) is missing or not a string.
     MissingPathParameter(String),
     #[error("{provider} does not sign with {scheme}")]
-    UnsupportedScheme { provider: String, scheme: String },
+    /// The provider does not sign with the scheme asked for.
+    UnsupportedScheme {
+        /// The provider, as specs name it.
+        provider: String,
+        /// The scheme asked for.
+        scheme: String,
+    },
     #[error("the endpoint \"{0}\" needs parameter \"{1}\"")]
+    /// The endpoint (first) needs a parameter (second) the request lacks.
     EndpointParameter(String, String),
     #[error(transparent)]
+    /// Signing failed.
     Sign(#[from] SignError),
 }
 
@@ -241,8 +270,11 @@ pub struct ParseError(pub String);
 /// An answer a server sends: status, content type and body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
+    /// The HTTP status.
     pub http_status: u16,
+    /// The `Content-Type` header.
     pub content_type: &'static str,
+    /// The body bytes.
     pub body: Vec<u8>,
 }
 
@@ -251,8 +283,11 @@ pub struct Answer {
 /// envelope carries one), code and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unrouted {
+    /// The HTTP status, where the envelope carries one.
     pub http_status: u16,
+    /// The error code.
     pub code: String,
+    /// The error message.
     pub message: String,
 }
 
@@ -774,6 +809,7 @@ mod tests {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestCapture {
+    /// The HTTP method.
     pub method: String,
     /// Scheme, authority, path and query, exactly as sent.
     pub url: String,
@@ -785,6 +821,7 @@ pub struct RequestCapture {
 }
 
 impl RequestCapture {
+    /// The capture of a request ready for the wire (`Host` first among the headers).
     pub fn from_wire(request: &WireRequest) -> Self {
         let mut headers = vec![("Host".to_string(), request.request.host.clone())];
         headers.extend(

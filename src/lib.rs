@@ -46,9 +46,6 @@ pub mod generate;
 pub mod live;
 pub mod mock;
 pub mod protocol;
-// Not yet documented item by item (issue 15 item 3, still open): the
-// lint is on for the rest of the crate.
-#[allow(missing_docs)]
 pub mod report;
 pub mod runner;
 pub mod secret_scan;

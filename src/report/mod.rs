@@ -37,9 +37,6 @@ mod document;
 mod gaps;
 mod html;
 mod markdown;
-// Not yet documented item by item (issue 15 item 3, still open): the
-// lint is on for the rest of the crate.
-#[allow(missing_docs)]
 mod observed;
 mod parameters;
 pub(crate) mod run_json;

@@ -25,12 +25,19 @@ pub struct ObservedRun {
     pub file: String,
     /// The run.json version it names, if any (older files name none).
     pub schema: Option<String>,
+    /// The target it ran against (`mock`, `live`, `sdk:NAME`).
     pub target: Option<String>,
+    /// How the target was reached.
     pub transport: Option<String>,
+    /// The seed its properties used.
     pub seed: Option<u64>,
+    /// Cases tried per property.
     pub cases_per_property: Option<u64>,
+    /// Trials passed.
     pub passed: u64,
+    /// Trials failed.
     pub failed: u64,
+    /// Trials skipped.
     pub skipped: u64,
     /// Ctrl-C stopped the run: the trials are those that ended before.
     pub interrupted: bool,
@@ -54,6 +61,7 @@ pub struct ObservedRun {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// A trial that failed in a run.
 pub struct FailedTrial {
     /// `provider::api::kind::name`.
     pub name: String,
@@ -63,8 +71,11 @@ pub struct FailedTrial {
     pub rule: Option<String>,
     /// How many cases broke it, where the run says.
     pub count: Option<u64>,
+    /// Why it failed, as the run says.
     pub reason: String,
+    /// The smallest request that fails, where the run gives one.
     pub minimal_request: Option<Value>,
+    /// The seed that reproduces it, for properties.
     pub seed: Option<u64>,
 }
 
@@ -80,6 +91,7 @@ pub struct Observation {
     pub rule: String,
     /// `refused with UnknownParameter`, `accepted`.
     pub answer: String,
+    /// How many cases met it.
     pub count: u64,
     /// The trials that met it.
     pub trials: Vec<String>,
@@ -96,12 +108,15 @@ pub struct ObservedDeparture {
     pub provenance: Option<Provenance>,
     /// The spec file and the source document it cites.
     pub source: String,
+    /// What the spec reads or assumes.
     pub expected: String,
     /// What the target answered, the first time.
     pub observed: String,
+    /// How many cases showed it.
     pub count: u64,
     /// The first request that showed it.
     pub example: Option<Value>,
+    /// The trials that showed it.
     pub trials: Vec<String>,
 }
 
@@ -110,11 +125,17 @@ pub struct ObservedDeparture {
 pub struct ObservedRule {
     /// `provider/api`.
     pub api: String,
+    /// The rule (`ImageIds [max_items]`, a rule id).
     pub rule: String,
+    /// How the documents know it, where the run says.
     pub provenance: Option<Provenance>,
+    /// Cases that conformed.
     pub conforms: u64,
+    /// Cases that violated it.
     pub violates: u64,
+    /// Cases that departed from it.
     pub departs: u64,
+    /// Cases observed on it (an open point).
     pub observed: u64,
     /// The gravest verdict given on the rule.
     pub outcome: Outcome,
@@ -126,14 +147,20 @@ pub struct ObservedRule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
+    /// A stated rule broken.
     Violates,
+    /// A reading or assumption departed from.
     Departs,
+    /// An open point observed.
     Observed,
+    /// The rule kept.
     Conforms,
+    /// No case met the rule.
     NotExercised,
 }
 
 impl Outcome {
+    /// Every outcome.
     pub const ALL: [Outcome; 5] = [
         Outcome::Conforms,
         Outcome::Violates,
@@ -193,6 +220,7 @@ impl ObservedRule {
         }
     }
 
+    /// The row's count for `outcome`; for `NotExercised`, 1 when no case met the rule.
     pub fn count(&self, outcome: Outcome) -> u64 {
         match outcome {
             Outcome::Conforms => self.conforms,
@@ -241,6 +269,7 @@ impl fmt::Display for ObservedError {
 impl std::error::Error for ObservedError {}
 
 impl ObservedRun {
+    /// Read a run's `run.json`; the error names the file and what is wrong.
     pub fn read(path: &Path) -> Result<ObservedRun, ObservedError> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| ObservedError {
@@ -467,14 +496,19 @@ fn api_of(name: &str) -> Option<String> {
 /// A failed trial of one run, with the documented codes its reason names.
 #[derive(Debug, Clone, Serialize)]
 pub struct Departure {
+    /// The run file it comes from.
     pub run: String,
+    /// `provider/api`, where known.
     pub api: Option<String>,
+    /// The trial's name.
     pub trial: String,
     /// The rule broken, where the run names it.
     pub rule: Option<String>,
     /// How many cases broke it, where the run says.
     pub count: Option<u64>,
+    /// Why it failed, as the run says.
     pub reason: String,
+    /// The smallest request that fails, where the run gives one.
     pub minimal_request: Option<Value>,
     /// The command that replays it, where the run gave a seed.
     pub replay: Option<String>,
@@ -483,8 +517,11 @@ pub struct Departure {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// A documented error code named in a failure's reason.
 pub struct NamedCode {
+    /// The code.
     pub code: String,
+    /// The categories the code falls in.
     pub categories: Vec<Category>,
 }
 

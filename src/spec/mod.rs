@@ -11,9 +11,6 @@
 //! ```
 
 pub(crate) mod locate;
-// Not yet documented item by item (issue 15 item 3, still open): the
-// lint is on for the rest of the crate.
-#[allow(missing_docs)]
 pub(crate) mod model;
 // Not yet documented item by item (issue 15 item 3, still open): the
 // lint is on for the rest of the crate.

@@ -40,57 +40,88 @@ pub struct Param {
     pub name: String,
     /// Template path from the request root, e.g. `dataDisks[].cloudDiskSpec.diskType`.
     pub path: String,
+    /// Where it travels (path, query, body, header); `None` inside objects and arrays.
     pub location: Option<Location>,
     /// Name on the wire: the header name for header parameters, else `name`.
     pub wire_name: String,
+    /// Whether the documents make it required.
     pub required: bool,
+    /// The documented default, if any.
     pub default: Option<Value>,
+    /// Its type, with that type's constraints.
     pub kind: ParamKind,
     /// Constraints the harness assumed (not stated by the document).
     pub assumed: Vec<ConstraintKind>,
     /// Constraints that are the spec's reading of the document's prose.
     pub read: Vec<ConstraintKind>,
+    /// Set when the document's table lacks it but another part implies it; says which part.
     pub inferred_from: Option<String>,
+    /// The documents' description.
     pub description: String,
+    /// The documents' example value, if any.
     pub example: Option<Value>,
 }
 
 #[derive(Debug, Clone)]
+/// A parameter's type, with the constraints that type can have.
 pub enum ParamKind {
+    /// A string.
     String(StringRules),
+    /// An integer.
     Integer(IntegerRules),
+    /// A boolean.
     Boolean,
+    /// An array.
     Array(ArrayRules),
+    /// An object of named fields.
     Object(ObjectRules),
 }
 
 #[derive(Debug, Clone, Default)]
+/// The constraints a string parameter can have.
 pub struct StringRules {
+    /// The values allowed, if the documents list them.
     pub enum_values: Option<Vec<String>>,
+    /// The least length, in characters.
     pub min_length: Option<u64>,
+    /// The greatest length, in characters.
     pub max_length: Option<u64>,
+    /// The pattern it must match, compiled.
     pub pattern: Option<Pattern>,
+    /// A named format (`https_url`, …).
     pub format: Option<StringFormat>,
 }
 
 #[derive(Debug, Clone, Default)]
+/// The constraints an integer parameter can have.
 pub struct IntegerRules {
+    /// The values allowed, if the documents list them.
     pub enum_values: Option<Vec<i64>>,
+    /// The least value.
     pub minimum: Option<i64>,
+    /// The greatest value.
     pub maximum: Option<i64>,
+    /// What the value must be a multiple of.
     pub multiple_of: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
+/// The constraints an array parameter can have.
 pub struct ArrayRules {
+    /// What each item is.
     pub items: Box<Param>,
+    /// The least number of items.
     pub min_items: Option<u64>,
+    /// The greatest number of items.
     pub max_items: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
+/// What an object parameter holds.
 pub struct ObjectRules {
+    /// The name of its type in the spec's `types`.
     pub type_name: String,
+    /// Its fields.
     pub fields: Vec<Param>,
 }
 
@@ -149,6 +180,7 @@ impl Param {
         }
     }
 
+    /// The JSON type the parameter takes.
     pub fn value_type(&self) -> ValueType {
         match self.kind {
             ParamKind::String(_) => ValueType::String,
@@ -272,12 +304,17 @@ impl When {
 }
 
 #[derive(Debug, Clone)]
+/// A cross-field or conditional rule of one API.
 pub struct Rule {
+    /// The rule's id, unique within the API.
     pub id: String,
     /// Template path of the object the rule applies to; empty for the request.
     pub scope: String,
+    /// What the rule says, in the spec's words.
     pub description: String,
+    /// The document's words it comes from; empty: the spec's reading.
     pub quote: String,
+    /// What is checked.
     pub check: RuleCheck,
 }
 
@@ -294,50 +331,83 @@ impl Rule {
 }
 
 #[derive(Debug, Clone)]
+/// What a rule checks; fields are template paths within the rule's scope.
 pub enum RuleCheck {
+    /// `field` must be in range when the condition holds.
     RangeWhen {
+        /// The field checked.
         field: String,
+        /// When the range applies.
         when: When,
+        /// The least value.
         minimum: Option<i64>,
+        /// The greatest value.
         maximum: Option<i64>,
+        /// What the value must be a multiple of.
         multiple_of: Option<i64>,
     },
+    /// `field` is required when the condition holds.
     RequiredWhen {
+        /// The field required.
         field: String,
+        /// When it is required.
         when: When,
     },
+    /// `field` is required unless `other` is given.
     RequiredUnless {
+        /// The field required.
         field: String,
+        /// The field that makes it optional.
         other: String,
     },
+    /// `field` has an effect only when the condition holds.
     EffectiveOnlyWhen {
+        /// The field.
         field: String,
+        /// When it has an effect.
         when: When,
     },
+    /// `field` must be unique across the items of `array`.
     Unique {
+        /// The array.
         array: String,
+        /// The field of each item.
         field: String,
     },
+    /// At least one of `fields` must be given.
     AtLeastOneOf {
+        /// The fields.
         fields: Vec<String>,
     },
+    /// `field` must have as many items as one of `as_any_of`.
     SameLength {
+        /// The array checked.
         field: String,
+        /// The arrays it may match in length.
         as_any_of: Vec<String>,
     },
+    /// A group `regex` captures in `field` must equal `equals`.
     CaptureEquals {
+        /// The field.
         field: String,
+        /// The regex, compiled.
         regex: Regex,
+        /// The capture group.
         group: usize,
+        /// What the capture must equal.
         equals: String,
     },
+    /// `field` is base64 of JSON holding `required_paths`.
     Base64JsonShape {
+        /// The field.
         field: String,
+        /// The JSON paths the decoded value must hold.
         required_paths: Vec<String>,
     },
 }
 
 impl RuleCheck {
+    /// The check's kind as spec files write it (`required_when`, …).
     pub fn kind_name(&self) -> &'static str {
         match self {
             RuleCheck::RangeWhen { .. } => "range_when",
@@ -373,16 +443,25 @@ impl RuleCheck {
 /// One documented error.
 #[derive(Debug, Clone)]
 pub struct ErrorSpec {
+    /// The error row's id, unique within its file.
     pub id: String,
+    /// The documented HTTP status, if any.
     pub http_status: Option<u16>,
+    /// The documented error code.
     pub code: String,
+    /// The documented message.
     pub message: String,
+    /// Whether `message` is verbatim or a description.
     pub message_kind: MessageKind,
     /// `message` with each placeholder as a wildcard, anchored.
     pub message_pattern: Regex,
+    /// Token that stands for a value in `message` (`xx`, `%s`).
     pub placeholder: Option<String>,
+    /// What fills each placeholder: `param:<path>`, `state:<name>` or `text:<literal>`.
     pub fills: Vec<String>,
+    /// What the error means, in the documents' words.
     pub meaning: String,
+    /// What triggers it.
     pub triggers: Vec<RawTrigger>,
     /// True for errors from the provider file (common to every API).
     pub common: bool,
@@ -440,7 +519,9 @@ pub fn message_pattern(message: &str, placeholder: Option<&str>) -> Regex {
 /// The provider-wide part of the specs.
 #[derive(Debug, Clone)]
 pub struct ProviderSpec {
+    /// The provider file as written.
     pub raw: RawProviderSpec,
+    /// The errors any API of the provider can answer with.
     pub errors: Vec<ErrorSpec>,
 }
 
@@ -488,14 +569,19 @@ impl PathTemplate {
 /// One API, checked.
 #[derive(Debug, Clone)]
 pub struct ApiSpec {
+    /// The API file as written.
     pub raw: RawApiSpec,
     /// Where it was loaded from (for messages).
     pub file: String,
     /// The path template, compiled once.
     pub path_template: PathTemplate,
+    /// The request parameters, in document order.
     pub params: Vec<Param>,
+    /// The cross-field rules.
     pub rules: Vec<Rule>,
+    /// The documented errors of this API.
     pub errors: Vec<ErrorSpec>,
+    /// The fields of a success answer.
     pub response: Vec<Param>,
 }
 
@@ -553,10 +639,12 @@ impl ApiSpec {
         }
     }
 
+    /// The API's provider.
     pub fn provider(&self) -> ProviderId {
         self.raw.provider
     }
 
+    /// The API's name, exact case (`ExportImage`).
     pub fn name(&self) -> &str {
         &self.raw.api
     }
@@ -566,14 +654,17 @@ impl ApiSpec {
         format!("{}/{}", self.raw.provider, self.raw.api)
     }
 
+    /// The parameter at template path `path`, nested ones included.
     pub fn param(&self, path: &str) -> Option<&Param> {
         resolve_path(&self.params, path)
     }
 
+    /// The rule with id `id`.
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }
 
+    /// The error row with id `id`.
     pub fn error(&self, id: &str) -> Option<&ErrorSpec> {
         self.errors.iter().find(|e| e.id == id)
     }

@@ -686,6 +686,9 @@ enum Kind {
     Probes,
     /// The SDK target only: adversarial answers ([`answers`]).
     Answers,
+    /// The SDK target only: ids that need escaping as path parameters
+    /// ([`wire_checks::path_parameter_probes`]).
+    PathIds,
 }
 
 impl Kind {
@@ -704,6 +707,7 @@ impl Kind {
             Kind::States => "cases::world_state",
             Kind::Probes => "probe::open_points",
             Kind::Answers => "answers::error_handling",
+            Kind::PathIds => "probe::path_parameters",
         }
     }
 }
@@ -759,6 +763,13 @@ fn plan_for<'s>(specs: &'s Specs, suite: &Suite, target: &dyn Target) -> Vec<(&'
     let mut out = plan(specs, suite);
     if target.varies_answers() {
         out.extend(specs.apis().iter().map(|api| (api, Kind::Answers)));
+        out.extend(
+            specs
+                .apis()
+                .iter()
+                .filter(|api| !wire_checks::probed_path_parameters(api).is_empty())
+                .map(|api| (api, Kind::PathIds)),
+        );
     }
     out
 }
@@ -770,11 +781,18 @@ pub fn target_trial_names(specs: &Specs, target: &dyn Target, options: &RunOptio
     if !target.varies_answers() {
         return Vec::new();
     }
+    let path_ids = specs
+        .apis()
+        .iter()
+        .filter(|api| !wire_checks::probed_path_parameters(api).is_empty())
+        .map(|api| (api, Kind::PathIds));
     specs
         .apis()
         .iter()
-        .filter(|api| target.serves(api))
-        .map(|api| trial_name(api, Kind::Answers))
+        .map(|api| (api, Kind::Answers))
+        .chain(path_ids)
+        .filter(|(api, _)| target.serves(api))
+        .map(|(api, kind)| trial_name(api, kind))
         .filter(|n| {
             options
                 .filter
@@ -1045,6 +1063,11 @@ fn run_trial(
             let answer_seed = options.generator.resolve_seed();
             seed = Some(answer_seed);
             answers::error_handling(specs, target, api, &examples, &ctx, answer_seed, &tally)
+        }
+        Kind::PathIds => {
+            let probe_seed = options.generator.resolve_seed();
+            seed = Some(probe_seed);
+            wire_checks::path_parameter_probes(target, api, &examples, &ctx, probe_seed, &tally)
         }
     };
     // An interrupted property ends as a failure that is none: the trial

@@ -769,8 +769,13 @@ impl SdkSession<'_> {
             )));
         }
         self.bench.last_evidence = None;
-        // What the usual form cannot carry is not sent at all.
-        as_server_reads(&self.target.specs, api, params)?;
+        // What the usual form cannot carry is not sent at all; but a
+        // request without a path parameter is sent on purpose
+        // (probe::path_parameters): what the SDK does with it is the test.
+        let lacks_path = super::wire_checks::lacks_path_parameter(api, params);
+        if !lacks_path {
+            as_server_reads(&self.target.specs, api, params)?;
+        }
         // The last request's number (the mock may number from `--mock-seq`).
         let before = {
             let journal = self.bench.mock.journal();
@@ -868,7 +873,7 @@ impl SdkSession<'_> {
                     detail: format!("the mock refused the SDK's signature: {failure}: {detail}"),
                 });
             }
-            if let Some(read) = &entry.params {
+            if let Some(read) = entry.params.as_ref().filter(|_| !lacks_path) {
                 // What a server reads from the request in the form the SDK
                 // chose (Tencent's GET form, say), which may not carry
                 // every request as the usual form does.

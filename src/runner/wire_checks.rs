@@ -149,18 +149,23 @@ pub(super) fn path_parameter_probes(
 ) -> Vec<super::FailureReport> {
     use super::CallError;
     let mut candidates: Vec<Value> = examples.to_vec();
-    candidates.extend(crate::generate::sample_valid(api, ctx, seed, 4).unwrap_or_default());
-    let Some(base) = candidates.into_iter().next() else {
+    candidates.extend(crate::generate::sample_valid(api, ctx, seed, 8).unwrap_or_default());
+    if candidates.is_empty() {
         tally.skip("no valid request to send");
         return Vec::new();
-    };
+    }
+    // The first candidate the SDK can send (a documented example may carry
+    // a key its model lacks); settled once one was sent.
+    let mut base = 0;
+    let mut settled = false;
     let mut failures = Vec::new();
     for name in probed_path_parameters(api) {
-        for probe in PATH_PROBES {
+        let mut i = 0;
+        while let Some(&probe) = PATH_PROBES.get(i) {
             if tally.stop_if_interrupted() {
                 return failures;
             }
-            let mut request = base.clone();
+            let mut request = candidates[base].clone();
             let Some(object) = request.as_object_mut() else {
                 continue;
             };
@@ -168,8 +173,21 @@ pub(super) fn path_parameter_probes(
                 Some(id) => object.insert(name.clone(), Value::String(id.to_string())),
                 None => object.remove(&name),
             };
+            let result = target.session().call(api, &request, super::Tamper::None);
+            if !settled
+                && base + 1 < candidates.len()
+                && matches!(
+                    result,
+                    Err(CallError::Unsendable(_) | CallError::Lacking { .. })
+                )
+            {
+                base += 1;
+                continue;
+            }
+            settled = true;
+            i += 1;
             let shown = probe.map_or("missing".to_string(), |p| format!("`{p}`"));
-            match target.session().call(api, &request, super::Tamper::None) {
+            match result {
                 Ok(exchange) => {
                     super::Tally::add(&tally.sent);
                     if exchange.client_side {

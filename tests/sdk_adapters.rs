@@ -964,6 +964,48 @@ fn a_path_id_sent_unescaped_is_a_wire_violation_and_a_missing_one_routes_nowhere
 }
 
 #[test]
+fn a_content_type_other_than_the_documented_one_is_a_wire_violation() {
+    if !have_sdks() {
+        return;
+    }
+    let (output, run) = run_sdk(
+        "tests/adapters/planted-text-content-type",
+        "tencent::ExportImages::cases::handwritten",
+        &[],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let found: Vec<(String, String)> = findings(&run)
+        .into_iter()
+        .filter(|(_, d)| d.starts_with("Content-Type"))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "wire_violation".to_string(),
+            "Content-Type `text/plain`: Tencent's document sends the POST form's JSON body as application/json (seed 002's input example)".to_string()
+        )],
+    );
+    // The shipped adapter, the same SDK unchanged, sends application/json.
+    let (output, run) = run_sdk(
+        "adapters/tencent-python",
+        "tencent::ExportImages::cases::handwritten",
+        &[],
+    );
+    assert!(
+        !findings(&run)
+            .iter()
+            .any(|(_, d)| d.starts_with("Content-Type")),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+#[test]
 fn the_conforming_adapters_get_no_raw_wire_or_log_finding() {
     if !have_sdks() {
         return;

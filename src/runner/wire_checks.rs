@@ -43,7 +43,39 @@ pub(crate) fn raw_findings(api: &ApiSpec, asked: &Value, raw: &SignableRequest) 
     let mut findings = body_fields(api, asked, raw);
     findings.extend(signed_headers(raw));
     findings.extend(path_parameters_sent(api, asked, raw));
+    findings.extend(content_type(api, raw));
     findings
+}
+
+/// The Content-Type the documents state, where they state one: Tencent's
+/// POST form, a JSON body sent as `application/json` (seed 002's input
+/// example; ../shared/signing.md, "POST /, JSON body"). Parameters
+/// (`; charset=utf-8`, as in the TC3 vector) are allowed. Alibaba's and
+/// JD Cloud's documents state none, so theirs is not judged.
+fn content_type(api: &ApiSpec, raw: &SignableRequest) -> Option<Finding> {
+    if api.provider() != crate::spec::ProviderId::Tencent
+        || !raw.method.eq_ignore_ascii_case("POST")
+    {
+        return None;
+    }
+    let sent = header(raw, "content-type");
+    let media = sent.map(|c| {
+        c.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    });
+    if media.as_deref() == Some("application/json") {
+        return None;
+    }
+    Some(Finding {
+        class: FindingClass::WireViolation,
+        detail: format!(
+            "Content-Type {}: Tencent's document sends the POST form's JSON body as application/json (seed 002's input example)",
+            sent.map_or("not sent".to_string(), |c| format!("`{c}`"))
+        ),
+    })
 }
 
 /// Ids with what RFC 3986 §3.3 lets a path segment carry only escaped
@@ -56,7 +88,10 @@ pub(crate) const PATH_PROBES: [Option<&str>; 4] =
 
 /// A path parameter that was asked for, with a value.
 fn asked_path_value<'a>(asked: &'a Value, name: &str) -> Option<&'a str> {
-    asked.get(name).and_then(Value::as_str).filter(|v| !v.is_empty())
+    asked
+        .get(name)
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty())
 }
 
 /// Whether `asked` lacks a value for one of `api`'s path parameters: then
@@ -191,9 +226,8 @@ pub(super) fn path_parameter_probes(
                 Ok(exchange) => {
                     super::Tally::add(&tally.sent);
                     if exchange.client_side {
-                        lock(&tally.observed).insert(format!(
-                            "{name} {shown}: refused client-side by the SDK"
-                        ));
+                        lock(&tally.observed)
+                            .insert(format!("{name} {shown}: refused client-side by the SDK"));
                     }
                     if let Err(breach) = tally.found(&exchange.findings) {
                         super::add_case_failure(
@@ -590,12 +624,46 @@ mod tests {
             assert!(found(&a, &sent("/v1/regions/cn-north-1/images/:exportImage", "")).is_empty());
             let routed = found(
                 &a,
-                &sent("/v1/regions/cn-north-1/images/img-m5s0****29:exportImage", ""),
+                &sent(
+                    "/v1/regions/cn-north-1/images/img-m5s0****29:exportImage",
+                    "",
+                ),
             );
             assert_eq!(routed.len(), 1, "{routed:?}");
             assert!(routed[0].starts_with("a request asked without imageId routed as a valid call with imageId `img-m5s0****29`"), "{routed:?}");
         }
         assert!(lacks_path_parameter(jd, &asked(None)));
         assert!(!lacks_path_parameter(jd, &asked(Some("img-1"))));
+    }
+
+    #[test]
+    fn tencent_post_must_say_application_json() {
+        let specs = Specs::embedded().unwrap();
+        let tc = specs.api("tencent/ExportImages").unwrap();
+        let with = |ct: Option<&str>| {
+            let mut r = SignableRequest::new("POST", "cvm.tencentcloudapi.com", "/");
+            if let Some(ct) = ct {
+                r = r.with_header("Content-Type", ct);
+            }
+            content_type(tc, &r)
+        };
+        assert!(with(Some("application/json")).is_none());
+        assert!(with(Some("Application/JSON; charset=utf-8")).is_none());
+        let form = with(Some("application/x-www-form-urlencoded")).unwrap();
+        assert_eq!(form.class, FindingClass::WireViolation);
+        assert!(
+            form.detail
+                .starts_with("Content-Type `application/x-www-form-urlencoded`: "),
+            "{form:?}"
+        );
+        assert!(with(None)
+            .unwrap()
+            .detail
+            .starts_with("Content-Type not sent"));
+        // Not stated for JD Cloud: not judged.
+        let jd = specs.api("jdcloud/exportImage").unwrap();
+        let r = SignableRequest::new("POST", "vm.jdcloud-api.com", "/")
+            .with_header("Content-Type", "text/plain");
+        assert!(content_type(jd, &r).is_none());
     }
 }

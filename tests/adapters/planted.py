@@ -32,6 +32,10 @@ imported, not copied) with exactly one thing changed, chosen by the argument:
   file the adapter names in its ready line (``log_files``):
   ``target/planted-secret.log`` (``IMGCONFORM_PLANTED_LOG`` overrides),
   emptied at start.
+- ``text-content-type``: the SDK's POST form sent with
+  ``Content-Type: text/plain`` (its module's JSON content type replaced, so
+  the body is still JSON and the signature still covers what is sent),
+  where Tencent's document shows ``application/json``.
 - ``plain-http``: the shipped aliyun-python (ACS3) adapter, with the SDK's
   client defaulting to ``protocol="http"`` when the caller sets none; its
   ``default_scheme`` then reads ``http``.
@@ -253,6 +257,18 @@ class SecretToLogFile(TencentAdapter):
         return super().call(api, params)
 
 
+class TextContentType(TencentAdapter):
+    """(l) a Content-Type other than the documented one."""
+
+    def __init__(self, *args, **kwargs):
+        from tencentcloud.common import abstract_client
+
+        # Read by _build_req_with_tc3_signature both to set the header and
+        # to choose the JSON body: only the header's value changes.
+        abstract_client._json_content = "text/plain"
+        super().__init__(*args, **kwargs)
+
+
 class PlainHttp(AliyunAcs3Adapter):
     """(j) the SDK's client defaulting to plain http."""
 
@@ -293,6 +309,7 @@ VARIANTS = {
     "secret-to-stderr": SecretToStderr,
     "secret-to-log-file": SecretToLogFile,
     "plain-http": PlainHttp,
+    "text-content-type": TextContentType,
     "valid-refused": ValidRefused,
 }
 

@@ -369,7 +369,10 @@ mod tests {
         );
         // A raw `/` splits the id: no call of exportImage, as the template
         // keeps imageId in one segment.
-        assert_eq!(ids("/v1/regions/cn-north-1/images/img-1/x:exportImage"), None);
+        assert_eq!(
+            ids("/v1/regions/cn-north-1/images/img-1/x:exportImage"),
+            None
+        );
         assert_eq!(ids("/v1/regions/cn-north-1/images/img-1/x"), None);
         // An empty or missing id routes nowhere either.
         assert_eq!(ids("/v1/regions/cn-north-1/images/:exportImage"), None);
@@ -385,7 +388,10 @@ mod tests {
             Some("jdcloud/exportImage".to_string())
         );
         assert!(JdcloudRestJson
-            .identify(&request("/v1/regions/cn-north-1/images/img-1/x:exportImage"), &apis)
+            .identify(
+                &request("/v1/regions/cn-north-1/images/img-1/x:exportImage"),
+                &apis
+            )
             .is_none());
     }
 }

@@ -86,12 +86,15 @@ fn content_type(api: &ApiSpec, raw: &SignableRequest) -> Option<Finding> {
 pub(crate) const PATH_PROBES: [Option<&str>; 4] =
     [Some("img-1/x?y#z %q"), Some("img-é"), Some(""), None];
 
-/// A path parameter that was asked for, with a value.
-fn asked_path_value<'a>(asked: &'a Value, name: &str) -> Option<&'a str> {
-    asked
-        .get(name)
-        .and_then(Value::as_str)
-        .filter(|v| !v.is_empty())
+/// Whether `asked` has no value for the path parameter `name`: absent,
+/// null or empty. (A value of another type, a type violation's, is a
+/// value: it goes as its text.)
+fn asked_without(asked: &Value, name: &str) -> bool {
+    match asked.get(name) {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.is_empty(),
+        Some(_) => false,
+    }
 }
 
 /// Whether `asked` lacks a value for one of `api`'s path parameters: then
@@ -100,7 +103,7 @@ pub(crate) fn lacks_path_parameter(api: &ApiSpec, asked: &Value) -> bool {
     api.path_template
         .names
         .iter()
-        .any(|n| asked_path_value(asked, n).is_none())
+        .any(|n| asked_without(asked, n))
 }
 
 /// What a path segment may carry only percent-encoded (RFC 3986 §3.3),
@@ -132,7 +135,14 @@ fn path_parameters_sent(api: &ApiSpec, asked: &Value, raw: &SignableRequest) -> 
             .as_ref()
             .and_then(|a| a.iter().find(|(n, _)| n == name))
             .map(|(_, v)| v.as_str());
-        match (asked_path_value(asked, name), got) {
+        let want = match asked.get(name) {
+            _ if asked_without(asked, name) => None,
+            Some(Value::String(s)) => Some(s.as_str()),
+            // A number or boolean where an id goes: what text an SDK
+            // makes of it is its own (`7`, `True`); not judged here.
+            _ => continue,
+        };
+        match (want, got) {
             (None, Some(got)) => out.push(format!(
                 "a request asked without {name} routed as a valid call with {name} `{got}` ({shown}): the document's path template {template} has no call without it"
             )),
@@ -633,6 +643,15 @@ mod tests {
             assert!(routed[0].starts_with("a request asked without imageId routed as a valid call with imageId `img-m5s0****29`"), "{routed:?}");
         }
         assert!(lacks_path_parameter(jd, &asked(None)));
+        // A type violation's id is a value, sent as its text.
+        let mut number = asked(None);
+        number["imageId"] = serde_json::json!(7);
+        assert!(!lacks_path_parameter(jd, &number));
+        assert!(found(
+            &number,
+            &sent("/v1/regions/cn-north-1/images/7:exportImage", "")
+        )
+        .is_empty());
         assert!(!lacks_path_parameter(jd, &asked(Some("img-1"))));
     }
 

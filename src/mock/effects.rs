@@ -206,3 +206,47 @@ fn generic_value(p: &Param, ids: &mut IdSource) -> Value {
         ParamKind::Object(o) => generic_result(&o.fields, ids),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each provider's export effect reads the image from a parameter the
+    /// spec has, and marks that image exporting.
+    #[test]
+    fn exports_mark_the_image_named_by_the_providers_parameter() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("spec");
+        let specs = crate::spec::Specs::load_dir(&dir).expect("the shipped specs load");
+        let mut checked = 0;
+        for api in specs.apis() {
+            let provider = provider_for(api.provider());
+            let Some(MockEffect::Export { image, task, .. }) = provider.mock_effect(api.name())
+            else {
+                continue;
+            };
+            assert!(
+                api.all_params().iter().any(|p| p.name == image),
+                "{}: the spec has no parameter {image}",
+                api.name()
+            );
+            let mut world = super::super::default_world();
+            let chosen = world
+                .images
+                .iter()
+                .find(|i| i.provider == api.provider())
+                .expect("the default world has an image of every provider")
+                .clone();
+            let params = json!({ image: chosen.id, provider.region_parameter(): chosen.region });
+            let result = apply(api, &params, &mut world, &mut IdSource::default());
+            assert!(result.get(task).is_some(), "{}: {result}", api.name());
+            let after = world.image_mut(api.provider(), &chosen.id).unwrap();
+            assert!(
+                after.exporting,
+                "{}: the image is not exporting",
+                api.name()
+            );
+            checked += 1;
+        }
+        assert_eq!(checked, 2, "JD's exportImage and Alibaba's ExportImage");
+    }
+}

@@ -216,11 +216,7 @@ impl Behaviours {
 
 /// The wire protocol a provider's APIs speak.
 fn protocol_of(provider: ProviderId) -> Protocol {
-    match provider {
-        ProviderId::Jdcloud => Protocol::JdcloudRestJson,
-        ProviderId::Aliyun => Protocol::AliyunRpc,
-        ProviderId::Tencent => Protocol::TencentApi3,
-    }
+    crate::protocol::provider_for(provider).protocol()
 }
 
 #[cfg(test)]

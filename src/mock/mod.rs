@@ -249,7 +249,7 @@ pub fn banner(service: &Service, uri: &str) -> String {
         let Some(c) = service.config().credentials.get(&provider) else {
             continue;
         };
-        let vars = crate::live::credentials::variables(provider);
+        let vars = crate::protocol::provider_for(provider).credential_variables();
         let _ = writeln!(
             out,
             "  {provider}: {}={} {}={}",

@@ -47,7 +47,7 @@ use crate::cases::StateCase;
 use crate::live::credentials::variables;
 use crate::mock::answers::AnswerPlan;
 use crate::mock::{test_credentials, MockConfig, MockProvider, World};
-use crate::protocol::{wire_for, Outcome, ServiceError};
+use crate::protocol::{provider_for, wire_for, Outcome, ServiceError};
 use crate::spec::{ApiSpec, Provenance, ProviderId, Specs};
 
 /// How long an adapter may take to load its SDK, and to answer one call
@@ -1124,14 +1124,14 @@ fn default_scheme_finding(provider: ProviderId, scheme: Option<&str>) -> Option<
     if scheme == "https" {
         return None;
     }
-    Some(match provider {
-        ProviderId::Tencent => Finding {
+    Some(match provider_for(provider).documents_https() {
+        false => Finding {
             class: FindingClass::PlainHttpAssumed,
             detail: format!(
                 "the SDK's default scheme is {scheme}; Tencent's document names only the domain, and a cloud API is assumed to be called over https"
             ),
         },
-        _ => Finding {
+        true => Finding {
             class: FindingClass::PlainHttp,
             detail: format!(
                 "the SDK's default scheme is {scheme}, where the provider's documents give the request URL as https://"

@@ -6,8 +6,10 @@
 //! `{"RequestId", "HostId", "Code", "Message", "Recommend"}` with a 4xx/5xx
 //! status on error.
 
+mod provider;
 mod sign;
 
+pub use provider::*;
 pub use sign::*;
 
 use serde_json::{Map, Value};

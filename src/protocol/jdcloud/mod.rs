@@ -4,8 +4,10 @@
 //! JDCLOUD3-HMAC-SHA256 (what `jdcloud-sdk` sends). Answers are
 //! `{"requestId", "result"}` or `{"requestId", "error": {"code", "status", "message"}}`.
 
+mod provider;
 mod sign;
 
+pub use provider::*;
 pub use sign::*;
 
 use serde_json::{Map, Value};

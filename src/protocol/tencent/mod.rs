@@ -10,8 +10,10 @@
 //! `Name.Field`, TC3 over that query exactly as sent and the hash of the
 //! empty payload.
 
+mod provider;
 mod sign;
 
+pub use provider::*;
 pub use sign::*;
 
 use serde_json::{Map, Value};

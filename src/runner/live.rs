@@ -309,7 +309,7 @@ impl LiveTarget {
             AttemptAnswer::Undecodable(e) => Ok(Exchange {
                 http_status: e.http_status,
                 body: last.body.clone(),
-                outcome: Err(e.to_string()),
+                outcome: Err(e.clone()),
                 dry_run: record.dry_run,
                 client_side: false,
                 findings: Vec::new(),

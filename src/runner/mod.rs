@@ -1953,7 +1953,7 @@ fn idempotent(
             Tally::add(&tally.sent);
             Tally::add(&tally.sent);
             let undecodable =
-                |e: String| Breach::new("answer envelope", format!("undecodable answer: {e}"));
+                |e: crate::protocol::DecodeError| Breach::new("answer envelope", format!("undecodable answer: {e}"));
             let a = a.outcome.map_err(undecodable)?;
             let b = b.outcome.map_err(undecodable)?;
             if a.error.is_some() {

@@ -41,8 +41,8 @@ pub struct Exchange {
     pub http_status: u16,
     /// The raw answer body.
     pub body: Vec<u8>,
-    /// The answer decoded, or why it could not be.
-    pub outcome: Result<Outcome, String>,
+    /// The answer decoded, or why it fits no envelope of the provider's.
+    pub outcome: Result<Outcome, crate::protocol::DecodeError>,
     /// The call went out as a dry run: asked for, or set by a live client
     /// that may not mutate.
     pub dry_run: bool,
@@ -671,8 +671,7 @@ impl Session for MockSession<'_> {
         Ok(Exchange {
             http_status,
             outcome: wire_for(api.raw.protocol)
-                .decode(http_status, &body)
-                .map_err(|e| e.to_string()),
+                .decode(http_status, &body),
             body,
             dry_run: crate::live::safety::is_dry_run(api, params),
             client_side: false,

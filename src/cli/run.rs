@@ -346,7 +346,8 @@ pub(super) fn build_target(
                 world,
                 worlds,
                 Some(vary),
-            )?;
+            )
+            .map_err(|e| e.to_string())?;
             if let Some(seq) = args.mock_seq {
                 target.number_answers_from(seq);
             }

@@ -57,7 +57,7 @@ use crate::verdict::{self, Answer, AuthProbe, Judgement, Verdict};
 pub use fixtures::Fixtures;
 pub use live::LiveTarget;
 pub use output::RunSummary;
-pub use sdk::{Finding, FindingClass, SdkTarget};
+pub use sdk::{Finding, FindingClass, SdkError, SdkTarget};
 pub use target::{CallError, Exchange, MockTarget, Prepared, Session, Tamper, Target, Transport};
 
 /// How a run goes: cases per property, the seed, which trials.

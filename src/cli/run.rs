@@ -386,10 +386,11 @@ pub(super) fn build_target(
                 .map_err(|e| e.to_string())?
                 .with_env_credentials();
             let fixtures = match &args.fixtures {
-                Some(path) => Fixtures::load(path)?,
+                Some(path) => Fixtures::load(path).map_err(|e| e.to_string())?,
                 None => Fixtures::default(),
             };
-            let target = LiveTarget::new(std::sync::Arc::clone(specs), client, fixtures, worlds)?
+            let target = LiveTarget::new(std::sync::Arc::clone(specs), client, fixtures, worlds)
+                .map_err(|e| e.to_string())?
                 .with_concurrency(
                     args.concurrency
                         .map_or(imgconform::runner::live::LIVE_CONCURRENCY, |n| n as usize),

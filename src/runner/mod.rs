@@ -1952,8 +1952,9 @@ fn idempotent(
         (Ok(a), Ok(b)) => {
             Tally::add(&tally.sent);
             Tally::add(&tally.sent);
-            let undecodable =
-                |e: crate::protocol::DecodeError| Breach::new("answer envelope", format!("undecodable answer: {e}"));
+            let undecodable = |e: crate::protocol::DecodeError| {
+                Breach::new("answer envelope", format!("undecodable answer: {e}"))
+            };
             let a = a.outcome.map_err(undecodable)?;
             let b = b.outcome.map_err(undecodable)?;
             if a.error.is_some() {

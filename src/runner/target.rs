@@ -210,7 +210,7 @@ pub struct MockTarget {
     world: World,
     config: MockConfig,
     transport: Transport,
-    http: OnceLock<Result<HttpPool, String>>,
+    http: OnceLock<Result<HttpPool, TargetError>>,
     /// The worlds world-state cases name (`cases/worlds/`).
     worlds: BTreeMap<String, World>,
 }
@@ -221,6 +221,29 @@ struct HttpPool {
     runtime: tokio::runtime::Runtime,
     client: reqwest::Client,
     idle: Mutex<Vec<MockProvider>>,
+}
+
+/// Why a target could not get ready to send.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("cannot start the HTTP runtime: {0}")]
+    Runtime(String),
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(String),
+}
+
+/// Why a signed request cannot be spoiled as an auth trigger asks
+/// ([`spoil_auth`]): the case is unsendable, not failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpoilError {
+    #[error("the signed request names no access key to replace")]
+    NoAccessKey,
+    #[error("the request is signed in its query, with no Authorization header to garble")]
+    NoAuthorizationHeader,
+    #[error("the signed request carries no signing time")]
+    NoSigningTime,
+    #[error("no request is spoiled as {0}")]
+    NotASpoiling(AuthFailure),
 }
 
 /// The mock's clock and the signing time of every request the runner sends.
@@ -272,12 +295,12 @@ impl MockTarget {
                     .worker_threads(1)
                     .enable_all()
                     .build()
-                    .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
+                    .map_err(|e| TargetError::Runtime(e.to_string()))?;
                 let client = reqwest::Client::builder()
                     .redirect(reqwest::redirect::Policy::none())
                     .retry(reqwest::retry::never())
                     .build()
-                    .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+                    .map_err(|e| TargetError::HttpClient(e.to_string()))?;
                 Ok(HttpPool {
                     runtime,
                     client,
@@ -285,7 +308,7 @@ impl MockTarget {
                 })
             })
             .as_ref()
-            .map_err(|e| CallError::Failed(e.clone()))
+            .map_err(|e| CallError::Failed(e.to_string()))
     }
 
     /// A wiremock server for one session, in a fresh copy of `world`.
@@ -458,14 +481,14 @@ pub(crate) fn spoil_auth(
     api: &ApiSpec,
     request: &mut SignableRequest,
     failure: AuthFailure,
-) -> Result<(), String> {
+) -> Result<(), SpoilError> {
     match failure {
         AuthFailure::UnknownAccessKey => {
             let key = wire_for(api.raw.protocol)
                 .request_auth(request)
                 .access_key_id
                 .filter(|k| !k.is_empty())
-                .ok_or("the signed request names no access key to replace")?;
+                .ok_or(SpoilError::NoAccessKey)?;
             if let Some(auth) = request.header("Authorization").map(str::to_string) {
                 request.set_header("Authorization", auth.replace(&key, UNKNOWN_ACCESS_KEY));
             }
@@ -481,9 +504,10 @@ pub(crate) fn spoil_auth(
             Ok(())
         }
         AuthFailure::Malformed => {
-            let auth = request.header("Authorization").map(str::to_string).ok_or(
-                "the request is signed in its query, with no Authorization header to garble",
-            )?;
+            let auth = request
+                .header("Authorization")
+                .map(str::to_string)
+                .ok_or(SpoilError::NoAuthorizationHeader)?;
             let scheme = auth
                 .split_whitespace()
                 .next()
@@ -503,11 +527,11 @@ pub(crate) fn spoil_auth(
                     request.remove_query_param("Timestamp");
                     request.push_query_param("Timestamp", NOT_A_TIME);
                 }
-                None => return Err("the signed request carries no signing time".into()),
+                None => return Err(SpoilError::NoSigningTime),
             }
             Ok(())
         }
-        other => Err(format!("no request is spoiled as {other}")),
+        other => Err(SpoilError::NotASpoiling(other)),
     }
 }
 
@@ -670,8 +694,7 @@ impl Session for MockSession<'_> {
         self.last = Some(encoded);
         Ok(Exchange {
             http_status,
-            outcome: wire_for(api.raw.protocol)
-                .decode(http_status, &body),
+            outcome: wire_for(api.raw.protocol).decode(http_status, &body),
             body,
             dry_run: crate::live::safety::is_dry_run(api, params),
             client_side: false,
@@ -727,9 +750,8 @@ impl MockSession<'_> {
         expressible(specs, api, params, &encoded.request)?;
         match tamper {
             Tamper::Signature => tamper_signature(&mut encoded.request),
-            Tamper::Auth(failure) => {
-                spoil_auth(api, &mut encoded.request, failure).map_err(CallError::Unsendable)?
-            }
+            Tamper::Auth(failure) => spoil_auth(api, &mut encoded.request, failure)
+                .map_err(|e| CallError::Unsendable(e.to_string()))?,
             _ => {}
         }
         Ok(encoded)

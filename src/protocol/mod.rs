@@ -19,5 +19,5 @@ pub use signing::{
 };
 pub use wire::{
     wire_for, Answer, DecodeError, EncodeError, EncodeOptions, Endpoint, Outcome, ParseError,
-    RequestAuth, RequestCapture, ServiceError, Unrouted, Wire, WireRequest,
+    RequestAuth, RequestCapture, ServiceError, Unrouted, UrlError, Wire, WireRequest,
 };

@@ -647,7 +647,9 @@ pub fn as_server_reads_sent_with(
     let credentials = test_credentials(api.provider());
     let options = EncodeOptions {
         scheme: specs.provider_of(api).raw.signing[0],
-        endpoint: Some(Endpoint::parse("http://127.0.0.1:1").map_err(CallError::Failed)?),
+        endpoint: Some(
+            Endpoint::parse("http://127.0.0.1:1").map_err(|e| CallError::Failed(e.to_string()))?,
+        ),
         inputs: SigningInputs::new(0, "probe"),
     };
     let probe = match method {
@@ -717,9 +719,13 @@ impl MockSession<'_> {
         let endpoint = match &self.reach {
             Reach::InProcess(_) => Endpoint::parse("http://127.0.0.1:1"),
             Reach::Http(Some(provider)) => Endpoint::parse(&provider.uri()),
-            Reach::Http(None) => Err("the embedded mock's HTTP server did not start".into()),
+            Reach::Http(None) => {
+                return Err(CallError::Failed(
+                    "the embedded mock's HTTP server did not start".into(),
+                ))
+            }
         }
-        .map_err(CallError::Failed)?;
+        .map_err(|e| CallError::Failed(e.to_string()))?;
         let options = EncodeOptions {
             scheme: self.scheme.unwrap_or(specs.provider_of(api).raw.signing[0]),
             endpoint: Some(endpoint),

@@ -559,6 +559,7 @@ pub(super) fn run_target(mut args: RunArgs) -> ExitCode {
     if let Some(path) = &args.junit {
         let written = summary
             .junit()
+            .map_err(|e| e.to_string())
             .and_then(|xml| std::fs::write(path, xml).map_err(|e| e.to_string()));
         if let Err(e) = written {
             return usage_error(format!("cannot write {}: {e}", path.display()));

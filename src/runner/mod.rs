@@ -56,7 +56,7 @@ use crate::verdict::{self, Answer, AuthProbe, Judgement, Verdict};
 
 pub use fixtures::Fixtures;
 pub use live::LiveTarget;
-pub use output::RunSummary;
+pub use output::{OutputError, RunSummary};
 pub use sdk::{Finding, FindingClass, SdkError, SdkTarget};
 pub use target::{CallError, Exchange, MockTarget, Prepared, Session, Tamper, Target, Transport};
 
@@ -2237,10 +2237,10 @@ pub fn total_time(reports: &[TrialReport]) -> Duration {
 }
 
 /// The reports as JUnit XML, one test suite per API, for CI systems to show.
-pub fn to_junit(target: &str, reports: &[TrialReport]) -> Result<String, String> {
+pub fn to_junit(target: &str, reports: &[TrialReport]) -> Result<String, OutputError> {
     junit_report(target, reports)
         .to_string()
-        .map_err(|e| e.to_string())
+        .map_err(|e| OutputError::Junit(e.to_string()))
 }
 
 /// [`to_junit`]'s report, before it is written out.

@@ -183,7 +183,8 @@ pub(super) fn run(args: RunArgs) -> ExitCode {
     let mut failures = Vec::new();
     for case in &selected {
         let t = std::time::Instant::now();
-        let outcome = case.run(&specs);
+        // The failure ends as text in the report and the run.json.
+        let outcome = case.run(&specs).map_err(|e| e.to_string());
         let elapsed = t.elapsed();
         let row = match rows.iter_mut().find(|r| r.0 == case.api) {
             Some(r) => r,

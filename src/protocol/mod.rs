@@ -19,5 +19,6 @@ pub use signing::{
 };
 pub use wire::{
     wire_for, Answer, DecodeError, EncodeError, EncodeOptions, Endpoint, Outcome, ParseError,
-    RequestAuth, RequestCapture, ServiceError, Unrouted, UrlError, Wire, WireRequest,
+    RequestAuth, RequestCapture, ServiceError, TimestampError, Unrouted, UrlError, Wire,
+    WireRequest,
 };

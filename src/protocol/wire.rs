@@ -266,13 +266,25 @@ pub struct Unrouted {
     pub message: String,
 }
 
+/// A signing time that is present but not in its scheme's form:
+/// `X-TC-Timestamp "soon" is not Unix seconds`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}\"{value}\" is not {form}", field.map(|f| format!("{f} ")).unwrap_or_default())]
+pub struct TimestampError {
+    /// The header that carries it, where the message names one.
+    pub field: Option<&'static str>,
+    pub value: String,
+    /// The form expected, as the documents write it.
+    pub form: &'static str,
+}
+
 /// What a received request says about who signed it and when.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RequestAuth {
     /// The access key id the request names, if it names one.
     pub access_key_id: Option<String>,
     /// The signing time as Unix seconds; `Some(Err)` when present but unreadable.
-    pub timestamp: Option<Result<i64, String>>,
+    pub timestamp: Option<Result<i64, TimestampError>>,
     /// The nonce, for the schemes that send one.
     pub nonce: Option<String>,
 }

@@ -102,8 +102,10 @@ impl FromStr for EndpointOverride {
             .into_iter()
             .find(|p| p.as_str() == name)
             .ok_or_else(|| EndpointOverrideError::UnknownProvider(name.to_string()))?;
-        let endpoint = Endpoint::parse(url.trim())
-            .map_err(|reason| EndpointOverrideError::BadUrl { provider, reason })?;
+        let endpoint = Endpoint::parse(url.trim()).map_err(|e| EndpointOverrideError::BadUrl {
+            provider,
+            reason: e.to_string(),
+        })?;
         Ok(EndpointOverride { provider, endpoint })
     }
 }

@@ -27,6 +27,6 @@ pub use client::{
 pub use clock::{Clock, ManualClock, TokioClock};
 pub use credentials::{credentials_from_env, MissingCredentials};
 pub use endpoints::{endpoint_for, EndpointOverride, EndpointOverrides};
-pub use ratelimit::{RateLimitPolicy, RateLimiter};
+pub use ratelimit::{RateError, RateLimitPolicy, RateLimiter};
 pub use retry::{RetryPolicy, RetryReason, Stop};
 pub use safety::{check_mutation, check_transport, MutationDecision, SafetyError};

@@ -30,7 +30,7 @@
 //!     "unknown=ignored keys=case-sensitive null=absent empty=value order=document-order"
 //! );
 //! let err = b.set("keys=upper").unwrap_err();
-//! assert_eq!(err, "keys is case-sensitive or case-insensitive, not \"upper\"");
+//! assert_eq!(err.to_string(), "keys is case-sensitive or case-insensitive, not \"upper\"");
 //! ```
 
 use crate::spec::raw::Protocol;
@@ -112,10 +112,27 @@ pub struct Behaviours {
     pub order: Option<CheckOrder>,
 }
 
+/// A `--behaviour` value that sets no behaviour, in the user's words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BehaviourError {
+    /// `names`: every behaviour's name, comma-separated.
+    #[error("\"{assignment}\" is not NAME=VALUE (names: {names})")]
+    NotAnAssignment { assignment: String, names: String },
+    #[error("no behaviour \"{name}\"; the behaviours are {names}")]
+    UnknownName { name: String, names: String },
+    /// `accepted`: the behaviour's values, joined with "or".
+    #[error("{name} is {accepted}, not \"{value}\"")]
+    UnknownValue {
+        name: String,
+        value: String,
+        accepted: String,
+    },
+}
+
 impl Behaviours {
     /// Sets one behaviour from `NAME=VALUE` in the user's words
     /// (`unknown=ignored`); the error names the accepted names or values.
-    pub fn set(&mut self, assignment: &str) -> Result<(), String> {
+    pub fn set(&mut self, assignment: &str) -> Result<(), BehaviourError> {
         let names = || {
             BEHAVIOURS
                 .iter()
@@ -124,23 +141,24 @@ impl Behaviours {
                 .join(", ")
         };
         let Some((name, value)) = assignment.split_once('=') else {
-            return Err(format!(
-                "\"{assignment}\" is not NAME=VALUE (names: {})",
-                names()
-            ));
+            return Err(BehaviourError::NotAnAssignment {
+                assignment: assignment.to_string(),
+                names: names(),
+            });
         };
         let (name, value) = (name.trim(), value.trim());
         let Some(behaviour) = BEHAVIOURS.iter().find(|b| b.name == name) else {
-            return Err(format!(
-                "no behaviour \"{name}\"; the behaviours are {}",
-                names()
-            ));
+            return Err(BehaviourError::UnknownName {
+                name: name.to_string(),
+                names: names(),
+            });
         };
         let Some(index) = behaviour.values.iter().position(|v| *v == value) else {
-            return Err(format!(
-                "{name} is {}, not \"{value}\"",
-                behaviour.values.join(" or ")
-            ));
+            return Err(BehaviourError::UnknownValue {
+                name: name.to_string(),
+                value: value.to_string(),
+                accepted: behaviour.values.join(" or "),
+            });
         };
         match name {
             "unknown" => self.unknown = Some(UnknownParams::ALL[index]),
@@ -154,7 +172,7 @@ impl Behaviours {
 
     /// The behaviours `assignments` set (`["unknown=ignored", …]`), the
     /// rest left to the providers' defaults.
-    pub fn parse<S: AsRef<str>>(assignments: &[S]) -> Result<Behaviours, String> {
+    pub fn parse<S: AsRef<str>>(assignments: &[S]) -> Result<Behaviours, BehaviourError> {
         let mut out = Behaviours::default();
         for a in assignments {
             out.set(a.as_ref())?;
@@ -251,16 +269,18 @@ mod tests {
                     "{described}"
                 );
             }
-            let err = Behaviours::parse(&[format!("{}=maybe", behaviour.name)]).unwrap_err();
+            let err = Behaviours::parse(&[format!("{}=maybe", behaviour.name)])
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(&behaviour.values.join(" or ")), "{err}");
             assert!(err.contains("\"maybe\""), "{err}");
         }
-        let err = Behaviours::parse(&["colour=red"]).unwrap_err();
+        let err = Behaviours::parse(&["colour=red"]).unwrap_err().to_string();
         assert!(
             err.contains("unknown, keys, null, empty, order") && err.contains("\"colour\""),
             "{err}"
         );
-        let err = Behaviours::parse(&["unknown"]).unwrap_err();
+        let err = Behaviours::parse(&["unknown"]).unwrap_err().to_string();
         assert!(err.contains("NAME=VALUE"), "{err}");
         // Nothing a user types is a Rust name.
         assert!(

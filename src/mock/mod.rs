@@ -38,7 +38,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 use crate::protocol::signing::{Credentials, SignableRequest};
 use crate::spec::{ProviderId, Specs};
 
-pub use behaviour::{Behaviour, Behaviours, CheckOrder, BEHAVIOURS};
+pub use behaviour::{Behaviour, BehaviourError, Behaviours, CheckOrder, BEHAVIOURS};
 pub use journal::{Journal, JournalEntry};
 pub use service::{test_credentials, Clock, Faults, MockConfig, Service};
 pub use world::World;

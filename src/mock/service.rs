@@ -773,7 +773,9 @@ impl Service {
                     "no signing time",
                 ))
             }
-            Some(Err(why)) => return Err(AuthRefusal::new(AuthFailure::BadTimestamp, why)),
+            Some(Err(why)) => {
+                return Err(AuthRefusal::new(AuthFailure::BadTimestamp, why.to_string()))
+            }
             Some(Ok(_)) if self.config.faults.ignore_timestamps => {}
             Some(Ok(t)) => {
                 let skew = (self.config.clock.now() - t).abs();

@@ -26,5 +26,6 @@ pub use signing::{
 };
 pub use wire::{
     wire_for, Answer, DecodeError, EncodeError, EncodeOptions, Endpoint, Outcome, ParseError,
-    RequestAuth, RequestCapture, ServiceError, Unrouted, Wire, WireRequest,
+    RequestAuth, RequestCapture, ServiceError, TimestampError, Unrouted, UrlError, Wire,
+    WireRequest,
 };

@@ -56,8 +56,8 @@ use crate::verdict::{self, Answer, AuthProbe, Judgement, Verdict};
 
 pub use fixtures::Fixtures;
 pub use live::LiveTarget;
-pub use output::RunSummary;
-pub use sdk::{Finding, FindingClass, SdkTarget};
+pub use output::{OutputError, RunSummary};
+pub use sdk::{Finding, FindingClass, SdkError, SdkTarget};
 pub use target::{CallError, Exchange, MockTarget, Prepared, Session, Tamper, Target, Transport};
 
 /// How a run goes: cases per property, the seed, which trials.
@@ -1975,8 +1975,9 @@ fn idempotent(
         (Ok(a), Ok(b)) => {
             Tally::add(&tally.sent);
             Tally::add(&tally.sent);
-            let undecodable =
-                |e: String| Breach::new("answer envelope", format!("undecodable answer: {e}"));
+            let undecodable = |e: crate::protocol::DecodeError| {
+                Breach::new("answer envelope", format!("undecodable answer: {e}"))
+            };
             let a = a.outcome.map_err(undecodable)?;
             let b = b.outcome.map_err(undecodable)?;
             if a.error.is_some() {
@@ -2259,10 +2260,10 @@ pub fn total_time(reports: &[TrialReport]) -> Duration {
 }
 
 /// The reports as JUnit XML, one test suite per API, for CI systems to show.
-pub fn to_junit(target: &str, reports: &[TrialReport]) -> Result<String, String> {
+pub fn to_junit(target: &str, reports: &[TrialReport]) -> Result<String, OutputError> {
     junit_report(target, reports)
         .to_string()
-        .map_err(|e| e.to_string())
+        .map_err(|e| OutputError::Junit(e.to_string()))
 }
 
 /// [`to_junit`]'s report, before it is written out.

@@ -76,20 +76,70 @@ pub struct Manifest {
     pub command: Vec<String>,
 }
 
+/// Why an SDK target could not start, or its adapter failed a call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SdkError {
+    #[error("{path}: cannot read the adapter's manifest: {cause}")]
+    ManifestUnreadable { path: String, cause: String },
+    /// `what` is serde's message, which ends with the line and column.
+    #[error("{path}:{line}:{column}: {what}")]
+    ManifestMalformed {
+        path: String,
+        line: usize,
+        column: usize,
+        what: String,
+    },
+    #[error("{path}: \"command\" is empty")]
+    ManifestWithoutCommand { path: String },
+    #[error("adapter {adapter}: cannot start `{command}`: {cause} (install it with: {install})")]
+    CannotStart {
+        adapter: String,
+        command: String,
+        cause: String,
+        install: String,
+    },
+    /// The adapter crashed, hung, or wrote what the protocol does not
+    /// allow; `what` says which, after "the adapter".
+    #[error("the adapter {what}{}", stderr_shown(stderr_tail))]
+    AdapterFailed {
+        what: String,
+        stderr_tail: Vec<String>,
+    },
+    #[error("{last}\n(the adapter failed {calls} calls in a row and was not started again)")]
+    GaveUp { last: Box<SdkError>, calls: u32 },
+    #[error("cannot start the runtime: {0}")]
+    Runtime(String),
+    #[error("the adapter was started without its {0} piped")]
+    NoPipe(&'static str),
+}
+
+/// The stderr tail of a complaint, or that there is none.
+fn stderr_shown(tail: &[String]) -> String {
+    if tail.is_empty() {
+        " (its stderr is empty)".into()
+    } else {
+        format!("; the last lines of its stderr:\n  {}", tail.join("\n  "))
+    }
+}
+
 impl Manifest {
     /// Reads `dir/adapter.json`; the error names the file and the place.
-    pub fn load(dir: &Path) -> Result<Manifest, String> {
+    pub fn load(dir: &Path) -> Result<Manifest, SdkError> {
         let path = dir.join("adapter.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            format!(
-                "{}: cannot read the adapter's manifest: {e}",
-                path.display()
-            )
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| SdkError::ManifestUnreadable {
+            path: shown.clone(),
+            cause: e.to_string(),
         })?;
-        let manifest: Manifest = serde_json::from_str(&text)
-            .map_err(|e| format!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))?;
+        let manifest: Manifest =
+            serde_json::from_str(&text).map_err(|e| SdkError::ManifestMalformed {
+                path: shown.clone(),
+                line: e.line(),
+                column: e.column(),
+                what: e.to_string(),
+            })?;
         if manifest.command.is_empty() {
-            return Err(format!("{}: \"command\" is empty", path.display()));
+            return Err(SdkError::ManifestWithoutCommand { path: shown });
         }
         Ok(manifest)
     }
@@ -266,7 +316,7 @@ impl Adapter {
         manifest: &Manifest,
         endpoint: &str,
         credentials: &crate::protocol::signing::Credentials,
-    ) -> Result<Adapter, String> {
+    ) -> Result<Adapter, SdkError> {
         let mut command = Command::new(&manifest.command[0]);
         command
             .args(&manifest.command[1..])
@@ -290,17 +340,15 @@ impl Adapter {
         let vars = variables(manifest.provider);
         command.env(vars.access_key_id[0], credentials.access_key_id());
         command.env(vars.secret[0], credentials.secret());
-        let mut child = command.spawn().map_err(|e| {
-            format!(
-                "adapter {}: cannot start `{}`: {e} (install it with: {})",
-                manifest.name,
-                manifest.command.join(" "),
-                manifest.install
-            )
+        let mut child = command.spawn().map_err(|e| SdkError::CannotStart {
+            adapter: manifest.name.clone(),
+            command: manifest.command.join(" "),
+            cause: e.to_string(),
+            install: manifest.install.clone(),
         })?;
-        let stdin = child.stdin.take().ok_or("no stdin")?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let stderr_pipe = child.stderr.take().ok_or("no stderr")?;
+        let stdin = child.stdin.take().ok_or(SdkError::NoPipe("stdin"))?;
+        let stdout = child.stdout.take().ok_or(SdkError::NoPipe("stdout"))?;
+        let stderr_pipe = child.stderr.take().ok_or(SdkError::NoPipe("stderr"))?;
         let (send, lines) = std::sync::mpsc::channel();
         let leaks = Arc::new(Mutex::new(Vec::new()));
         let seen: Seen = Arc::default();
@@ -406,22 +454,17 @@ impl Adapter {
     }
 
     /// A complaint about the adapter, with its stderr tail.
-    fn complaint(&self, what: &str) -> String {
+    fn complaint(&self, what: &str) -> SdkError {
         // What the adapter wrote on stderr just before may still be in
         // flight to its reader.
         std::thread::sleep(Duration::from_millis(100));
-        let tail: Vec<String> = lock(&self.stderr).iter().cloned().collect();
-        if tail.is_empty() {
-            format!("the adapter {what} (its stderr is empty)")
-        } else {
-            format!(
-                "the adapter {what}; the last lines of its stderr:\n  {}",
-                tail.join("\n  ")
-            )
+        SdkError::AdapterFailed {
+            what: what.to_string(),
+            stderr_tail: lock(&self.stderr).iter().cloned().collect(),
         }
     }
 
-    fn read_line(&mut self, timeout: Duration, what: &str) -> Result<String, String> {
+    fn read_line(&mut self, timeout: Duration, what: &str) -> Result<String, SdkError> {
         match self.lines.recv_timeout(timeout) {
             Ok(line) => Ok(line),
             Err(RecvTimeoutError::Timeout) => {
@@ -446,7 +489,7 @@ impl Adapter {
         provider: ProviderId,
         api: &str,
         params: &Value,
-    ) -> Result<AnswerLine, String> {
+    ) -> Result<AnswerLine, SdkError> {
         self.next_id += 1;
         let id = self.next_id.to_string();
         let line =
@@ -493,7 +536,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// The mock and the adapter, used by one session at a time.
 struct Bench {
     mock: MockProvider,
-    adapter: Result<Adapter, String>,
+    adapter: Result<Adapter, SdkError>,
     /// Calls in a row the adapter failed (crashed, hung, garbage).
     failures_in_a_row: u32,
     /// What the last call showed (see [`super::sdk_report::evidence`]).
@@ -531,7 +574,7 @@ impl SdkTarget {
         world: World,
         worlds: std::collections::BTreeMap<String, World>,
         vary: Option<u64>,
-    ) -> Result<SdkTarget, String> {
+    ) -> Result<SdkTarget, SdkError> {
         let manifest = Manifest::load(dir)?;
         // A fresh secret for each run, of random letters and digits, so
         // that a scan of the adapter's output for any eight of its
@@ -550,7 +593,7 @@ impl SdkTarget {
             .worker_threads(1)
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the runtime: {e}"))?;
+            .map_err(|e| SdkError::Runtime(e.to_string()))?;
         let mock = runtime.block_on(
             MockProvider::builder()
                 .specs(Arc::clone(&specs))
@@ -792,7 +835,7 @@ impl SdkSession<'_> {
         let adapter = bench
             .adapter
             .as_mut()
-            .map_err(|e| CallError::Failed(e.clone()))?;
+            .map_err(|e| CallError::Failed(e.to_string()))?;
         let answer = match adapter.call(api.provider(), &api_name, params) {
             Ok(a) => a,
             Err(e) => {
@@ -800,10 +843,10 @@ impl SdkSession<'_> {
                 // gets a fresh adapter, unless it failed every time lately.
                 bench.failures_in_a_row += 1;
                 bench.adapter = if bench.failures_in_a_row >= RESTARTS_IN_A_ROW {
-                    Err(format!(
-                        "{e}\n(the adapter failed {} calls in a row and was not started again)",
-                        bench.failures_in_a_row
-                    ))
+                    Err(SdkError::GaveUp {
+                        last: Box::new(e.clone()),
+                        calls: bench.failures_in_a_row,
+                    })
                 } else {
                     Adapter::start(
                         &self.target.root,
@@ -812,7 +855,7 @@ impl SdkSession<'_> {
                         &bench.mock.credentials(self.target.manifest.provider),
                     )
                 };
-                return Err(CallError::Failed(e));
+                return Err(CallError::Failed(e.to_string()));
             }
         };
         bench.failures_in_a_row = 0;

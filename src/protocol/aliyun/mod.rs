@@ -322,13 +322,17 @@ impl Wire for AliyunRpc {
 }
 
 /// `YYYY-MM-DDThh:mm:ssZ` as Unix seconds.
-fn parse_iso8601(text: &str) -> Result<i64, String> {
+fn parse_iso8601(text: &str) -> Result<i64, crate::protocol::TimestampError> {
     time::PrimitiveDateTime::parse(
         text.trim(),
         time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"),
     )
     .map(|t| t.assume_utc().unix_timestamp())
-    .map_err(|_| format!("\"{text}\" is not YYYY-MM-DDThh:mm:ssZ"))
+    .map_err(|_| crate::protocol::TimestampError {
+        field: None,
+        value: text.to_string(),
+        form: "YYYY-MM-DDThh:mm:ssZ",
+    })
 }
 
 /// Every `name=value` of the query and of a form body, decoded.

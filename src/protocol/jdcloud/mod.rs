@@ -312,7 +312,11 @@ impl Wire for JdcloudRestJson {
                     time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"),
                 )
                 .map(|t| t.assume_utc().unix_timestamp())
-                .map_err(|_| format!("{DATE_HEADER} \"{t}\" is not YYYYMMDDThhmmssZ"))
+                .map_err(|_| crate::protocol::TimestampError {
+                    field: Some(DATE_HEADER),
+                    value: t.to_string(),
+                    form: "YYYYMMDDThhmmssZ",
+                })
             }),
             nonce: request.header(NONCE_HEADER).map(str::to_string),
         }

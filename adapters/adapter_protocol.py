@@ -185,6 +185,12 @@ class Adapter:
         line as ``default_scheme``."""
         return None
 
+    def log_files(self) -> list:
+        """Paths (relative to the repository root) of the log files the SDK
+        writes, sent in the ready line as ``log_files`` when not empty: the
+        harness scans them for the secret after every call."""
+        return []
+
 
 # --------------------------------------------------------------------------
 # The SDK's HTTP transport, observed (and, for planted-bug tests, altered)
@@ -453,6 +459,9 @@ def serve(adapter_class: type) -> int:
         scheme = None
     if scheme is not None:
         ready["default_scheme"] = scheme
+    logs = adapter.log_files()
+    if logs:
+        ready["log_files"] = list(logs)
     protocol.write(ready)
     stdin = sys.stdin.buffer
     try:

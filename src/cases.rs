@@ -173,6 +173,38 @@ pub struct ResponseExpectation {
     pub discrepancy: Option<String>,
 }
 
+/// How a case's outcome differs from what it expects, or why it cannot
+/// be judged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaseMismatch {
+    /// The case names an API no spec describes.
+    #[error("no spec for API {api}")]
+    NoSpec {
+        /// The API as the case names it (`provider/Name`).
+        api: String,
+    },
+    /// The case cites a spec discrepancy its spec file does not record.
+    #[error("the case cites discrepancy \"{id}\", which {file} does not record")]
+    UnknownDiscrepancy {
+        /// The discrepancy id the case cites.
+        id: String,
+        /// The spec file that should record it.
+        file: String,
+    },
+    /// The expected and observed problems of a response check, with the
+    /// checker's details, already laid out.
+    #[error("response check differs\n{0}")]
+    Response(String),
+    /// What differs in the validator's answer, then what it said.
+    #[error("{differences}\n  validator said:\n{said}")]
+    Request {
+        /// What differs, one line each.
+        differences: String,
+        /// The validator's answer, laid out.
+        said: String,
+    },
+}
+
 impl Case {
     /// `provider::api::group::id`, the test name.
     pub fn name(&self) -> String {
@@ -185,10 +217,10 @@ impl Case {
     }
 
     /// Runs the case against `specs`; `Err` says how the outcome differs.
-    pub fn run(&self, specs: &Specs) -> Result<(), String> {
-        let api = specs
-            .api(&self.api)
-            .ok_or_else(|| format!("no spec for API {}", self.api))?;
+    pub fn run(&self, specs: &Specs) -> Result<(), CaseMismatch> {
+        let api = specs.api(&self.api).ok_or_else(|| CaseMismatch::NoSpec {
+            api: self.api.clone(),
+        })?;
         match &self.subject {
             Subject::Request { request, expect } => {
                 let outcome = validate_request(specs, api, request);
@@ -197,10 +229,10 @@ impl Case {
             Subject::Response { body, expect } => {
                 if let Some(id) = &expect.discrepancy {
                     if !api.raw.discrepancies.iter().any(|d| &d.id == id) {
-                        return Err(format!(
-                            "the case cites discrepancy \"{id}\", which {} does not record",
-                            api.file
-                        ));
+                        return Err(CaseMismatch::UnknownDiscrepancy {
+                            id: id.clone(),
+                            file: api.file.to_string(),
+                        });
                     }
                 }
                 let problems = check_success_body(api, body);
@@ -213,8 +245,8 @@ impl Case {
                     .collect();
                 let wanted: BTreeSet<ExpectedProblem> = expect.problems.iter().cloned().collect();
                 if problems.is_empty() != expect.conforms || observed != wanted {
-                    return Err(format!(
-                        "response check differs\n  expected: conforms={} problems={}\n  observed: conforms={} problems={}\n  details:\n{}",
+                    return Err(CaseMismatch::Response(format!(
+                        "  expected: conforms={} problems={}\n  observed: conforms={} problems={}\n  details:\n{}",
                         expect.conforms,
                         list_problems(&wanted),
                         problems.is_empty(),
@@ -224,7 +256,7 @@ impl Case {
                             .map(|p| format!("    {}: {}", p.path, p.detail))
                             .collect::<Vec<_>>()
                             .join("\n")
-                    ));
+                    )));
                 }
                 Ok(())
             }
@@ -247,7 +279,7 @@ fn list_problems(set: &BTreeSet<ExpectedProblem>) -> String {
     format!("[{}]", items.join(", "))
 }
 
-fn compare_request(outcome: &Validation, expect: &RequestExpectation) -> Result<(), String> {
+fn compare_request(outcome: &Validation, expect: &RequestExpectation) -> Result<(), CaseMismatch> {
     let observed: Vec<ExpectedViolation> = outcome
         .violations
         .iter()
@@ -312,15 +344,14 @@ fn compare_request(outcome: &Validation, expect: &RequestExpectation) -> Result<
                 format!("    {} [{}]: {} -> {code}", v.path, v.rule, v.detail)
             })
             .collect();
-        Err(format!(
-            "{}\n  validator said:\n{}",
-            differences.join("\n"),
-            if details.is_empty() {
+        Err(CaseMismatch::Request {
+            differences: differences.join("\n"),
+            said: if details.is_empty() {
                 "    (no violations)".to_string()
             } else {
                 details.join("\n")
-            }
-        ))
+            },
+        })
     }
 }
 

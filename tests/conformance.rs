@@ -80,7 +80,7 @@ fn main() -> std::process::ExitCode {
                 let target: Box<dyn Target> = match &adapter {
                     Some(dir) => Box::new(
                         SdkTarget::start(Arc::clone(&specs), root, dir, world, (*worlds).clone(), seed)
-                            .map_err(Failed::from)?,
+                            .map_err(|e| Failed::from(e.to_string()))?,
                     ),
                     None => Box::new(
                         MockTarget::new(Arc::clone(&specs), world)

@@ -548,18 +548,17 @@ fn an_unknown_nested_key_of_one_request_does_not_skip_the_others() {
         &["--jobs", "1"],
         &[],
     );
-    // Every trial passes but the adversarial answers', whose finding is
-    // the SDK's own (adapters/jdcloud-python/expected-findings.txt).
+    // Every trial passes but the adversarial answers' and the path
+    // parameters', whose findings are the SDK's own
+    // (adapters/jdcloud-python/expected-findings.txt).
     let failed: Vec<&Value> = run["trials"]
         .as_array()
         .into_iter()
         .flatten()
         .filter(|t| t["status"] != "passed" && t["status"] != "skipped")
         .filter(|t| {
-            !t["name"]
-                .as_str()
-                .unwrap_or_default()
-                .ends_with("answers::error_handling")
+            let name = t["name"].as_str().unwrap_or_default();
+            !name.ends_with("answers::error_handling") && !name.ends_with("probe::path_parameters")
         })
         .collect();
     assert!(
@@ -872,6 +871,137 @@ fn the_secret_printed_to_stderr_is_a_secret_leak_whose_report_masks_it() {
             "the secret shows in what imgconform wrote"
         );
     }
+}
+
+#[test]
+fn the_secret_written_to_a_named_log_file_is_a_secret_leak_with_file_and_line() {
+    if !have_sdks() {
+        return;
+    }
+    // Under target/, one per test process: the adapter names it relative
+    // to the repository root, as adapters/README.md says.
+    let log = format!("target/planted-secret-{}.log", std::process::id());
+    let (output, run) = run_sdk(
+        "tests/adapters/planted-secret-to-log-file",
+        "tencent::ExportImages::cases::handwritten",
+        &[("IMGCONFORM_PLANTED_LOG", &log)],
+    );
+    let _ = std::fs::remove_file(root().join(&log));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let leaks: Vec<String> = findings(&run)
+        .into_iter()
+        .filter(|(c, _)| c == "secret_leak")
+        .map(|(_, d)| d)
+        .collect();
+    // Line 1 is the log's own start line; each request's debug line is the
+    // same text, so it is reported once, at its first line.
+    assert_eq!(
+        leaks,
+        [format!(
+            "the adapter's log file {}, line 2, shows the secret (as is): DEBUG ExportImages: signing with SecretId=AKIDIMGCONFORMTENCENTTEST SecretKey=****",
+            root().join(&log).display()
+        )],
+    );
+    // Nothing on stdout or stderr: the log file alone showed it.
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("SecretKey="));
+}
+
+#[test]
+fn a_path_id_sent_unescaped_is_a_wire_violation_and_a_missing_one_routes_nowhere() {
+    if !have_sdks() {
+        return;
+    }
+    // jdcloud-sdk puts the id into the path as it is
+    // (jdcloud_sdk/core/parameterbuilder.py, _replace_url_with_value), so
+    // `img-1/x?y#z %q` arrives cut at its `/` and `?`: the SDK's own bug,
+    // not a planted one.
+    let filter = "jdcloud::exportImage::probe::path_parameters";
+    let (output, run) = run_sdk("adapters/jdcloud-python", filter, &[]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let violations: Vec<String> = findings(&run)
+        .into_iter()
+        .filter(|(c, d)| c == "wire_violation" && d.starts_with("path parameter"))
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert!(
+        violations[0].starts_with("path parameter imageId not escaped: asked `img-1/x?y#z %q`, arrived as /v1/regions/cn-north-1/images/img-1/x?y, which is no call of /v1/regions/{regionId}/images/{imageId}:exportImage; RFC 3986"),
+        "{violations:?}"
+    );
+    // Missing and empty, it sends `/images/:exportImage`, which routes
+    // nowhere: right, so no finding says the mock could not route it.
+    assert!(
+        !findings(&run)
+            .iter()
+            .any(|(_, d)| d.contains("images/:exportImage")),
+        "{run}"
+    );
+    // The reference client escapes each segment and refuses a missing id.
+    let (output, run) = run_sdk(
+        &reference_adapter("jdcloud").display().to_string(),
+        filter,
+        &[],
+    );
+    assert!(output.status.success(), "{run}");
+    assert!(findings(&run).is_empty(), "{run}");
+    assert_eq!(requests_sent(&run), 4, "{run}");
+    assert_eq!(
+        run["trials"][0]["observed"],
+        serde_json::json!(["imageId missing: refused client-side by the SDK"]),
+        "{run}"
+    );
+}
+
+#[test]
+fn a_content_type_other_than_the_documented_one_is_a_wire_violation() {
+    if !have_sdks() {
+        return;
+    }
+    let (output, run) = run_sdk(
+        "tests/adapters/planted-text-content-type",
+        "tencent::ExportImages::cases::handwritten",
+        &[],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let found: Vec<(String, String)> = findings(&run)
+        .into_iter()
+        .filter(|(_, d)| d.starts_with("Content-Type"))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "wire_violation".to_string(),
+            "Content-Type `text/plain`: Tencent's document sends the POST form's JSON body as application/json (seed 002's input example)".to_string()
+        )],
+    );
+    // The shipped adapter, the same SDK unchanged, sends application/json.
+    let (output, run) = run_sdk(
+        "adapters/tencent-python",
+        "tencent::ExportImages::cases::handwritten",
+        &[],
+    );
+    assert!(
+        !findings(&run)
+            .iter()
+            .any(|(_, d)| d.starts_with("Content-Type")),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
 }
 
 #[test]

@@ -131,13 +131,15 @@ struct BehaviourArgs {
 
 impl BehaviourArgs {
     fn behaviours(&self) -> Result<imgconform::mock::Behaviours, String> {
-        imgconform::mock::Behaviours::parse(&self.behaviours)
+        imgconform::mock::Behaviours::parse(&self.behaviours).map_err(|e| e.to_string())
     }
 }
 
 /// One `--behaviour NAME=VALUE`, checked as it is read.
 fn parse_behaviour(text: &str) -> Result<String, String> {
-    imgconform::mock::Behaviours::default().set(text)?;
+    imgconform::mock::Behaviours::default()
+        .set(text)
+        .map_err(|e| e.to_string())?;
     Ok(text.to_string())
 }
 

@@ -183,7 +183,8 @@ pub(super) fn run(args: RunArgs) -> ExitCode {
     let mut failures = Vec::new();
     for case in &selected {
         let t = std::time::Instant::now();
-        let outcome = case.run(&specs);
+        // The failure ends as text in the report and the run.json.
+        let outcome = case.run(&specs).map_err(|e| e.to_string());
         let elapsed = t.elapsed();
         let row = match rows.iter_mut().find(|r| r.0 == case.api) {
             Some(r) => r,
@@ -346,7 +347,8 @@ pub(super) fn build_target(
                 world,
                 worlds,
                 Some(vary),
-            )?;
+            )
+            .map_err(|e| e.to_string())?;
             if let Some(seq) = args.mock_seq {
                 target.number_answers_from(seq);
             }
@@ -385,10 +387,11 @@ pub(super) fn build_target(
                 .map_err(|e| e.to_string())?
                 .with_env_credentials();
             let fixtures = match &args.fixtures {
-                Some(path) => Fixtures::load(path)?,
+                Some(path) => Fixtures::load(path).map_err(|e| e.to_string())?,
                 None => Fixtures::default(),
             };
-            let target = LiveTarget::new(std::sync::Arc::clone(specs), client, fixtures, worlds)?
+            let target = LiveTarget::new(std::sync::Arc::clone(specs), client, fixtures, worlds)
+                .map_err(|e| e.to_string())?
                 .with_concurrency(
                     args.concurrency
                         .map_or(imgconform::runner::LIVE_CONCURRENCY, |n| n as usize),
@@ -557,6 +560,7 @@ pub(super) fn run_target(mut args: RunArgs) -> ExitCode {
     if let Some(path) = &args.junit {
         let written = summary
             .junit()
+            .map_err(|e| e.to_string())
             .and_then(|xml| std::fs::write(path, xml).map_err(|e| e.to_string()));
         if let Err(e) = written {
             return usage_error(format!("cannot write {}: {e}", path.display()));

@@ -1,42 +1,14 @@
 //! Credentials from each provider's customary environment variables: the
 //! names its official SDKs and command-line tools read.
 
-use crate::protocol::Credentials;
+use crate::protocol::{provider_for, Credentials};
 use crate::spec::ProviderId;
 
-/// The variables for one provider, preferred names first.
-pub struct CredentialVariables {
-    /// Variables that may hold the access key id, in the order they are read.
-    pub access_key_id: &'static [&'static str],
-    /// Variables that may hold the secret key.
-    pub secret: &'static [&'static str],
-    /// Variables that may hold a session token (optional).
-    pub security_token: &'static [&'static str],
-}
+pub use crate::protocol::CredentialVariables;
 
 /// Which variables hold `provider`'s credentials.
 pub fn variables(provider: ProviderId) -> CredentialVariables {
-    match provider {
-        // tencentcloud-sdk-python's EnvironmentVariableCredential and tccli.
-        ProviderId::Tencent => CredentialVariables {
-            access_key_id: &["TENCENTCLOUD_SECRET_ID"],
-            secret: &["TENCENTCLOUD_SECRET_KEY"],
-            security_token: &["TENCENTCLOUD_SESSION_TOKEN"],
-        },
-        // The Alibaba Cloud credentials chain and aliyun-cli.
-        ProviderId::Aliyun => CredentialVariables {
-            access_key_id: &["ALIBABA_CLOUD_ACCESS_KEY_ID"],
-            secret: &["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
-            security_token: &["ALIBABA_CLOUD_SECURITY_TOKEN"],
-        },
-        // jdcloud-sdk reads no variables itself; JD's command-line tool and
-        // Terraform provider use these.
-        ProviderId::Jdcloud => CredentialVariables {
-            access_key_id: &["JDCLOUD_ACCESS_KEY", "JDC_ACCESS_KEY"],
-            secret: &["JDCLOUD_SECRET_KEY", "JDC_SECRET_KEY"],
-            security_token: &["JDCLOUD_SESSION_TOKEN"],
-        },
-    }
+    provider_for(provider).credential_variables()
 }
 
 /// Why no credentials could be read.

@@ -9,70 +9,8 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
-use crate::protocol::Endpoint;
+use crate::protocol::{provider_for, Endpoint};
 use crate::spec::{ApiSpec, ProviderId};
-
-/// Alibaba Cloud ECS regions whose endpoint is not `ecs.{region}.aliyuncs.com`,
-/// copied from the `_endpoint_map` of `alibabacloud_ecs20140526` 7.11.8
-/// (`client.py`); every other region follows the SDK's "regional" rule.
-const ALIYUN_ECS_ENDPOINT_MAP: &[(&str, &str)] = &[
-    ("cn-hangzhou", "ecs-cn-hangzhou.aliyuncs.com"),
-    ("cn-shanghai-finance-1", "ecs-cn-hangzhou.aliyuncs.com"),
-    ("cn-shenzhen-finance-1", "ecs-cn-hangzhou.aliyuncs.com"),
-    ("cn-north-2-gov-1", "ecs.aliyuncs.com"),
-    ("ap-northeast-2-pop", "ecs.aliyuncs.com"),
-    ("cn-beijing-finance-pop", "ecs.aliyuncs.com"),
-    ("cn-beijing-gov-1", "ecs.aliyuncs.com"),
-    ("cn-beijing-nu16-b01", "ecs-cn-hangzhou.aliyuncs.com"),
-    ("cn-edge-1", "ecs.cn-qingdao-nebula.aliyuncs.com"),
-    ("cn-fujian", "ecs-cn-hangzhou.aliyuncs.com"),
-    ("cn-haidian-cm12-c01", "ecs-cn-hangzhou.aliyuncs.com"),
-    ("cn-hangzhou-bj-b01", "ecs-cn-hangzhou.aliyuncs.com"),
-    ("cn-hangzhou-finance", "ecs.aliyuncs.com"),
-    (
-        "cn-hangzhou-internal-prod-1",
-        "ecs-cn-hangzhou.aliyuncs.com",
-    ),
-    (
-        "cn-hangzhou-internal-test-1",
-        "ecs-cn-hangzhou.aliyuncs.com",
-    ),
-    (
-        "cn-hangzhou-internal-test-2",
-        "ecs-cn-hangzhou.aliyuncs.com",
-    ),
-    (
-        "cn-hangzhou-internal-test-3",
-        "ecs-cn-hangzhou.aliyuncs.com",
-    ),
-    ("cn-hangzhou-test-306", "ecs-cn-hangzhou.aliyuncs.com"),
-    ("cn-hongkong-finance-pop", "ecs.aliyuncs.com"),
-    (
-        "cn-huhehaote-nebula-1",
-        "ecs.cn-qingdao-nebula.aliyuncs.com",
-    ),
-    ("cn-shanghai-et15-b01", "ecs-cn-hangzhou.aliyuncs.com"),
-    ("cn-shanghai-et2-b01", "ecs-cn-hangzhou.aliyuncs.com"),
-    ("cn-shanghai-inner", "ecs.aliyuncs.com"),
-    (
-        "cn-shanghai-internal-test-1",
-        "ecs-cn-hangzhou.aliyuncs.com",
-    ),
-    ("cn-shenzhen-inner", "ecs.aliyuncs.com"),
-    ("cn-shenzhen-st4-d01", "ecs-cn-hangzhou.aliyuncs.com"),
-    ("cn-shenzhen-su18-b01", "ecs-cn-hangzhou.aliyuncs.com"),
-    ("cn-wuhan", "ecs.aliyuncs.com"),
-    ("cn-yushanfang", "ecs.aliyuncs.com"),
-    ("cn-zhangbei", "ecs.aliyuncs.com"),
-    ("cn-zhangbei-na61-b01", "ecs-cn-hangzhou.aliyuncs.com"),
-    ("cn-zhangjiakou-na62-a01", "ecs.cn-zhangjiakou.aliyuncs.com"),
-    (
-        "cn-zhengzhou-nebula-1",
-        "ecs.cn-qingdao-nebula.aliyuncs.com",
-    ),
-    ("eu-west-1-oxs", "ecs.cn-shenzhen-cloudstone.aliyuncs.com"),
-    ("rus-west-1-pop", "ecs.aliyuncs.com"),
-];
 
 /// The endpoint of `provider`'s image service (JD `vm`, Alibaba `ecs`,
 /// Tencent `cvm`) for `region`, always over https.
@@ -93,29 +31,14 @@ const ALIYUN_ECS_ENDPOINT_MAP: &[(&str, &str)] = &[
 /// region-independent endpoint.
 pub fn endpoint_for(provider: ProviderId, region: Option<&str>) -> Endpoint {
     let region = region.filter(|r| is_host_label(r));
-    let host = match (provider, region) {
-        (ProviderId::Jdcloud, _) => "vm.jdcloud-api.com".to_string(),
-        (ProviderId::Aliyun, None) => "ecs.aliyuncs.com".to_string(),
-        (ProviderId::Aliyun, Some(region)) => ALIYUN_ECS_ENDPOINT_MAP
-            .iter()
-            .find(|(r, _)| *r == region)
-            .map(|(_, host)| host.to_string())
-            .unwrap_or_else(|| format!("ecs.{region}.aliyuncs.com")),
-        (ProviderId::Tencent, None) => "cvm.tencentcloudapi.com".to_string(),
-        (ProviderId::Tencent, Some(region)) => format!("cvm.{region}.tencentcloudapi.com"),
-    };
-    Endpoint::https(host)
+    Endpoint::https(provider_for(provider).default_host(region))
 }
 
 /// The request parameter that names the region, which every image API of
 /// the provider has: JD's path parameter, Alibaba's `RegionId`, Tencent's
 /// `Region` common parameter (the `X-TC-Region` header).
 pub fn region_parameter(provider: ProviderId) -> &'static str {
-    match provider {
-        ProviderId::Jdcloud => "regionId",
-        ProviderId::Aliyun => "RegionId",
-        ProviderId::Tencent => "Region",
-    }
+    provider_for(provider).region_parameter()
 }
 
 /// The region a call of `api` with `params` addresses, if it names one.
@@ -179,8 +102,10 @@ impl FromStr for EndpointOverride {
             .into_iter()
             .find(|p| p.as_str() == name)
             .ok_or_else(|| EndpointOverrideError::UnknownProvider(name.to_string()))?;
-        let endpoint = Endpoint::parse(url.trim())
-            .map_err(|reason| EndpointOverrideError::BadUrl { provider, reason })?;
+        let endpoint = Endpoint::parse(url.trim()).map_err(|e| EndpointOverrideError::BadUrl {
+            provider,
+            reason: e.to_string(),
+        })?;
         Ok(EndpointOverride { provider, endpoint })
     }
 }

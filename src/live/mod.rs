@@ -27,7 +27,7 @@ pub use client::{
 pub use clock::{Clock, ManualClock, TokioClock};
 pub use credentials::{credentials_from_env, variables, CredentialVariables, MissingCredentials};
 pub use endpoints::{endpoint_for, EndpointOverride, EndpointOverrides};
-pub use ratelimit::{RateLimitPolicy, RateLimiter, RateLimiters};
+pub use ratelimit::{RateError, RateLimitPolicy, RateLimiter, RateLimiters};
 pub use retry::{RateLimitCodes, RetryPolicy, RetryReason, Stop};
 pub use safety::{
     check_mutation, check_transport, is_dry_run, MutationDecision, SafetyError,

@@ -102,20 +102,32 @@ pub struct RateLimitPolicy {
     pub overrides: std::collections::BTreeMap<crate::spec::ProviderId, Option<NonZeroU32>>,
 }
 
+/// A `--rate` value that is no rate, in the flag's terms.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RateError {
+    /// The value has no `=` (the value given).
+    #[error("\"{0}\" is not PROVIDER=N/s or PROVIDER=off")]
+    NotAnAssignment(String),
+    /// The name before `=` is no provider (the name given).
+    #[error("\"{0}\" is no provider (jdcloud, aliyun or tencent)")]
+    UnknownProvider(String),
+    /// The value after `=` is neither N/s nor off (the value given).
+    #[error("\"{0}\" is not a rate: N/s (requests per second, at least 1) or off")]
+    NotARate(String),
+}
+
 impl RateLimitPolicy {
     /// Reads `--rate` values: `PROVIDER=N/s` (or `PROVIDER=N`) and
     /// `PROVIDER=off`.
-    pub fn with_overrides(mut self, args: &[String]) -> Result<RateLimitPolicy, String> {
+    pub fn with_overrides(mut self, args: &[String]) -> Result<RateLimitPolicy, RateError> {
         for arg in args {
             let (provider, rate) = arg
                 .split_once('=')
-                .ok_or_else(|| format!("\"{arg}\" is not PROVIDER=N/s or PROVIDER=off"))?;
+                .ok_or_else(|| RateError::NotAnAssignment(arg.clone()))?;
             let provider = crate::spec::ProviderId::ALL
                 .into_iter()
                 .find(|p| p.as_str() == provider)
-                .ok_or_else(|| {
-                    format!("\"{provider}\" is no provider (jdcloud, aliyun or tencent)")
-                })?;
+                .ok_or_else(|| RateError::UnknownProvider(provider.to_string()))?;
             let rate = match rate {
                 "off" => None,
                 other => Some(
@@ -123,9 +135,7 @@ impl RateLimitPolicy {
                         .strip_suffix("/s")
                         .unwrap_or(other)
                         .parse::<NonZeroU32>()
-                        .map_err(|_| {
-                            format!("\"{other}\" is not a rate: N/s (requests per second, at least 1) or off")
-                        })?,
+                        .map_err(|_| RateError::NotARate(other.to_string()))?,
                 ),
             };
             self.overrides.insert(provider, rate);
@@ -300,7 +310,8 @@ mod tests {
         ] {
             let e = RateLimitPolicy::default()
                 .with_overrides(&args(&[bad]))
-                .unwrap_err();
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(says), "{bad}: {e}");
         }
     }

@@ -29,8 +29,9 @@ pub enum Presentation {
     /// The message with a `: detail` after it (true), or with every colon
     /// taken out (false).
     MessageColon(bool),
-    /// Alibaba's `SignatureDoesNotMatch` with its `server string to
-    /// sign is:` suffix (the string the mock signed) or without.
+    /// A signature mismatch with the string the mock signed after the
+    /// provider's separator (Alibaba's `server string to sign is:`), or
+    /// without ([`crate::protocol::StringToSignEcho`]).
     SignatureSuffix(bool),
     /// Another `Content-Type` for the same JSON.
     ContentType(&'static str),
@@ -88,10 +89,11 @@ impl AnswerPlan {
         error: Option<&ErrorSpec>,
         presentation: Presentation,
     ) -> AnswerPlan {
-        let documented = error.and_then(|e| e.http_status).unwrap_or(match provider {
-            ProviderId::Tencent => 200,
-            _ => 400,
-        });
+        let documented = error.and_then(|e| e.http_status).unwrap_or(
+            crate::protocol::provider_for(provider)
+                .error_signal()
+                .undocumented_status(),
+        );
         let http_status = match presentation {
             Presentation::Status(s) | Presentation::EmptyBody(s) | Presentation::Html(s) => s,
             _ => documented,
@@ -114,7 +116,7 @@ impl AnswerPlan {
         request_id: &str,
         server_string_to_sign: Option<&str>,
     ) -> Planned {
-        let _ = provider;
+        let echo = crate::protocol::provider_for(provider).string_to_sign_echo();
         let headers = self
             .retry_after
             .map(|s| vec![("Retry-After", s.to_string())])
@@ -145,12 +147,12 @@ impl AnswerPlan {
         let message = match &self.presentation {
             Presentation::MessageColon(true) => format!("{}: imgconform detail", error.message),
             Presentation::MessageColon(false) => error.message.replace([':', '：'], " -"),
-            Presentation::SignatureSuffix(true) => format!(
-                "Specified signature is not matched with our calculation. server string to sign is:{}",
-                server_string_to_sign.unwrap_or_default()
+            Presentation::SignatureSuffix(true) => echo.map_or_else(
+                || error.message.clone(),
+                |echo| echo.with_string(server_string_to_sign.unwrap_or_default()),
             ),
             Presentation::SignatureSuffix(false) => {
-                "Specified signature is not matched with our calculation.".to_string()
+                echo.map_or_else(|| error.message.clone(), |echo| echo.message.to_string())
             }
             _ => error.message.clone(),
         };

@@ -30,7 +30,7 @@
 //!     "unknown=ignored keys=case-sensitive null=absent empty=value order=document-order"
 //! );
 //! let err = b.set("keys=upper").unwrap_err();
-//! assert_eq!(err, "keys is case-sensitive or case-insensitive, not \"upper\"");
+//! assert_eq!(err.to_string(), "keys is case-sensitive or case-insensitive, not \"upper\"");
 //! ```
 
 use crate::spec::raw::Protocol;
@@ -121,10 +121,41 @@ pub struct Behaviours {
     pub order: Option<CheckOrder>,
 }
 
+/// A `--behaviour` value that sets no behaviour, in the user's words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BehaviourError {
+    /// The value has no `=`.
+    #[error("\"{assignment}\" is not NAME=VALUE (names: {names})")]
+    NotAnAssignment {
+        /// The value as given.
+        assignment: String,
+        /// Every behaviour's name, comma-separated.
+        names: String,
+    },
+    /// The name before `=` names no behaviour.
+    #[error("no behaviour \"{name}\"; the behaviours are {names}")]
+    UnknownName {
+        /// The name as given.
+        name: String,
+        /// Every behaviour's name, comma-separated.
+        names: String,
+    },
+    /// The value after `=` is not one of the behaviour's values.
+    #[error("{name} is {accepted}, not \"{value}\"")]
+    UnknownValue {
+        /// The behaviour's name.
+        name: String,
+        /// The value as given.
+        value: String,
+        /// The behaviour's values, joined with "or".
+        accepted: String,
+    },
+}
+
 impl Behaviours {
     /// Sets one behaviour from `NAME=VALUE` in the user's words
     /// (`unknown=ignored`); the error names the accepted names or values.
-    pub fn set(&mut self, assignment: &str) -> Result<(), String> {
+    pub fn set(&mut self, assignment: &str) -> Result<(), BehaviourError> {
         let names = || {
             BEHAVIOURS
                 .iter()
@@ -133,23 +164,24 @@ impl Behaviours {
                 .join(", ")
         };
         let Some((name, value)) = assignment.split_once('=') else {
-            return Err(format!(
-                "\"{assignment}\" is not NAME=VALUE (names: {})",
-                names()
-            ));
+            return Err(BehaviourError::NotAnAssignment {
+                assignment: assignment.to_string(),
+                names: names(),
+            });
         };
         let (name, value) = (name.trim(), value.trim());
         let Some(behaviour) = BEHAVIOURS.iter().find(|b| b.name == name) else {
-            return Err(format!(
-                "no behaviour \"{name}\"; the behaviours are {}",
-                names()
-            ));
+            return Err(BehaviourError::UnknownName {
+                name: name.to_string(),
+                names: names(),
+            });
         };
         let Some(index) = behaviour.values.iter().position(|v| *v == value) else {
-            return Err(format!(
-                "{name} is {}, not \"{value}\"",
-                behaviour.values.join(" or ")
-            ));
+            return Err(BehaviourError::UnknownValue {
+                name: name.to_string(),
+                value: value.to_string(),
+                accepted: behaviour.values.join(" or "),
+            });
         };
         match name {
             "unknown" => self.unknown = Some(UnknownParams::ALL[index]),
@@ -163,7 +195,7 @@ impl Behaviours {
 
     /// The behaviours `assignments` set (`["unknown=ignored", …]`), the
     /// rest left to the providers' defaults.
-    pub fn parse<S: AsRef<str>>(assignments: &[S]) -> Result<Behaviours, String> {
+    pub fn parse<S: AsRef<str>>(assignments: &[S]) -> Result<Behaviours, BehaviourError> {
         let mut out = Behaviours::default();
         for a in assignments {
             out.set(a.as_ref())?;
@@ -225,11 +257,7 @@ impl Behaviours {
 
 /// The wire protocol a provider's APIs speak.
 fn protocol_of(provider: ProviderId) -> Protocol {
-    match provider {
-        ProviderId::Jdcloud => Protocol::JdcloudRestJson,
-        ProviderId::Aliyun => Protocol::AliyunRpc,
-        ProviderId::Tencent => Protocol::TencentApi3,
-    }
+    crate::protocol::provider_for(provider).protocol()
 }
 
 #[cfg(test)]
@@ -264,16 +292,18 @@ mod tests {
                     "{described}"
                 );
             }
-            let err = Behaviours::parse(&[format!("{}=maybe", behaviour.name)]).unwrap_err();
+            let err = Behaviours::parse(&[format!("{}=maybe", behaviour.name)])
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(&behaviour.values.join(" or ")), "{err}");
             assert!(err.contains("\"maybe\""), "{err}");
         }
-        let err = Behaviours::parse(&["colour=red"]).unwrap_err();
+        let err = Behaviours::parse(&["colour=red"]).unwrap_err().to_string();
         assert!(
             err.contains("unknown, keys, null, empty, order") && err.contains("\"colour\""),
             "{err}"
         );
-        let err = Behaviours::parse(&["unknown"]).unwrap_err();
+        let err = Behaviours::parse(&["unknown"]).unwrap_err().to_string();
         assert!(err.contains("NAME=VALUE"), "{err}");
         // Nothing a user types is a Rust name.
         assert!(

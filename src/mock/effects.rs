@@ -5,6 +5,7 @@ use serde_json::{json, Map, Value};
 
 use super::preconditions::values_at;
 use super::world::{DiskKind, Image, OsType, Owner, Snapshot, Task, World};
+use crate::protocol::{provider_for, MockEffect, TaskIdStyle};
 use crate::spec::{ApiSpec, Param, ParamKind, ProviderId};
 
 /// Ids the mock hands out: deterministic, so that snapshots of its answers
@@ -37,11 +38,8 @@ fn text(params: &Value, name: &str) -> Option<String> {
     params.get(name).and_then(Value::as_str).map(str::to_string)
 }
 
-fn region_of(params: &Value) -> String {
-    ["regionId", "RegionId", "Region"]
-        .iter()
-        .find_map(|n| text(params, n))
-        .unwrap_or_default()
+fn region_of(provider: ProviderId, params: &Value) -> String {
+    text(params, provider_for(provider).region_parameter()).unwrap_or_default()
 }
 
 fn start_export(world: &mut World, provider: ProviderId, id: String, image: &str) {
@@ -61,15 +59,28 @@ fn start_export(world: &mut World, provider: ProviderId, id: String, image: &str
 /// result to answer with.
 pub fn apply(api: &ApiSpec, params: &Value, world: &mut World, ids: &mut IdSource) -> Value {
     let provider = api.provider();
-    let region = region_of(params);
-    match (provider, api.name()) {
-        (ProviderId::Jdcloud, "exportImage") => {
-            let task = ids.next_number().to_string();
-            let image = text(params, "imageId").unwrap_or_default();
-            start_export(world, provider, task.clone(), &image);
-            json!({ "taskId": task })
+    let region = region_of(provider, params);
+    match provider_for(provider).mock_effect(api.name()) {
+        Some(MockEffect::Export {
+            image,
+            task,
+            task_id,
+            region: region_field,
+        }) => {
+            let id = match task_id {
+                TaskIdStyle::Number => ids.next_number().to_string(),
+                TaskIdStyle::Prefixed(prefix) => ids.short(prefix),
+            };
+            let image = text(params, image).unwrap_or_default();
+            start_export(world, provider, id.clone(), &image);
+            let mut result = Map::new();
+            if let Some(field) = region_field {
+                result.insert(field.into(), Value::String(region));
+            }
+            result.insert(task.into(), Value::String(id));
+            Value::Object(result)
         }
-        (ProviderId::Jdcloud, "importImage") => {
+        Some(MockEffect::Import) => {
             let image_id = ids.short("img-");
             let task = ids.next_number().to_string();
             world.images.push(Image {
@@ -108,7 +119,7 @@ pub fn apply(api: &ApiSpec, params: &Value, world: &mut World, ids: &mut IdSourc
             });
             json!({ "imageId": image_id, "taskId": task })
         }
-        (ProviderId::Jdcloud, "createImage") => {
+        Some(MockEffect::CreateFromInstance) => {
             let image_id = ids.short("img-");
             let instance = text(params, "instanceId")
                 .and_then(|id| world.instance(provider, Some(&region), &id).cloned());
@@ -152,13 +163,7 @@ pub fn apply(api: &ApiSpec, params: &Value, world: &mut World, ids: &mut IdSourc
             world.snapshots.extend(snapshots);
             json!({ "imageId": image_id })
         }
-        (ProviderId::Aliyun, "ExportImage") => {
-            let task = ids.short("t-");
-            let image = text(params, "ImageId").unwrap_or_default();
-            start_export(world, provider, task.clone(), &image);
-            json!({ "RegionId": region, "TaskId": task })
-        }
-        (ProviderId::Tencent, "ExportImages") => {
+        Some(MockEffect::ExportToObjectStorage) => {
             let task = 100_000_000 + ids.next_number();
             let format = text(params, "ExportFormat").unwrap_or_else(|| "RAW".into());
             let prefixes = values_at(params, "FileNamePrefixList[]");
@@ -178,7 +183,7 @@ pub fn apply(api: &ApiSpec, params: &Value, world: &mut World, ids: &mut IdSourc
             }
             json!({ "TaskId": task, "CosPaths": paths })
         }
-        _ => generic_result(&api.response, ids),
+        None => generic_result(&api.response, ids),
     }
 }
 
@@ -199,5 +204,49 @@ fn generic_value(p: &Param, ids: &mut IdSource) -> Value {
         ParamKind::Boolean => Value::Bool(true),
         ParamKind::Array(a) => Value::Array(vec![generic_value(&a.items, ids)]),
         ParamKind::Object(o) => generic_result(&o.fields, ids),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each provider's export effect reads the image from a parameter the
+    /// spec has, and marks that image exporting.
+    #[test]
+    fn exports_mark_the_image_named_by_the_providers_parameter() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("spec");
+        let specs = crate::spec::Specs::load_dir(&dir).expect("the shipped specs load");
+        let mut checked = 0;
+        for api in specs.apis() {
+            let provider = provider_for(api.provider());
+            let Some(MockEffect::Export { image, task, .. }) = provider.mock_effect(api.name())
+            else {
+                continue;
+            };
+            assert!(
+                api.all_params().iter().any(|p| p.name == image),
+                "{}: the spec has no parameter {image}",
+                api.name()
+            );
+            let mut world = super::super::default_world();
+            let chosen = world
+                .images
+                .iter()
+                .find(|i| i.provider == api.provider())
+                .expect("the default world has an image of every provider")
+                .clone();
+            let params = json!({ image: chosen.id, provider.region_parameter(): chosen.region });
+            let result = apply(api, &params, &mut world, &mut IdSource::default());
+            assert!(result.get(task).is_some(), "{}: {result}", api.name());
+            let after = world.image_mut(api.provider(), &chosen.id).unwrap();
+            assert!(
+                after.exporting,
+                "{}: the image is not exporting",
+                api.name()
+            );
+            checked += 1;
+        }
+        assert_eq!(checked, 2, "JD's exportImage and Alibaba's ExportImage");
     }
 }

@@ -73,7 +73,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 use crate::protocol::signing::{Credentials, SignableRequest};
 use crate::spec::{ProviderId, Specs};
 
-pub use behaviour::{Behaviour, Behaviours, CheckOrder, BEHAVIOURS};
+pub use behaviour::{Behaviour, BehaviourError, Behaviours, CheckOrder, BEHAVIOURS};
 pub use journal::{Counters, Journal, JournalEntry, SignatureVerdict};
 pub use server::{serve, serve_with_limits, Limits, MAX_BODY_BYTES};
 pub use service::{test_credentials, Clock, Faults, Handled, MockConfig, Service, Unread};
@@ -295,7 +295,7 @@ pub fn banner(service: &Service, uri: &str) -> String {
         let Some(c) = service.config().credentials.get(&provider) else {
             continue;
         };
-        let vars = crate::live::credentials::variables(provider);
+        let vars = crate::protocol::provider_for(provider).credential_variables();
         let _ = writeln!(
             out,
             "  {provider}: {}={} {}={}",

@@ -97,16 +97,7 @@ pub struct MockConfig {
 /// The test credentials the mock accepts unless told otherwise; printed by
 /// `imgconform serve` for clients to use. They open nothing real.
 pub fn test_credentials(provider: ProviderId) -> Credentials {
-    match provider {
-        ProviderId::Jdcloud => Credentials::new("IMGCONFORM-JD-AK", "imgconform-jd-test-secret"),
-        ProviderId::Aliyun => {
-            Credentials::new("IMGCONFORM-ALIYUN-AK", "imgconform-aliyun-test-secret")
-        }
-        ProviderId::Tencent => Credentials::new(
-            "AKIDIMGCONFORMTENCENTTEST",
-            "imgconform-tencent-test-secret",
-        ),
-    }
+    crate::protocol::provider_for(provider).test_credentials()
 }
 
 impl Default for MockConfig {
@@ -594,21 +585,15 @@ impl Service {
                 detail: detail.clone(),
             };
             let e = auth_error(provider, failure);
-            let answer = match (e, server_string_to_sign) {
-                // Alibaba answers a v1 mismatch with the string it signed,
-                // after a colon, and aliyun-python-sdk-core reads it from
-                // there (it crashes on a message without one).
-                (Some(e), Some(sts))
-                    if api.provider() == ProviderId::Aliyun
-                        && request.header("Authorization").is_none() =>
-                {
-                    let message = format!(
-                        "Specified signature is not matched with our calculation. server string to sign is:{sts}"
-                    );
-                    reply(entry, e, message)
-                }
-                (Some(e), _) => reply(entry, e, e.message.clone()),
-                (None, _) => wire.error(Some(401), "AuthFailure", &detail, &request_id),
+            let echo = crate::protocol::provider_for(api.provider())
+                .string_to_sign_echo()
+                .filter(|echo| echo.applies_to(request));
+            let answer = match (e, server_string_to_sign, echo) {
+                // Where the provider answers a mismatch with the string it
+                // signed (Alibaba's v1), clients read it from there.
+                (Some(e), Some(sts), Some(echo)) => reply(entry, e, echo.with_string(&sts)),
+                (Some(e), _, _) => reply(entry, e, e.message.clone()),
+                (None, _, _) => wire.error(Some(401), "AuthFailure", &detail, &request_id),
             };
             return (answer, Outcome::SignatureFailure);
         }
@@ -810,7 +795,9 @@ impl Service {
                     "no signing time",
                 ))
             }
-            Some(Err(why)) => return Err(AuthRefusal::new(AuthFailure::BadTimestamp, why)),
+            Some(Err(why)) => {
+                return Err(AuthRefusal::new(AuthFailure::BadTimestamp, why.to_string()))
+            }
             Some(Ok(_)) if self.config.faults.ignore_timestamps => {}
             Some(Ok(t)) => {
                 let skew = (self.config.clock.now() - t).abs();
@@ -901,12 +888,8 @@ fn scheme_of(request: &SignableRequest) -> String {
 /// sequence number.
 fn request_id(provider: Option<ProviderId>, seq: u64) -> String {
     match provider {
-        Some(ProviderId::Jdcloud) => format!("c2{seq:030x}"),
-        Some(ProviderId::Aliyun | ProviderId::Tencent) | None => format!(
-            "{:08x}-0000-4000-8000-{:012x}",
-            (seq >> 48) as u32,
-            seq & 0xFFFF_FFFF_FFFF
-        ),
+        Some(provider) => crate::protocol::provider_for(provider).request_id(seq),
+        None => crate::protocol::provider::uuid_request_id(seq),
     }
 }
 

@@ -37,12 +37,14 @@ pub fn vary(provider: ProviderId, answer: &mut Answer, seed: u64, seq: u64) -> V
     let Ok(Value::Object(mut body)) = serde_json::from_slice::<Value>(&answer.body) else {
         return applied;
     };
-    if bits & 4 != 0 && provider == ProviderId::Aliyun {
-        // Alibaba's error answers carry HostId and Recommend when the
-        // gateway adds them; only RequestId, Code and Message are sure.
+    let optional = crate::protocol::provider_for(provider).optional_error_fields();
+    if bits & 4 != 0 && !optional.is_empty() {
+        // Fields the provider's gateway adds only sometimes (Alibaba's
+        // HostId and Recommend): a client must cope without them.
         let before = body.len();
-        body.remove("Recommend");
-        body.remove("HostId");
+        for field in optional {
+            body.remove(*field);
+        }
         if body.len() < before {
             applied.push("optional error fields dropped");
         }

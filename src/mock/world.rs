@@ -216,11 +216,7 @@ fn available() -> String {
 /// The image status each provider reports for a usable image: JD `ready`
 /// (createImage notes), Alibaba `Available`, Tencent `NORMAL`.
 pub fn usable_image_status(provider: ProviderId) -> &'static str {
-    match provider {
-        ProviderId::Jdcloud => "ready",
-        ProviderId::Aliyun => "Available",
-        ProviderId::Tencent => "NORMAL",
-    }
+    crate::protocol::provider_for(provider).usable_image_status()
 }
 
 impl Image {

@@ -31,19 +31,17 @@ impl Endpoint {
     }
 
     /// Parses `http://127.0.0.1:8080` or `https://host`; a path is not allowed.
-    pub fn parse(url: &str) -> Result<Endpoint, String> {
+    pub fn parse(url: &str) -> Result<Endpoint, UrlError> {
         let (https, rest) = if let Some(rest) = url.strip_prefix("https://") {
             (true, rest)
         } else if let Some(rest) = url.strip_prefix("http://") {
             (false, rest)
         } else {
-            return Err(format!("\"{url}\" is not an http:// or https:// URL"));
+            return Err(UrlError::NotHttp(url.to_string()));
         };
         let authority = rest.trim_end_matches('/');
         if authority.is_empty() || authority.contains(['/', '?', '#', ' ']) {
-            return Err(format!(
-                "\"{url}\" must be a scheme and host[:port] with no path"
-            ));
+            return Err(UrlError::NotJustAHost(url.to_string()));
         }
         Ok(Endpoint {
             https,
@@ -200,6 +198,20 @@ pub struct ServiceError {
 /// How much of an undecodable body an error keeps.
 pub const EXCERPT_CHARS: usize = 256;
 
+/// A URL that is not an endpoint: where a request goes, or went.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    /// The endpoint given is not an http:// or https:// URL.
+    #[error("\"{0}\" is not an http:// or https:// URL")]
+    NotHttp(String),
+    /// The endpoint given has a path, query or fragment.
+    #[error("\"{0}\" must be a scheme and host[:port] with no path")]
+    NotJustAHost(String),
+    /// A captured request's `url`.
+    #[error("url \"{0}\" is not http(s)")]
+    CapturedNotHttp(String),
+}
+
 /// A body that fits no envelope of the provider's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("HTTP {http_status}: {reason}; body: {}", shown_excerpt(excerpt))]
@@ -291,13 +303,26 @@ pub struct Unrouted {
     pub message: String,
 }
 
+/// A signing time that is present but not in its scheme's form:
+/// `X-TC-Timestamp "soon" is not Unix seconds`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}\"{value}\" is not {form}", field.map(|f| format!("{f} ")).unwrap_or_default())]
+pub struct TimestampError {
+    /// The header that carries it, where the message names one.
+    pub field: Option<&'static str>,
+    /// The value as it arrived.
+    pub value: String,
+    /// The form expected, as the documents write it.
+    pub form: &'static str,
+}
+
 /// What a received request says about who signed it and when.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RequestAuth {
     /// The access key id the request names, if it names one.
     pub access_key_id: Option<String>,
     /// The signing time as Unix seconds; `Some(Err)` when present but unreadable.
-    pub timestamp: Option<Result<i64, String>>,
+    pub timestamp: Option<Result<i64, TimestampError>>,
     /// The nonce, for the schemes that send one.
     pub nonce: Option<String>,
 }
@@ -842,13 +867,13 @@ impl RequestCapture {
 
     /// The request as the signing code sees it. The host is the `Host`
     /// header when present, else the URL's authority.
-    pub fn to_signable(&self) -> Result<(Endpoint, SignableRequest), String> {
+    pub fn to_signable(&self) -> Result<(Endpoint, SignableRequest), UrlError> {
         let (https, rest) = if let Some(r) = self.url.strip_prefix("https://") {
             (true, r)
         } else if let Some(r) = self.url.strip_prefix("http://") {
             (false, r)
         } else {
-            return Err(format!("url \"{}\" is not http(s)", self.url));
+            return Err(UrlError::CapturedNotHttp(self.url.clone()));
         };
         let (authority, path_and_query) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),

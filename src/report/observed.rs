@@ -5,13 +5,12 @@
 //! matrix — and where the failures depart from the documents.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use super::run_json::{RunJson, TrialJson, TrialStatusJson, VerdictCountsJson};
+use super::run_json::{RunJson, RunJsonError, TrialJson, TrialStatusJson, VerdictCountsJson};
 use super::taxonomy::{decide, Category};
 use super::text::Text;
 use super::Scope;
@@ -254,36 +253,43 @@ pub fn open_point_of_rule(rule: &str) -> Option<&'static str> {
 }
 
 /// A run file that cannot be read or is not a run.
-#[derive(Debug, Clone)]
-pub struct ObservedError {
-    file: String,
-    message: String,
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ObservedError {
+    /// The file could not be read.
+    #[error("{file}: cannot read: {cause}")]
+    Unreadable {
+        /// The file, as given.
+        file: String,
+        /// The system's reason.
+        cause: String,
+    },
+    /// The file's name, then where in it and what is wrong.
+    #[error("{file}{problem}")]
+    NotARun {
+        /// The file, as given.
+        file: String,
+        /// Where in the file, and what is wrong.
+        #[source]
+        problem: RunJsonError,
+    },
 }
-
-impl fmt::Display for ObservedError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.file, self.message)
-    }
-}
-
-impl std::error::Error for ObservedError {}
 
 impl ObservedRun {
     /// Read a run's `run.json`; the error names the file and what is wrong.
     pub fn read(path: &Path) -> Result<ObservedRun, ObservedError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ObservedError {
+        let text = std::fs::read_to_string(path).map_err(|e| ObservedError::Unreadable {
             file: file.clone(),
-            message: format!(": cannot read: {e}"),
+            cause: e.to_string(),
         })?;
         ObservedRun::parse(&file, &text)
     }
 
     /// Reads the text of a run file; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<ObservedRun, ObservedError> {
-        let run = RunJson::parse(text).map_err(|e| ObservedError {
+        let run = RunJson::parse(text).map_err(|problem| ObservedError::NotARun {
             file: file.to_string(),
-            message: e.0,
+            problem,
         })?;
         let mut out = ObservedRun::from_json(file, run);
         out.sdk = serde_json::from_str::<Value>(text)
@@ -636,6 +642,37 @@ mod tests {
         .unwrap();
         assert_eq!((run.passed, run.failed), (1, 1));
         assert_eq!(run.failures[0].api.as_deref(), Some("a/B"));
+    }
+
+    #[test]
+    fn a_run_of_another_schema_version_is_refused_naming_the_file_and_version() {
+        let e = ObservedRun::parse(
+            "old/run.json",
+            r#"{"schema": "imgconform-run/0", "trials": []}"#,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, ObservedError::NotARun { file, problem: RunJsonError::OtherSchema { found } }
+                if file == "old/run.json" && found == "\"imgconform-run/0\""),
+            "{e:?}"
+        );
+        let e = e.to_string();
+        assert!(
+            e.starts_with(
+                "old/run.json: schema \"imgconform-run/0\" is not a version this imgconform reads"
+            ),
+            "{e}"
+        );
+        let e = ObservedRun::parse("x.json", "[1, 2]").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "x.json: not a run: expected the JSON object that `imgconform run --format json` writes"
+        );
+        let e = ObservedRun::parse("y.json", "{\n  \"trials\": [,]}").unwrap_err();
+        assert!(
+            e.to_string().starts_with("y.json:2:14: invalid JSON: "),
+            "{e}"
+        );
     }
 
     #[test]

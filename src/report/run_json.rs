@@ -229,20 +229,48 @@ pub struct CaseFailureJson {
 
 /// Why a text is not a run.json this version reads. The message says where
 /// (`:LINE:COLUMN`, where known) and what, in the file's terms.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunJsonError(pub String);
+/// Each message starts with `:` for the file's name to go before it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunJsonError {
+    /// `what` is serde's message without its own position.
+    #[error(":{line}:{column}: invalid JSON: {what}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        what: String,
+    },
+    #[error(": not a run: expected the JSON object that `imgconform run --format json` writes")]
+    NotAnObject,
+    /// `found` as the file writes it: a string quoted, anything else as JSON.
+    #[error(
+        ": schema {found} is not a version this imgconform reads (it reads \"{RUN_SCHEMA}\", docs/run-json.md): \
+         report on it with the imgconform that wrote it, or run again with this one"
+    )]
+    OtherSchema { found: String },
+    #[error(
+        ": not a run: it has no `trials` (nor `failures`) list; give the output of `imgconform run --format json`"
+    )]
+    NoTrials,
+    /// A field of the wrong type or value, where it is.
+    #[error(":{line}:{column}: not a run as docs/run-json.md describes it: {what}")]
+    Shape {
+        line: usize,
+        column: usize,
+        what: String,
+    },
+}
 
 impl RunJson {
     /// Reads the text of a run.json.
     pub fn parse(text: &str) -> Result<RunJson, RunJsonError> {
         // First as JSON: syntax errors, the kind of document, its schema;
         // only then as the types, whose errors would not say that.
-        let value: Value = serde_json::from_str(text).map_err(|e| located(&e, "invalid JSON"))?;
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            let (line, column, what) = located(&e);
+            RunJsonError::Syntax { line, column, what }
+        })?;
         let Value::Object(run) = &value else {
-            return Err(RunJsonError(
-                ": not a run: expected the JSON object that `imgconform run --format json` writes"
-                    .into(),
-            ));
+            return Err(RunJsonError::NotAnObject);
         };
         match run.get("schema") {
             None | Some(Value::Null) => {}
@@ -252,31 +280,27 @@ impl RunJson {
                     Value::String(s) => format!("\"{s}\""),
                     other => other.to_string(),
                 };
-                return Err(RunJsonError(format!(
-                    ": schema {found} is not a version this imgconform reads (it reads \"{RUN_SCHEMA}\", docs/run-json.md): \
-                     report on it with the imgconform that wrote it, or run again with this one"
-                )));
+                return Err(RunJsonError::OtherSchema { found });
             }
         }
         let has_list = |key: &str| matches!(run.get(key), Some(Value::Array(_)));
         if !has_list("trials") && !has_list("failures") {
-            return Err(RunJsonError(
-                ": not a run: it has no `trials` (nor `failures`) list; give the output of `imgconform run --format json`"
-                    .into(),
-            ));
+            return Err(RunJsonError::NoTrials);
         }
-        serde_json::from_str(text)
-            .map_err(|e| located(&e, "not a run as docs/run-json.md describes it"))
+        serde_json::from_str(text).map_err(|e| {
+            let (line, column, what) = located(&e);
+            RunJsonError::Shape { line, column, what }
+        })
     }
 }
 
-/// `:LINE:COLUMN: what: serde's message`, its own position cut off.
-fn located(e: &serde_json::Error, what: &str) -> RunJsonError {
+/// Line, column and serde's message, its own position cut off.
+fn located(e: &serde_json::Error) -> (usize, usize, String) {
     let message = e.to_string();
     let message = message
         .rsplit_once(" at line ")
         .map_or(message.as_str(), |m| m.0);
-    RunJsonError(format!(":{}:{}: {what}: {message}", e.line(), e.column()))
+    (e.line(), e.column(), message.to_string())
 }
 
 #[cfg(test)]
@@ -319,30 +343,41 @@ mod tests {
     #[test]
     fn another_schema_is_refused_naming_the_version_found() {
         let e = RunJson::parse(r#"{"schema": "imgconform-run/9", "trials": []}"#).unwrap_err();
-        assert!(e.0.starts_with(": schema \"imgconform-run/9\" is not a version this imgconform reads (it reads \"imgconform-run/1\""), "{}", e.0);
-        let e = RunJson::parse(r#"{"schema": 2, "trials": []}"#).unwrap_err();
-        assert!(e.0.starts_with(": schema 2 is not"), "{}", e.0);
+        assert_eq!(
+            e,
+            RunJsonError::OtherSchema {
+                found: "\"imgconform-run/9\"".into()
+            }
+        );
+        let e = e.to_string();
+        assert!(e.starts_with(": schema \"imgconform-run/9\" is not a version this imgconform reads (it reads \"imgconform-run/1\""), "{}", e);
+        let e = RunJson::parse(r#"{"schema": 2, "trials": []}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with(": schema 2 is not"), "{}", e);
     }
 
     #[test]
     fn a_field_of_the_wrong_type_is_an_error_with_its_line() {
         let e = RunJson::parse("{\"trials\": [\n {\"name\": \"n\",\n  \"cases\": \"many\"}]}")
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
-            e.0.starts_with(
+            e.starts_with(
                 ":3:17: not a run as docs/run-json.md describes it: invalid type: string \"many\""
             ),
             "{}",
-            e.0
+            e
         );
         let e = RunJson::parse("{\"trials\": [\n {\"status\": \"meh\", \"name\": \"n\"}]}")
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
-            e.0.starts_with(
+            e.starts_with(
                 ":2:17: not a run as docs/run-json.md describes it: unknown status \"meh\""
             ),
             "{}",
-            e.0
+            e
         );
     }
 }

@@ -26,6 +26,7 @@ use serde_json::Value;
 use super::sdk::{Finding, FindingClass};
 use super::{FailureReport, Tally};
 use crate::mock::answers::{AnswerPlan, Presentation};
+use crate::protocol::{provider_for, ErrorSignal};
 use crate::runner::{CallError, Target};
 use crate::spec::raw::{AuthFailure, RawTrigger};
 use crate::spec::{ApiSpec, ErrorSpec, ProviderId, Specs};
@@ -35,22 +36,19 @@ pub const MAX_CALLS: usize = 5;
 
 /// The presentations a documented error is given, in turn from the seed.
 fn presentations(provider: ProviderId, error: &ErrorSpec, pick: u64) -> Presentation {
-    let documented = error.http_status.unwrap_or(match provider {
-        ProviderId::Tencent => 200,
-        _ => 400,
-    });
-    // Another status than documented: Tencent's envelope (documented with
-    // HTTP 200) with a 4xx or 5xx; JD's with 200 (its envelope says the
-    // error itself) or a 5xx. Alibaba's errors are told by their status
-    // (a 2xx is a success), so its error body goes with another error
-    // status, never 200.
+    let signal = provider_for(provider).error_signal();
+    let documented = error.http_status.unwrap_or(signal.undocumented_status());
+    // Another status than documented: an envelope sent with HTTP 200
+    // (Tencent's) with a 4xx or 5xx; an envelope that says the error itself
+    // (JD's) with 200 or a 5xx. Errors told by their status (Alibaba's: a
+    // 2xx is a success) go with another error status, never 200.
     // Which of two: from the round (`pick / 8`), not from `pick % 8`,
     // which chose the presentation.
     let first = (pick / 8) % 2 == 0;
-    let other = match (provider, documented) {
-        (ProviderId::Tencent, _) if first => 400,
-        (ProviderId::Tencent, _) => 500,
-        (ProviderId::Jdcloud, s) if s != 200 && first => 200,
+    let other = match (signal, documented) {
+        (ErrorSignal::EnvelopeAt200, _) if first => 400,
+        (ErrorSignal::EnvelopeAt200, _) => 500,
+        (ErrorSignal::Envelope, s) if s != 200 && first => 200,
         (_, s) if s >= 500 => 400,
         _ => 500,
     };
@@ -160,8 +158,8 @@ pub fn plans(specs: &Specs, api: &ApiSpec, seed: u64) -> Vec<AnswerPlan> {
             ));
         }
     }
-    if provider == ProviderId::Aliyun {
-        if let Some(e) = errors.iter().find(|e| e.code == "SignatureDoesNotMatch") {
+    if let Some(echo) = provider_for(provider).string_to_sign_echo() {
+        if let Some(e) = errors.iter().find(|e| e.code == echo.code) {
             for suffix in [true, false] {
                 let p = Presentation::SignatureSuffix(suffix);
                 out.push(plan(

@@ -47,21 +47,44 @@ pub struct Fixtures {
     pub ids: BTreeMap<ProviderId, BTreeMap<String, String>>,
 }
 
+/// A fixtures file that cannot be read, or a case it cannot serve.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FixturesError {
+    #[error("cannot read fixtures {path}: {cause}")]
+    Unreadable { path: String, cause: String },
+    #[error("{path}:{line}:{column}: {what}")]
+    Malformed {
+        path: String,
+        line: usize,
+        column: usize,
+        what: String,
+    },
+    #[error(
+        "needs the account state of world \"{world}\" (cases/worlds/{world}.json); \
+         list it under \"worlds\" in the fixtures file if the account is in it"
+    )]
+    WorldNotListed { world: String },
+    #[error(
+        "no fixture for {provider} resource \"{name}\" (add it under \"ids\".\"{provider}\" in the fixtures file)"
+    )]
+    NoFixture { provider: ProviderId, name: String },
+}
+
 impl Fixtures {
     /// Reads a fixtures file; the error names the file and the place.
-    pub fn load(path: &Path) -> Result<Fixtures, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read fixtures {}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "{}:{}:{}: {}",
-                path.display(),
-                e.line(),
-                e.column(),
-                e.to_string()
-                    .rsplit_once(" at line ")
-                    .map_or(e.to_string(), |(m, _)| m.to_string())
-            )
+    pub fn load(path: &Path) -> Result<Fixtures, FixturesError> {
+        let text = std::fs::read_to_string(path).map_err(|e| FixturesError::Unreadable {
+            path: path.display().to_string(),
+            cause: e.to_string(),
+        })?;
+        serde_json::from_str(&text).map_err(|e| FixturesError::Malformed {
+            path: path.display().to_string(),
+            line: e.line(),
+            column: e.column(),
+            what: e
+                .to_string()
+                .rsplit_once(" at line ")
+                .map_or(e.to_string(), |(m, _)| m.to_string()),
         })
     }
 
@@ -74,12 +97,11 @@ impl Fixtures {
         world_name: &str,
         world: &World,
         request: &Value,
-    ) -> Result<Value, String> {
+    ) -> Result<Value, FixturesError> {
         if !self.worlds.contains(world_name) {
-            return Err(format!(
-                "needs the account state of world \"{world_name}\" (cases/worlds/{world_name}.json); \
-                 list it under \"worlds\" in the fixtures file if the account is in it"
-            ));
+            return Err(FixturesError::WorldNotListed {
+                world: world_name.to_string(),
+            });
         }
         let mut names: Vec<String> = world.resource_names(provider).into_iter().collect();
         // Longest first, so that a name inside another is not replaced first.
@@ -89,9 +111,7 @@ impl Fixtures {
         let replaced = substitute(request, &names, given, &mut missing);
         match missing.into_iter().next() {
             None => Ok(replaced),
-            Some(name) => Err(format!(
-                "no fixture for {provider} resource \"{name}\" (add it under \"ids\".\"{provider}\" in the fixtures file)"
-            )),
+            Some(name) => Err(FixturesError::NoFixture { provider, name }),
         }
     }
 }
@@ -199,14 +219,16 @@ mod tests {
                 &world(),
                 &json!({"ImageIds": ["img-win00001"]}),
             )
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("\"img-win00001\"") && e.contains("\"ids\".\"tencent\""),
             "{e}"
         );
         let e = f
             .apply(ProviderId::Tencent, "other", &world(), &json!({}))
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("world \"other\""), "{e}");
     }
 
@@ -216,7 +238,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("f.json");
         std::fs::write(&path, "{\n  \"idz\": {}\n}").unwrap();
-        let e = Fixtures::load(&path).unwrap_err();
+        let e = Fixtures::load(&path).unwrap_err().to_string();
         assert!(e.contains("f.json:2:") && e.contains("idz"), "{e}");
     }
 }

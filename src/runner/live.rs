@@ -57,12 +57,12 @@ impl LiveTarget {
         client: LiveClient,
         fixtures: Fixtures,
         worlds: BTreeMap<String, World>,
-    ) -> Result<LiveTarget, String> {
+    ) -> Result<LiveTarget, super::target::TargetError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
+            .map_err(|e| super::target::TargetError::Runtime(e.to_string()))?;
         Ok(LiveTarget {
             specs,
             client,
@@ -177,7 +177,8 @@ impl Target for LiveTarget {
             .ok_or_else(|| format!("no spec for {}", case.api))?;
         let request = self
             .fixtures
-            .apply(provider, &case.world, world, &case.request)?;
+            .apply(provider, &case.world, world, &case.request)
+            .map_err(|e| e.to_string())?;
         Ok(Prepared {
             session: self.session(),
             request,
@@ -275,7 +276,7 @@ impl LiveTarget {
         // A request that could not be spoiled as asked went as signed: its
         // answer says nothing of the refusal asked for.
         if let Some(why) = spoiled.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            return (Err(CallError::Unsendable(why)), sent);
+            return (Err(CallError::Unsendable(why.to_string())), sent);
         }
         (self.judge_record(api, answered), sent)
     }
@@ -309,7 +310,7 @@ impl LiveTarget {
             AttemptAnswer::Undecodable(e) => Ok(Exchange {
                 http_status: e.http_status,
                 body: last.body.clone(),
-                outcome: Err(e.to_string()),
+                outcome: Err(e.clone()),
                 dry_run: record.dry_run,
                 client_side: false,
                 findings: Vec::new(),

@@ -57,9 +57,9 @@ use crate::verdict::{self, Answer, AuthProbe, Judgement, Verdict};
 pub use coverage::{Coverage, CoverageRow, CoverageStatus};
 pub use fixtures::Fixtures;
 pub use live::{LiveTarget, LIVE_CONCURRENCY};
-pub use output::{RuleRow, RunSummary, RUN_SCHEMA};
+pub use output::{OutputError, RuleRow, RunSummary, RUN_SCHEMA};
 pub use reference_adapter::serve as serve_reference_adapter;
-pub use sdk::{Finding, FindingClass, Manifest, SdkTarget};
+pub use sdk::{Finding, FindingClass, Manifest, SdkError, SdkTarget};
 pub use target::{
     expressible, CallError, Exchange, MockTarget, Prepared, Session, Tamper, Target, Transport,
     MOCK_NOW,
@@ -706,6 +706,9 @@ enum Kind {
     Probes,
     /// The SDK target only: adversarial answers ([`answers`]).
     Answers,
+    /// The SDK target only: ids that need escaping as path parameters
+    /// ([`wire_checks::path_parameter_probes`]).
+    PathIds,
 }
 
 impl Kind {
@@ -724,6 +727,7 @@ impl Kind {
             Kind::States => "cases::world_state",
             Kind::Probes => "probe::open_points",
             Kind::Answers => "answers::error_handling",
+            Kind::PathIds => "probe::path_parameters",
         }
     }
 }
@@ -779,6 +783,13 @@ fn plan_for<'s>(specs: &'s Specs, suite: &Suite, target: &dyn Target) -> Vec<(&'
     let mut out = plan(specs, suite);
     if target.varies_answers() {
         out.extend(specs.apis().iter().map(|api| (api, Kind::Answers)));
+        out.extend(
+            specs
+                .apis()
+                .iter()
+                .filter(|api| !wire_checks::probed_path_parameters(api).is_empty())
+                .map(|api| (api, Kind::PathIds)),
+        );
     }
     out
 }
@@ -790,11 +801,18 @@ pub fn target_trial_names(specs: &Specs, target: &dyn Target, options: &RunOptio
     if !target.varies_answers() {
         return Vec::new();
     }
+    let path_ids = specs
+        .apis()
+        .iter()
+        .filter(|api| !wire_checks::probed_path_parameters(api).is_empty())
+        .map(|api| (api, Kind::PathIds));
     specs
         .apis()
         .iter()
-        .filter(|api| target.serves(api))
-        .map(|api| trial_name(api, Kind::Answers))
+        .map(|api| (api, Kind::Answers))
+        .chain(path_ids)
+        .filter(|(api, _)| target.serves(api))
+        .map(|(api, kind)| trial_name(api, kind))
         .filter(|n| {
             options
                 .filter
@@ -1095,6 +1113,11 @@ fn run_trial(
             let answer_seed = options.generator.resolve_seed();
             seed = Some(answer_seed);
             answers::error_handling(specs, target, api, &examples, &ctx, answer_seed, &tally)
+        }
+        Kind::PathIds => {
+            let probe_seed = options.generator.resolve_seed();
+            seed = Some(probe_seed);
+            wire_checks::path_parameter_probes(target, api, &examples, &ctx, probe_seed, &tally)
         }
     };
     // An interrupted property ends as a failure that is none: the trial
@@ -2002,8 +2025,9 @@ fn idempotent(
         (Ok(a), Ok(b)) => {
             Tally::add(&tally.sent);
             Tally::add(&tally.sent);
-            let undecodable =
-                |e: String| Breach::new("answer envelope", format!("undecodable answer: {e}"));
+            let undecodable = |e: crate::protocol::DecodeError| {
+                Breach::new("answer envelope", format!("undecodable answer: {e}"))
+            };
             let a = a.outcome.map_err(undecodable)?;
             let b = b.outcome.map_err(undecodable)?;
             if a.error.is_some() {
@@ -2286,10 +2310,10 @@ pub fn total_time(reports: &[TrialReport]) -> Duration {
 }
 
 /// The reports as JUnit XML, one test suite per API, for CI systems to show.
-pub fn to_junit(target: &str, reports: &[TrialReport]) -> Result<String, String> {
+pub fn to_junit(target: &str, reports: &[TrialReport]) -> Result<String, OutputError> {
     junit_report(target, reports)
         .to_string()
-        .map_err(|e| e.to_string())
+        .map_err(|e| OutputError::Junit(e.to_string()))
 }
 
 /// [`to_junit`]'s report, before it is written out.

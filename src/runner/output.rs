@@ -16,6 +16,30 @@ use crate::spec::{Provenance, Specs};
 /// reader of the older one would misread gets a new one.
 pub const RUN_SCHEMA: &str = "imgconform-run/1";
 
+/// Why a run's results could not be written out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OutputError {
+    /// The output directory could not be created.
+    #[error("cannot create {dir}: {cause}")]
+    CannotCreate {
+        /// The directory, as given.
+        dir: String,
+        /// The system's reason.
+        cause: String,
+    },
+    /// A file could not be written.
+    #[error("cannot write {path}: {cause}")]
+    CannotWrite {
+        /// The file.
+        path: String,
+        /// The system's reason.
+        cause: String,
+    },
+    /// The JUnit writer's own complaint (the caller names the file).
+    #[error("{0}")]
+    Junit(String),
+}
+
 /// One row of the per-rule matrix: a rule of one API and how often each
 /// verdict was given on it, over every trial of the run.
 #[derive(Debug, Clone, Serialize)]
@@ -214,7 +238,7 @@ impl RunSummary {
     /// JUnit XML: a test case per trial, then a suite per API of a test
     /// case per rule (failed where violated, skipped where not exercised,
     /// the verdict counts as properties), for CI systems to show.
-    pub fn junit(&self) -> Result<String, String> {
+    pub fn junit(&self) -> Result<String, OutputError> {
         use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
         let mut report = super::junit_report(&self.target, &self.trials);
         for api in self.apis() {
@@ -249,7 +273,9 @@ impl RunSummary {
             }
             report.add_test_suite(suite);
         }
-        report.to_string().map_err(|e| e.to_string())
+        report
+            .to_string()
+            .map_err(|e| OutputError::Junit(e.to_string()))
     }
 
     /// The whole matrix as a Markdown table: rule × verdict.
@@ -615,9 +641,11 @@ impl RunSummary {
     /// Writes `run.json`, `junit.xml` and `summary.md` into `dir`
     /// (created if needed), and for an SDK target `sdk.json` and `sdk.md`;
     /// returns the files written.
-    pub fn write_dir(&self, dir: &Path) -> Result<Vec<PathBuf>, String> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    pub fn write_dir(&self, dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
+        std::fs::create_dir_all(dir).map_err(|e| OutputError::CannotCreate {
+            dir: dir.display().to_string(),
+            cause: e.to_string(),
+        })?;
         let junit = self.junit()?;
         let files = [
             (
@@ -638,8 +666,10 @@ impl RunSummary {
         let mut written = Vec::new();
         for (name, text) in files {
             let path = dir.join(name);
-            std::fs::write(&path, text)
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            std::fs::write(&path, text).map_err(|e| OutputError::CannotWrite {
+                path: path.display().to_string(),
+                cause: e.to_string(),
+            })?;
             written.push(path);
         }
         Ok(written)

@@ -11,6 +11,22 @@ use serde_json::{json, Value};
 use crate::live::{AttemptAnswer, EndpointOverrides, LiveClient, LiveError, LiveOptions};
 use crate::spec::{ProviderId, Specs};
 
+/// Why the reference adapter could not serve the harness.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReferenceAdapterError {
+    #[error("IMGCONFORM_ENDPOINT is not set: the harness sets it to the mock's URL")]
+    NoEndpoint,
+    #[error("IMGCONFORM_ENDPOINT: {0}")]
+    BadEndpoint(String),
+    /// The credentials, the client or its runtime, each in its own words.
+    #[error("{0}")]
+    Setup(String),
+    #[error("cannot write to the harness: {0}")]
+    CannotWrite(String),
+    #[error("cannot read from the harness: {0}")]
+    CannotRead(String),
+}
+
 /// Speaks the adapter protocol for `provider` on `input` and `output`
 /// until `input` ends. The endpoint and credentials come from the
 /// environment the harness sets; `Err` (before the ready line) says which
@@ -20,13 +36,13 @@ pub fn serve(
     provider: ProviderId,
     input: impl BufRead,
     mut output: impl Write,
-) -> Result<(), String> {
-    let endpoint = std::env::var("IMGCONFORM_ENDPOINT").map_err(|_| {
-        "IMGCONFORM_ENDPOINT is not set: the harness sets it to the mock's URL".to_string()
-    })?;
+) -> Result<(), ReferenceAdapterError> {
+    use ReferenceAdapterError as E;
+    let endpoint = std::env::var("IMGCONFORM_ENDPOINT").map_err(|_| E::NoEndpoint)?;
     let overrides = EndpointOverrides::parse_args([format!("{provider}={endpoint}")])
-        .map_err(|e| format!("IMGCONFORM_ENDPOINT: {e}"))?;
-    let credentials = crate::live::credentials_from_env(provider).map_err(|e| e.to_string())?;
+        .map_err(|e| E::BadEndpoint(e.to_string()))?;
+    let credentials =
+        crate::live::credentials_from_env(provider).map_err(|e| E::Setup(e.to_string()))?;
     let options = LiveOptions {
         overrides,
         // Adapters talk only to the harness's own mock.
@@ -34,16 +50,16 @@ pub fn serve(
         ..LiveOptions::default()
     };
     let client = LiveClient::new(specs, options)
-        .map_err(|e| e.to_string())?
+        .map_err(|e| E::Setup(e.to_string()))?
         .with_credentials(provider, credentials);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| e.to_string())?;
-    let mut write = |line: Value| -> Result<(), String> {
+        .map_err(|e| E::Setup(e.to_string()))?;
+    let mut write = |line: Value| -> Result<(), ReferenceAdapterError> {
         writeln!(output, "{line}")
             .and_then(|_| output.flush())
-            .map_err(|e| format!("cannot write to the harness: {e}"))
+            .map_err(|e| E::CannotWrite(e.to_string()))
     };
     write(json!({
         "ready": true,
@@ -54,7 +70,7 @@ pub fn serve(
         "default_scheme": if crate::live::endpoints::endpoint_for(provider, Some("cn-north-1")).https { "https" } else { "http" },
     }))?;
     for line in input.lines() {
-        let line = line.map_err(|e| format!("cannot read from the harness: {e}"))?;
+        let line = line.map_err(|e| E::CannotRead(e.to_string()))?;
         if line.trim().is_empty() {
             continue;
         }

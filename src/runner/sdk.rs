@@ -47,7 +47,7 @@ use crate::cases::StateCase;
 use crate::live::credentials::variables;
 use crate::mock::answers::AnswerPlan;
 use crate::mock::{test_credentials, MockConfig, MockProvider, World};
-use crate::protocol::{wire_for, Outcome, ServiceError};
+use crate::protocol::{provider_for, wire_for, Outcome, ServiceError};
 use crate::spec::{ApiSpec, Provenance, ProviderId, Specs};
 
 /// How long an adapter may take to load its SDK, and to answer one call
@@ -82,20 +82,99 @@ pub struct Manifest {
     pub command: Vec<String>,
 }
 
+/// Why an SDK target could not start, or its adapter failed a call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SdkError {
+    /// The adapter's manifest (`adapter.json`) could not be read.
+    #[error("{path}: cannot read the adapter's manifest: {cause}")]
+    ManifestUnreadable {
+        /// The manifest's path.
+        path: String,
+        /// The system's reason.
+        cause: String,
+    },
+    /// The manifest is not valid JSON of the manifest's form.
+    #[error("{path}:{line}:{column}: {what}")]
+    ManifestMalformed {
+        /// The manifest's path.
+        path: String,
+        /// The line of the problem, from 1.
+        line: usize,
+        /// The column of the problem, from 1.
+        column: usize,
+        /// The parser's message, which ends with the line and column.
+        what: String,
+    },
+    /// The manifest's `command` is an empty list.
+    #[error("{path}: \"command\" is empty")]
+    ManifestWithoutCommand {
+        /// The manifest's path.
+        path: String,
+    },
+    /// The adapter's command could not be started.
+    #[error("adapter {adapter}: cannot start `{command}`: {cause} (install it with: {install})")]
+    CannotStart {
+        /// The adapter's name.
+        adapter: String,
+        /// The command, as the manifest gives it.
+        command: String,
+        /// The system's reason.
+        cause: String,
+        /// The command that installs what the adapter needs.
+        install: String,
+    },
+    /// The adapter crashed, hung, or wrote what the protocol does not
+    /// allow.
+    #[error("the adapter {what}{}", stderr_shown(stderr_tail))]
+    AdapterFailed {
+        /// What went wrong, after "the adapter".
+        what: String,
+        /// The last lines the adapter wrote to stderr.
+        stderr_tail: Vec<String>,
+    },
+    /// The adapter failed several calls in a row and was given up.
+    #[error("{last}\n(the adapter failed {calls} calls in a row and was not started again)")]
+    GaveUp {
+        /// The last failure.
+        last: Box<SdkError>,
+        /// How many calls failed in a row.
+        calls: u32,
+    },
+    /// The async runtime that drives the adapter could not start.
+    #[error("cannot start the runtime: {0}")]
+    Runtime(String),
+    /// The adapter process was started without one of its pipes (which).
+    #[error("the adapter was started without its {0} piped")]
+    NoPipe(&'static str),
+}
+
+/// The stderr tail of a complaint, or that there is none.
+fn stderr_shown(tail: &[String]) -> String {
+    if tail.is_empty() {
+        " (its stderr is empty)".into()
+    } else {
+        format!("; the last lines of its stderr:\n  {}", tail.join("\n  "))
+    }
+}
+
 impl Manifest {
     /// Reads `dir/adapter.json`; the error names the file and the place.
-    pub fn load(dir: &Path) -> Result<Manifest, String> {
+    pub fn load(dir: &Path) -> Result<Manifest, SdkError> {
         let path = dir.join("adapter.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            format!(
-                "{}: cannot read the adapter's manifest: {e}",
-                path.display()
-            )
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| SdkError::ManifestUnreadable {
+            path: shown.clone(),
+            cause: e.to_string(),
         })?;
-        let manifest: Manifest = serde_json::from_str(&text)
-            .map_err(|e| format!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))?;
+        let manifest: Manifest =
+            serde_json::from_str(&text).map_err(|e| SdkError::ManifestMalformed {
+                path: shown.clone(),
+                line: e.line(),
+                column: e.column(),
+                what: e.to_string(),
+            })?;
         if manifest.command.is_empty() {
-            return Err(format!("{}: \"command\" is empty", path.display()));
+            return Err(SdkError::ManifestWithoutCommand { path: shown });
         }
         Ok(manifest)
     }
@@ -280,7 +359,7 @@ impl Adapter {
         manifest: &Manifest,
         endpoint: &str,
         credentials: &crate::protocol::signing::Credentials,
-    ) -> Result<Adapter, String> {
+    ) -> Result<Adapter, SdkError> {
         let mut command = Command::new(&manifest.command[0]);
         command
             .args(&manifest.command[1..])
@@ -304,17 +383,15 @@ impl Adapter {
         let vars = variables(manifest.provider);
         command.env(vars.access_key_id[0], credentials.access_key_id());
         command.env(vars.secret[0], credentials.secret());
-        let mut child = command.spawn().map_err(|e| {
-            format!(
-                "adapter {}: cannot start `{}`: {e} (install it with: {})",
-                manifest.name,
-                manifest.command.join(" "),
-                manifest.install
-            )
+        let mut child = command.spawn().map_err(|e| SdkError::CannotStart {
+            adapter: manifest.name.clone(),
+            command: manifest.command.join(" "),
+            cause: e.to_string(),
+            install: manifest.install.clone(),
         })?;
-        let stdin = child.stdin.take().ok_or("no stdin")?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let stderr_pipe = child.stderr.take().ok_or("no stderr")?;
+        let stdin = child.stdin.take().ok_or(SdkError::NoPipe("stdin"))?;
+        let stdout = child.stdout.take().ok_or(SdkError::NoPipe("stdout"))?;
+        let stderr_pipe = child.stderr.take().ok_or(SdkError::NoPipe("stderr"))?;
         let (send, lines) = std::sync::mpsc::channel();
         let leaks = Arc::new(Mutex::new(Vec::new()));
         let seen: Seen = Arc::default();
@@ -420,22 +497,17 @@ impl Adapter {
     }
 
     /// A complaint about the adapter, with its stderr tail.
-    fn complaint(&self, what: &str) -> String {
+    fn complaint(&self, what: &str) -> SdkError {
         // What the adapter wrote on stderr just before may still be in
         // flight to its reader.
         std::thread::sleep(Duration::from_millis(100));
-        let tail: Vec<String> = lock(&self.stderr).iter().cloned().collect();
-        if tail.is_empty() {
-            format!("the adapter {what} (its stderr is empty)")
-        } else {
-            format!(
-                "the adapter {what}; the last lines of its stderr:\n  {}",
-                tail.join("\n  ")
-            )
+        SdkError::AdapterFailed {
+            what: what.to_string(),
+            stderr_tail: lock(&self.stderr).iter().cloned().collect(),
         }
     }
 
-    fn read_line(&mut self, timeout: Duration, what: &str) -> Result<String, String> {
+    fn read_line(&mut self, timeout: Duration, what: &str) -> Result<String, SdkError> {
         match self.lines.recv_timeout(timeout) {
             Ok(line) => Ok(line),
             Err(RecvTimeoutError::Timeout) => {
@@ -460,7 +532,7 @@ impl Adapter {
         provider: ProviderId,
         api: &str,
         params: &Value,
-    ) -> Result<AnswerLine, String> {
+    ) -> Result<AnswerLine, SdkError> {
         self.next_id += 1;
         let id = self.next_id.to_string();
         let line =
@@ -507,7 +579,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// The mock and the adapter, used by one session at a time.
 struct Bench {
     mock: MockProvider,
-    adapter: Result<Adapter, String>,
+    adapter: Result<Adapter, SdkError>,
     /// Calls in a row the adapter failed (crashed, hung, garbage).
     failures_in_a_row: u32,
     /// What the last call showed (see `super::sdk_report::evidence`).
@@ -545,7 +617,7 @@ impl SdkTarget {
         world: World,
         worlds: std::collections::BTreeMap<String, World>,
         vary: Option<u64>,
-    ) -> Result<SdkTarget, String> {
+    ) -> Result<SdkTarget, SdkError> {
         let manifest = Manifest::load(dir)?;
         // A fresh secret for each run, of random letters and digits, so
         // that a scan of the adapter's output for any eight of its
@@ -564,7 +636,7 @@ impl SdkTarget {
             .worker_threads(1)
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the runtime: {e}"))?;
+            .map_err(|e| SdkError::Runtime(e.to_string()))?;
         let mock = runtime.block_on(
             MockProvider::builder()
                 .specs(Arc::clone(&specs))
@@ -784,8 +856,13 @@ impl SdkSession<'_> {
             )));
         }
         self.bench.last_evidence = None;
-        // What the usual form cannot carry is not sent at all.
-        as_server_reads(&self.target.specs, api, params)?;
+        // What the usual form cannot carry is not sent at all; but a
+        // request without a path parameter is sent on purpose
+        // (probe::path_parameters): what the SDK does with it is the test.
+        let lacks_path = super::wire_checks::lacks_path_parameter(api, params);
+        if !lacks_path {
+            as_server_reads(&self.target.specs, api, params)?;
+        }
         // The last request's number (the mock may number from `--mock-seq`).
         let before = {
             let journal = self.bench.mock.journal();
@@ -802,7 +879,7 @@ impl SdkSession<'_> {
         let adapter = bench
             .adapter
             .as_mut()
-            .map_err(|e| CallError::Failed(e.clone()))?;
+            .map_err(|e| CallError::Failed(e.to_string()))?;
         let answer = match adapter.call(api.provider(), &api_name, params) {
             Ok(a) => a,
             Err(e) => {
@@ -810,10 +887,10 @@ impl SdkSession<'_> {
                 // gets a fresh adapter, unless it failed every time lately.
                 bench.failures_in_a_row += 1;
                 bench.adapter = if bench.failures_in_a_row >= RESTARTS_IN_A_ROW {
-                    Err(format!(
-                        "{e}\n(the adapter failed {} calls in a row and was not started again)",
-                        bench.failures_in_a_row
-                    ))
+                    Err(SdkError::GaveUp {
+                        last: Box::new(e.clone()),
+                        calls: bench.failures_in_a_row,
+                    })
                 } else {
                     Adapter::start(
                         &self.target.root,
@@ -822,7 +899,7 @@ impl SdkSession<'_> {
                         &bench.mock.credentials(self.target.manifest.provider),
                     )
                 };
-                return Err(CallError::Failed(e));
+                return Err(CallError::Failed(e.to_string()));
             }
         };
         bench.failures_in_a_row = 0;
@@ -861,7 +938,9 @@ impl SdkSession<'_> {
             if let Some(raw) = bench.mock.service().raw_request(entry.seq) {
                 findings.extend(super::wire_checks::raw_findings(api, params, &raw));
             }
-            if entry.api.is_none() {
+            // Asked without a path parameter, a request that routes
+            // nowhere is right (wire_checks judges one that routes).
+            if entry.api.is_none() && !super::wire_checks::lacks_path_parameter(api, params) {
                 findings.push(Finding {
                     class: FindingClass::WireViolation,
                     detail: format!(
@@ -881,7 +960,7 @@ impl SdkSession<'_> {
                     detail: format!("the mock refused the SDK's signature: {failure}: {detail}"),
                 });
             }
-            if let Some(read) = &entry.params {
+            if let Some(read) = entry.params.as_ref().filter(|_| !lacks_path) {
                 // What a server reads from the request in the form the SDK
                 // chose (Tencent's GET form, say), which may not carry
                 // every request as the usual form does.
@@ -1132,14 +1211,14 @@ fn default_scheme_finding(provider: ProviderId, scheme: Option<&str>) -> Option<
     if scheme == "https" {
         return None;
     }
-    Some(match provider {
-        ProviderId::Tencent => Finding {
+    Some(match provider_for(provider).documents_https() {
+        false => Finding {
             class: FindingClass::PlainHttpAssumed,
             detail: format!(
                 "the SDK's default scheme is {scheme}; Tencent's document names only the domain, and a cloud API is assumed to be called over https"
             ),
         },
-        _ => Finding {
+        true => Finding {
             class: FindingClass::PlainHttp,
             detail: format!(
                 "the SDK's default scheme is {scheme}, where the provider's documents give the request URL as https://"

@@ -43,8 +43,8 @@ pub struct Exchange {
     pub http_status: u16,
     /// The raw answer body.
     pub body: Vec<u8>,
-    /// The answer decoded, or why it could not be.
-    pub outcome: Result<Outcome, String>,
+    /// The answer decoded, or why it fits no envelope of the provider's.
+    pub outcome: Result<Outcome, crate::protocol::DecodeError>,
     /// The call went out as a dry run: asked for, or set by a live client
     /// that may not mutate.
     pub dry_run: bool,
@@ -220,7 +220,7 @@ pub struct MockTarget {
     world: World,
     config: MockConfig,
     transport: Transport,
-    http: OnceLock<Result<HttpPool, String>>,
+    http: OnceLock<Result<HttpPool, TargetError>>,
     /// The worlds world-state cases name (`cases/worlds/`).
     worlds: BTreeMap<String, World>,
 }
@@ -231,6 +231,29 @@ struct HttpPool {
     runtime: tokio::runtime::Runtime,
     client: reqwest::Client,
     idle: Mutex<Vec<MockProvider>>,
+}
+
+/// Why a target could not get ready to send.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("cannot start the HTTP runtime: {0}")]
+    Runtime(String),
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(String),
+}
+
+/// Why a signed request cannot be spoiled as an auth trigger asks
+/// ([`spoil_auth`]): the case is unsendable, not failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpoilError {
+    #[error("the signed request names no access key to replace")]
+    NoAccessKey,
+    #[error("the request is signed in its query, with no Authorization header to garble")]
+    NoAuthorizationHeader,
+    #[error("the signed request carries no signing time")]
+    NoSigningTime,
+    #[error("no request is spoiled as {0}")]
+    NotASpoiling(AuthFailure),
 }
 
 /// The mock's clock and the signing time of every request the runner sends.
@@ -284,12 +307,12 @@ impl MockTarget {
                     .worker_threads(1)
                     .enable_all()
                     .build()
-                    .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
+                    .map_err(|e| TargetError::Runtime(e.to_string()))?;
                 let client = reqwest::Client::builder()
                     .redirect(reqwest::redirect::Policy::none())
                     .retry(reqwest::retry::never())
                     .build()
-                    .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+                    .map_err(|e| TargetError::HttpClient(e.to_string()))?;
                 Ok(HttpPool {
                     runtime,
                     client,
@@ -297,7 +320,7 @@ impl MockTarget {
                 })
             })
             .as_ref()
-            .map_err(|e| CallError::Failed(e.clone()))
+            .map_err(|e| CallError::Failed(e.to_string()))
     }
 
     /// A wiremock server for one session, in a fresh copy of `world`.
@@ -471,14 +494,14 @@ pub(crate) fn spoil_auth(
     api: &ApiSpec,
     request: &mut SignableRequest,
     failure: AuthFailure,
-) -> Result<(), String> {
+) -> Result<(), SpoilError> {
     match failure {
         AuthFailure::UnknownAccessKey => {
             let key = wire_for(api.raw.protocol)
                 .request_auth(request)
                 .access_key_id
                 .filter(|k| !k.is_empty())
-                .ok_or("the signed request names no access key to replace")?;
+                .ok_or(SpoilError::NoAccessKey)?;
             if let Some(auth) = request.header("Authorization").map(str::to_string) {
                 request.set_header("Authorization", auth.replace(&key, UNKNOWN_ACCESS_KEY));
             }
@@ -494,9 +517,10 @@ pub(crate) fn spoil_auth(
             Ok(())
         }
         AuthFailure::Malformed => {
-            let auth = request.header("Authorization").map(str::to_string).ok_or(
-                "the request is signed in its query, with no Authorization header to garble",
-            )?;
+            let auth = request
+                .header("Authorization")
+                .map(str::to_string)
+                .ok_or(SpoilError::NoAuthorizationHeader)?;
             let scheme = auth
                 .split_whitespace()
                 .next()
@@ -516,11 +540,11 @@ pub(crate) fn spoil_auth(
                     request.remove_query_param("Timestamp");
                     request.push_query_param("Timestamp", NOT_A_TIME);
                 }
-                None => return Err("the signed request carries no signing time".into()),
+                None => return Err(SpoilError::NoSigningTime),
             }
             Ok(())
         }
-        other => Err(format!("no request is spoiled as {other}")),
+        other => Err(SpoilError::NotASpoiling(other)),
     }
 }
 
@@ -636,7 +660,9 @@ pub fn as_server_reads_sent_with(
     let credentials = test_credentials(api.provider());
     let options = EncodeOptions {
         scheme: specs.provider_of(api).raw.signing[0],
-        endpoint: Some(Endpoint::parse("http://127.0.0.1:1").map_err(CallError::Failed)?),
+        endpoint: Some(
+            Endpoint::parse("http://127.0.0.1:1").map_err(|e| CallError::Failed(e.to_string()))?,
+        ),
         inputs: SigningInputs::new(0, "probe"),
     };
     let probe = match method {
@@ -683,9 +709,7 @@ impl Session for MockSession<'_> {
         self.last = Some(encoded);
         Ok(Exchange {
             http_status,
-            outcome: wire_for(api.raw.protocol)
-                .decode(http_status, &body)
-                .map_err(|e| e.to_string()),
+            outcome: wire_for(api.raw.protocol).decode(http_status, &body),
             body,
             dry_run: crate::live::safety::is_dry_run(api, params),
             client_side: false,
@@ -708,9 +732,13 @@ impl MockSession<'_> {
         let endpoint = match &self.reach {
             Reach::InProcess(_) => Endpoint::parse("http://127.0.0.1:1"),
             Reach::Http(Some(provider)) => Endpoint::parse(&provider.uri()),
-            Reach::Http(None) => Err("the embedded mock's HTTP server did not start".into()),
+            Reach::Http(None) => {
+                return Err(CallError::Failed(
+                    "the embedded mock's HTTP server did not start".into(),
+                ))
+            }
         }
-        .map_err(CallError::Failed)?;
+        .map_err(|e| CallError::Failed(e.to_string()))?;
         let options = EncodeOptions {
             scheme: self.scheme.unwrap_or(specs.provider_of(api).raw.signing[0]),
             endpoint: Some(endpoint),
@@ -741,9 +769,8 @@ impl MockSession<'_> {
         expressible(specs, api, params, &encoded.request)?;
         match tamper {
             Tamper::Signature => tamper_signature(&mut encoded.request),
-            Tamper::Auth(failure) => {
-                spoil_auth(api, &mut encoded.request, failure).map_err(CallError::Unsendable)?
-            }
+            Tamper::Auth(failure) => spoil_auth(api, &mut encoded.request, failure)
+                .map_err(|e| CallError::Unsendable(e.to_string()))?,
             _ => {}
         }
         Ok(encoded)

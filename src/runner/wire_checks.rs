@@ -21,6 +21,15 @@
 //!   (`signature: signed headers, a reading`). Signing more is allowed
 //!   everywhere. Alibaba's v1 signs every query parameter by construction:
 //!   the mock's verification is the check.
+//! - **Path parameters escaped** (JD Cloud's path templates): the id the
+//!   SDK was asked to send must arrive, its own segment decoded, as asked;
+//!   a raw `/`, `?`, `#`, space or non-ASCII byte in it breaks RFC 3986
+//!   §3.3 and the document's template (one segment per parameter): a
+//!   `wire violation`. A request asked without a path parameter (or with
+//!   an empty one) that still routes as a call, with some other id, is one
+//!   too; refusing it client-side, or sending a path that routes nowhere
+//!   (`/images/:exportImage`), is right. The trial
+//!   `probe::path_parameters` ([`path_parameter_probes`]) sends such ids.
 
 use serde_json::Value;
 
@@ -33,7 +42,250 @@ use crate::spec::ApiSpec;
 pub(crate) fn raw_findings(api: &ApiSpec, asked: &Value, raw: &SignableRequest) -> Vec<Finding> {
     let mut findings = body_fields(api, asked, raw);
     findings.extend(signed_headers(raw));
+    findings.extend(path_parameters_sent(api, asked, raw));
+    findings.extend(content_type(api, raw));
     findings
+}
+
+/// The Content-Type the documents state, where they state one: Tencent's
+/// POST form, a JSON body sent as `application/json` (seed 002's input
+/// example; ../shared/signing.md, "POST /, JSON body"). Parameters
+/// (`; charset=utf-8`, as in the TC3 vector) are allowed. Alibaba's and
+/// JD Cloud's documents state none, so theirs is not judged.
+fn content_type(api: &ApiSpec, raw: &SignableRequest) -> Option<Finding> {
+    if api.provider() != crate::spec::ProviderId::Tencent
+        || !raw.method.eq_ignore_ascii_case("POST")
+    {
+        return None;
+    }
+    let sent = header(raw, "content-type");
+    let media = sent.map(|c| {
+        c.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    });
+    if media.as_deref() == Some("application/json") {
+        return None;
+    }
+    Some(Finding {
+        class: FindingClass::WireViolation,
+        detail: format!(
+            "Content-Type {}: Tencent's document sends the POST form's JSON body as application/json (seed 002's input example)",
+            sent.map_or("not sent".to_string(), |c| format!("`{c}`"))
+        ),
+    })
+}
+
+/// Ids with what RFC 3986 §3.3 lets a path segment carry only escaped
+/// (`/ ? # %`, space, non-ASCII), and none at all (missing, empty), sent as
+/// each path parameter but the region by `probe::path_parameters`. None
+/// names an image or instance of the world, so the mock answers them the
+/// documented way for what does not exist.
+pub(crate) const PATH_PROBES: [Option<&str>; 4] =
+    [Some("img-1/x?y#z %q"), Some("img-é"), Some(""), None];
+
+/// Whether `asked` has no value for the path parameter `name`: absent,
+/// null or empty. (A value of another type, a type violation's, is a
+/// value: it goes as its text.)
+fn asked_without(asked: &Value, name: &str) -> bool {
+    match asked.get(name) {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.is_empty(),
+        Some(_) => false,
+    }
+}
+
+/// Whether `asked` lacks a value for one of `api`'s path parameters: then
+/// a request that routes nowhere is what a careful SDK sends.
+pub(crate) fn lacks_path_parameter(api: &ApiSpec, asked: &Value) -> bool {
+    api.path_template
+        .names
+        .iter()
+        .any(|n| asked_without(asked, n))
+}
+
+/// What a path segment may carry only percent-encoded (RFC 3986 §3.3),
+/// among what the probes hold.
+fn needs_escaping(c: char) -> bool {
+    matches!(c, '/' | '?' | '#' | '%' | ' ') || !c.is_ascii()
+}
+
+/// The path parameters as they arrived against what was asked.
+fn path_parameters_sent(api: &ApiSpec, asked: &Value, raw: &SignableRequest) -> Vec<Finding> {
+    // Only JD Cloud's APIs have path parameters (Tencent's and Alibaba's
+    // paths are `/`).
+    if api.path_template.names.is_empty() {
+        return Vec::new();
+    }
+    let arrived = crate::protocol::jdcloud::path_parameters(api, &raw.path);
+    let shown = if raw.query.is_empty() {
+        raw.path.clone()
+    } else {
+        format!("{}?{}", raw.path, raw.query)
+    };
+    let template = &api.raw.path;
+    let why = format!(
+        "RFC 3986 §3.3 lets a path segment carry `/`, `?`, `#`, space and non-ASCII only percent-encoded, and the document's path template {template} puts each parameter in one segment"
+    );
+    let mut out = Vec::new();
+    for name in &api.path_template.names {
+        let got = arrived
+            .as_ref()
+            .and_then(|a| a.iter().find(|(n, _)| n == name))
+            .map(|(_, v)| v.as_str());
+        let want = match asked.get(name) {
+            _ if asked_without(asked, name) => None,
+            Some(Value::String(s)) => Some(s.as_str()),
+            // A number or boolean where an id goes: what text an SDK
+            // makes of it is its own (`7`, `True`); not judged here.
+            _ => continue,
+        };
+        match (want, got) {
+            (None, Some(got)) => out.push(format!(
+                "a request asked without {name} routed as a valid call with {name} `{got}` ({shown}): the document's path template {template} has no call without it"
+            )),
+            (None, None) => {}
+            (Some(want), Some(got)) if want == got => {
+                // Decoded right, but bytes a segment may not hold raw.
+                let raw_bytes: Vec<char> = want
+                    .chars()
+                    .filter(|c| (*c == ' ' || *c == '#' || !c.is_ascii()) && raw.path.contains(*c))
+                    .collect();
+                if !raw_bytes.is_empty() {
+                    out.push(format!(
+                        "path parameter {name} not escaped: asked `{want}`, arrived as {shown} (raw {raw_bytes:?}); {why}"
+                    ));
+                }
+            }
+            // A path that fits no call, with an id that needed no escaping,
+            // is the unrouted request's finding, not this parameter's.
+            (Some(want), None) if !want.chars().any(needs_escaping) => {}
+            (Some(want), got) => out.push(format!(
+                "path parameter {name} not escaped: asked `{want}`, arrived as {}; {why}",
+                match got {
+                    Some(got) => format!("`{got}` ({shown})"),
+                    None => format!("{shown}, which is no call of {template}"),
+                }
+            )),
+        }
+    }
+    out.into_iter()
+        .map(|detail| Finding {
+            class: FindingClass::WireViolation,
+            detail,
+        })
+        .collect()
+}
+
+/// The trial `probe::path_parameters` (SDK targets, APIs with a path
+/// parameter besides the region): one valid request, the documented
+/// example where the SDK can send it, with each of [`PATH_PROBES`] as each
+/// such parameter. What the wire shows is judged by [`raw_findings`]; an
+/// SDK refusing a probe client-side is observed.
+pub(super) fn path_parameter_probes(
+    target: &dyn super::Target,
+    api: &ApiSpec,
+    examples: &[Value],
+    ctx: &crate::generate::GenerationContext,
+    seed: u64,
+    tally: &super::Tally,
+) -> Vec<super::FailureReport> {
+    use super::CallError;
+    let mut candidates: Vec<Value> = examples.to_vec();
+    candidates.extend(crate::generate::sample_valid(api, ctx, seed, 8).unwrap_or_default());
+    if candidates.is_empty() {
+        tally.skip("no valid request to send");
+        return Vec::new();
+    }
+    // The first candidate the SDK can send (a documented example may carry
+    // a key its model lacks); settled once one was sent.
+    let mut base = 0;
+    let mut settled = false;
+    let mut failures = Vec::new();
+    for name in probed_path_parameters(api) {
+        let mut i = 0;
+        while let Some(&probe) = PATH_PROBES.get(i) {
+            if tally.stop_if_interrupted() {
+                return failures;
+            }
+            let mut request = candidates[base].clone();
+            let Some(object) = request.as_object_mut() else {
+                continue;
+            };
+            match probe {
+                Some(id) => object.insert(name.clone(), Value::String(id.to_string())),
+                None => object.remove(&name),
+            };
+            let result = target.session().call(api, &request, super::Tamper::None);
+            if !settled
+                && base + 1 < candidates.len()
+                && matches!(
+                    result,
+                    Err(CallError::Unsendable(_) | CallError::Lacking { .. })
+                )
+            {
+                base += 1;
+                continue;
+            }
+            settled = true;
+            i += 1;
+            let shown = probe.map_or("missing".to_string(), |p| format!("`{p}`"));
+            match result {
+                Ok(exchange) => {
+                    super::Tally::add(&tally.sent);
+                    if exchange.client_side {
+                        lock(&tally.observed)
+                            .insert(format!("{name} {shown}: refused client-side by the SDK"));
+                    }
+                    if let Err(breach) = tally.found(&exchange.findings) {
+                        super::add_case_failure(
+                            &mut failures,
+                            breach.rule,
+                            format!("{name} {shown}: {}", breach.reason),
+                            &request,
+                        );
+                    }
+                }
+                Err(CallError::Unsendable(reason) | CallError::Skipped(reason)) => {
+                    tally.skip(&reason)
+                }
+                Err(CallError::Lacking {
+                    reason,
+                    findings,
+                    observed,
+                }) => tally.lacking(&reason, &findings, &observed),
+                Err(CallError::Unreachable(reason)) => tally.unreachable(&reason),
+                Err(CallError::Failed(reason)) => {
+                    failures.push(super::FailureReport {
+                        rule: "SDK: adapter".into(),
+                        count: 1,
+                        reason: format!("{name} {shown}: {reason}"),
+                        minimal_request: Some(request),
+                        seed: Some(seed),
+                    });
+                    return failures;
+                }
+            }
+        }
+    }
+    failures
+}
+
+/// The path parameters `probe::path_parameters` varies: all but the
+/// region, which also names the endpoint and the signing scope.
+pub(super) fn probed_path_parameters(api: &ApiSpec) -> Vec<String> {
+    api.path_template
+        .names
+        .iter()
+        .filter(|n| n.as_str() != "regionId")
+        .cloned()
+        .collect()
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn header<'a>(raw: &'a SignableRequest, name: &str) -> Option<&'a str> {
@@ -322,5 +574,115 @@ mod tests {
             r#"{"roleName": "r", "ossUrl": "https://x"}"#,
         );
         assert!(body_fields(jd, &asked, &clean).is_empty());
+    }
+
+    #[test]
+    fn path_parameters_must_arrive_escaped_and_present() {
+        let specs = Specs::embedded().unwrap();
+        let jd = specs.api("jdcloud/exportImage").unwrap();
+        let sent = |path: &str, query: &str| {
+            let mut r = SignableRequest::new("POST", "vm.jdcloud-api.com", path);
+            r.query = query.to_string();
+            r
+        };
+        let asked = |id: Option<&str>| {
+            let mut v = serde_json::json!({"regionId": "cn-north-1", "roleName": "r"});
+            if let Some(id) = id {
+                v["imageId"] = Value::String(id.into());
+            }
+            v
+        };
+        let found = |a: &Value, r: &SignableRequest| -> Vec<String> {
+            path_parameters_sent(jd, a, r)
+                .into_iter()
+                .inspect(|f| assert_eq!(f.class, FindingClass::WireViolation))
+                .map(|f| f.detail)
+                .collect()
+        };
+        let probe = "img-1/x?y#z %q";
+        // Escaped as RFC 3986 wants: nothing.
+        let escaped = sent(
+            "/v1/regions/cn-north-1/images/img-1%2Fx%3Fy%23z%20%25q:exportImage",
+            "",
+        );
+        assert!(found(&asked(Some(probe)), &escaped).is_empty());
+        assert!(found(
+            &asked(Some("img-é")),
+            &sent("/v1/regions/cn-north-1/images/img-%C3%A9:exportImage", "")
+        )
+        .is_empty());
+        // What jdcloud-sdk sends: the id cut at its raw `/` and `?`.
+        let cut = found(
+            &asked(Some(probe)),
+            &sent("/v1/regions/cn-north-1/images/img-1/x", "y"),
+        );
+        assert_eq!(cut.len(), 1, "{cut:?}");
+        assert!(
+            cut[0].starts_with("path parameter imageId not escaped: asked `img-1/x?y#z %q`, arrived as /v1/regions/cn-north-1/images/img-1/x?y"),
+            "{cut:?}"
+        );
+        assert!(cut[0].contains("RFC 3986"), "{cut:?}");
+        // Decoded right but a raw non-ASCII byte in the segment.
+        let raw = found(
+            &asked(Some("img-é")),
+            &sent("/v1/regions/cn-north-1/images/img-é:exportImage", ""),
+        );
+        assert_eq!(raw.len(), 1, "{raw:?}");
+        // Missing or empty: a path that routes nowhere is right; one that
+        // routes with another id is not.
+        for a in [asked(None), asked(Some(""))] {
+            assert!(found(&a, &sent("/v1/regions/cn-north-1/images/:exportImage", "")).is_empty());
+            let routed = found(
+                &a,
+                &sent(
+                    "/v1/regions/cn-north-1/images/img-m5s0****29:exportImage",
+                    "",
+                ),
+            );
+            assert_eq!(routed.len(), 1, "{routed:?}");
+            assert!(routed[0].starts_with("a request asked without imageId routed as a valid call with imageId `img-m5s0****29`"), "{routed:?}");
+        }
+        assert!(lacks_path_parameter(jd, &asked(None)));
+        // A type violation's id is a value, sent as its text.
+        let mut number = asked(None);
+        number["imageId"] = serde_json::json!(7);
+        assert!(!lacks_path_parameter(jd, &number));
+        assert!(found(
+            &number,
+            &sent("/v1/regions/cn-north-1/images/7:exportImage", "")
+        )
+        .is_empty());
+        assert!(!lacks_path_parameter(jd, &asked(Some("img-1"))));
+    }
+
+    #[test]
+    fn tencent_post_must_say_application_json() {
+        let specs = Specs::embedded().unwrap();
+        let tc = specs.api("tencent/ExportImages").unwrap();
+        let with = |ct: Option<&str>| {
+            let mut r = SignableRequest::new("POST", "cvm.tencentcloudapi.com", "/");
+            if let Some(ct) = ct {
+                r = r.with_header("Content-Type", ct);
+            }
+            content_type(tc, &r)
+        };
+        assert!(with(Some("application/json")).is_none());
+        assert!(with(Some("Application/JSON; charset=utf-8")).is_none());
+        let form = with(Some("application/x-www-form-urlencoded")).unwrap();
+        assert_eq!(form.class, FindingClass::WireViolation);
+        assert!(
+            form.detail
+                .starts_with("Content-Type `application/x-www-form-urlencoded`: "),
+            "{form:?}"
+        );
+        assert!(with(None)
+            .unwrap()
+            .detail
+            .starts_with("Content-Type not sent"));
+        // Not stated for JD Cloud: not judged.
+        let jd = specs.api("jdcloud/exportImage").unwrap();
+        let r = SignableRequest::new("POST", "vm.jdcloud-api.com", "/")
+            .with_header("Content-Type", "text/plain");
+        assert!(content_type(jd, &r).is_none());
     }
 }

@@ -28,6 +28,14 @@ imported, not copied) with exactly one thing changed, chosen by the argument:
   request. With ``IMGCONFORM_PLANTED_SECRET_FILE`` set, the secret it was
   given is also written to that file, so that a test can check that no
   report repeats it.
+- ``secret-to-log-file``: the same debug line, written instead to a log
+  file the adapter names in its ready line (``log_files``):
+  ``target/planted-secret.log`` (``IMGCONFORM_PLANTED_LOG`` overrides),
+  emptied at start.
+- ``text-content-type``: the SDK's POST form sent with
+  ``Content-Type: text/plain`` (its module's JSON content type replaced, so
+  the body is still JSON and the signature still covers what is sent),
+  where Tencent's document shows ``application/json``.
 - ``plain-http``: the shipped aliyun-python (ACS3) adapter, with the SDK's
   client defaulting to ``protocol="http"`` when the caller sets none; its
   ``default_scheme`` then reads ``http``.
@@ -227,6 +235,40 @@ class SecretToStderr(TencentAdapter):
         return super().call(api, params)
 
 
+class SecretToLogFile(TencentAdapter):
+    """(i') the secret key written to a log file the adapter names."""
+
+    LOG = os.environ.get("IMGCONFORM_PLANTED_LOG") or os.path.join("target", "planted-secret.log")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        path = os.path.join(REPO, self.LOG)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("planted log: started\n")
+
+    def log_files(self):
+        return [self.LOG]
+
+    def call(self, api, params):
+        with open(os.path.join(REPO, self.LOG), "a", encoding="utf-8") as f:
+            f.write(f"DEBUG {api}: signing with SecretId={self.credentials.access_key_id} "
+                    f"SecretKey={self.credentials.secret}\n")
+        return super().call(api, params)
+
+
+class TextContentType(TencentAdapter):
+    """(l) a Content-Type other than the documented one."""
+
+    def __init__(self, *args, **kwargs):
+        from tencentcloud.common import abstract_client
+
+        # Read by _build_req_with_tc3_signature both to set the header and
+        # to choose the JSON body: only the header's value changes.
+        abstract_client._json_content = "text/plain"
+        super().__init__(*args, **kwargs)
+
+
 class PlainHttp(AliyunAcs3Adapter):
     """(j) the SDK's client defaulting to plain http."""
 
@@ -265,7 +307,9 @@ VARIANTS = {
     "unsigned-header": UnsignedHeader,
     "undocumented-nulls": UndocumentedNulls,
     "secret-to-stderr": SecretToStderr,
+    "secret-to-log-file": SecretToLogFile,
     "plain-http": PlainHttp,
+    "text-content-type": TextContentType,
     "valid-refused": ValidRefused,
 }
 

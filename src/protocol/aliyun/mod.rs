@@ -6,8 +6,10 @@
 //! `{"RequestId", "HostId", "Code", "Message", "Recommend"}` with a 4xx/5xx
 //! status on error.
 
+mod provider;
 mod sign;
 
+pub use provider::*;
 pub use sign::*;
 
 use serde_json::{Map, Value};
@@ -320,13 +322,17 @@ impl Wire for AliyunRpc {
 }
 
 /// `YYYY-MM-DDThh:mm:ssZ` as Unix seconds.
-fn parse_iso8601(text: &str) -> Result<i64, String> {
+fn parse_iso8601(text: &str) -> Result<i64, crate::protocol::TimestampError> {
     time::PrimitiveDateTime::parse(
         text.trim(),
         time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"),
     )
     .map(|t| t.assume_utc().unix_timestamp())
-    .map_err(|_| format!("\"{text}\" is not YYYY-MM-DDThh:mm:ssZ"))
+    .map_err(|_| crate::protocol::TimestampError {
+        field: None,
+        value: text.to_string(),
+        form: "YYYY-MM-DDThh:mm:ssZ",
+    })
 }
 
 /// Every `name=value` of the query and of a form body, decoded.

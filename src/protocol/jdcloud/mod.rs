@@ -4,8 +4,10 @@
 //! JDCLOUD3-HMAC-SHA256 (what `jdcloud-sdk` sends). Answers are
 //! `{"requestId", "result"}` or `{"requestId", "error": {"code", "status", "message"}}`.
 
+mod provider;
 mod sign;
 
+pub use provider::*;
 pub use sign::*;
 
 use serde_json::{Map, Value};
@@ -40,9 +42,28 @@ fn version_of(scheme: SigningScheme) -> Option<JdcloudVersion> {
     }
 }
 
-/// The path parameters of `path` if it is a call of `api`.
-fn path_parameters(api: &ApiSpec, path: &str) -> Option<Vec<(String, String)>> {
-    api.path_template.captures(&percent_decode(path, false))
+/// Stands in, while the template is matched, for a `/` that a segment
+/// carried escaped (`%2F`): a character no id or template holds.
+const ESCAPED_SLASH: char = '\u{1}';
+
+/// The path parameters of the raw (still escaped) `path` if it is a call
+/// of `api`. The template is matched against the path split into its
+/// segments, each decoded on its own: `%2F` in a segment stays inside that
+/// segment's id, while a raw `/` splits it (RFC 3986 §3.3), so an id sent
+/// unescaped cannot route as another call or pass as the id it was meant
+/// to be.
+pub fn path_parameters(api: &ApiSpec, path: &str) -> Option<Vec<(String, String)>> {
+    let decoded: Vec<String> = path
+        .split('/')
+        .map(|segment| percent_decode(segment, false).replace('/', &ESCAPED_SLASH.to_string()))
+        .collect();
+    let captures = api.path_template.captures(&decoded.join("/"))?;
+    Some(
+        captures
+            .into_iter()
+            .map(|(name, value)| (name, value.replace(ESCAPED_SLASH, "/")))
+            .collect(),
+    )
 }
 
 /// The API's HTTP method as sent (`POST`).
@@ -292,7 +313,11 @@ impl Wire for JdcloudRestJson {
                     time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"),
                 )
                 .map(|t| t.assume_utc().unix_timestamp())
-                .map_err(|_| format!("{DATE_HEADER} \"{t}\" is not YYYYMMDDThhmmssZ"))
+                .map_err(|_| crate::protocol::TimestampError {
+                    field: Some(DATE_HEADER),
+                    value: t.to_string(),
+                    form: "YYYYMMDDThhmmssZ",
+                })
             }),
             nonce: request.header(NONCE_HEADER).map(str::to_string),
         }
@@ -320,5 +345,60 @@ impl Wire for JdcloudRestJson {
                 "error": {"code": status, "status": code, "message": message},
             }),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Specs;
+
+    #[test]
+    fn path_parameters_are_decoded_per_segment_after_matching() {
+        let specs = Specs::embedded().unwrap();
+        let api = specs.api("jdcloud/exportImage").unwrap();
+        let ids = |path: &str| path_parameters(api, path);
+        // Escaped, the id comes back whole, `%2F` included.
+        let escaped = format!(
+            "/v1/regions/cn-north-1/images/{}:exportImage",
+            percent_encode("img-1/x?y#z %q")
+        );
+        assert_eq!(
+            ids(&escaped),
+            Some(vec![
+                ("regionId".to_string(), "cn-north-1".to_string()),
+                ("imageId".to_string(), "img-1/x?y#z %q".to_string()),
+            ])
+        );
+        assert_eq!(
+            ids("/v1/regions/cn-north-1/images/img-%C3%A9:exportImage").unwrap()[1].1,
+            "img-é"
+        );
+        // A raw `/` splits the id: no call of exportImage, as the template
+        // keeps imageId in one segment.
+        assert_eq!(
+            ids("/v1/regions/cn-north-1/images/img-1/x:exportImage"),
+            None
+        );
+        assert_eq!(ids("/v1/regions/cn-north-1/images/img-1/x"), None);
+        // An empty or missing id routes nowhere either.
+        assert_eq!(ids("/v1/regions/cn-north-1/images/:exportImage"), None);
+        assert_eq!(ids("/v1/regions/cn-north-1/images//x:exportImage"), None);
+        // What the mock routes: the escaped id is exportImage's, the raw
+        // one no API's.
+        let apis: Vec<&ApiSpec> = specs.apis().iter().collect();
+        let request = |path: &str| SignableRequest::new("POST", "vm.jdcloud-api.com", path);
+        assert_eq!(
+            JdcloudRestJson
+                .identify(&request(&escaped), &apis)
+                .map(|a| a.id()),
+            Some("jdcloud/exportImage".to_string())
+        );
+        assert!(JdcloudRestJson
+            .identify(
+                &request("/v1/regions/cn-north-1/images/img-1/x:exportImage"),
+                &apis
+            )
+            .is_none());
     }
 }

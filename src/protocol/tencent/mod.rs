@@ -10,8 +10,10 @@
 //! `Name.Field`, TC3 over that query exactly as sent and the hash of the
 //! empty payload.
 
+mod provider;
 mod sign;
 
+pub use provider::*;
 pub use sign::*;
 
 use serde_json::{Map, Value};
@@ -355,7 +357,11 @@ impl Wire for TencentApi3 {
             timestamp: request.header(TIMESTAMP_HEADER).map(|t| {
                 t.trim()
                     .parse::<i64>()
-                    .map_err(|_| format!("{TIMESTAMP_HEADER} \"{t}\" is not Unix seconds"))
+                    .map_err(|_| crate::protocol::TimestampError {
+                        field: Some(TIMESTAMP_HEADER),
+                        value: t.to_string(),
+                        form: "Unix seconds",
+                    })
             }),
             nonce: None,
         }

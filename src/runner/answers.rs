@@ -338,23 +338,16 @@ pub(super) fn error_handling(
                 Tally::add(&tally.sent);
                 let _ = tally.found(&exchange.findings);
             }
-            Err(CallError::Unsendable(reason) | CallError::Skipped(reason)) => {
-                tally.skip(&reason);
-            }
-            Err(CallError::Lacking {
-                reason,
-                findings,
-                observed,
-            }) => tally.lacking(&reason, &findings, &observed),
-            Err(CallError::Unreachable(reason)) => tally.unreachable(&reason),
-            Err(CallError::Failed(reason)) => {
-                return vec![FailureReport {
-                    rule: "SDK: adapter".into(),
-                    count: 1,
-                    reason: format!("{}: {reason}", plan.name),
-                    minimal_request: Some(request.clone()),
-                    seed: Some(seed),
-                }]
+            Err(error) => {
+                if let Err(reason) = tally.not_sent(error) {
+                    return vec![FailureReport {
+                        rule: "SDK: adapter".into(),
+                        count: 1,
+                        reason: format!("{}: {reason}", plan.name),
+                        minimal_request: Some(request.clone()),
+                        seed: Some(seed),
+                    }];
+                }
             }
         }
     }

@@ -584,6 +584,23 @@ impl Tally {
     /// A call an SDK could not make as asked ([`CallError::Lacking`]):
     /// skipped with its reason; its findings kept for the trial (which
     /// they fail), its observations kept for the report.
+    /// A call that was not answered, counted by why: skipped, lacking,
+    /// unreachable. `Err` with the reason when the call failed outright
+    /// (the target did not answer), which each caller ends in its own way.
+    fn not_sent(&self, error: CallError) -> Result<(), String> {
+        match error {
+            CallError::Unsendable(reason) | CallError::Skipped(reason) => self.skip(&reason),
+            CallError::Lacking {
+                reason,
+                findings,
+                observed,
+            } => self.lacking(&reason, &findings, &observed),
+            CallError::Unreachable(reason) => self.unreachable(&reason),
+            CallError::Failed(reason) => return Err(reason),
+        }
+        Ok(())
+    }
+
     fn lacking(&self, reason: &str, findings: &[Finding], observed: &[String]) {
         let _ = self.found(findings);
         self.observed
@@ -1405,27 +1422,12 @@ fn tallied(answer: Result<Exchange, CallError>, tally: &Tally) -> Result<Option<
             tally.found(&exchange.findings)?;
             Ok(Some(exchange))
         }
-        Err(CallError::Unsendable(reason) | CallError::Skipped(reason)) => {
-            tally.skip(&reason);
-            Ok(None)
-        }
-        Err(CallError::Lacking {
-            reason,
-            findings,
-            observed,
-        }) => {
-            tally.lacking(&reason, &findings, &observed);
-            Ok(None)
-        }
-        Err(CallError::Unreachable(reason)) => {
-            tally.unreachable(&reason);
-            Ok(None)
-        }
         // The target did not answer: later cases would only wait for the
         // same, so the property stops here.
-        Err(CallError::Failed(e)) => {
-            Err(Breach::new("transport", format!("the call failed: {e}")).and_stop())
-        }
+        Err(error) => match tally.not_sent(error) {
+            Ok(()) => Ok(None),
+            Err(e) => Err(Breach::new("transport", format!("the call failed: {e}")).and_stop()),
+        },
     }
 }
 

@@ -248,24 +248,17 @@ pub(super) fn path_parameter_probes(
                         );
                     }
                 }
-                Err(CallError::Unsendable(reason) | CallError::Skipped(reason)) => {
-                    tally.skip(&reason)
-                }
-                Err(CallError::Lacking {
-                    reason,
-                    findings,
-                    observed,
-                }) => tally.lacking(&reason, &findings, &observed),
-                Err(CallError::Unreachable(reason)) => tally.unreachable(&reason),
-                Err(CallError::Failed(reason)) => {
-                    failures.push(super::FailureReport {
-                        rule: "SDK: adapter".into(),
-                        count: 1,
-                        reason: format!("{name} {shown}: {reason}"),
-                        minimal_request: Some(request),
-                        seed: Some(seed),
-                    });
-                    return failures;
+                Err(error) => {
+                    if let Err(reason) = tally.not_sent(error) {
+                        failures.push(super::FailureReport {
+                            rule: "SDK: adapter".into(),
+                            count: 1,
+                            reason: format!("{name} {shown}: {reason}"),
+                            minimal_request: Some(request),
+                            seed: Some(seed),
+                        });
+                        return failures;
+                    }
                 }
             }
         }

@@ -175,6 +175,32 @@ impl ProviderId {
             ProviderId::Tencent => "tencent",
         }
     }
+
+    /// The provider a name such as `--rate` or `--api` gives, as
+    /// [`ProviderId::as_str`] spells it (exactly: `JDCloud` is none).
+    pub fn from_name(name: &str) -> Option<ProviderId> {
+        ProviderId::ALL
+            .into_iter()
+            .find(|p| p.as_str() == name)
+    }
+}
+
+/// A name that is not a provider's; the message lists those that are.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no provider \"{name}\" (one of {})", ProviderId::ALL.map(ProviderId::as_str).join(", "))]
+pub struct UnknownProvider {
+    /// The name as given.
+    pub name: String,
+}
+
+impl std::str::FromStr for ProviderId {
+    type Err = UnknownProvider;
+
+    fn from_str(name: &str) -> Result<ProviderId, UnknownProvider> {
+        ProviderId::from_name(name).ok_or_else(|| UnknownProvider {
+            name: name.to_string(),
+        })
+    }
 }
 
 impl std::fmt::Display for ProviderId {
@@ -844,4 +870,22 @@ pub struct RawAssumption {
     pub id: String,
     /// What the document leaves open and what the harness assumes.
     pub description: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_provider_is_found_by_its_name_and_only_by_it() {
+        for p in ProviderId::ALL {
+            assert_eq!(ProviderId::from_name(p.as_str()), Some(p));
+            assert_eq!(p.as_str().parse::<ProviderId>(), Ok(p));
+        }
+        assert_eq!(ProviderId::from_name("JDCloud"), None);
+        assert_eq!(
+            "aws".parse::<ProviderId>().unwrap_err().to_string(),
+            "no provider \"aws\" (one of jdcloud, aliyun, tencent)"
+        );
+    }
 }

@@ -12,9 +12,6 @@
 
 pub(crate) mod locate;
 pub(crate) mod model;
-// Not yet documented item by item (issue 15 item 3, still open): the
-// lint is on for the rest of the crate.
-#[allow(missing_docs)]
 pub(crate) mod raw;
 
 use std::collections::BTreeMap;

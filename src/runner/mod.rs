@@ -227,18 +227,25 @@ pub struct TrialReport {
 }
 
 /// How often a rule was met, by verdict: one row of the per-rule matrix.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// run.json writes it (a trial's `verdicts`, `errors`) and `imgconform
+/// report` reads it back through the same type; a count left out or
+/// `null` reads as 0.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RuleTally {
     /// How the documents know the rule, where the verdicts said.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
     /// Cases that conformed.
+    #[serde(default, deserialize_with = "output::null_as_default")]
     pub conforms: u64,
     /// Cases that violated a stated rule.
+    #[serde(default, deserialize_with = "output::null_as_default")]
     pub violates: u64,
     /// Cases that departed from a reading or assumption.
+    #[serde(default, deserialize_with = "output::null_as_default")]
     pub departs: u64,
     /// Cases observed on an open point.
+    #[serde(default, deserialize_with = "output::null_as_default")]
     pub observed: u64,
 }
 
@@ -275,7 +282,8 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// How a trial ended.
+/// How a trial ended. run.json's reader takes older writers' words for
+/// the same three too (see its `Deserialize` in `output`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TrialStatus {

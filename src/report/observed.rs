@@ -356,7 +356,8 @@ impl ObservedRun {
                 for failure in failures.unwrap_or_default() {
                     let mut reason = failure
                         .failure
-                        .and_then(|f| f.into_failure().reason)
+                        .map(|f| f.into_failure().reason)
+                        .filter(|r| !r.is_empty())
                         .unwrap_or_else(|| "(no reason given)".into());
                     if let Some(location) = &failure.location {
                         reason.push_str(&format!(" ({location})"));
@@ -468,9 +469,12 @@ impl ObservedRun {
                     self.failures.push(FailedTrial {
                         name: trial.name.clone(),
                         api: api.clone(),
-                        rule: f.rule.filter(|r| !r.is_empty()),
-                        count: f.count,
-                        reason: f.reason.unwrap_or_else(|| "(no reason given)".into()),
+                        // Empty is how an older file that left them out reads.
+                        rule: Some(f.rule).filter(|r| !r.is_empty()),
+                        count: Some(f.count).filter(|&n| n > 0),
+                        reason: Some(f.reason)
+                            .filter(|r| !r.is_empty())
+                            .unwrap_or_else(|| "(no reason given)".into()),
                         minimal_request: f.minimal_request.filter(|v| !v.is_null()),
                         seed: f.seed,
                     });

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::runner::output::{null_as_default, RuleRow, RUN_SCHEMA};
-use crate::runner::{RuleTally, TrialStatus};
+use crate::runner::{FailureReport, RuleTally, TrialStatus};
 use crate::spec::Provenance;
 
 /// The document.
@@ -93,7 +93,7 @@ pub struct TrialJson {
     #[serde(default)]
     pub failure: Option<FailureField>,
     #[serde(default, deserialize_with = "null_as_default")]
-    pub failures: Vec<FailureJson>,
+    pub failures: Vec<FailureReport>,
 }
 
 /// A trial's `failure`: the object, or in very old files its reason alone.
@@ -101,35 +101,19 @@ pub struct TrialJson {
 #[serde(untagged)]
 pub enum FailureField {
     Reason(String),
-    Failure(FailureJson),
+    Failure(FailureReport),
 }
 
 impl FailureField {
-    pub fn into_failure(self) -> FailureJson {
+    pub fn into_failure(self) -> FailureReport {
         match self {
-            FailureField::Reason(reason) => FailureJson {
-                reason: Some(reason),
-                ..FailureJson::default()
+            FailureField::Reason(reason) => FailureReport {
+                reason,
+                ..FailureReport::default()
             },
             FailureField::Failure(f) => f,
         }
     }
-}
-
-/// A failure: a rule a trial's cases broke.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct FailureJson {
-    #[serde(default)]
-    pub rule: Option<String>,
-    #[serde(default)]
-    pub count: Option<u64>,
-    #[serde(default)]
-    pub reason: Option<String>,
-    /// `null` reads as absent.
-    #[serde(default)]
-    pub minimal_request: Option<Value>,
-    #[serde(default)]
-    pub seed: Option<u64>,
 }
 
 /// A departure from a reading or an assumption of the spec.
@@ -307,6 +291,24 @@ mod tests {
             assert_eq!(read.verdicts, written.verdicts, "{}", written.name);
         }
         assert_eq!(back.schema.as_deref(), Some(RUN_SCHEMA));
+    }
+
+    /// A failure as the runner writes it reads back equal, every field.
+    #[test]
+    fn a_failure_written_by_the_runner_reads_back_equal() {
+        let written = FailureReport {
+            rule: "ImageIds [max_items]".into(),
+            count: 3,
+            reason: "expected InvalidParameterValue.LimitExceeded, got 200".into(),
+            minimal_request: Some(serde_json::json!({"ImageIds": ["img-1"]})),
+            seed: Some(11),
+        };
+        let text = serde_json::to_string(&written).unwrap();
+        let read: FailureField = serde_json::from_str(&text).unwrap();
+        assert_eq!(read.into_failure(), written);
+        let run = format!(r#"{{"trials": [{{"name": "a::B::k::n", "failures": [{text}]}}]}}"#);
+        let trial = &RunJson::parse(&run).unwrap().trials.unwrap()[0];
+        assert_eq!(trial.failures, vec![written]);
     }
 
     #[test]

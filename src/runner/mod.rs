@@ -129,8 +129,10 @@ impl RunOptions {
 }
 
 /// Why a trial failed on one rule: expected, observed, how often, and the
-/// request that shows it.
-#[derive(Debug, Clone, Serialize)]
+/// request that shows it. run.json writes it and `imgconform report` reads
+/// it back through this same type: a field an older file leaves out reads
+/// empty (no rule, 0 cases, no reason).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct FailureReport {
     /// The rule broken (`systemDiskSizeGB [maximum]`, `request id`): a
     /// trial's failures are grouped by it.
@@ -140,10 +142,13 @@ pub struct FailureReport {
     #[serde(default)]
     pub count: u64,
     /// Why the answer fails, in the user's words.
+    #[serde(default)]
     pub reason: String,
     /// The smallest request that fails (after shrinking, for properties).
+    #[serde(default)]
     pub minimal_request: Option<Value>,
     /// The seed that reproduces it, for properties.
+    #[serde(default)]
     pub seed: Option<u64>,
 }
 

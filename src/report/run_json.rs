@@ -2,6 +2,14 @@
 //! that mirror [docs/run-json.md](../../docs/run-json.md) field for field
 //! (schema [`RUN_SCHEMA`]).
 //!
+//! Where the writer's own types carry the leniency below, they are read
+//! back through them: the rule matrix ([`RuleRow`]), a trial's verdict
+//! counts ([`RuleTally`]), its status ([`TrialStatus`]) and its failures
+//! ([`FailureReport`]). The document and the trial are still read here:
+//! older files leave out what the writer's `RunSummary` and `TrialReport`
+//! always have (`api`, `status`, the counts), and the SDK section is read
+//! as JSON by `SdkFindings::from_run` (issue 15, item 2, still open).
+//!
 //! The reading is lenient where the format allows it: a field this version
 //! does not know is ignored, one an older run.json leaves out (or writes as
 //! `null`) takes its empty value. It is strict where a reader would

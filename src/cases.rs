@@ -469,7 +469,7 @@ fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
             if path
                 .file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| crate::ProviderId::ALL.iter().any(|p| p.as_str() == n))
+                .is_some_and(|n| crate::ProviderId::from_name(n).is_some())
             {
                 collect_json(&path, out)?;
             }

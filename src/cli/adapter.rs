@@ -20,10 +20,7 @@ pub(super) fn adapter(args: AdapterArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
     };
-    let Some(provider) = imgconform::ProviderId::ALL
-        .into_iter()
-        .find(|p| p.as_str() == args.provider)
-    else {
+    let Some(provider) = imgconform::ProviderId::from_name(&args.provider) else {
         return usage_error(format!("no provider {}", args.provider));
     };
     let stdin = std::io::stdin();

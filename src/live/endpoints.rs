@@ -98,9 +98,7 @@ impl FromStr for EndpointOverride {
             .split_once('=')
             .ok_or_else(|| EndpointOverrideError::NotAnAssignment(arg.to_string()))?;
         let name = name.trim();
-        let provider = ProviderId::ALL
-            .into_iter()
-            .find(|p| p.as_str() == name)
+        let provider = ProviderId::from_name(name)
             .ok_or_else(|| EndpointOverrideError::UnknownProvider(name.to_string()))?;
         let endpoint = Endpoint::parse(url.trim()).map_err(|e| EndpointOverrideError::BadUrl {
             provider,

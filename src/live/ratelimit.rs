@@ -124,9 +124,7 @@ impl RateLimitPolicy {
             let (provider, rate) = arg
                 .split_once('=')
                 .ok_or_else(|| RateError::NotAnAssignment(arg.clone()))?;
-            let provider = crate::spec::ProviderId::ALL
-                .into_iter()
-                .find(|p| p.as_str() == provider)
+            let provider = crate::spec::ProviderId::from_name(provider)
                 .ok_or_else(|| RateError::UnknownProvider(provider.to_string()))?;
             let rate = match rate {
                 "off" => None,

@@ -10,10 +10,11 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::run_json::{RunJson, RunJsonError, TrialJson, TrialStatusJson, VerdictCountsJson};
+use super::run_json::{RunJson, RunJsonError, TrialJson};
 use super::taxonomy::{decide, Category};
 use super::text::Text;
 use super::Scope;
+use crate::runner::{RuleTally, TrialStatus};
 use crate::spec::model::ErrorSpec;
 use crate::spec::{ApiSpec, Provenance};
 
@@ -190,7 +191,7 @@ impl Outcome {
         }
     }
 
-    fn of(c: &VerdictCountsJson) -> Outcome {
+    fn of(c: &RuleTally) -> Outcome {
         if c.violates > 0 {
             Outcome::Violates
         } else if c.departs > 0 {
@@ -206,7 +207,7 @@ impl Outcome {
 }
 
 impl ObservedRule {
-    fn new(api: String, rule: String, counts: VerdictCountsJson) -> ObservedRule {
+    fn new(api: String, rule: String, counts: RuleTally) -> ObservedRule {
         ObservedRule {
             api,
             rule,
@@ -323,18 +324,16 @@ impl ObservedRun {
             (Some(trials), _) => {
                 // Before version 1 the matrix was not written: the trials'
                 // verdicts make it, where they are there.
-                let mut matrix: BTreeMap<(String, String), VerdictCountsJson> = BTreeMap::new();
+                let mut matrix: BTreeMap<(String, String), RuleTally> = BTreeMap::new();
                 for trial in &trials {
                     out.add_trial(trial);
                     if run.rules.is_empty() {
                         let api = trial_api(trial).unwrap_or_default();
                         for (rule, counts) in &trial.verdicts {
-                            let row = matrix.entry((api.clone(), rule.clone())).or_default();
-                            row.provenance = row.provenance.or(counts.provenance);
-                            row.conforms += counts.conforms;
-                            row.violates += counts.violates;
-                            row.departs += counts.departs;
-                            row.observed += counts.observed;
+                            matrix
+                                .entry((api.clone(), rule.clone()))
+                                .or_default()
+                                .merge(counts);
                         }
                     }
                 }
@@ -346,7 +345,10 @@ impl ObservedRun {
                 } else {
                     run.rules
                         .into_iter()
-                        .map(|r| ObservedRule::new(r.api, r.rule, r.counts))
+                        .map(|r| {
+                            let tally = r.tally();
+                            ObservedRule::new(r.api, r.rule, tally)
+                        })
                         .collect()
                 };
             }
@@ -354,7 +356,8 @@ impl ObservedRun {
                 for failure in failures.unwrap_or_default() {
                     let mut reason = failure
                         .failure
-                        .and_then(|f| f.into_failure().reason)
+                        .map(|f| f.into_failure().reason)
+                        .filter(|r| !r.is_empty())
                         .unwrap_or_else(|| "(no reason given)".into());
                     if let Some(location) = &failure.location {
                         reason.push_str(&format!(" ({location})"));
@@ -438,13 +441,13 @@ impl ObservedRun {
         let failure = trial.failure.clone().map(|f| f.into_failure());
         let status = match trial.status {
             Some(s) => s,
-            None if failure.is_some() || !trial.failures.is_empty() => TrialStatusJson::Failed,
-            None => TrialStatusJson::Passed,
+            None if failure.is_some() || !trial.failures.is_empty() => TrialStatus::Failed,
+            None => TrialStatus::Passed,
         };
         match status {
-            TrialStatusJson::Passed => self.passed += 1,
-            TrialStatusJson::Skipped => self.skipped += 1,
-            TrialStatusJson::Failed => {
+            TrialStatus::Passed => self.passed += 1,
+            TrialStatus::Skipped => self.skipped += 1,
+            TrialStatus::Failed => {
                 self.failed += 1;
                 let failures = if trial.failures.is_empty() {
                     failure.into_iter().collect()
@@ -466,9 +469,12 @@ impl ObservedRun {
                     self.failures.push(FailedTrial {
                         name: trial.name.clone(),
                         api: api.clone(),
-                        rule: f.rule.filter(|r| !r.is_empty()),
-                        count: f.count,
-                        reason: f.reason.unwrap_or_else(|| "(no reason given)".into()),
+                        // Empty is how an older file that left them out reads.
+                        rule: Some(f.rule).filter(|r| !r.is_empty()),
+                        count: Some(f.count).filter(|&n| n > 0),
+                        reason: Some(f.reason)
+                            .filter(|r| !r.is_empty())
+                            .unwrap_or_else(|| "(no reason given)".into()),
                         minimal_request: f.minimal_request.filter(|v| !v.is_null()),
                         seed: f.seed,
                     });

@@ -129,8 +129,10 @@ impl RunOptions {
 }
 
 /// Why a trial failed on one rule: expected, observed, how often, and the
-/// request that shows it.
-#[derive(Debug, Clone, Serialize)]
+/// request that shows it. run.json writes it and `imgconform report` reads
+/// it back through this same type: a field an older file leaves out reads
+/// empty (no rule, 0 cases, no reason).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct FailureReport {
     /// The rule broken (`systemDiskSizeGB [maximum]`, `request id`): a
     /// trial's failures are grouped by it.
@@ -140,10 +142,13 @@ pub struct FailureReport {
     #[serde(default)]
     pub count: u64,
     /// Why the answer fails, in the user's words.
+    #[serde(default)]
     pub reason: String,
     /// The smallest request that fails (after shrinking, for properties).
+    #[serde(default)]
     pub minimal_request: Option<Value>,
     /// The seed that reproduces it, for properties.
+    #[serde(default)]
     pub seed: Option<u64>,
 }
 
@@ -227,18 +232,25 @@ pub struct TrialReport {
 }
 
 /// How often a rule was met, by verdict: one row of the per-rule matrix.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// run.json writes it (a trial's `verdicts`, `errors`) and `imgconform
+/// report` reads it back through the same type; a count left out or
+/// `null` reads as 0.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RuleTally {
     /// How the documents know the rule, where the verdicts said.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
     /// Cases that conformed.
+    #[serde(default, deserialize_with = "output::null_as_default")]
     pub conforms: u64,
     /// Cases that violated a stated rule.
+    #[serde(default, deserialize_with = "output::null_as_default")]
     pub violates: u64,
     /// Cases that departed from a reading or assumption.
+    #[serde(default, deserialize_with = "output::null_as_default")]
     pub departs: u64,
     /// Cases observed on an open point.
+    #[serde(default, deserialize_with = "output::null_as_default")]
     pub observed: u64,
 }
 
@@ -275,7 +287,8 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// How a trial ended.
+/// How a trial ended. run.json's reader takes older writers' words for
+/// the same three too (see its `Deserialize` in `output`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TrialStatus {

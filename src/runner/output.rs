@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use std::collections::BTreeMap;
@@ -40,23 +41,56 @@ pub enum OutputError {
     Junit(String),
 }
 
+/// A `null` where run.json has a list, a map or a count reads as empty:
+/// older writers put `null` for "none".
+pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// Reads a trial's `status`. Older writers used other words for the same
+/// three (`pass`, `ok`, `error`, `ignored`, …), in any case.
+impl<'de> Deserialize<'de> for TrialStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let word = String::deserialize(deserializer)?;
+        match word.to_ascii_lowercase().as_str() {
+            "passed" | "pass" | "ok" => Ok(TrialStatus::Passed),
+            "failed" | "fail" | "failure" | "error" => Ok(TrialStatus::Failed),
+            "skipped" | "skip" | "ignored" => Ok(TrialStatus::Skipped),
+            _ => Err(de::Error::custom(format!(
+                "unknown status \"{word}\" (a trial is \"passed\", \"failed\" or \"skipped\")"
+            ))),
+        }
+    }
+}
+
 /// One row of the per-rule matrix: a rule of one API and how often each
-/// verdict was given on it, over every trial of the run.
-#[derive(Debug, Clone, Serialize)]
+/// verdict was given on it, over every trial of the run. run.json's
+/// `rules` writes it and `imgconform report` reads it back through this
+/// same type (a count left out or `null` reads as 0).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleRow {
     /// `provider/api`.
     pub api: String,
     /// The rule (`provider/api` and rule name).
     pub rule: String,
     /// `stated`, `read`, `assumed` or `open`, where known.
+    #[serde(default)]
     pub provenance: Option<Provenance>,
     /// Cases that conformed.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub conforms: u64,
     /// Cases that violated a stated rule.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub violates: u64,
     /// Cases that departed from a reading or assumption.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub departs: u64,
     /// Cases observed on an open point.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub observed: u64,
 }
 
@@ -64,6 +98,17 @@ impl RuleRow {
     /// No case met the rule.
     pub fn not_exercised(&self) -> bool {
         self.conforms + self.violates + self.departs + self.observed == 0
+    }
+
+    /// Its provenance and counts, as a trial's `verdicts` hold them.
+    pub fn tally(&self) -> RuleTally {
+        RuleTally {
+            provenance: self.provenance,
+            conforms: self.conforms,
+            violates: self.violates,
+            departs: self.departs,
+            observed: self.observed,
+        }
     }
 }
 

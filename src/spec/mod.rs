@@ -12,9 +12,6 @@
 
 pub(crate) mod locate;
 pub(crate) mod model;
-// Not yet documented item by item (issue 15 item 3, still open): the
-// lint is on for the rest of the crate.
-#[allow(missing_docs)]
 pub(crate) mod raw;
 
 use std::collections::BTreeMap;
@@ -28,7 +25,7 @@ pub use model::{
 };
 pub use raw::{
     ConstraintKind, Fault, HttpMethod, Location, Protocol, ProviderId, RawTrigger, SigningScheme,
-    StringFormat, ValueType,
+    StringFormat, UnknownProvider, ValueType,
 };
 use raw::{RawApiSpec, RawProviderSpec, RawSpecFile};
 
@@ -304,7 +301,7 @@ fn check_provider_dir(source: &SpecSource, provider: ProviderId, builder: &mut m
         .and_then(|d| d.file_name())
         .and_then(|d| d.to_str());
     if let Some(dir) = dir {
-        if ProviderId::ALL.iter().any(|p| p.as_str() == dir) && dir != provider.as_str() {
+        if ProviderId::from_name(dir).is_some() && dir != provider.as_str() {
             builder.problems.push(model::Problem {
                 pointer: "/provider".into(),
                 message: format!("provider \"{provider}\" in a file under \"{dir}/\""),

@@ -28,11 +28,14 @@ pub enum RawSpecFile {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawProviderSpec {
+    /// The JSON Schema the file follows (`../schema.json`), for editors; ignored by the loader.
     #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
+    /// The provider, as named by the directory the file is in: `jdcloud`, `aliyun` or `tencent`.
     pub provider: ProviderId,
     /// Human name, e.g. "JD Cloud".
     pub name: String,
+    /// How the provider's requests and answers travel on the wire.
     pub protocol: Protocol,
     /// Signing schemes the provider's own clients use, preferred first.
     pub signing: Vec<SigningScheme>,
@@ -54,6 +57,7 @@ pub struct RawProviderSpec {
     /// although they document an `expired` refusal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_clock_skew: Option<RawClockSkew>,
+    /// Free-form remarks for spec authors and readers; the harness does not read them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
@@ -68,11 +72,15 @@ pub struct RawClockSkew {
     pub quote: String,
 }
 
+/// The answer assumed for a client error no document names (see `fallback_client_error`).
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFallbackError {
+    /// The HTTP status of that answer.
     pub http_status: u16,
+    /// The error code of that answer.
     pub code: String,
+    /// The error message of that answer.
     pub message: String,
 }
 
@@ -80,8 +88,10 @@ pub struct RawFallbackError {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawApiSpec {
+    /// The JSON Schema the file follows (`../schema.json`), for editors; ignored by the loader.
     #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
+    /// The provider, as named by the directory the file is in: `jdcloud`, `aliyun` or `tencent`.
     pub provider: ProviderId,
     /// Service code as used in signing scopes: `vm`, `ecs`, `cvm`.
     pub service: String,
@@ -89,7 +99,9 @@ pub struct RawApiSpec {
     pub api: String,
     /// API version: `v1`, `2014-05-26`, `2017-03-12`.
     pub version: String,
+    /// How the API's requests and answers travel on the wire; the same as the provider file's.
     pub protocol: Protocol,
+    /// The HTTP method the API is called with.
     pub method: HttpMethod,
     /// Path template; `{name}` stands for a path parameter.
     pub path: String,
@@ -139,6 +151,7 @@ pub struct RawApiSpec {
     /// run's coverage table shows "not exercisable: REASON" for them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_exercisable: Vec<RawNotExercisable>,
+    /// Free-form remarks for spec authors and readers; the harness does not read them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
@@ -154,17 +167,22 @@ pub struct RawNotExercisable {
     pub reason: String,
 }
 
+/// A cloud provider imgconform knows: the name of its directory under `spec/`.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderId {
+    /// JD Cloud.
     Jdcloud,
+    /// Alibaba Cloud.
     Aliyun,
+    /// Tencent Cloud.
     Tencent,
 }
 
 impl ProviderId {
+    /// Every provider, in the order runs and reports list them.
     pub const ALL: [ProviderId; 3] = [ProviderId::Jdcloud, ProviderId::Aliyun, ProviderId::Tencent];
 
     /// The directory name under `spec/` and the prefix of `--api PROVIDER/API`.
@@ -175,6 +193,30 @@ impl ProviderId {
             ProviderId::Tencent => "tencent",
         }
     }
+
+    /// The provider a name such as `--rate` or `--api` gives, as
+    /// [`ProviderId::as_str`] spells it (exactly: `JDCloud` is none).
+    pub fn from_name(name: &str) -> Option<ProviderId> {
+        ProviderId::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+}
+
+/// A name that is not a provider's; the message lists those that are.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no provider \"{name}\" (one of {})", ProviderId::ALL.map(ProviderId::as_str).join(", "))]
+pub struct UnknownProvider {
+    /// The name as given.
+    pub name: String,
+}
+
+impl std::str::FromStr for ProviderId {
+    type Err = UnknownProvider;
+
+    fn from_str(name: &str) -> Result<ProviderId, UnknownProvider> {
+        ProviderId::from_name(name).ok_or_else(|| UnknownProvider {
+            name: name.to_string(),
+        })
+    }
 }
 
 impl std::fmt::Display for ProviderId {
@@ -183,6 +225,7 @@ impl std::fmt::Display for ProviderId {
     }
 }
 
+/// A provider's wire protocol: how parameters travel and how answers are wrapped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Protocol {
@@ -194,17 +237,23 @@ pub enum Protocol {
     TencentApi3,
 }
 
+/// A request-signing algorithm, by the name the documents give it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum SigningScheme {
+    /// JD Cloud's `JDCLOUD2-HMAC-SHA256`.
     #[serde(rename = "JDCLOUD2-HMAC-SHA256")]
     Jdcloud2HmacSha256,
+    /// JD Cloud's `JDCLOUD3-HMAC-SHA256`.
     #[serde(rename = "JDCLOUD3-HMAC-SHA256")]
     Jdcloud3HmacSha256,
+    /// Alibaba Cloud's RPC signature (`SignatureMethod=HMAC-SHA1`, version 1.0).
     #[serde(rename = "HMAC-SHA1")]
     AliyunV1HmacSha1,
+    /// Alibaba Cloud's `ACS3-HMAC-SHA256` (V3) signature.
     #[serde(rename = "ACS3-HMAC-SHA256")]
     Acs3HmacSha256,
+    /// Tencent Cloud's `TC3-HMAC-SHA256`.
     #[serde(rename = "TC3-HMAC-SHA256")]
     Tc3HmacSha256,
 }
@@ -256,13 +305,17 @@ impl std::fmt::Display for SigningScheme {
     }
 }
 
+/// The HTTP method of an API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub enum HttpMethod {
+    /// `GET`: parameters in the query string.
     GET,
+    /// `POST`: parameters in the body (or the query, as the protocol says).
     POST,
 }
 
 impl HttpMethod {
+    /// The method as it goes on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             HttpMethod::GET => "GET",
@@ -300,9 +353,11 @@ display_as_in_the_spec!(
     Fault,
 );
 
+/// A request rate the document states for the API.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRateLimit {
+    /// Requests per second the document allows.
     pub requests_per_second: u32,
     /// Where the document says so, quoted.
     pub quote: String,
@@ -312,19 +367,29 @@ pub struct RawRateLimit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Location {
+    /// In the URL path, filling the `{name}` of `path`.
     Path,
+    /// In the query string.
     Query,
+    /// In the request body.
     Body,
+    /// In an HTTP header (`wire_name` where the header is named otherwise).
     Header,
 }
 
+/// The JSON type of a parameter's value, as the document's parameter table gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ValueType {
+    /// A string.
     String,
+    /// A whole number.
     Integer,
+    /// `true` or `false`.
     Boolean,
+    /// A list; `items` describes its elements.
     Array,
+    /// An object; `object` names its type in `types`.
     Object,
 }
 
@@ -352,6 +417,7 @@ pub struct RawParam {
     /// Header name when `in` is `header` and it differs from `name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wire_name: Option<String>,
+    /// The value's type; every parameter has one.
     #[serde(rename = "type")]
     pub ty: Option<ValueType>,
     /// Element of an `array`.
@@ -360,8 +426,10 @@ pub struct RawParam {
     /// Named type (key of `types`) of an `object`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
+    /// The document says the parameter must be given.
     #[serde(default, skip_serializing_if = "is_false")]
     pub required: bool,
+    /// The value the service takes when the parameter is absent, as the document says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<Value>,
     /// Allowed values, exact case.
@@ -370,21 +438,28 @@ pub struct RawParam {
     /// Length in characters (Unicode scalar values), not bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_length: Option<u64>,
+    /// Largest length in characters (Unicode scalar values), not bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_length: Option<u64>,
     /// Regex the whole value must match (anchor it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
+    /// A format the value must have that a regex states badly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<StringFormat>,
+    /// Smallest value an integer may take.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minimum: Option<i64>,
+    /// Largest value an integer may take.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum: Option<i64>,
+    /// An integer must be a multiple of this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multiple_of: Option<i64>,
+    /// Fewest elements an array may have.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_items: Option<u64>,
+    /// Most elements an array may have.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_items: Option<u64>,
     /// Constraints above that the document does not state: the harness
@@ -400,8 +475,10 @@ pub struct RawParam {
     /// another part of the document implies it; says which part.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inferred_from: Option<String>,
+    /// What the document says of the parameter, translated where needed.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// An example value, as the document gives it (or one that fits it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub example: Option<Value>,
 }
@@ -410,11 +487,14 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+/// A named object type: the fields an `object` parameter's value has.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawObjectType {
+    /// What the document says of the type.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// The object's fields, in documentation order.
     pub fields: Vec<RawParam>,
 }
 
@@ -424,23 +504,36 @@ pub struct RawObjectType {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum ConstraintKind {
+    /// The parameter must be present.
     Required,
+    /// The value has the parameter's `type`.
     Type,
+    /// The value is one of `enum`.
     Enum,
+    /// The value is at least `min_length` characters long.
     MinLength,
+    /// The value is at most `max_length` characters long.
     MaxLength,
+    /// The value matches `pattern`.
     Pattern,
+    /// The value has the parameter's `format`.
     Format,
+    /// The value is at least `minimum`.
     Minimum,
+    /// The value is at most `maximum`.
     Maximum,
+    /// The value is a multiple of `multiple_of`.
     MultipleOf,
+    /// The array has at least `min_items` elements.
     MinItems,
+    /// The array has at most `max_items` elements.
     MaxItems,
     /// A parameter the spec does not know.
     Unknown,
 }
 
 impl ConstraintKind {
+    /// The constraint's name as spec files and reports write it: `max_items`.
     pub fn as_str(self) -> &'static str {
         match self {
             ConstraintKind::Required => "required",
@@ -465,7 +558,9 @@ impl ConstraintKind {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWhen {
+    /// The sibling field, by name within the rule's scope.
     pub field: String,
+    /// The values (or the default) for which the condition holds.
     #[serde(rename = "in")]
     pub values: Vec<Value>,
 }
@@ -477,12 +572,15 @@ pub struct RawWhen {
 pub struct RawRule {
     /// Stable id, referenced by error triggers and cases.
     pub id: String,
+    /// The object the rule's fields live in, as a parameter path (`dataDisks[].cloudDiskSpec`); empty for the request itself.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scope: String,
+    /// What the rule requires, in a sentence; messages about it use it.
     pub description: String,
     /// What the document says, quoted or translated.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub quote: String,
+    /// How the rule is checked: `kind` and its fields.
     pub check: RawRuleCheck,
 }
 
@@ -492,49 +590,86 @@ pub struct RawRule {
 pub enum RawRuleCheck {
     /// `field` is an integer within the bounds when `when` holds.
     RangeWhen {
+        /// The integer field the bounds apply to.
         field: String,
+        /// When the bounds apply.
         when: RawWhen,
+        /// Smallest value allowed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         minimum: Option<i64>,
+        /// Largest value allowed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         maximum: Option<i64>,
+        /// The value must be a multiple of this.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         multiple_of: Option<i64>,
     },
     /// `field` must be present when `when` holds.
-    RequiredWhen { field: String, when: RawWhen },
+    RequiredWhen {
+        /// The field that must be present.
+        field: String,
+        /// When it must.
+        when: RawWhen,
+    },
     /// `field` must be present unless `other` is.
-    RequiredUnless { field: String, other: String },
+    RequiredUnless {
+        /// The field that must be present.
+        field: String,
+        /// The field whose presence lets it be left out.
+        other: String,
+    },
     /// `field` has an effect only when `when` holds: elsewhere it is
     /// accepted and ignored, which the validator reports as a notice.
-    EffectiveOnlyWhen { field: String, when: RawWhen },
+    EffectiveOnlyWhen {
+        /// The field that takes effect only sometimes.
+        field: String,
+        /// When it takes effect.
+        when: RawWhen,
+    },
     /// No two elements of array `array` share a value of `field`.
-    Unique { array: String, field: String },
+    Unique {
+        /// The array whose elements are compared.
+        array: String,
+        /// The field of each element that must differ.
+        field: String,
+    },
     /// At least one of `fields` is present (an empty array counts as absent).
-    AtLeastOneOf { fields: Vec<String> },
+    AtLeastOneOf {
+        /// The fields, one of which must be present.
+        fields: Vec<String>,
+    },
     /// When `field` (an array) is present, it has as many elements as
     /// whichever of `as_any_of` is present.
     SameLength {
+        /// The array whose length is checked.
         field: String,
+        /// The arrays it must be as long as (whichever is present).
         as_any_of: Vec<String>,
     },
     /// Capture group `group` of `regex` applied to `field` must equal the
     /// value of `equals` (e.g. the region inside an object-storage URL).
     CaptureEquals {
+        /// The string field the regex is applied to.
         field: String,
+        /// The regex, with at least `group` capture groups.
         regex: String,
+        /// The capture group to compare, counted from 1.
         group: usize,
+        /// The field whose value the captured text must equal.
         equals: String,
     },
     /// `field` (a string) decodes as base64 to a JSON object in which each
     /// dotted path of `required_paths` is present.
     Base64JsonShape {
+        /// The base64 string field.
         field: String,
+        /// Dotted paths (`a.b`) that the decoded object must contain.
         required_paths: Vec<String>,
     },
 }
 
 impl RawRuleCheck {
+    /// The rule kind's name as spec files write it in `kind`: `range_when`.
     pub fn kind_name(&self) -> &'static str {
         match self {
             RawRuleCheck::RangeWhen { .. } => "range_when",
@@ -550,6 +685,7 @@ impl RawRuleCheck {
     }
 }
 
+/// A success answer's fields.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawResponse {
@@ -577,9 +713,11 @@ pub struct RawError {
     /// every error with 200 and the code in the body).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
+    /// The error code the service answers with.
     pub code: String,
     /// Message as documented, verbatim.
     pub message: String,
+    /// Whether `message` is the text sent or a description of it.
     pub message_kind: MessageKind,
     /// Token that stands for a value in `message` (`xx`, `%s`); each
     /// occurrence becomes a wildcard in the message pattern.
@@ -600,32 +738,47 @@ pub struct RawError {
     pub not_exercisable: Option<String>,
 }
 
+/// What makes the service answer with an error row: `kind` and its fields.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RawTrigger {
     /// A violated single-parameter constraint. `parameter` is a path, or
     /// `*` in a provider's common errors for "any parameter".
     Constraint {
+        /// The parameter's path, or `*`.
         parameter: String,
+        /// The constraints whose violation gives this error.
         constraints: Vec<ConstraintKind>,
     },
     /// A violated cross-field rule (by rule id).
-    Rule { rules: Vec<String> },
+    Rule {
+        /// The ids of the rules (in the API file's `rules`).
+        rules: Vec<String>,
+    },
     /// A precondition on the provider's state, about `parameter`.
     Precondition {
+        /// The state that gives the error.
         precondition: Precondition,
+        /// The parameter naming the resource the state is about; absent
+        /// for the account as a whole (whitelists, quotas).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         parameter: Option<String>,
     },
     /// A request that fails authentication.
-    Auth { auth: AuthFailure },
+    Auth {
+        /// How authentication fails.
+        auth: AuthFailure,
+    },
     /// Too many requests.
     RateLimit,
     /// The request asked for a dry run (the API's `dry_run` parameter) and
     /// would have succeeded.
     DryRun,
     /// The service fails on its own; reachable only by fault injection.
-    Fault { fault: Fault },
+    Fault {
+        /// The failure injected.
+        fault: Fault,
+    },
 }
 
 /// States of the provider's world that documented errors depend on.
@@ -635,51 +788,91 @@ pub enum RawTrigger {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Precondition {
+    /// The region does not exist.
     RegionNotFound,
+    /// The region exists but does not offer image export.
     RegionExportUnsupported,
+    /// The account is not on the whitelist the API needs.
     AccountNotWhitelisted,
+    /// The image does not exist.
     ImageNotFound,
+    /// The image exists but is not in a usable state.
     ImageNotAvailable,
     /// Public, market or shared: not the caller's own private image.
     ImageNotPrivate,
+    /// The image is a public or a market image.
     ImagePublicOrMarket,
+    /// The image comes from the image market.
     ImageFromMarket,
     /// A custom image made from an instance that was created from a market image.
     ImageDerivedFromMarket,
+    /// The image is shared with the caller by another account.
     ImageShared,
+    /// The image is a Windows image.
     ImageWindows,
     /// Windows image that was not imported (imported ones may be exported).
     ImageWindowsNotImported,
+    /// The image is a Red Hat image.
     ImageRedhat,
+    /// The image's system disk is a local disk.
     ImageLocalSystemDisk,
+    /// The image is encrypted.
     ImageEncrypted,
+    /// The image is busy with another operation.
     ImageBusy,
+    /// The image is being exported already.
     ImageExporting,
+    /// The image is larger than the API accepts.
     ImageTooLarge,
+    /// The image has more data disks than the API accepts.
     ImageDataDisksOverLimit,
+    /// The image's data disks cannot be exported.
     ImageDataDiskExportUnsupported,
+    /// The image's operating system is not offered in the region.
     ImageOsUnavailableInRegion,
+    /// The image's license does not allow export.
     ImageLicenseNotExportable,
+    /// The image's own name breaks the naming rules.
     ImageNameMalformed,
+    /// The operation is not supported for this image.
     ImageOperationUnsupported,
+    /// The snapshot does not exist.
     SnapshotNotFound,
+    /// The storage bucket does not exist.
     BucketNotFound,
+    /// The storage bucket exists but the service may not write to it.
     BucketNotWritable,
+    /// The storage bucket belongs to another account (app id).
     BucketAppIdMismatch,
+    /// The storage bucket cannot be used for the export.
     BucketUnusable,
+    /// The role the service acts under is missing.
     RoleMissing,
+    /// Too many exports are running at once.
     ExportConcurrentQuotaExceeded,
+    /// The week's export quota is used up.
     ExportWeeklyQuotaExceeded,
+    /// The image quota is used up.
     ImageQuotaExceeded,
+    /// The snapshot quota is used up.
     SnapshotQuotaExceeded,
+    /// The instance does not exist.
     InstanceNotFound,
+    /// The instance is busy with another operation.
     InstanceBusy,
+    /// The instance is not in a state the API accepts.
     InstanceStatusInvalid,
+    /// The instance is running and has a local system disk.
     InstanceRunningWithLocalSystemDisk,
+    /// The instance has no system disk.
     InstanceSystemDiskMissing,
+    /// The instance's system disk is not mounted as it should be.
     InstanceSystemDiskMountInvalid,
+    /// The disk is busy with another operation.
     DiskBusy,
+    /// The disk is not in a state the API accepts.
     DiskStatusInvalid,
+    /// The disk asked for is smaller than the original.
     DiskSizeBelowOriginal,
 }
 
@@ -687,11 +880,17 @@ pub enum Precondition {
 /// the parameter that identifies it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Resource {
+    /// A region.
     Region,
+    /// An image.
     Image,
+    /// A snapshot.
     Snapshot,
+    /// A storage bucket.
     Bucket,
+    /// A role the service acts under.
     Role,
+    /// An instance.
     Instance,
     /// A data disk of the instance, named by its device.
     Disk,
@@ -760,6 +959,7 @@ impl Precondition {
     }
 }
 
+/// How a request fails authentication.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
 )]
@@ -783,21 +983,27 @@ pub enum AuthFailure {
     BadToken,
 }
 
+/// A failure of the service itself, not of the request.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Fault {
+    /// An internal error.
     Internal,
+    /// An unknown error.
     Unknown,
+    /// The service is unavailable.
     Unavailable,
     /// The export task failed in the backend.
     ExportFailed,
 }
 
+/// A place where the source document contradicts itself, and which side the spec takes.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDiscrepancy {
+    /// Stable id within the spec.
     pub id: String,
     /// What contradicts what, with quotes.
     pub description: String,
@@ -810,6 +1016,7 @@ pub struct RawDiscrepancy {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawReading {
+    /// Stable id within the spec.
     pub id: String,
     /// The prose, quoted or described, and the spec's reading of it.
     pub description: String,
@@ -838,10 +1045,30 @@ pub const OPEN_POINTS: [&str; 6] = [
     "check_order",
 ];
 
+/// A fact the document leaves open that the harness had to assume.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAssumption {
+    /// Stable id within the spec, referenced by the constraints and rules that rely on it.
     pub id: String,
     /// What the document leaves open and what the harness assumes.
     pub description: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_provider_is_found_by_its_name_and_only_by_it() {
+        for p in ProviderId::ALL {
+            assert_eq!(ProviderId::from_name(p.as_str()), Some(p));
+            assert_eq!(p.as_str().parse::<ProviderId>(), Ok(p));
+        }
+        assert_eq!(ProviderId::from_name("JDCloud"), None);
+        assert_eq!(
+            "aws".parse::<ProviderId>().unwrap_err().to_string(),
+            "no provider \"aws\" (one of jdcloud, aliyun, tencent)"
+        );
+    }
 }

@@ -227,19 +227,21 @@ impl SignatureScheme for Tc3Signer {
 /// The UTC calendar date of a Unix timestamp, as `YYYY-MM-DD`.
 pub fn utc_date(timestamp: i64) -> Result<String, SignError> {
     // The date changes once a day while a run signs (and the mock verifies)
-    // thousands of requests a second, each needing it three times: the last
-    // day's text is kept per thread. Only dates that formatted are kept, and
+    // thousands of requests a second, each needing it twice: the last two
+    // days' text is kept per thread (two: a live run also signs its wire
+    // round-trip probe at time 0). Only dates that formatted are kept, and
     // every second of a representable day is representable, so a kept day
     // never hides an out-of-range error.
     thread_local! {
-        static LAST: std::cell::RefCell<Option<(i64, String)>> =
-            const { std::cell::RefCell::new(None) };
+        static KEPT: std::cell::RefCell<[Option<(i64, String)>; 2]> =
+            const { std::cell::RefCell::new([None, None]) };
     }
     let day = timestamp.div_euclid(86_400);
-    if let Some(date) = LAST.with(|last| {
-        last.borrow()
-            .as_ref()
-            .filter(|(kept, _)| *kept == day)
+    if let Some(date) = KEPT.with(|kept| {
+        kept.borrow()
+            .iter()
+            .flatten()
+            .find(|(kept, _)| *kept == day)
             .map(|(_, date)| date.clone())
     }) {
         return Ok(date);
@@ -251,7 +253,11 @@ pub fn utc_date(timestamp: i64) -> Result<String, SignError> {
         u8::from(at.month()),
         at.day()
     );
-    LAST.with(|last| *last.borrow_mut() = Some((day, date.clone())));
+    KEPT.with(|kept| {
+        let mut kept = kept.borrow_mut();
+        kept[1] = kept[0].take();
+        kept[0] = Some((day, date.clone()));
+    });
     Ok(date)
 }
 

@@ -45,6 +45,7 @@ mod context;
 mod draft;
 mod mutate;
 mod oracle;
+mod remember;
 mod repair;
 mod run;
 mod targets;

@@ -194,9 +194,14 @@ impl GeneratorConfig {
                     }
                 }
             }
-            before_chunk(&trees.iter().map(|t| t.current()).collect::<Vec<_>>());
-            for tree in trees.drain(..) {
-                if let Err(breach) = test(tree.current()) {
+            // Each value is built once: `current` rebuilds the whole value
+            // (every mapped draft, repair and mutation) on each call, and
+            // gives the same value each time, so the values `before_chunk`
+            // sees are the ones tested.
+            let values: Vec<S::Value> = trees.iter().map(|t| t.current()).collect();
+            before_chunk(&values);
+            for (tree, value) in trees.drain(..).zip(values) {
+                if let Err(breach) = test(value) {
                     if breach.stop {
                         // Counted as it is, unshrunk: nothing after it would
                         // tell more (Ctrl-C, a target that cannot be reached).

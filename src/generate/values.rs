@@ -165,17 +165,18 @@ pub(crate) fn drafts(gen: &Arc<Gen>) -> BoxedStrategy<Draft> {
     let slots: Vec<BoxedStrategy<Slot>> = gen.api.params.iter().map(|p| slot(gen, p)).collect();
     let repairing = Arc::clone(gen);
     let checking = Arc::clone(gen);
-    slots
-        .prop_map(move |slots| {
-            let mut d = Draft::Object(slots);
-            repair(&repairing.api, &mut d, &Freeze::default());
-            d
-        })
-        .prop_filter(
-            "a request the rules' repairs could not make valid",
-            move |d| violations(&checking.api, &[], &d.to_value()).is_empty(),
-        )
-        .boxed()
+    // Remembered: the filter's predicate and the case ask for the same
+    // draft, which is mapped and repaired once.
+    super::remember::Remembered(slots.prop_map(move |slots| {
+        let mut d = Draft::Object(slots);
+        repair(&repairing.api, &mut d, &Freeze::default());
+        d
+    }))
+    .prop_filter(
+        "a request the rules' repairs could not make valid",
+        move |d| violations(&checking.api, &[], &d.to_value()).is_empty(),
+    )
+    .boxed()
 }
 
 fn slot(gen: &Arc<Gen>, param: &Param) -> BoxedStrategy<Slot> {

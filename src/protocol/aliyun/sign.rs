@@ -274,7 +274,10 @@ impl Acs3Signer {
 
     /// `hex(HMAC-SHA256(secret, string to sign))`.
     pub fn signature(secret: &str, string_to_sign: &str) -> String {
-        hex::encode(hmac_sha256(secret.as_bytes(), string_to_sign.as_bytes()))
+        crate::protocol::signing::lower_hex(&hmac_sha256(
+            secret.as_bytes(),
+            string_to_sign.as_bytes(),
+        ))
     }
 
     /// The Authorization header value (commas, no spaces).

@@ -278,7 +278,8 @@ impl JdcloudSigner {
             ],
             || version.signing_key(credentials.secret(), date, self.region(), &self.service),
         );
-        let signature = hex::encode(hmac_sha256(&key, string_to_sign.as_bytes()));
+        let signature =
+            crate::protocol::signing::lower_hex(&hmac_sha256(&key, string_to_sign.as_bytes()));
         Ok(SigningTrace {
             canonical_request,
             string_to_sign,

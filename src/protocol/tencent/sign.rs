@@ -143,15 +143,16 @@ impl Tc3Signer {
         signed_headers: &[String],
     ) -> Result<SigningTrace, SignError> {
         let timestamp = request_timestamp(request)?;
-        let scope = self.credential_scope(timestamp)?;
+        let date = utc_date(timestamp)?;
+        let scope = format!("{date}/{}/{SCOPE_TERMINATOR}", self.service);
         let canonical_request = Self::canonical_request(request, signed_headers)?;
         let string_to_sign = Self::string_to_sign(timestamp, &scope, &canonical_request);
-        let date = utc_date(timestamp)?;
         let key = crate::protocol::signing::cached_derived_key(
             &["TC3", credentials.secret(), &date, &self.service],
             || Self::signing_key(credentials.secret(), &date, &self.service),
         );
-        let signature = hex::encode(hmac_sha256(&key, string_to_sign.as_bytes()));
+        let signature =
+            crate::protocol::signing::lower_hex(&hmac_sha256(&key, string_to_sign.as_bytes()));
         Ok(SigningTrace {
             canonical_request,
             string_to_sign,
@@ -225,13 +226,39 @@ impl SignatureScheme for Tc3Signer {
 
 /// The UTC calendar date of a Unix timestamp, as `YYYY-MM-DD`.
 pub fn utc_date(timestamp: i64) -> Result<String, SignError> {
+    // The date changes once a day while a run signs (and the mock verifies)
+    // thousands of requests a second, each needing it twice: the last two
+    // days' text is kept per thread (two: a live run also signs its wire
+    // round-trip probe at time 0). Only dates that formatted are kept, and
+    // every second of a representable day is representable, so a kept day
+    // never hides an out-of-range error.
+    thread_local! {
+        static KEPT: std::cell::RefCell<[Option<(i64, String)>; 2]> =
+            const { std::cell::RefCell::new([None, None]) };
+    }
+    let day = timestamp.div_euclid(86_400);
+    if let Some(date) = KEPT.with(|kept| {
+        kept.borrow()
+            .iter()
+            .flatten()
+            .find(|(kept, _)| *kept == day)
+            .map(|(_, date)| date.clone())
+    }) {
+        return Ok(date);
+    }
     let at = utc(timestamp)?;
-    Ok(format!(
+    let date = format!(
         "{:04}-{:02}-{:02}",
         at.year(),
         u8::from(at.month()),
         at.day()
-    ))
+    );
+    KEPT.with(|kept| {
+        let mut kept = kept.borrow_mut();
+        kept[1] = kept[0].take();
+        kept[0] = Some((day, date.clone()));
+    });
+    Ok(date)
 }
 
 fn request_timestamp(request: &SignableRequest) -> Result<i64, SignError> {
@@ -288,6 +315,21 @@ mod tests {
             "2019-02-26/cvm/tc3_request"
         );
         assert_eq!(utc_date(0).unwrap(), "1970-01-01");
+    }
+
+    #[test]
+    fn kept_date_follows_each_timestamp_day() {
+        // The date is kept per thread between calls: each call must still
+        // give its own timestamp's day, before 1970 too, and an unrepresentable
+        // timestamp must still be refused right after a kept day.
+        assert_eq!(utc_date(86_399).unwrap(), "1970-01-01");
+        assert_eq!(utc_date(86_400).unwrap(), "1970-01-02");
+        assert_eq!(utc_date(-1).unwrap(), "1969-12-31");
+        assert_eq!(utc_date(-86_400).unwrap(), "1969-12-31");
+        assert_eq!(utc_date(-86_401).unwrap(), "1969-12-30");
+        assert!(utc_date(i64::MAX).is_err());
+        assert!(utc_date(i64::MAX).is_err());
+        assert_eq!(utc_date(1_551_139_199).unwrap(), "2019-02-25");
     }
 
     #[test]

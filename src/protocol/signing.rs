@@ -76,13 +76,9 @@ pub fn sha256_hex(data: &[u8]) -> String {
 /// hashing itself: every request is hashed and signed in hex three times
 /// (the body, the canonical request, the signature) on both sides.
 pub fn lower_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = Vec::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)]);
-        out.push(DIGITS[usize::from(b & 0x0f)]);
-    }
-    // Only ASCII digits and letters were pushed.
+    // `encode_to_slice` writes the same digits into one buffer.
+    let mut out = vec![0; bytes.len() * 2];
+    hex::encode_to_slice(bytes, &mut out).expect("the buffer is twice the input's length");
     String::from_utf8(out).expect("hex digits are ASCII")
 }
 

@@ -28,6 +28,16 @@ fn have_sdks() -> bool {
     python.exists() || tools::missing(&python.display().to_string(), "bash .ci/sdk-venv")
 }
 
+/// The run ended with `code`; otherwise the failure shows its stderr.
+fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 fn run_sdk(adapter: &str, filter: &str, extra_env: &[(&str, &str)]) -> (Output, Value) {
     run_sdk_with(adapter, filter, &[], extra_env)
 }
@@ -90,12 +100,7 @@ fn a_renamed_parameter_is_a_wire_violation() {
         "tencent::ExportImages::cases::handwritten",
         &[],
     );
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&output, 1);
     let found = findings(&run);
     assert!(
         found.contains(&(
@@ -143,12 +148,7 @@ fn a_dropped_header_is_a_wire_violation() {
         "tencent::ExportImages::cases::handwritten",
         &[],
     );
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&output, 1);
     let found = findings(&run);
     assert!(
         found
@@ -169,12 +169,7 @@ fn a_swallowed_error_code_is_an_error_mapping_finding() {
         "tencent::ExportImages::cases::handwritten",
         &[],
     );
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&output, 1);
     let found = findings(&run);
     assert!(
         found.iter().any(|(c, d)| c == "error_mapping" && d.contains("and the SDK reported a success ({})")),
@@ -887,12 +882,7 @@ fn the_secret_written_to_a_named_log_file_is_a_secret_leak_with_file_and_line() 
         &[("IMGCONFORM_PLANTED_LOG", &log)],
     );
     let _ = std::fs::remove_file(root().join(&log));
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&output, 1);
     let leaks: Vec<String> = findings(&run)
         .into_iter()
         .filter(|(c, _)| c == "secret_leak")
@@ -922,12 +912,7 @@ fn a_path_id_sent_unescaped_is_a_wire_violation_and_a_missing_one_routes_nowhere
     // not a planted one.
     let filter = "jdcloud::exportImage::probe::path_parameters";
     let (output, run) = run_sdk("adapters/jdcloud-python", filter, &[]);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&output, 1);
     let violations: Vec<String> = findings(&run)
         .into_iter()
         .filter(|(c, d)| c == "wire_violation" && d.starts_with("path parameter"))
@@ -972,12 +957,7 @@ fn a_content_type_other_than_the_documented_one_is_a_wire_violation() {
         "tencent::ExportImages::cases::handwritten",
         &[],
     );
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&output, 1);
     let found: Vec<(String, String)> = findings(&run)
         .into_iter()
         .filter(|(_, d)| d.starts_with("Content-Type"))

@@ -71,8 +71,8 @@ pub struct Manifest {
     pub name: String,
     /// The provider whose SDK it drives.
     pub provider: ProviderId,
-    #[serde(default)]
     /// The language the adapter is written in.
+    #[serde(default)]
     pub language: String,
     /// The SDK package and version it drives.
     pub sdk: String,
@@ -940,7 +940,7 @@ impl SdkSession<'_> {
             }
             // Asked without a path parameter, a request that routes
             // nowhere is right (wire_checks judges one that routes).
-            if entry.api.is_none() && !super::wire_checks::lacks_path_parameter(api, params) {
+            if entry.api.is_none() && !lacks_path {
                 findings.push(Finding {
                     class: FindingClass::WireViolation,
                     detail: format!(

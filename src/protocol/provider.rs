@@ -143,6 +143,12 @@ pub trait Provider: Sync {
     /// then being imgconform's assumption).
     fn documents_https(&self) -> bool;
 
+    /// The media type the provider's documents state for a POST body, where
+    /// they state one (its parameters, such as a charset, are free).
+    fn documented_post_content_type(&self) -> Option<&'static str> {
+        None
+    }
+
     /// How the provider's answers tell an error.
     fn error_signal(&self) -> ErrorSignal;
 

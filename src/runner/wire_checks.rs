@@ -53,11 +53,8 @@ pub(crate) fn raw_findings(api: &ApiSpec, asked: &Value, raw: &SignableRequest) 
 /// (`; charset=utf-8`, as in the TC3 vector) are allowed. Alibaba's and
 /// JD Cloud's documents state none, so theirs is not judged.
 fn content_type(api: &ApiSpec, raw: &SignableRequest) -> Option<Finding> {
-    if api.provider() != crate::spec::ProviderId::Tencent
-        || !raw.method.eq_ignore_ascii_case("POST")
-    {
-        return None;
-    }
+    let documented = crate::protocol::provider_for(api.provider()).documented_post_content_type();
+    let documented = documented.filter(|_| raw.method.eq_ignore_ascii_case("POST"))?;
     let sent = header(raw, "content-type");
     let media = sent.map(|c| {
         c.split(';')
@@ -66,13 +63,15 @@ fn content_type(api: &ApiSpec, raw: &SignableRequest) -> Option<Finding> {
             .trim()
             .to_ascii_lowercase()
     });
-    if media.as_deref() == Some("application/json") {
+    if media.as_deref() == Some(documented) {
         return None;
     }
+    // Only Tencent's documents state a Content-Type, so the message names
+    // its source.
     Some(Finding {
         class: FindingClass::WireViolation,
         detail: format!(
-            "Content-Type {}: Tencent's document sends the POST form's JSON body as application/json (seed 002's input example)",
+            "Content-Type {}: Tencent's document sends the POST form's JSON body as {documented} (seed 002's input example)",
             sent.map_or("not sent".to_string(), |c| format!("`{c}`"))
         ),
     })
@@ -195,6 +194,8 @@ pub(super) fn path_parameter_probes(
     use super::CallError;
     let mut candidates: Vec<Value> = examples.to_vec();
     candidates.extend(crate::generate::sample_valid(api, ctx, seed, 8).unwrap_or_default());
+    // A probe sets or removes one key: only an object has keys.
+    candidates.retain(Value::is_object);
     if candidates.is_empty() {
         tally.skip("no valid request to send");
         return Vec::new();
@@ -212,6 +213,8 @@ pub(super) fn path_parameter_probes(
             }
             let mut request = candidates[base].clone();
             let Some(object) = request.as_object_mut() else {
+                // Not reached: only objects are kept as candidates.
+                i += 1;
                 continue;
             };
             match probe {

@@ -49,6 +49,12 @@ impl Provider for Tencent {
         false
     }
 
+    /// Seed 002's input example sends the POST form's JSON body as
+    /// `application/json`.
+    fn documented_post_content_type(&self) -> Option<&'static str> {
+        Some("application/json")
+    }
+
     fn error_signal(&self) -> ErrorSignal {
         ErrorSignal::EnvelopeAt200
     }

@@ -223,7 +223,7 @@ fn every_combination_of_behaviours_passes_and_is_observed_as_chosen() {
             .iter()
             .filter(|r| {
                 r.provenance == Some(imgconform::spec::Provenance::Stated)
-                    && matches!(r.kind, "constraint" | "rule" | "error")
+                    && matches!(r.kind.as_str(), "constraint" | "rule" | "error")
             })
             .map(|r| (format!("{} {} {}", r.scope, r.kind, r.item), r.status))
             .collect();

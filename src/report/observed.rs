@@ -10,11 +10,12 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::run_json::{RunJson, RunJsonError, TrialJson};
+use super::run_json::{api_of, RunJson, RunJsonError};
 use super::taxonomy::{decide, Category};
 use super::text::Text;
 use super::Scope;
 use crate::runner::{RuleTally, TrialStatus};
+use crate::runner::{RunSummary, TrialReport};
 use crate::spec::model::ErrorSpec;
 use crate::spec::{ApiSpec, Provenance};
 
@@ -292,23 +293,19 @@ impl ObservedRun {
             file: file.to_string(),
             problem,
         })?;
-        let mut out = ObservedRun::from_json(file, run);
-        out.sdk = serde_json::from_str::<Value>(text)
-            .ok()
-            .as_ref()
-            .and_then(crate::runner::sdk_report::SdkFindings::from_run);
-        Ok(out)
+        Ok(ObservedRun::from_json(file, run))
     }
 
     /// The report's view of a run already read.
-    pub fn from_json(file: &str, run: RunJson) -> ObservedRun {
+    pub fn from_json(file: &str, read: RunJson) -> ObservedRun {
+        let RunJson { run, failures } = read;
         let mut out = ObservedRun {
             file: file.to_string(),
-            schema: run.schema,
-            target: run.target,
-            transport: run.transport,
+            schema: Some(run.schema.clone()).filter(|s| !s.is_empty()),
+            target: Some(run.target.clone()).filter(|s| !s.is_empty()),
+            transport: Some(run.transport.clone()).filter(|s| !s.is_empty()),
             seed: run.seed,
-            cases_per_property: run.cases_per_property,
+            cases_per_property: Some(u64::from(run.cases_per_property)).filter(|&n| n > 0),
             passed: 0,
             failed: 0,
             skipped: 0,
@@ -318,45 +315,15 @@ impl ObservedRun {
             observations: Vec::new(),
             departures: Vec::new(),
             rules: Vec::new(),
-            sdk: None,
+            sdk: crate::runner::sdk_report::SdkFindings::from_run(&run),
         };
-        match (run.trials, run.failures) {
-            (Some(trials), _) => {
-                // Before version 1 the matrix was not written: the trials'
-                // verdicts make it, where they are there.
-                let mut matrix: BTreeMap<(String, String), RuleTally> = BTreeMap::new();
-                for trial in &trials {
-                    out.add_trial(trial);
-                    if run.rules.is_empty() {
-                        let api = trial_api(trial).unwrap_or_default();
-                        for (rule, counts) in &trial.verdicts {
-                            matrix
-                                .entry((api.clone(), rule.clone()))
-                                .or_default()
-                                .merge(counts);
-                        }
-                    }
-                }
-                out.rules = if run.rules.is_empty() {
-                    matrix
-                        .into_iter()
-                        .map(|((api, rule), counts)| ObservedRule::new(api, rule, counts))
-                        .collect()
-                } else {
-                    run.rules
-                        .into_iter()
-                        .map(|r| {
-                            let tally = r.tally();
-                            ObservedRule::new(r.api, r.rule, tally)
-                        })
-                        .collect()
-                };
-            }
-            (None, failures) => {
-                for failure in failures.unwrap_or_default() {
+        match failures {
+            None => out.add_trials(run),
+            Some(failures) => {
+                for failure in failures {
                     let mut reason = failure
                         .failure
-                        .map(|f| f.into_failure().reason)
+                        .map(|f| f.reason)
                         .filter(|r| !r.is_empty())
                         .unwrap_or_else(|| "(no reason given)".into());
                     if let Some(location) = &failure.location {
@@ -378,14 +345,46 @@ impl ObservedRun {
                         seed: None,
                     });
                 }
-                out.passed = run.passed.unwrap_or(0);
+                out.passed = run.passed as u64;
             }
         }
         out
     }
 
-    fn add_trial(&mut self, trial: &TrialJson) {
-        let api = trial_api(trial);
+    /// A run of trials: each trial's part, and the rule matrix.
+    fn add_trials(&mut self, run: RunSummary) {
+        // Before version 1 the matrix was not written: the trials'
+        // verdicts make it, where they are there.
+        let mut matrix: BTreeMap<(String, String), RuleTally> = BTreeMap::new();
+        for trial in &run.trials {
+            self.add_trial(trial);
+            if run.rules.is_empty() {
+                for (rule, counts) in &trial.verdicts {
+                    matrix
+                        .entry((trial.api.clone(), rule.clone()))
+                        .or_default()
+                        .merge(counts);
+                }
+            }
+        }
+        self.rules = if run.rules.is_empty() {
+            matrix
+                .into_iter()
+                .map(|((api, rule), counts)| ObservedRule::new(api, rule, counts))
+                .collect()
+        } else {
+            run.rules
+                .into_iter()
+                .map(|r| {
+                    let tally = r.tally();
+                    ObservedRule::new(r.api, r.rule, tally)
+                })
+                .collect()
+        };
+    }
+
+    fn add_trial(&mut self, trial: &TrialReport) {
+        let api = Some(trial.api.clone()).filter(|a| !a.is_empty());
         if let Some(id) = &api {
             if !self.apis.contains(id) {
                 self.apis.push(id.clone());
@@ -419,7 +418,7 @@ impl ObservedRun {
             match self
                 .departures
                 .iter_mut()
-                .find(|x| x.api == api && x.rule == d.rule)
+                .find(|x| x.api == api && x.rule == d.judgement.rule)
             {
                 Some(x) => {
                     x.count += d.count;
@@ -427,24 +426,19 @@ impl ObservedRun {
                 }
                 None => self.departures.push(ObservedDeparture {
                     api: api.clone(),
-                    rule: d.rule.clone(),
-                    provenance: d.provenance,
-                    source: d.source.clone(),
-                    expected: d.expected.clone(),
-                    observed: d.observed.clone(),
+                    rule: d.judgement.rule.clone(),
+                    provenance: Some(d.judgement.provenance),
+                    source: d.judgement.source.clone(),
+                    expected: d.judgement.expected.clone(),
+                    observed: d.judgement.observed.clone(),
                     count: d.count,
-                    example: d.example.clone().filter(|v| !v.is_null()),
+                    example: Some(d.example.clone()).filter(|v| !v.is_null()),
                     trials: vec![trial.name.clone()],
                 }),
             }
         }
-        let failure = trial.failure.clone().map(|f| f.into_failure());
-        let status = match trial.status {
-            Some(s) => s,
-            None if failure.is_some() || !trial.failures.is_empty() => TrialStatus::Failed,
-            None => TrialStatus::Passed,
-        };
-        match status {
+        let failure = trial.failure.clone();
+        match trial.status {
             TrialStatus::Passed => self.passed += 1,
             TrialStatus::Skipped => self.skipped += 1,
             TrialStatus::Failed => {
@@ -489,19 +483,6 @@ impl ObservedRun {
             .iter()
             .filter(|r| r.outcome == Outcome::NotExercised)
             .count()
-    }
-}
-
-fn trial_api(trial: &TrialJson) -> Option<String> {
-    trial.api.clone().or_else(|| api_of(&trial.name))
-}
-
-/// `provider/api` from a trial or case name `provider::api::…`.
-fn api_of(name: &str) -> Option<String> {
-    let mut parts = name.split("::");
-    match (parts.next(), parts.next()) {
-        (Some(provider), Some(api)) => Some(format!("{provider}/{api}")),
-        _ => None,
     }
 }
 

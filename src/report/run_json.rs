@@ -1,155 +1,35 @@
-//! run.json as `imgconform run --format json` writes it, read into types
-//! that mirror [docs/run-json.md](../../docs/run-json.md) field for field
-//! (schema [`RUN_SCHEMA`]).
-//!
-//! Where the writer's own types carry the leniency below, they are read
-//! back through them: the rule matrix ([`RuleRow`]), a trial's verdict
-//! counts ([`RuleTally`]), its status ([`TrialStatus`]) and its failures
-//! ([`FailureReport`]). The document and the trial are still read here:
-//! older files leave out what the writer's `RunSummary` and `TrialReport`
-//! always have (`api`, `status`, the counts), and the SDK section is read
-//! as JSON by `SdkFindings::from_run` (issue 15, item 2, still open).
+//! run.json as `imgconform run --format json` writes it, read back through
+//! the very types that write it ([`RunSummary`], its trials, rule rows,
+//! failures, departures and findings), documented in
+//! [docs/run-json.md](../../docs/run-json.md) (schema [`RUN_SCHEMA`]).
 //!
 //! The reading is lenient where the format allows it: a field this version
 //! does not know is ignored, one an older run.json leaves out (or writes as
-//! `null`) takes its empty value. It is strict where a reader would
-//! misread: a document naming another `schema` is refused, and so is a
-//! field of the wrong type, with the line and column where it is.
+//! `null`) takes its empty value, and what an older file leaves out that
+//! the writer always has is worked out here from the rest (a trial's
+//! `status` from its failures, its `api` from its name). It is strict where
+//! a reader would misread: a document naming another `schema` is refused,
+//! and so is a field of the wrong type, with the line and column where it
+//! is.
 //!
-//! One older shape is read as well: a run against the validator alone
+//! One other shape is read as well: a run against the validator alone
 //! (`failures`, each `{case, location, failure}`, with `passed` counted).
-
-use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::runner::output::{null_as_default, RuleRow, RUN_SCHEMA};
-use crate::runner::{FailureReport, RuleTally, TrialStatus};
-use crate::spec::Provenance;
+use crate::runner::output::{failure_or_reason, RUN_SCHEMA};
+use crate::runner::{FailureReport, RunSummary, TrialStatus};
 
-/// The document.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// A run.json read back.
+#[derive(Debug, Clone, Default)]
 pub struct RunJson {
-    /// `imgconform-run/1`; absent in files written before it was named.
-    #[serde(default)]
-    pub schema: Option<String>,
-    #[serde(default)]
-    pub target: Option<String>,
-    #[serde(default)]
-    pub transport: Option<String>,
-    #[serde(default)]
-    pub cases_per_property: Option<u64>,
-    #[serde(default)]
-    pub seed: Option<u64>,
-    #[serde(default)]
-    pub passed: Option<u64>,
-    #[serde(default)]
-    pub failed: Option<u64>,
-    #[serde(default)]
-    pub skipped: Option<u64>,
-    #[serde(default)]
-    pub seconds: Option<f64>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub interrupted: bool,
-    /// `None` in a run against the validator alone.
-    #[serde(default)]
-    pub trials: Option<Vec<TrialJson>>,
-    /// The per-rule matrix; absent before version 1.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub rules: Vec<RuleRow>,
-    /// A run against the validator alone: its failed cases.
-    #[serde(default)]
+    /// The run, as the runner wrote it; a run against the validator alone
+    /// fills only its counts.
+    pub run: RunSummary,
+    /// A run against the validator alone: its failed cases (`None` for a
+    /// run of trials).
     pub failures: Option<Vec<CaseFailureJson>>,
-}
-
-/// A trial.
-#[derive(Debug, Clone, Deserialize)]
-pub struct TrialJson {
-    /// `provider::api::kind::name`.
-    pub name: String,
-    /// `provider/api`; older files leave it to the name.
-    #[serde(default)]
-    pub api: Option<String>,
-    #[serde(default)]
-    pub target: Option<String>,
-    #[serde(default)]
-    pub cases: Option<u64>,
-    #[serde(default)]
-    pub skipped: Option<u64>,
-    #[serde(default)]
-    pub tally: Option<String>,
-    #[serde(default)]
-    pub seconds: Option<f64>,
-    /// Absent in older files: failed when it has a `failure`.
-    #[serde(default)]
-    pub status: Option<TrialStatus>,
-    #[serde(default)]
-    pub skip_reason: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub findings: Vec<FindingJson>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub refused_client_side: u64,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub departures: Vec<DepartureJson>,
-    /// `"<rule>: <answer>"` → cases, e.g. `"unknown parameter: accepted": 9`.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub observations: BTreeMap<String, u64>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub verdicts: BTreeMap<String, RuleTally>,
-    /// The first of `failures`; very old files give the reason alone.
-    #[serde(default)]
-    pub failure: Option<FailureField>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub failures: Vec<FailureReport>,
-}
-
-/// A trial's `failure`: the object, or in very old files its reason alone.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum FailureField {
-    Reason(String),
-    Failure(FailureReport),
-}
-
-impl FailureField {
-    pub fn into_failure(self) -> FailureReport {
-        match self {
-            FailureField::Reason(reason) => FailureReport {
-                reason,
-                ..FailureReport::default()
-            },
-            FailureField::Failure(f) => f,
-        }
-    }
-}
-
-/// A departure from a reading or an assumption of the spec.
-#[derive(Debug, Clone, Deserialize)]
-pub struct DepartureJson {
-    pub rule: String,
-    /// `read` or `assumed`.
-    #[serde(default)]
-    pub provenance: Option<Provenance>,
-    #[serde(default)]
-    pub source: String,
-    #[serde(default)]
-    pub expected: String,
-    #[serde(default)]
-    pub observed: String,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub count: u64,
-    #[serde(default)]
-    pub example: Option<Value>,
-}
-
-/// What an SDK did wrong.
-#[derive(Debug, Clone, Deserialize)]
-pub struct FindingJson {
-    #[serde(default)]
-    pub class: String,
-    #[serde(default)]
-    pub detail: String,
 }
 
 /// A failed case of a run against the validator alone.
@@ -158,8 +38,8 @@ pub struct CaseFailureJson {
     pub case: String,
     #[serde(default)]
     pub location: Option<String>,
-    #[serde(default)]
-    pub failure: Option<FailureField>,
+    #[serde(default, deserialize_with = "failure_or_reason")]
+    pub failure: Option<FailureReport>,
 }
 
 /// Why a text is not a run.json this version reads. The message says where
@@ -222,10 +102,51 @@ impl RunJson {
         if !has_list("trials") && !has_list("failures") {
             return Err(RunJsonError::NoTrials);
         }
-        serde_json::from_str(text).map_err(|e| {
+        let shape = |e: serde_json::Error| {
             let (line, column, what) = located(&e);
             RunJsonError::Shape { line, column, what }
+        };
+        let mut read: RunSummary = serde_json::from_str(text).map_err(shape)?;
+        // What older files leave out that the writer always has.
+        let written = run.get("trials").and_then(Value::as_array);
+        for (i, trial) in read.trials.iter_mut().enumerate() {
+            let said = |key: &str| {
+                written
+                    .and_then(|t| t.get(i))
+                    .and_then(|t| t.get(key))
+                    .is_some_and(|v| !v.is_null())
+            };
+            if !said("status") && (trial.failure.is_some() || !trial.failures.is_empty()) {
+                trial.status = TrialStatus::Failed;
+            }
+            if trial.api.is_empty() {
+                trial.api = api_of(&trial.name).unwrap_or_default();
+            }
+        }
+        let failures = match run.get("failures") {
+            Some(Value::Array(_)) if !has_list("trials") => {
+                #[derive(Deserialize)]
+                struct ValidatorRun {
+                    failures: Vec<CaseFailureJson>,
+                }
+                let v: ValidatorRun = serde_json::from_str(text).map_err(shape)?;
+                Some(v.failures)
+            }
+            _ => None,
+        };
+        Ok(RunJson {
+            run: read,
+            failures,
         })
+    }
+}
+
+/// `provider/api` from a trial or case name `provider::api::…`.
+pub(crate) fn api_of(name: &str) -> Option<String> {
+    let mut parts = name.split("::");
+    match (parts.next(), parts.next()) {
+        (Some(provider), Some(api)) => Some(format!("{provider}/{api}")),
+        _ => None,
     }
 }
 
@@ -241,6 +162,7 @@ fn located(e: &serde_json::Error) -> (usize, usize, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Provenance;
 
     #[test]
     fn a_run_as_imgconform_run_writes_it_reads_in_full() {
@@ -256,16 +178,21 @@ mod tests {
                          "conforms": 0, "violates": 0, "departs": 0, "observed": 2}]}"#,
         )
         .unwrap();
-        let trial = &run.trials.as_ref().unwrap()[0];
-        assert_eq!(trial.status, Some(TrialStatus::Passed));
+        assert!(run.failures.is_none());
+        let run = run.run;
+        let trial = &run.trials[0];
+        assert_eq!(trial.status, TrialStatus::Passed);
         assert_eq!(trial.observations.values().sum::<u64>(), 2);
-        assert_eq!(trial.departures[0].provenance, Some(Provenance::Assumed));
+        assert_eq!(
+            trial.departures[0].judgement.provenance,
+            Provenance::Assumed
+        );
         assert_eq!(trial.verdicts["unknown parameter"].observed, 2);
         assert_eq!(run.rules[0].provenance, Some(Provenance::Open));
     }
 
-    /// What the runner writes, this reader reads back unchanged: the rule
-    /// matrix, each trial's status and verdicts (the types are the same).
+    /// What the runner writes, this reader reads back unchanged, every
+    /// field (the types are the same): it writes again to the same JSON.
     #[test]
     fn a_run_written_by_the_runner_reads_back_equal() {
         use crate::runner::{run, MockTarget, RunOptions, RunSummary};
@@ -283,22 +210,20 @@ mod tests {
         let summary = RunSummary::new("mock", "in-process", 8, Some(3), 0.0, false, trials)
             .with_rules(&specs);
         let text = serde_json::to_string_pretty(&summary.to_json()).unwrap();
-        let back = RunJson::parse(&text).unwrap();
+        let back = RunJson::parse(&text).unwrap().run;
 
         assert!(
             summary.rules.iter().any(|r| r.conforms > 0),
             "nothing judged"
         );
-        assert_eq!(back.rules, summary.rules);
-        let trials = back.trials.unwrap();
-        assert_eq!(trials.len(), summary.trials.len());
         assert!(summary.trials.iter().any(|t| !t.verdicts.is_empty()));
-        for (read, written) in trials.iter().zip(&summary.trials) {
-            assert_eq!(read.name, written.name);
-            assert_eq!(read.status, Some(written.status), "{}", written.name);
-            assert_eq!(read.verdicts, written.verdicts, "{}", written.name);
-        }
-        assert_eq!(back.schema.as_deref(), Some(RUN_SCHEMA));
+        assert!(summary.trials.iter().any(|t| !t.observations.is_empty()));
+        assert!(!summary.coverage.rows.is_empty());
+        assert_eq!(back.rules, summary.rules);
+        assert_eq!(back.coverage, summary.coverage);
+        assert_eq!(back.schema, RUN_SCHEMA);
+        // Every field, through the JSON both write.
+        assert_eq!(back.to_json(), summary.to_json());
     }
 
     /// A failure as the runner writes it reads back equal, every field.
@@ -312,11 +237,30 @@ mod tests {
             seed: Some(11),
         };
         let text = serde_json::to_string(&written).unwrap();
-        let read: FailureField = serde_json::from_str(&text).unwrap();
-        assert_eq!(read.into_failure(), written);
-        let run = format!(r#"{{"trials": [{{"name": "a::B::k::n", "failures": [{text}]}}]}}"#);
-        let trial = &RunJson::parse(&run).unwrap().trials.unwrap()[0];
-        assert_eq!(trial.failures, vec![written]);
+        let run = format!(
+            r#"{{"trials": [{{"name": "a::B::k::n", "failure": {text}, "failures": [{text}]}}]}}"#
+        );
+        let trial = &RunJson::parse(&run).unwrap().run.trials[0];
+        assert_eq!(trial.failures, vec![written.clone()]);
+        assert_eq!(trial.failure, Some(written));
+        // Left out by an older file: the status follows from the failures,
+        // the api from the name.
+        assert_eq!(trial.status, TrialStatus::Failed);
+        assert_eq!(trial.api, "a/B");
+    }
+
+    /// Very old files give a failure's reason alone.
+    #[test]
+    fn a_failure_given_as_its_reason_alone_reads_as_a_failure() {
+        let run = r#"{"trials": [{"name": "a::B::k::n", "failure": "expected 400"},
+                                 {"name": "a::B::k::m", "status": "pass", "failure": null}]}"#;
+        let trials = RunJson::parse(run).unwrap().run.trials;
+        assert_eq!(trials[0].failure.as_ref().unwrap().reason, "expected 400");
+        assert_eq!(trials[0].status, TrialStatus::Failed);
+        assert_eq!(
+            (trials[1].status, &trials[1].failure),
+            (TrialStatus::Passed, &None)
+        );
     }
 
     #[test]
@@ -325,9 +269,10 @@ mod tests {
             r#"{"trials": [{"name": "a::B::k::n", "departures": null, "observations": null}], "rules": null}"#,
         )
         .unwrap();
-        let trial = &run.trials.unwrap()[0];
+        let trial = &run.run.trials[0];
         assert!(trial.departures.is_empty() && trial.observations.is_empty());
-        assert!(run.rules.is_empty() && run.schema.is_none());
+        assert_eq!(trial.status, TrialStatus::Passed);
+        assert!(run.run.rules.is_empty() && run.run.schema.is_empty());
     }
 
     #[test]

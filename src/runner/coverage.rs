@@ -47,7 +47,7 @@ pub fn state_case_row<'s>(
 }
 
 /// Whether a row was exercised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CoverageStatus {
     /// Some case was judged on it.
@@ -55,6 +55,7 @@ pub enum CoverageStatus {
     /// No case was, and the spec says why none can (`reason`).
     NotExercisable,
     /// No case was, and the spec gives no reason: a gap.
+    #[default]
     NotExercised,
 }
 
@@ -69,15 +70,17 @@ impl CoverageStatus {
     }
 }
 
-/// One row of the coverage table.
-#[derive(Debug, Clone, Serialize)]
+/// One row of the coverage table. run.json writes it, and reads it back
+/// through this same type (a field left out reads empty).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct CoverageRow {
     /// `provider/api`, or the provider (`aliyun`) for a row of its
     /// provider file, common to its APIs.
     pub scope: String,
     /// `constraint`, `rule`, `error`, `check` (imgconform's own: request
     /// id, response shape, world-state answers…) or `open point`.
-    pub kind: &'static str,
+    pub kind: String,
     /// The constraint or rule as the per-rule matrix names it, or the
     /// error row's id.
     pub item: String,
@@ -107,7 +110,8 @@ pub struct CoverageRow {
 }
 
 /// The coverage table, with its counts.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Coverage {
     /// Rules some trial exercises.
     pub exercised: usize,
@@ -360,7 +364,7 @@ fn row(
     };
     CoverageRow {
         scope,
-        kind,
+        kind: kind.into(),
         item,
         code,
         provenance,

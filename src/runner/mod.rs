@@ -152,82 +152,143 @@ pub struct FailureReport {
     pub seed: Option<u64>,
 }
 
-/// One trial's outcome.
-#[derive(Debug, Clone, Serialize)]
+/// One trial's outcome. run.json writes it and `imgconform report` reads
+/// it back through this same type: a field an older file leaves out (or
+/// writes as `null`) reads empty; its `status` and `api`, where left out,
+/// are worked out from the rest by run.json's reader (`report::run_json`).
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct TrialReport {
     /// `provider::api::kind::name`.
     pub name: String,
     /// `provider/api`.
+    #[serde(default, deserialize_with = "output::null_as_default")]
     pub api: String,
     /// The target the trial ran against (`mock`, `live`, `sdk:NAME`).
+    #[serde(default, deserialize_with = "output::null_as_default")]
     pub target: String,
     /// Requests sent.
+    #[serde(default, deserialize_with = "output::null_as_default")]
     pub cases: u64,
     /// Requests that could not be expressed on the wire (skipped).
+    #[serde(default, deserialize_with = "output::null_as_default")]
     pub skipped: u64,
     /// What the answers were, in a few words (`succeeded 180, refused 76`).
+    #[serde(default, deserialize_with = "output::null_as_default")]
     pub tally: String,
     /// Wall-clock seconds the trial took.
+    #[serde(default, deserialize_with = "output::null_as_default")]
     pub seconds: f64,
     /// `passed`, `failed`, or `skipped`: nothing was sent, and why is in
     /// `skip_reason`.
+    #[serde(default, deserialize_with = "output::null_as_default")]
     pub status: TrialStatus,
     /// Why requests were skipped (the first reason met), if any were.
+    #[serde(default, deserialize_with = "output::null_as_default")]
     pub skip_reason: Option<String>,
     /// What an SDK did wrong, each once (the SDK target only).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "output::null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub findings: Vec<Finding>,
     /// The endpoints its requests could not reach, each as a sentence
     /// naming it (`the tencent endpoint http://127.0.0.1:9 cannot be
     /// reached: connection refused`); those requests are unsent.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "output::null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub unreachable: Vec<String>,
     /// What an SDK was seen to lack where the documents do not make it a
     /// fault — a parameter the document's parameter table does not list —
     /// each once (the SDK target only): reported, never failed; the
     /// requests that needed it are skipped.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "output::null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub observed: Vec<String>,
     /// Invalid requests an SDK refused itself, before sending (the SDK
     /// target only); the rest it left to the server.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(
+        default,
+        deserialize_with = "output::null_as_default",
+        skip_serializing_if = "is_zero"
+    )]
     pub refused_client_side: u64,
     /// For each constraint a request broke alone (or was at the limit of),
     /// how the SDK took it: refused before sending, sent for the server to
     /// refuse, or (at the limit, valid) refused (the SDK target only).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "output::null_as_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub client_side_validation: BTreeMap<String, sdk_report::ClientSideRow>,
     /// Each finding's evidence, from the first call that showed it:
     /// `{class, detail, evidence}` (the SDK target only).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "output::null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub evidence: Vec<Value>,
     /// Where the target departed from a reading or an assumption of the
     /// spec, each rule once: findings, failures only under `--strict`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "output::null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub departures: Vec<Departure>,
     /// What the target did on points the documents leave open, by rule and
     /// answer: `unknown parameter: accepted` 9.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "output::null_as_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub observations: BTreeMap<String, u64>,
     /// Which of several violations the target's answers named, and how
     /// often: `Region [required] → MissingParameter` 24, or `CODE (fits 2
     /// of them)` where the answer cannot tell (another open point: which
     /// check comes first).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "output::null_as_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub choices: BTreeMap<String, u64>,
     /// Every rule the trial's cases met, with its verdicts.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "output::null_as_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub verdicts: BTreeMap<String, RuleTally>,
     /// Every documented error row a case of the trial expected, with the
     /// verdicts on the answers judged against it: `api:ID` for a row of
     /// the API file, `provider:ID` for one of the provider file.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "output::null_as_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub errors: BTreeMap<String, RuleTally>,
-    /// The first of `failures`, as earlier versions reported it.
+    /// The first of `failures`, as earlier versions reported it (very old
+    /// files give its reason alone).
+    #[serde(default, deserialize_with = "output::failure_or_reason")]
     pub failure: Option<FailureReport>,
     /// Every rule the trial's cases broke, each with its smallest example:
     /// a trial judges all its cases, so one failure hides no other.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "output::null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub failures: Vec<FailureReport>,
 }
 
@@ -271,15 +332,18 @@ impl RuleTally {
 }
 
 /// A departure from a reading or an assumption, with the first request
-/// that showed it and how often it was seen.
-#[derive(Debug, Clone, Serialize)]
+/// that showed it and how often it was seen. run.json writes it and
+/// `imgconform report` reads it back through this same type.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Departure {
     #[serde(flatten)]
     /// The departure and the rule it departs from.
     pub judgement: Judgement,
     /// How many cases showed it.
+    #[serde(default, deserialize_with = "output::null_as_default")]
     pub count: u64,
-    /// The first request that showed it.
+    /// The first request that showed it (`null` where a file has none).
+    #[serde(default)]
     pub example: Value,
 }
 
@@ -288,11 +352,14 @@ fn is_zero(n: &u64) -> bool {
 }
 
 /// How a trial ended. run.json's reader takes older writers' words for
-/// the same three too (see its `Deserialize` in `output`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// the same three too (see its `Deserialize` in `output`). The default is
+/// only a trial's starting point when read: where a file leaves the status
+/// out, run.json's reader works it out from the trial's failures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TrialStatus {
     /// Every answer was judged and none failed.
+    #[default]
     Passed,
     /// Some answer broke a stated rule (or departed, with `--strict`).
     Failed,

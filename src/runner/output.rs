@@ -51,6 +51,31 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// Reads a trial's `failure`: the object, or in very old files its reason
+/// alone (a string), which reads as a failure with only its reason.
+pub(crate) fn failure_or_reason<'de, D>(
+    deserializer: D,
+) -> Result<Option<super::FailureReport>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Field {
+        Reason(String),
+        Failure(super::FailureReport),
+    }
+    Ok(
+        Option::<Field>::deserialize(deserializer)?.map(|field| match field {
+            Field::Reason(reason) => super::FailureReport {
+                reason,
+                ..super::FailureReport::default()
+            },
+            Field::Failure(failure) => failure,
+        }),
+    )
+}
+
 /// Reads a trial's `status`. Older writers used other words for the same
 /// three (`pass`, `ok`, `error`, `ignored`, …), in any case.
 impl<'de> Deserialize<'de> for TrialStatus {
@@ -113,39 +138,60 @@ impl RuleRow {
 }
 
 /// A whole run: what ran against what, and every trial's report.
-#[derive(Debug, Clone, Serialize)]
+/// run.json is its JSON, and `imgconform report` reads run.json back
+/// through this same type: a field an older file leaves out, or writes as
+/// `null`, reads empty (a file written before `schema` was named has it
+/// empty).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RunSummary {
     /// [`RUN_SCHEMA`].
-    pub schema: &'static str,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub schema: String,
     /// `mock`, `live`, …
+    #[serde(default, deserialize_with = "null_as_default")]
     pub target: String,
     /// How the target was reached (`in-process`, `http`, an endpoint list).
+    #[serde(default, deserialize_with = "null_as_default")]
     pub transport: String,
     /// Cases tried per property.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub cases_per_property: u32,
     /// The seed every property used (`imgconform run` always has one).
+    #[serde(default, deserialize_with = "null_as_default")]
     pub seed: Option<u64>,
     /// Trials passed.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub passed: usize,
     /// Trials failed.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub failed: usize,
     /// Trials skipped.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub skipped: usize,
     /// Wall-clock seconds of the whole run.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub seconds: f64,
     /// Ctrl-C stopped the run: the trials are those that ended before.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub interrupted: bool,
     /// The endpoints that could not be reached, each as a sentence naming
     /// it; their requests are unsent, and the run's exit status is 3.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub unreachable: Vec<String>,
     /// Every trial's report, in run order.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub trials: Vec<TrialReport>,
     /// The per-rule matrix: every rule of the specs run against, with its
     /// verdicts (all zero: not exercised); filled by [`RunSummary::with_rules`].
+    #[serde(default, deserialize_with = "null_as_default")]
     pub rules: Vec<RuleRow>,
     /// Every constraint, rule and documented error row of the APIs run,
     /// exercised or not and why; filled by [`RunSummary::with_rules`].
+    #[serde(default, deserialize_with = "null_as_default")]
     pub coverage: super::coverage::Coverage,
 }
 
@@ -166,7 +212,7 @@ impl RunSummary {
             .flat_map(|t| t.unreachable.iter().cloned())
             .collect();
         RunSummary {
-            schema: RUN_SCHEMA,
+            schema: RUN_SCHEMA.to_string(),
             target: target.to_string(),
             transport: transport.to_string(),
             cases_per_property,
@@ -567,7 +613,7 @@ impl RunSummary {
             })
         };
         // Each finding once, by class, with its evidence and replay.
-        let sdk = super::sdk_report::SdkFindings::from_run(&self.to_json())?;
+        let sdk = super::sdk_report::SdkFindings::from_run(self)?;
         let mut by_class: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
         for f in &sdk.findings {
             by_class
@@ -644,7 +690,7 @@ impl RunSummary {
         list(&r["right"], &mut out);
         out.push_str("\n## Gets wrong\n\n");
         list(&r["wrong"], &mut out);
-        let sdk = super::sdk_report::SdkFindings::from_run(&self.to_json())?;
+        let sdk = super::sdk_report::SdkFindings::from_run(self)?;
         out.push_str(&sdk.markdown());
         let observed = r["observed"].as_array().cloned().unwrap_or_default();
         if !observed.is_empty() {

@@ -181,7 +181,7 @@ impl Manifest {
 }
 
 /// What kind of departure a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingClass {
     /// The SDK sent something the documents do not allow on the wire.
@@ -251,7 +251,7 @@ impl FindingClass {
 }
 
 /// One way an SDK departed from the documents or from what the mock said.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Finding {
     /// What kind of departure.
     pub class: FindingClass,

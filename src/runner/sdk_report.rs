@@ -14,20 +14,25 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+
+use crate::spec::Provenance;
 use serde_json::{json, Value};
 
 /// How one trial's requests on one constraint fared with the SDK.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ClientSideRow {
     /// How the documents know the constraint, where the verdicts said.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<crate::spec::Provenance>,
     /// Requests breaking it (and nothing else) the SDK refused itself.
+    #[serde(default, deserialize_with = "super::output::null_as_default")]
     pub refused_by_the_sdk: u64,
     /// Requests breaking it the SDK sent for the server to refuse.
+    #[serde(default, deserialize_with = "super::output::null_as_default")]
     pub sent_to_the_server: u64,
     /// Requests the documents call valid that the SDK refused before
     /// sending (a finding).
+    #[serde(default, deserialize_with = "super::output::null_as_default")]
     pub valid_refused: u64,
 }
 
@@ -161,65 +166,62 @@ pub struct SdkFindings {
 }
 
 impl SdkFindings {
-    /// Read off a run.json value; `None` for a run against no SDK.
-    pub fn from_run(run: &Value) -> Option<SdkFindings> {
-        let adapter = run["target"].as_str()?.strip_prefix("sdk:")?.to_string();
-        let transport = run["transport"].as_str().unwrap_or_default();
+    /// Read off a run (as run.json reads back); `None` for a run against
+    /// no SDK.
+    pub fn from_run(run: &super::RunSummary) -> Option<SdkFindings> {
+        let adapter = run.target.strip_prefix("sdk:")?.to_string();
+        let transport = run.transport.as_str();
         let sdk = transport
             .split(" through ")
             .next()
             .unwrap_or(transport)
             .to_string();
-        let seed = run["seed"].as_u64();
-        let cases = run["cases_per_property"].as_u64();
-        let trials = run["trials"].as_array().cloned().unwrap_or_default();
+        let seed = run.seed;
+        let cases = Some(u64::from(run.cases_per_property)).filter(|&n| n > 0);
         let mut findings: BTreeMap<(String, String), ReportedFinding> = BTreeMap::new();
-        let mut table: BTreeMap<(String, String), (ClientSideRow, Option<String>)> =
+        let mut table: BTreeMap<(String, String), (ClientSideRow, Option<Provenance>)> =
             BTreeMap::new();
-        for t in &trials {
-            let name = t["name"].as_str().unwrap_or_default();
-            for f in t["findings"].as_array().into_iter().flatten() {
-                let class = f["class"].as_str().unwrap_or_default().to_string();
-                let detail = f["detail"].as_str().unwrap_or_default().to_string();
-                let evidence = t["evidence"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|e| e["class"] == f["class"] && e["detail"] == f["detail"])
+        for t in &run.trials {
+            let name = t.name.as_str();
+            for f in &t.findings {
+                // The class as run.json names it (`wire_violation`).
+                let class = serde_json::to_value(f.class)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                let evidence = t
+                    .evidence
+                    .iter()
+                    .find(|e| e["class"] == class.as_str() && e["detail"] == f.detail.as_str())
                     .map(|e| e["evidence"].clone())
                     .unwrap_or(Value::Null);
                 let entry = findings
-                    .entry((class.clone(), shape(&detail)))
+                    .entry((class.clone(), shape(&f.detail)))
                     .or_insert_with(|| ReportedFinding {
                         replay: replay(&adapter, seed, cases, name, &evidence),
                         class: class.replace('_', " "),
-                        detail,
+                        detail: f.detail.clone(),
                         trials: Vec::new(),
                         seen: 0,
                         details: Default::default(),
                         sdk: sdk.clone(),
                         evidence,
                     });
-                entry
-                    .details
-                    .insert(f["detail"].as_str().unwrap_or_default().to_string());
+                entry.details.insert(f.detail.clone());
                 entry.seen = entry.details.len() as u64;
                 if !entry.trials.iter().any(|t| t == name) {
                     entry.trials.push(name.to_string());
                 }
             }
-            let api = t["api"].as_str().unwrap_or_default().to_string();
-            if let Some(rows) = t["client_side_validation"].as_object() {
-                for (constraint, row) in rows {
-                    let (sum, provenance) =
-                        table.entry((api.clone(), constraint.clone())).or_default();
-                    let n = |k: &str| row[k].as_u64().unwrap_or(0);
-                    sum.refused_by_the_sdk += n("refused_by_the_sdk");
-                    sum.sent_to_the_server += n("sent_to_the_server");
-                    sum.valid_refused += n("valid_refused");
-                    if provenance.is_none() {
-                        *provenance = row["provenance"].as_str().map(str::to_string);
-                    }
+            for (constraint, row) in &t.client_side_validation {
+                let (sum, provenance) = table
+                    .entry((t.api.clone(), constraint.clone()))
+                    .or_default();
+                sum.refused_by_the_sdk += row.refused_by_the_sdk;
+                sum.sent_to_the_server += row.sent_to_the_server;
+                sum.valid_refused += row.valid_refused;
+                if provenance.is_none() {
+                    *provenance = row.provenance;
                 }
             }
         }
@@ -229,7 +231,7 @@ impl SdkFindings {
                 reading: reading(&row).to_string(),
                 api,
                 constraint,
-                provenance,
+                provenance: provenance.map(|p| p.as_str().to_string()),
                 refused_by_the_sdk: row.refused_by_the_sdk,
                 sent_to_the_server: row.sent_to_the_server,
                 valid_refused: row.valid_refused,
@@ -376,6 +378,11 @@ fn compact(v: &Value) -> String {
 mod tests {
     use super::*;
 
+    /// A run as run.json reads back.
+    fn read(run: Value) -> super::super::RunSummary {
+        serde_json::from_value(run).unwrap()
+    }
+
     fn run() -> Value {
         json!({
             "target": "sdk:adapters/x",
@@ -406,7 +413,7 @@ mod tests {
 
     #[test]
     fn each_finding_is_listed_once_with_its_evidence_and_replay() {
-        let r = SdkFindings::from_run(&run()).unwrap();
+        let r = SdkFindings::from_run(&read(run())).unwrap();
         assert_eq!(r.sdk, "x-sdk 1.2");
         assert_eq!(r.findings.len(), 2);
         let csv = &r.findings[0];
@@ -426,7 +433,7 @@ mod tests {
             md.contains("request asked for: `{\"ImageIds\":[\"a\",\"b\"]}`"),
             "{md}"
         );
-        assert!(SdkFindings::from_run(&json!({"target": "mock"})).is_none());
+        assert!(SdkFindings::from_run(&read(json!({"target": "mock"}))).is_none());
     }
 
     #[test]
@@ -437,7 +444,7 @@ mod tests {
             {"class": "error_mapping", "detail": "answered X, the SDK reported a success ({\"RequestId\":\"00000000-0000-4000-8000-00000000002e\"})"},
             {"class": "error_mapping", "detail": "answered Y, the SDK reported a success ({\"RequestId\":\"00000000-0000-4000-8000-00000000002e\"})"},
         ]);
-        let r = SdkFindings::from_run(&r).unwrap();
+        let r = SdkFindings::from_run(&read(r)).unwrap();
         let mapping: Vec<_> = r
             .findings
             .iter()
@@ -462,7 +469,7 @@ mod tests {
 
     #[test]
     fn the_table_adds_up_each_constraint_over_the_trials_and_reads_it() {
-        let r = SdkFindings::from_run(&run()).unwrap();
+        let r = SdkFindings::from_run(&read(run())).unwrap();
         let line = |c: &str| {
             r.client_side_validation
                 .iter()

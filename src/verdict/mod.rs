@@ -90,7 +90,7 @@ impl Answer {
 }
 
 /// What a verdict is about and on what authority.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Judgement {
     /// The rule, as reports group by it: `ImageIds [max_items]`,
     /// `image_ids_or_snapshot_ids`, `unknown parameter`.
@@ -99,10 +99,13 @@ pub struct Judgement {
     pub provenance: Provenance,
     /// Where the expectation comes from: the spec file, and the source
     /// document it cites.
+    #[serde(default)]
     pub source: String,
     /// What the documents (or the spec's reading) expect.
+    #[serde(default)]
     pub expected: String,
     /// What the target answered.
+    #[serde(default)]
     pub observed: String,
 }
 

@@ -268,7 +268,8 @@ mod tests {
     /// matrix, each trial's status and verdicts (the types are the same).
     #[test]
     fn a_run_written_by_the_runner_reads_back_equal() {
-        use crate::runner::{run, MockTarget, RunOptions, RunSummary};
+        use crate::runner::{run, RunOptions, RunSummary};
+        use crate::targets::MockTarget;
         use std::sync::Arc;
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let specs = Arc::new(crate::Specs::embedded().unwrap());

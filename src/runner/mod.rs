@@ -26,14 +26,9 @@
 
 pub(crate) mod answers;
 pub(crate) mod coverage;
-pub(crate) mod fixtures;
-pub(crate) mod live;
 pub(crate) mod output;
 mod probes;
-pub(crate) mod reference_adapter;
-pub(crate) mod sdk;
 pub(crate) mod sdk_report;
-pub(crate) mod target;
 mod wire_checks;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -54,16 +49,12 @@ use crate::validate::response::check_success_body;
 use crate::validate::ExpectedError;
 use crate::verdict::{self, Answer, AuthProbe, Judgement, Verdict};
 
-pub use coverage::{Coverage, CoverageRow, CoverageStatus};
-pub use fixtures::Fixtures;
-pub use live::{LiveTarget, LIVE_CONCURRENCY};
-pub use output::{OutputError, RuleRow, RunSummary, RUN_SCHEMA};
-pub use reference_adapter::serve as serve_reference_adapter;
-pub use sdk::{Finding, FindingClass, Manifest, SdkError, SdkTarget};
-pub use target::{
-    expressible, CallError, Exchange, MockTarget, Prepared, Session, Tamper, Target, Transport,
-    MOCK_NOW,
+use crate::targets::{
+    CallError, Exchange, Finding, FindingClass, Prepared, Session, Tamper, Target,
 };
+
+pub use coverage::{Coverage, CoverageRow, CoverageStatus};
+pub use output::{OutputError, RuleRow, RunSummary, RUN_SCHEMA};
 
 /// How a run goes: cases per property, the seed, which trials.
 #[derive(Debug, Clone)]
@@ -863,7 +854,8 @@ pub fn target_trial_names(specs: &Specs, target: &dyn Target, options: &RunOptio
 /// use imgconform::cases::Suite;
 /// use imgconform::generate::GeneratorConfig;
 /// use imgconform::mock::default_world;
-/// use imgconform::runner::{run, trial_names, MockTarget, RunOptions, TrialStatus};
+/// use imgconform::runner::{run, trial_names, RunOptions, TrialStatus};
+/// use imgconform::targets::MockTarget;
 /// use imgconform::Specs;
 ///
 /// let specs = Arc::new(Specs::embedded().unwrap());

@@ -168,6 +168,12 @@ pub trait Target: Send + Sync {
     fn varies_answers(&self) -> bool {
         false
     }
+    /// Whether this target may refuse a request itself, before sending
+    /// (an SDK's own validation): the runner then keeps, per constraint,
+    /// how such requests were taken (the client-side validation table).
+    fn validates_client_side(&self) -> bool {
+        false
+    }
 
     /// How many calls this target may have in flight at once (`run
     /// --concurrency N`, live targets); 1, the default, sends one at a

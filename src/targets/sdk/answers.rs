@@ -1,6 +1,6 @@
 //! What an SDK reported, judged: against the adversarial answer a plan
-//! gave ([`judge`], invariants only), and a success's fields against what
-//! the mock sent ([`result_differences`]).
+//! gave ([`judge`], invariants only), and otherwise against what the mock
+//! answered ([`success_findings`], [`error_findings`]).
 //!
 //! The invariants of an adversarial answer:
 //!
@@ -17,9 +17,12 @@
 
 use serde_json::Value;
 
+use super::adapter::AdapterError;
 use crate::mock::answers::{AnswerPlan, Presentation};
+use crate::mock::JournalEntry;
+use crate::protocol::wire_for;
 use crate::spec::raw::RawTrigger;
-use crate::spec::ErrorSpec;
+use crate::spec::{ApiSpec, ErrorSpec};
 use crate::targets::{Finding, FindingClass};
 
 /// Requests one call may take before its retries are out of reason.
@@ -147,8 +150,98 @@ pub fn judge(plan: &AnswerPlan, request_ids: &[&str], reported: &Reported<'_>) -
     out
 }
 
+/// What the SDK made of a success it reported (`result`) against what the
+/// mock answered (`entry`, the last request's): an error reported as a
+/// success, or the result's fields otherwise than the mock sent them.
+pub(super) fn success_findings(
+    api: &ApiSpec,
+    result: &Value,
+    entry: &JournalEntry,
+) -> Vec<Finding> {
+    if let Some(code) = &entry.code {
+        return vec![Finding {
+            class: FindingClass::ErrorMapping,
+            detail: format!(
+                "the mock answered HTTP {} {code}{}, and the SDK reported a success ({result})",
+                entry.http_status,
+                varied(entry)
+            ),
+        }];
+    }
+    let Some(sent) = entry
+        .answer
+        .as_ref()
+        .and_then(|a| {
+            wire_for(api.raw.protocol)
+                .decode(entry.http_status, a.to_string().as_bytes())
+                .ok()
+        })
+        .and_then(|o| o.result)
+    else {
+        return Vec::new();
+    };
+    let mut diffs = Vec::new();
+    result_differences("", &sent, result, &mut diffs);
+    diffs
+        .into_iter()
+        .map(|detail| Finding {
+            class: FindingClass::ResultParsing,
+            detail,
+        })
+        .collect()
+}
+
+/// What the SDK made of an error it reported (`error`, not refused
+/// client-side) against what the mock answered (`entry`): a success
+/// reported as an error, another code, request id or HTTP status.
+pub(super) fn error_findings(error: &AdapterError, entry: &JournalEntry) -> Vec<Finding> {
+    let mut details = Vec::new();
+    match &entry.code {
+        None => details.push(format!(
+            "the mock answered a success, and the SDK reported the error {}\"{}\"",
+            error
+                .code
+                .as_deref()
+                .map_or(String::new(), |c| format!("{c} ")),
+            error.message
+        )),
+        Some(code) if error.code.as_deref() != Some(code.as_str()) => details.push(format!(
+            "the mock answered the code {code}{}, the SDK reported {}",
+            varied(entry),
+            error
+                .code
+                .as_deref()
+                .map_or("no code".into(), |c| format!("the code {c}"))
+        )),
+        Some(_) => {}
+    }
+    if let Some(id) = error
+        .request_id
+        .as_ref()
+        .filter(|id| **id != entry.request_id)
+    {
+        details.push(format!(
+            "the SDK reported the request id {id}; the mock answered {}",
+            entry.request_id
+        ));
+    }
+    if let Some(status) = error.http_status.filter(|s| *s != entry.http_status) {
+        details.push(format!(
+            "the SDK reported HTTP {status}; the mock answered HTTP {}",
+            entry.http_status
+        ));
+    }
+    details
+        .into_iter()
+        .map(|detail| Finding {
+            class: FindingClass::ErrorMapping,
+            detail,
+        })
+        .collect()
+}
+
 /// How the mock varied an answer, for a finding's text.
-pub(super) fn varied(entry: &crate::mock::JournalEntry) -> String {
+fn varied(entry: &JournalEntry) -> String {
     if entry.varied.is_empty() {
         String::new()
     } else {
@@ -159,7 +252,7 @@ pub(super) fn varied(entry: &crate::mock::JournalEntry) -> String {
 /// Fields of a success result the SDK reported otherwise than the mock
 /// sent them (other value or JSON type, or missing). Extra fields in the
 /// SDK's result (its own RequestId, say) are not findings.
-pub(super) fn result_differences(path: &str, sent: &Value, parsed: &Value, out: &mut Vec<String>) {
+fn result_differences(path: &str, sent: &Value, parsed: &Value, out: &mut Vec<String>) {
     match (sent, parsed) {
         (Value::Object(s), Value::Object(p)) => {
             for (k, sv) in s

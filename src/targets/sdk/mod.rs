@@ -46,10 +46,11 @@ use super::{
 };
 use crate::cases::StateCase;
 use crate::mock::answers::AnswerPlan;
-use crate::mock::{test_credentials, MockConfig, MockProvider, World};
+use crate::mock::journal::SignatureVerdict;
+use crate::mock::{test_credentials, JournalEntry, MockConfig, MockProvider, World};
 use crate::protocol::{wire_for, Outcome, ServiceError};
-use crate::spec::{ApiSpec, Provenance, Specs};
-use adapter::{lock, Adapter};
+use crate::spec::{ApiSpec, Provenance, ProviderId, Specs};
+use adapter::{lock, Adapter, AdapterError, AnswerLine};
 use lacking::{lacking, Lack};
 
 pub use manifest::{Manifest, SdkError};
@@ -196,6 +197,10 @@ impl Target for SdkTarget {
         true
     }
 
+    fn validates_client_side(&self) -> bool {
+        true
+    }
+
     fn session(&self) -> Box<dyn Session + '_> {
         self.session_in(&self.world)
     }
@@ -264,41 +269,8 @@ impl SdkSession<'_> {
         tamper: Tamper,
         plan: Option<&AnswerPlan>,
     ) -> Result<Exchange, CallError> {
-        match tamper {
-            Tamper::None => {}
-            Tamper::Signature => {
-                return Err(CallError::Skipped(
-                    "an SDK signs its own requests; a tampered signature cannot be asked of it"
-                        .into(),
-                ))
-            }
-            Tamper::Clock(_) => {
-                return Err(CallError::Skipped(
-                    "an SDK signs its own requests with this machine's clock; a signing time off the clock cannot be asked of it"
-                        .into(),
-                ))
-            }
-            Tamper::Auth(_) => {
-                return Err(CallError::Skipped(
-                    "an SDK signs its own requests with its own credentials; a request spoiled after signing cannot be asked of it"
-                        .into(),
-                ))
-            }
-            Tamper::Replay => {
-                return Err(CallError::Skipped(
-                    "an SDK signs each request afresh with a new nonce; a replay of the same signed request cannot be asked of it"
-                        .into(),
-                ))
-            }
-        }
-        if api.provider() != self.target.manifest.provider {
-            return Err(CallError::Skipped(format!(
-                "the adapter {} serves {}, not {}",
-                self.target.manifest.name,
-                self.target.manifest.provider,
-                api.provider()
-            )));
-        }
+        signs_itself(tamper)?;
+        self.serves(api)?;
         self.bench.last_evidence = None;
         // What the usual form cannot carry is not sent at all; but a
         // request without a path parameter is sent on purpose
@@ -307,327 +279,49 @@ impl SdkSession<'_> {
         if !lacks_path {
             as_server_reads(&self.target.specs, api, params)?;
         }
-        // The last request's number (the mock may number from `--mock-seq`).
-        let before = {
-            let journal = self.bench.mock.journal();
-            journal
-                .entries
-                .iter()
-                .map(|e| e.seq)
-                .max()
-                .unwrap_or(0)
-                .max(journal.total)
-        };
-        let api_name = api.raw.api.clone();
-        let bench = &mut *self.bench;
-        let adapter = bench
-            .adapter
-            .as_mut()
-            .map_err(|e| CallError::Failed(e.to_string()))?;
-        let answer = match adapter.call(api.provider(), &api_name, params) {
-            Ok(a) => a,
-            Err(e) => {
-                // A crashed or hung adapter fails this call; the next one
-                // gets a fresh adapter, unless it failed every time lately.
-                bench.failures_in_a_row += 1;
-                bench.adapter = if bench.failures_in_a_row >= RESTARTS_IN_A_ROW {
-                    Err(SdkError::GaveUp {
-                        last: Box::new(e.clone()),
-                        calls: bench.failures_in_a_row,
-                    })
-                } else {
-                    Adapter::start(
-                        &self.target.root,
-                        &self.target.manifest,
-                        &bench.mock.uri(),
-                        &bench.mock.credentials(self.target.manifest.provider),
-                    )
-                };
-                return Err(CallError::Failed(e.to_string()));
-            }
-        };
-        bench.failures_in_a_row = 0;
+        let before = self.last_seq();
+        let answer = self.send(api, params)?;
         let reported = match (&answer.ok, &answer.error) {
-            (Some(ok), _) => serde_json::json!({"ok": ok}),
-            (None, error) => serde_json::json!({"error": error}),
+            (Some(ok), _) => json!({"ok": ok}),
+            (None, error) => json!({"error": error}),
         };
-        bench.last_evidence = Some(evidence(params, None, None, reported.clone()));
+        self.bench.last_evidence = Some(evidence(params, None, None, reported.clone()));
         // What this request lacked, as the adapter reported it with its
         // answer: nothing another request carried.
         if let Some(lacking) = lacking(api, params, &answer.unknown_parameters, Lack::NoField) {
             return Err(lacking);
         }
-        let journal = bench.mock.journal();
-        let entries: Vec<_> = journal.entries.iter().filter(|e| e.seq > before).collect();
-        let mut findings = adapter.take_leaks();
-        findings.extend(wire::default_scheme_finding(
-            api.provider(),
-            adapter.default_scheme.as_deref(),
-        ));
+        let entries = self.arrived_since(before);
+        let mut findings = self.adapter_findings(api.provider());
         let last = entries.last();
-        bench.last_evidence = Some(evidence(
+        self.bench.last_evidence = Some(evidence(
             params,
-            last.copied(),
+            last,
             entries.first().map(|e| e.seq),
             reported,
         ));
         if let Some(entry) = last {
-            // The request exactly as it arrived, before anything was
-            // parsed or compared.
-            if let Some(raw) = bench.mock.service().raw_request(entry.seq) {
-                findings.extend(wire::raw_findings(api, params, &raw));
-            }
-            // Asked without a path parameter, a request that routes
-            // nowhere is right (wire_checks judges one that routes).
-            if entry.api.is_none() && !lacks_path {
-                findings.push(Finding {
-                    class: FindingClass::WireViolation,
-                    detail: format!(
-                        "the mock could not tell which API {} {} is (HTTP {} {})",
-                        entry.method,
-                        entry.path,
-                        entry.http_status,
-                        entry.code.as_deref().unwrap_or("")
-                    ),
-                });
-            }
-            if let crate::mock::journal::SignatureVerdict::Failed { failure, detail } =
-                &entry.signature
-            {
-                findings.push(Finding {
-                    class: FindingClass::Signature,
-                    detail: format!("the mock refused the SDK's signature: {failure}: {detail}"),
-                });
-            }
-            if let Some(read) = entry.params.as_ref().filter(|_| !lacks_path) {
-                // What a server reads from the request in the form the SDK
-                // chose (Tencent's GET form, say), which may not carry
-                // every request as the usual form does.
-                let expected = as_server_reads_sent_with(
-                    &self.target.specs,
-                    api,
-                    params,
-                    Some(&entry.method),
-                )?;
-                let mut diffs = Vec::new();
-                wire::differences(
-                    "",
-                    &without_nulls(&expected),
-                    &without_nulls(read),
-                    &mut diffs,
-                );
-                // An SDK client carries a region of its own, and sends it
-                // whether or not the request names one: such a request
-                // cannot be sent as asked.
-                let region = crate::live::endpoints::region_parameter(api.provider());
-                if diffs
-                    .iter()
-                    .any(|d| *d == format!("{region} arrived, which was not asked for"))
-                {
-                    return Err(CallError::Unsendable(format!(
-                        "the SDK client always sends {region}"
-                    )));
-                }
-                // Leaving out a parameter the document's table does not
-                // list is no fault, whether or not the adapter said so (one
-                // that does not report `unknown_parameters`): the request
-                // could not be sent as asked.
-                let dropped: Vec<String> = diffs
-                    .iter()
-                    .filter_map(|d| d.strip_suffix(" was not sent"))
-                    .filter(|p| api.parameter_provenance(p) != Provenance::Stated)
-                    .map(str::to_string)
-                    .collect();
-                if let Some(lacking) = lacking(api, params, &dropped, Lack::NotSent) {
-                    return Err(lacking);
-                }
-                for d in diffs {
-                    findings.push(Finding {
-                        class: FindingClass::WireViolation,
-                        detail: d,
-                    });
-                }
-            }
+            findings.extend(self.judge_wire(api, params, entry, lacks_path)?);
         }
         if let Some(plan) = plan {
-            let error = answer.error.as_ref();
-            let reported = answers::Reported {
-                success: answer.ok.is_some(),
-                code: error.and_then(|e| e.code.as_deref()),
-                request_id: error.and_then(|e| e.request_id.as_deref()),
-                http_status: error.and_then(|e| e.http_status),
-            };
-            let request_ids: Vec<&str> = entries.iter().map(|e| e.request_id.as_str()).collect();
-            findings.extend(answers::judge(plan, &request_ids, &reported));
-            findings.sort();
-            findings.dedup();
-            return Ok(Exchange {
-                http_status: plan.http_status,
-                body: Vec::new(),
-                outcome: Ok(Outcome {
-                    http_status: plan.http_status,
-                    request_id: reported.request_id.map(str::to_string),
-                    error: error.map(|e| ServiceError {
-                        code: e.code.clone().unwrap_or_default(),
-                        message: e.message.clone(),
-                    }),
-                    result: answer.ok.clone(),
-                }),
-                dry_run: false,
-                client_side: error.is_some_and(|e| e.client_side),
-                findings,
-            });
+            return Ok(planned_exchange(plan, &answer, &entries, findings));
         }
         let (outcome, client_side) = match (&answer.ok, &answer.error) {
             (Some(result), _) => {
                 if let Some(entry) = last {
-                    if let Some(code) = &entry.code {
-                        findings.push(Finding {
-                            class: FindingClass::ErrorMapping,
-                            detail: format!(
-                                "the mock answered HTTP {} {code}{}, and the SDK reported a success ({result})",
-                                entry.http_status,
-                                answers::varied(entry)
-                            ),
-                        });
-                    } else if let Some(sent) = entry
-                        .answer
-                        .as_ref()
-                        .and_then(|a| {
-                            wire_for(api.raw.protocol)
-                                .decode(entry.http_status, a.to_string().as_bytes())
-                                .ok()
-                        })
-                        .and_then(|o| o.result)
-                    {
-                        let mut diffs = Vec::new();
-                        answers::result_differences("", &sent, result, &mut diffs);
-                        for d in diffs {
-                            findings.push(Finding {
-                                class: FindingClass::ResultParsing,
-                                detail: d,
-                            });
-                        }
-                    }
+                    findings.extend(answers::success_findings(api, result, entry));
                 }
-                let request_id = result
-                    .get("RequestId")
-                    .or_else(|| result.get("requestId"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .or_else(|| last.map(|e| e.request_id.clone()));
-                // An SDK that passes unknown fields through is not wrong:
-                // the field the mock added is no part of the result.
-                let mut result = result.clone();
-                if let Some(o) = result.as_object_mut() {
-                    o.remove(crate::mock::variation::UNKNOWN_FIELD);
-                }
-                (
-                    Outcome {
-                        http_status: last.map_or(200, |e| e.http_status),
-                        request_id,
-                        error: None,
-                        result: Some(result),
-                    },
-                    false,
-                )
+                (success_outcome(result, last), false)
             }
             (None, Some(error)) => {
                 if let Some(entry) = last.filter(|_| !error.client_side) {
-                    match &entry.code {
-                        None => findings.push(Finding {
-                            class: FindingClass::ErrorMapping,
-                            detail: format!(
-                                "the mock answered a success, and the SDK reported the error {}\"{}\"",
-                                error.code.as_deref().map_or(String::new(), |c| format!("{c} ")),
-                                error.message
-                            ),
-                        }),
-                        Some(code) if error.code.as_deref() != Some(code.as_str()) => {
-                            findings.push(Finding {
-                                class: FindingClass::ErrorMapping,
-                                detail: format!(
-                                    "the mock answered the code {code}{}, the SDK reported {}",
-                                    answers::varied(entry),
-                                    error.code.as_deref().map_or("no code".into(), |c| format!("the code {c}"))
-                                ),
-                            })
-                        }
-                        Some(_) => {}
-                    }
-                    if let Some(id) = &error.request_id {
-                        if *id != entry.request_id {
-                            findings.push(Finding {
-                                class: FindingClass::ErrorMapping,
-                                detail: format!(
-                                    "the SDK reported the request id {id}; the mock answered {}",
-                                    entry.request_id
-                                ),
-                            });
-                        }
-                    }
-                    if let Some(status) = error.http_status {
-                        if status != entry.http_status {
-                            findings.push(Finding {
-                                class: FindingClass::ErrorMapping,
-                                detail: format!(
-                                    "the SDK reported HTTP {status}; the mock answered HTTP {}",
-                                    entry.http_status
-                                ),
-                            });
-                        }
-                    }
+                    findings.extend(answers::error_findings(error, entry));
                 }
-                (
-                    Outcome {
-                        http_status: error
-                            .http_status
-                            .or(last.map(|e| e.http_status))
-                            .unwrap_or(0),
-                        request_id: error
-                            .request_id
-                            .clone()
-                            .or_else(|| last.map(|e| e.request_id.clone())),
-                        error: Some(ServiceError {
-                            // Judged by the documented code: what the mock
-                            // answered is checked against it above.
-                            code: error.code.clone().unwrap_or_default(),
-                            message: last
-                                .filter(|_| !error.client_side)
-                                .and_then(|e| e.answer.as_ref())
-                                .and_then(|a| {
-                                    wire_for(api.raw.protocol)
-                                        .decode(
-                                            last.map_or(0, |e| e.http_status),
-                                            a.to_string().as_bytes(),
-                                        )
-                                        .ok()
-                                })
-                                .and_then(|o| o.error)
-                                .map_or_else(|| error.message.clone(), |e| e.message),
-                        }),
-                        result: None,
-                    },
-                    error.client_side,
-                )
+                (error_outcome(api, error, last), error.client_side)
             }
             (None, None) => unreachable!("Adapter::call checks that one of ok and error is there"),
         };
-        // The success body as the provider's envelope around what the SDK
-        // parsed, so that the response shape is checked on the SDK's types.
-        let body = match &outcome.error {
-            None => {
-                let result = outcome.result.clone().unwrap_or(Value::Null);
-                let request_id = outcome.request_id.clone().unwrap_or_default();
-                wire_for(api.raw.protocol)
-                    .success(&request_id, &result)
-                    .body
-            }
-            Some(_) => last
-                .and_then(|e| e.answer.as_ref())
-                .map(|a| a.to_string().into_bytes())
-                .unwrap_or_default(),
-        };
+        let body = envelope_body(api, &outcome, last);
         findings.sort();
         findings.dedup();
         Ok(Exchange {
@@ -639,6 +333,321 @@ impl SdkSession<'_> {
             findings,
         })
     }
+
+    /// Skipped when `api` is another provider's than the adapter's.
+    fn serves(&self, api: &ApiSpec) -> Result<(), CallError> {
+        let manifest = &self.target.manifest;
+        if api.provider() == manifest.provider {
+            return Ok(());
+        }
+        Err(CallError::Skipped(format!(
+            "the adapter {} serves {}, not {}",
+            manifest.name,
+            manifest.provider,
+            api.provider()
+        )))
+    }
+
+    /// The number of the mock's last request (the mock may number from
+    /// `--mock-seq`).
+    fn last_seq(&self) -> u64 {
+        let journal = self.bench.mock.journal();
+        journal
+            .entries
+            .iter()
+            .map(|e| e.seq)
+            .max()
+            .unwrap_or(0)
+            .max(journal.total)
+    }
+
+    /// The mock's journal entries of the requests after `before`: those of
+    /// this call, one per request the SDK sent for it (retries included).
+    fn arrived_since(&self, before: u64) -> Vec<JournalEntry> {
+        let journal = self.bench.mock.journal();
+        journal
+            .entries
+            .into_iter()
+            .filter(|e| e.seq > before)
+            .collect()
+    }
+
+    /// `params` to the adapter, and its answer line. A crashed or hung
+    /// adapter fails this call; the next one gets a fresh adapter, unless
+    /// it failed every time lately.
+    fn send(&mut self, api: &ApiSpec, params: &Value) -> Result<AnswerLine, CallError> {
+        let bench = &mut *self.bench;
+        let adapter = bench
+            .adapter
+            .as_mut()
+            .map_err(|e| CallError::Failed(e.to_string()))?;
+        match adapter.call(api.provider(), &api.raw.api, params) {
+            Ok(answer) => {
+                bench.failures_in_a_row = 0;
+                Ok(answer)
+            }
+            Err(e) => {
+                bench.failures_in_a_row += 1;
+                bench.adapter = if bench.failures_in_a_row >= RESTARTS_IN_A_ROW {
+                    Err(SdkError::GaveUp {
+                        last: Box::new(e.clone()),
+                        calls: bench.failures_in_a_row,
+                    })
+                } else {
+                    let manifest = &self.target.manifest;
+                    let credentials = bench.mock.credentials(manifest.provider);
+                    Adapter::start(&self.target.root, manifest, &bench.mock.uri(), &credentials)
+                };
+                Err(CallError::Failed(e.to_string()))
+            }
+        }
+    }
+
+    /// What the adapter showed beside its answer: the secret in its output
+    /// since the last call, and plain http as its SDK's default scheme.
+    fn adapter_findings(&mut self, provider: ProviderId) -> Vec<Finding> {
+        let Ok(adapter) = self.bench.adapter.as_mut() else {
+            return Vec::new();
+        };
+        let mut findings = adapter.take_leaks();
+        findings.extend(wire::default_scheme_finding(
+            provider,
+            adapter.default_scheme.as_deref(),
+        ));
+        findings
+    }
+
+    /// What the request that arrived last (`entry`) shows on the wire: the
+    /// raw request's findings, an API the mock could not tell, a refused
+    /// signature, and the parameters as the mock read them.
+    fn judge_wire(
+        &self,
+        api: &ApiSpec,
+        params: &Value,
+        entry: &JournalEntry,
+        lacks_path: bool,
+    ) -> Result<Vec<Finding>, CallError> {
+        let mut findings = Vec::new();
+        // The request exactly as it arrived, before anything was parsed or
+        // compared.
+        if let Some(raw) = self.bench.mock.service().raw_request(entry.seq) {
+            findings.extend(wire::raw_findings(api, params, &raw));
+        }
+        // Asked without a path parameter, a request that routes nowhere is
+        // right (wire::path_parameters_sent judges one that routes).
+        if entry.api.is_none() && !lacks_path {
+            findings.push(Finding {
+                class: FindingClass::WireViolation,
+                detail: format!(
+                    "the mock could not tell which API {} {} is (HTTP {} {})",
+                    entry.method,
+                    entry.path,
+                    entry.http_status,
+                    entry.code.as_deref().unwrap_or("")
+                ),
+            });
+        }
+        if let SignatureVerdict::Failed { failure, detail } = &entry.signature {
+            findings.push(Finding {
+                class: FindingClass::Signature,
+                detail: format!("the mock refused the SDK's signature: {failure}: {detail}"),
+            });
+        }
+        if let Some(read) = entry.params.as_ref().filter(|_| !lacks_path) {
+            findings.extend(self.judge_parameters_read(api, params, &entry.method, read)?);
+        }
+        Ok(findings)
+    }
+
+    /// The parameters as the mock read them (`read`, sent with HTTP
+    /// `method`) against those asked for: each difference a wire
+    /// violation, or the request unsendable as asked (a region the SDK
+    /// always sends, a parameter the document's table does not list left
+    /// out).
+    fn judge_parameters_read(
+        &self,
+        api: &ApiSpec,
+        params: &Value,
+        method: &str,
+        read: &Value,
+    ) -> Result<Vec<Finding>, CallError> {
+        // What a server reads from the request in the form the SDK chose
+        // (Tencent's GET form, say), which may not carry every request as
+        // the usual form does.
+        let expected = as_server_reads_sent_with(&self.target.specs, api, params, Some(method))?;
+        let mut diffs = Vec::new();
+        wire::differences(
+            "",
+            &without_nulls(&expected),
+            &without_nulls(read),
+            &mut diffs,
+        );
+        // An SDK client carries a region of its own, and sends it whether
+        // or not the request names one: such a request cannot be sent as
+        // asked.
+        let region = crate::live::endpoints::region_parameter(api.provider());
+        if diffs
+            .iter()
+            .any(|d| *d == format!("{region} arrived, which was not asked for"))
+        {
+            return Err(CallError::Unsendable(format!(
+                "the SDK client always sends {region}"
+            )));
+        }
+        // Leaving out a parameter the document's table does not list is no
+        // fault, whether or not the adapter said so (one that does not
+        // report `unknown_parameters`): the request could not be sent as
+        // asked.
+        let dropped: Vec<String> = diffs
+            .iter()
+            .filter_map(|d| d.strip_suffix(" was not sent"))
+            .filter(|p| api.parameter_provenance(p) != Provenance::Stated)
+            .map(str::to_string)
+            .collect();
+        if let Some(lacking) = lacking(api, params, &dropped, Lack::NotSent) {
+            return Err(lacking);
+        }
+        Ok(diffs
+            .into_iter()
+            .map(|detail| Finding {
+                class: FindingClass::WireViolation,
+                detail,
+            })
+            .collect())
+    }
+}
+
+/// Skipped for every tampering: an SDK signs its own requests.
+fn signs_itself(tamper: Tamper) -> Result<(), CallError> {
+    let why = match tamper {
+        Tamper::None => return Ok(()),
+        Tamper::Signature => {
+            "an SDK signs its own requests; a tampered signature cannot be asked of it"
+        }
+        Tamper::Clock(_) => {
+            "an SDK signs its own requests with this machine's clock; a signing time off the clock cannot be asked of it"
+        }
+        Tamper::Auth(_) => {
+            "an SDK signs its own requests with its own credentials; a request spoiled after signing cannot be asked of it"
+        }
+        Tamper::Replay => {
+            "an SDK signs each request afresh with a new nonce; a replay of the same signed request cannot be asked of it"
+        }
+    };
+    Err(CallError::Skipped(why.into()))
+}
+
+/// The exchange of a call the mock answered as `plan` says: what the SDK
+/// reported, as it reported it, and the invariants it broke
+/// ([`answers::judge`]) among its `findings`.
+fn planned_exchange(
+    plan: &AnswerPlan,
+    answer: &AnswerLine,
+    entries: &[JournalEntry],
+    mut findings: Vec<Finding>,
+) -> Exchange {
+    let error = answer.error.as_ref();
+    let reported = answers::Reported {
+        success: answer.ok.is_some(),
+        code: error.and_then(|e| e.code.as_deref()),
+        request_id: error.and_then(|e| e.request_id.as_deref()),
+        http_status: error.and_then(|e| e.http_status),
+    };
+    let request_ids: Vec<&str> = entries.iter().map(|e| e.request_id.as_str()).collect();
+    findings.extend(answers::judge(plan, &request_ids, &reported));
+    findings.sort();
+    findings.dedup();
+    Exchange {
+        http_status: plan.http_status,
+        body: Vec::new(),
+        outcome: Ok(Outcome {
+            http_status: plan.http_status,
+            request_id: reported.request_id.map(str::to_string),
+            error: error.map(|e| ServiceError {
+                code: e.code.clone().unwrap_or_default(),
+                message: e.message.clone(),
+            }),
+            result: answer.ok.clone(),
+        }),
+        dry_run: false,
+        client_side: error.is_some_and(|e| e.client_side),
+        findings,
+    }
+}
+
+/// The outcome of a success the SDK reported (`result`), the last
+/// request's journal entry being `last`: its request id the result's, or
+/// the answer's.
+fn success_outcome(result: &Value, last: Option<&JournalEntry>) -> Outcome {
+    let request_id = result
+        .get("RequestId")
+        .or_else(|| result.get("requestId"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| last.map(|e| e.request_id.clone()));
+    // An SDK that passes unknown fields through is not wrong: the field
+    // the mock added is no part of the result.
+    let mut result = result.clone();
+    if let Some(o) = result.as_object_mut() {
+        o.remove(crate::mock::variation::UNKNOWN_FIELD);
+    }
+    Outcome {
+        http_status: last.map_or(200, |e| e.http_status),
+        request_id,
+        error: None,
+        result: Some(result),
+    }
+}
+
+/// The outcome of an error the SDK reported, judged by the documented
+/// code: what the mock answered is checked against it
+/// ([`answers::error_findings`]); the message is the mock's, where it
+/// answered.
+fn error_outcome(api: &ApiSpec, error: &AdapterError, last: Option<&JournalEntry>) -> Outcome {
+    let answered = last.filter(|_| !error.client_side);
+    let message = answered
+        .and_then(|e| {
+            let answer = e.answer.as_ref()?;
+            wire_for(api.raw.protocol)
+                .decode(e.http_status, answer.to_string().as_bytes())
+                .ok()
+        })
+        .and_then(|o| o.error)
+        .map_or_else(|| error.message.clone(), |e| e.message);
+    Outcome {
+        http_status: error
+            .http_status
+            .or(last.map(|e| e.http_status))
+            .unwrap_or(0),
+        request_id: error
+            .request_id
+            .clone()
+            .or_else(|| last.map(|e| e.request_id.clone())),
+        error: Some(ServiceError {
+            code: error.code.clone().unwrap_or_default(),
+            message,
+        }),
+        result: None,
+    }
+}
+
+/// The body of an exchange: for a success, the provider's envelope around
+/// what the SDK parsed, so that the response shape is checked on the SDK's
+/// types; for an error, the body the mock answered.
+fn envelope_body(api: &ApiSpec, outcome: &Outcome, last: Option<&JournalEntry>) -> Vec<u8> {
+    match &outcome.error {
+        None => {
+            let result = outcome.result.clone().unwrap_or(Value::Null);
+            let request_id = outcome.request_id.clone().unwrap_or_default();
+            wire_for(api.raw.protocol)
+                .success(&request_id, &result)
+                .body
+        }
+        Some(_) => last
+            .and_then(|e| e.answer.as_ref())
+            .map(|a| a.to_string().into_bytes())
+            .unwrap_or_default(),
+    }
 }
 
 /// The evidence of one call, as the SDK target records it: the request
@@ -646,7 +655,7 @@ impl SdkSession<'_> {
 /// what the SDK reported. No header is kept, so no signature or key.
 pub fn evidence(
     request: &Value,
-    entry: Option<&crate::mock::JournalEntry>,
+    entry: Option<&JournalEntry>,
     first_seq: Option<u64>,
     reported: Value,
 ) -> Value {

@@ -1038,20 +1038,43 @@ impl<'a> TrialRun<'a> {
         }
     }
 
+    /// [`property_sending`] on this trial's target and API, the calls of
+    /// each case (`calls`) sent ahead.
+    fn sent_ahead<S, C>(
+        &self,
+        config: &GeneratorConfig,
+        seed: &mut Option<u64>,
+        strategy: &S,
+        calls: &C,
+        test: impl Fn(S::Value) -> Result<(), Breach>,
+    ) -> Vec<FailureReport>
+    where
+        S: proptest::strategy::Strategy,
+        S::Value: Serialize,
+        C: Fn(&S::Value) -> Vec<(Value, Tamper)>,
+    {
+        let (target, api) = (self.target, self.api);
+        let prefetch = Prefetch { target, api, calls };
+        let budget = self.options.shrink_budget;
+        property_sending(
+            config,
+            budget,
+            seed,
+            strategy,
+            &self.tally,
+            Some(prefetch),
+            test,
+        )
+    }
+
     /// `property::valid_requests_are_accepted`, its calls sent ahead.
     fn valid_requests(&self, seed: &mut Option<u64>) -> Vec<FailureReport> {
         let (specs, target, api, tally) = (self.specs, self.target, self.api, &self.tally);
-        property_sending(
+        self.sent_ahead(
             &self.options.generator,
-            self.options.shrink_budget,
             seed,
             &valid_request(api, &self.ctx),
-            tally,
-            Some(Prefetch {
-                target,
-                api,
-                calls: &|req: &Value| vec![(req.clone(), Tamper::None)],
-            }),
+            &|req: &Value| vec![(req.clone(), Tamper::None)],
             |req| accepts_valid(specs, target, api, &req, tally),
         )
     }
@@ -1060,17 +1083,11 @@ impl<'a> TrialRun<'a> {
     /// ahead.
     fn single_violations(&self, seed: &mut Option<u64>) -> Vec<FailureReport> {
         let (specs, target, api, tally) = (self.specs, self.target, self.api, &self.tally);
-        property_sending(
+        self.sent_ahead(
             &self.options.generator,
-            self.options.shrink_budget,
             seed,
             &any_single_violation(specs, api, &self.ctx),
-            tally,
-            Some(Prefetch {
-                target,
-                api,
-                calls: &|m: &crate::generate::Mutation| vec![(m.request.clone(), Tamper::None)],
-            }),
+            &|m: &crate::generate::Mutation| vec![(m.request.clone(), Tamper::None)],
             |m| rejects(specs, target, api, &m.request, &m.expected, tally),
         )
     }
@@ -1126,17 +1143,11 @@ impl<'a> TrialRun<'a> {
     /// calls sent ahead.
     fn tampered_signatures(&self, seed: &mut Option<u64>) -> Vec<FailureReport> {
         let (specs, target, api, tally) = (self.specs, self.target, self.api, &self.tally);
-        property_sending(
+        self.sent_ahead(
             &self.fewer_cases(32),
-            self.options.shrink_budget,
             seed,
             &valid_request(api, &self.ctx),
-            tally,
-            Some(Prefetch {
-                target,
-                api,
-                calls: &|req: &Value| vec![(req.clone(), Tamper::Signature)],
-            }),
+            &|req: &Value| vec![(req.clone(), Tamper::Signature)],
             |req| refuses_tampered(specs, target, api, &req, tally),
         )
     }
@@ -1177,19 +1188,9 @@ impl<'a> TrialRun<'a> {
                 .into_iter()
                 .collect()
         };
-        property_sending(
-            &self.fewer_cases(32),
-            self.options.shrink_budget,
-            seed,
-            &pairs,
-            tally,
-            Some(Prefetch {
-                target,
-                api,
-                calls: &merged,
-            }),
-            |(a, b)| several(specs, target, api, &a.request, &b, tally),
-        )
+        self.sent_ahead(&self.fewer_cases(32), seed, &pairs, &merged, |(a, b)| {
+            several(specs, target, api, &a.request, &b, tally)
+        })
     }
 
     /// `probe::open_points`: a few valid requests are enough, each

@@ -2266,17 +2266,13 @@ fn world_states(
 ) -> Vec<FailureReport> {
     let mut failures = Vec::new();
     for case in states.iter().filter(|c| c.api == api.id()) {
-        let prepared = match target.prepare(case) {
-            Ok(p) => p,
+        let (mut session, request) = match target.prepare(case) {
+            Ok(Prepared { session, request }) => (session, request),
             Err(reason) => {
                 tally.skip(&format!("{}: {reason}", case.name()));
                 continue;
             }
         };
-        let Prepared {
-            mut session,
-            request,
-        } = prepared;
         // Every case is judged: a failure is counted under the case's
         // expectation and the next case runs.
         // Each documented answer to a world state is a rule of the matrix.
@@ -2335,60 +2331,75 @@ fn world_states(
                 continue;
             }
         };
-        let want = &case.expect;
-        match (&want.code, &outcome.error) {
-            (None, None) => {
-                let body: Value = serde_json::from_slice(&exchange.body).unwrap_or_default();
-                let problems = check_success_body(api, &body);
-                if let Some(p) = problems.first() {
-                    fail(format!(
-                        "the success answer departs from the documented shape: {}: {}",
-                        p.path, p.detail
-                    ));
-                    continue;
-                }
-                tally.conformed(&rule);
-                Tally::add(&tally.succeeded);
-            }
-            (None, Some(e)) => {
-                // A live dry run answers success with its own code.
-                if exchange.dry_run && e.code == crate::live::safety::DRY_RUN_SUCCEEDED_CODE {
-                    tally.conformed(&rule);
-                    Tally::add(&tally.dry_run);
-                    continue;
-                }
-                fail(format!(
-                    "expected success, answered HTTP {} {} \"{}\"",
-                    outcome.http_status, e.code, e.message
-                ));
-            }
-            (Some(code), None) => {
-                fail(format!("expected {code}, the request succeeded"));
-            }
-            (Some(code), Some(e)) => {
-                let status_ok = want.http_status.is_none_or(|s| s == outcome.http_status);
-                let message_ok = want.message.as_ref().is_none_or(|m| *m == e.message);
-                if *code != e.code || !status_ok || !message_ok {
-                    fail(format!(
-                        "expected {}{code}{}, answered HTTP {} {} \"{}\"",
-                        want.http_status
-                            .map_or(String::new(), |s| format!("HTTP {s} ")),
-                        want.message
-                            .as_ref()
-                            .map_or(String::new(), |m| format!(" \"{m}\"")),
-                        outcome.http_status,
-                        e.code,
-                        e.message
-                    ));
-                    continue;
-                }
-                tally.conformed(&rule);
-                tally.count_errors(row, "conforms");
-                Tally::add(&tally.refused);
-            }
+        if let Err(reason) = judge_world_state(api, case, &exchange, outcome, &rule, row, tally) {
+            fail(reason);
         }
     }
     failures
+}
+
+/// The answer to the world-state case `case` (`outcome`, decoded from
+/// `exchange`) against what the case expects: `Err` says how it departs;
+/// an answer that conforms is counted here, under `rule` and the
+/// documented error `row`.
+fn judge_world_state(
+    api: &ApiSpec,
+    case: &StateCase,
+    exchange: &Exchange,
+    outcome: &crate::protocol::Outcome,
+    rule: &str,
+    row: Option<(&str, bool)>,
+    tally: &Tally,
+) -> Result<(), String> {
+    let want = &case.expect;
+    match (&want.code, &outcome.error) {
+        (None, None) => {
+            let body: Value = serde_json::from_slice(&exchange.body).unwrap_or_default();
+            let problems = check_success_body(api, &body);
+            if let Some(p) = problems.first() {
+                return Err(format!(
+                    "the success answer departs from the documented shape: {}: {}",
+                    p.path, p.detail
+                ));
+            }
+            tally.conformed(rule);
+            Tally::add(&tally.succeeded);
+        }
+        (None, Some(e)) => {
+            // A live dry run answers success with its own code.
+            if exchange.dry_run && e.code == crate::live::safety::DRY_RUN_SUCCEEDED_CODE {
+                tally.conformed(rule);
+                Tally::add(&tally.dry_run);
+                return Ok(());
+            }
+            return Err(format!(
+                "expected success, answered HTTP {} {} \"{}\"",
+                outcome.http_status, e.code, e.message
+            ));
+        }
+        (Some(code), None) => return Err(format!("expected {code}, the request succeeded")),
+        (Some(code), Some(e)) => {
+            let status_ok = want.http_status.is_none_or(|s| s == outcome.http_status);
+            let message_ok = want.message.as_ref().is_none_or(|m| *m == e.message);
+            if *code != e.code || !status_ok || !message_ok {
+                return Err(format!(
+                    "expected {}{code}{}, answered HTTP {} {} \"{}\"",
+                    want.http_status
+                        .map_or(String::new(), |s| format!("HTTP {s} ")),
+                    want.message
+                        .as_ref()
+                        .map_or(String::new(), |m| format!(" \"{m}\"")),
+                    outcome.http_status,
+                    e.code,
+                    e.message
+                ));
+            }
+            tally.conformed(rule);
+            tally.count_errors(row, "conforms");
+            Tally::add(&tally.refused);
+        }
+    }
+    Ok(())
 }
 
 /// Total time of a run's reports.

@@ -5,8 +5,8 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -119,6 +119,91 @@ fn leak_finding(
     })
 }
 
+/// The adapter's command, run from `root` with the mock at `endpoint`
+/// and only the provider's test credentials in its environment: never the
+/// user's own.
+fn command(
+    root: &Path,
+    manifest: &Manifest,
+    endpoint: &str,
+    credentials: &crate::protocol::signing::Credentials,
+) -> Command {
+    let mut command = Command::new(&manifest.command[0]);
+    command
+        .args(&manifest.command[1..])
+        .current_dir(root)
+        .env("IMGCONFORM_ENDPOINT", endpoint)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for provider in ProviderId::ALL {
+        let vars = variables(provider);
+        for name in vars
+            .access_key_id
+            .iter()
+            .chain(vars.secret)
+            .chain(vars.security_token)
+        {
+            command.env_remove(name);
+        }
+    }
+    let vars = variables(manifest.provider);
+    command.env(vars.access_key_id[0], credentials.access_key_id());
+    command.env(vars.secret[0], credentials.secret());
+    command
+}
+
+/// What the threads reading the adapter's output share: the leaks found,
+/// those already reported, and the secret looked for.
+#[derive(Clone)]
+struct Scan {
+    leaks: Arc<Mutex<Vec<Finding>>>,
+    seen: Seen,
+    secret: String,
+}
+
+impl Scan {
+    /// A thread reading the adapter's stdout: each line scanned, then
+    /// passed on to `send` (the answer lines).
+    fn read_stdout(self, stdout: ChildStdout, send: Sender<String>) {
+        std::thread::spawn(move || {
+            for (i, line) in BufReader::new(stdout).lines().enumerate() {
+                let Ok(line) = line else { break };
+                self.scan("stdout", i + 1, &line);
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
+    /// A thread reading the adapter's stderr, which is for people (the
+    /// `unknown_parameter` notices included: what a request lacked comes
+    /// in its answer line): each line scanned, its last lines kept in
+    /// `tail`, masked.
+    fn read_stderr(self, stderr: ChildStderr, tail: Arc<Mutex<VecDeque<String>>>) {
+        std::thread::spawn(move || {
+            for (i, line) in BufReader::new(stderr).lines().enumerate() {
+                let Ok(line) = line else { break };
+                self.scan("stderr", i + 1, &line);
+                // Not even the tail kept for complaints holds it.
+                let line = crate::secret_scan::mask(&line, &self.secret);
+                let mut tail = lock(&tail);
+                if tail.len() == STDERR_TAIL {
+                    tail.pop_front();
+                }
+                tail.push_back(line);
+            }
+        });
+    }
+
+    fn scan(&self, place: &str, number: usize, line: &str) {
+        if let Some(f) = leak_finding(&self.secret, &self.seen, place, number, line) {
+            lock(&self.leaks).push(f);
+        }
+    }
+}
+
 impl Adapter {
     pub(super) fn start(
         root: &Path,
@@ -126,80 +211,28 @@ impl Adapter {
         endpoint: &str,
         credentials: &crate::protocol::signing::Credentials,
     ) -> Result<Adapter, SdkError> {
-        let mut command = Command::new(&manifest.command[0]);
-        command
-            .args(&manifest.command[1..])
-            .current_dir(root)
-            .env("IMGCONFORM_ENDPOINT", endpoint)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        // Only the provider's test credentials: never the user's own.
-        for provider in ProviderId::ALL {
-            let vars = variables(provider);
-            for name in vars
-                .access_key_id
-                .iter()
-                .chain(vars.secret)
-                .chain(vars.security_token)
-            {
-                command.env_remove(name);
-            }
-        }
-        let vars = variables(manifest.provider);
-        command.env(vars.access_key_id[0], credentials.access_key_id());
-        command.env(vars.secret[0], credentials.secret());
-        let mut child = command.spawn().map_err(|e| SdkError::CannotStart {
-            adapter: manifest.name.clone(),
-            command: manifest.command.join(" "),
-            cause: e.to_string(),
-            install: manifest.install.clone(),
-        })?;
+        let mut child = command(root, manifest, endpoint, credentials)
+            .spawn()
+            .map_err(|e| SdkError::CannotStart {
+                adapter: manifest.name.clone(),
+                command: manifest.command.join(" "),
+                cause: e.to_string(),
+                install: manifest.install.clone(),
+            })?;
         let stdin = child.stdin.take().ok_or(SdkError::NoPipe("stdin"))?;
         let stdout = child.stdout.take().ok_or(SdkError::NoPipe("stdout"))?;
         let stderr_pipe = child.stderr.take().ok_or(SdkError::NoPipe("stderr"))?;
         let (send, lines) = std::sync::mpsc::channel();
-        let leaks = Arc::new(Mutex::new(Vec::new()));
-        let seen: Seen = Arc::default();
-        let secret = credentials.secret().to_string();
-        {
-            // Every line of stdout and stderr is scanned for the secret:
-            // the SDK runs with its default logging, unfiltered.
-            let (leaks, secret, seen) = (Arc::clone(&leaks), secret.clone(), Arc::clone(&seen));
-            std::thread::spawn(move || {
-                for (i, line) in BufReader::new(stdout).lines().enumerate() {
-                    let Ok(line) = line else { break };
-                    if let Some(f) = leak_finding(&secret, &seen, "stdout", i + 1, &line) {
-                        lock(&leaks).push(f);
-                    }
-                    if send.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
+        let scan = Scan {
+            leaks: Arc::new(Mutex::new(Vec::new())),
+            seen: Arc::default(),
+            secret: credentials.secret().to_string(),
+        };
+        // Every line of stdout and stderr is scanned for the secret: the
+        // SDK runs with its default logging, unfiltered.
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
-        {
-            // stderr is for people (the `unknown_parameter` notices
-            // included): what a request lacked comes in its answer line.
-            let stderr = Arc::clone(&stderr);
-            let (leaks, secret, seen) = (Arc::clone(&leaks), secret.clone(), Arc::clone(&seen));
-            std::thread::spawn(move || {
-                for (i, line) in BufReader::new(stderr_pipe).lines().enumerate() {
-                    let Ok(line) = line else { break };
-                    if let Some(f) = leak_finding(&secret, &seen, "stderr", i + 1, &line) {
-                        lock(&leaks).push(f);
-                    }
-                    // Not even the tail kept for complaints holds it.
-                    let line = crate::secret_scan::mask(&line, &secret);
-                    let mut tail = lock(&stderr);
-                    if tail.len() == STDERR_TAIL {
-                        tail.pop_front();
-                    }
-                    tail.push_back(line);
-                }
-            });
-        }
+        scan.clone().read_stdout(stdout, send);
+        scan.clone().read_stderr(stderr_pipe, Arc::clone(&stderr));
         let mut adapter = Adapter {
             child,
             stdin,
@@ -207,32 +240,39 @@ impl Adapter {
             stderr,
             sdk: String::new(),
             next_id: 0,
-            leaks,
-            seen,
-            secret,
+            leaks: scan.leaks,
+            seen: scan.seen,
+            secret: scan.secret,
             log_files: Vec::new(),
             default_scheme: None,
         };
-        let ready = adapter.read_line(READY_TIMEOUT, "its ready line")?;
+        adapter.read_ready(root, manifest)?;
+        Ok(adapter)
+    }
+
+    /// The adapter's ready line: the SDK it loaded, its default scheme and
+    /// the log files it writes.
+    fn read_ready(&mut self, root: &Path, manifest: &Manifest) -> Result<(), SdkError> {
+        let ready = self.read_line(READY_TIMEOUT, "its ready line")?;
         let ready: Value = serde_json::from_str(&ready).map_err(|_| {
-            adapter.complaint(&format!(
+            self.complaint(&format!(
                 "wrote {} instead of its ready line",
                 crate::console::visible(&ready)
             ))
         })?;
         if ready.get("ready") != Some(&Value::Bool(true)) {
-            return Err(adapter.complaint(&format!("wrote {ready} instead of its ready line")));
+            return Err(self.complaint(&format!("wrote {ready} instead of its ready line")));
         }
-        adapter.sdk = ready
+        self.sdk = ready
             .get("sdk")
             .and_then(Value::as_str)
             .unwrap_or(&manifest.sdk)
             .to_string();
-        adapter.default_scheme = ready
+        self.default_scheme = ready
             .get("default_scheme")
             .and_then(Value::as_str)
             .map(str::to_ascii_lowercase);
-        adapter.log_files = ready
+        self.log_files = ready
             .get("log_files")
             .and_then(Value::as_array)
             .into_iter()
@@ -240,7 +280,7 @@ impl Adapter {
             .filter_map(Value::as_str)
             .map(|p| (root.join(p), 0))
             .collect();
-        Ok(adapter)
+        Ok(())
     }
 
     /// The leaks found since the last call, the adapter's log files

@@ -38,7 +38,8 @@ use imgconform::generate::{any_single_violation, valid_request, GenerationContex
 use imgconform::mock::{default_world, test_credentials, MockConfig, Service};
 use imgconform::protocol::signing::SigningInputs;
 use imgconform::protocol::{wire_for, EncodeOptions, Endpoint};
-use imgconform::runner::{self, MockTarget, RunOptions, Transport};
+use imgconform::runner::{self, RunOptions};
+use imgconform::targets::{self, MockTarget, Transport};
 use imgconform::{check_success_body, Specs};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -330,7 +331,7 @@ fn stages(specs: &Arc<Specs>, cases: &[cases::Case], n: usize) {
                 let options = EncodeOptions {
                     scheme,
                     endpoint: Some(endpoint.clone()),
-                    inputs: SigningInputs::new(runner::MOCK_NOW, format!("nonce-{i}")),
+                    inputs: SigningInputs::new(targets::MOCK_NOW, format!("nonce-{i}")),
                 };
                 wire.encode(api, r, &credentials, &options)
                     .ok()
@@ -342,12 +343,12 @@ fn stages(specs: &Arc<Specs>, cases: &[cases::Case], n: usize) {
         let started = Instant::now();
         let sendable: Vec<_> = encoded
             .into_iter()
-            .filter(|(r, e)| runner::expressible(specs, api, r, e).is_ok())
+            .filter(|(r, e)| targets::expressible(specs, api, r, e).is_ok())
             .collect();
         t.round_trip += started.elapsed();
 
         let config = MockConfig {
-            clock: imgconform::mock::Clock::Fixed(runner::MOCK_NOW),
+            clock: imgconform::mock::Clock::Fixed(targets::MOCK_NOW),
             journal_capacity: 0,
             ..MockConfig::default()
         };

@@ -18,8 +18,10 @@
 //! 6. [`cases`] — the data-driven cases in `cases/`.
 //! 7. [`mock`] — the embedded mock provider ([`mock::MockProvider`]).
 //! 8. [`live`] — the reference client for real endpoints.
-//! 9. [`runner`] — properties and cases against a target, as named trials.
-//! 10. [`report`] — the provider behaviour differences report: the specs side
+//! 9. [`targets`] — what the runner sends to, behind the [`targets::Target`]
+//!    trait: the embedded mock, live endpoints, an SDK through its adapter.
+//! 10. [`runner`] — properties and cases against a target, as named trials.
+//! 11. [`report`] — the provider behaviour differences report: the specs side
 //!     by side, an error taxonomy, documentation gaps, observed departures.
 //!
 //! ```
@@ -50,6 +52,7 @@ pub mod report;
 pub mod runner;
 pub mod secret_scan;
 pub mod spec;
+pub mod targets;
 pub mod validate;
 pub mod verdict;
 

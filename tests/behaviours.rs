@@ -16,8 +16,9 @@ use imgconform::cases::Suite;
 use imgconform::generate::GeneratorConfig;
 use imgconform::mock::{Behaviours, CheckOrder};
 use imgconform::runner::CoverageStatus;
-use imgconform::runner::{run, MockTarget, RunOptions, RunSummary, TrialReport};
+use imgconform::runner::{run, RunOptions, RunSummary, TrialReport};
 use imgconform::spec::RawTrigger;
+use imgconform::targets::MockTarget;
 use imgconform::validate::{EmptyString, KeyCase, NullValue, UnknownParams};
 use imgconform::{ProviderId, Specs};
 

@@ -14,9 +14,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use imgconform::generate::GeneratorConfig;
-use imgconform::runner::{
-    run, trial_names, MockTarget, RunOptions, SdkTarget, Target, Transport, TrialStatus,
-};
+use imgconform::runner::{run, trial_names, RunOptions, TrialStatus};
+use imgconform::targets::{MockTarget, SdkTarget, Target, Transport};
 use imgconform::Specs;
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
@@ -44,7 +43,7 @@ fn main() -> std::process::ExitCode {
     };
     // An SDK serves one provider: only its trials.
     let provider = adapter.as_ref().map(|dir| {
-        imgconform::runner::Manifest::load(dir)
+        imgconform::targets::Manifest::load(dir)
             .unwrap_or_else(|e| panic!("{e}"))
             .provider
     });

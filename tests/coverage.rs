@@ -10,11 +10,10 @@ use std::sync::Arc;
 
 use imgconform::cases::Suite;
 use imgconform::generate::GeneratorConfig;
-use imgconform::runner::{
-    run, CallError, Exchange, MockTarget, RunOptions, RunSummary, Session, Tamper, Target,
-};
+use imgconform::runner::{run, RunOptions, RunSummary};
 use imgconform::runner::{Coverage, CoverageStatus};
 use imgconform::spec::SpecSource;
+use imgconform::targets::{CallError, Exchange, MockTarget, Session, Tamper, Target};
 use imgconform::Specs;
 use serde_json::Value;
 

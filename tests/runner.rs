@@ -9,10 +9,8 @@ use imgconform::cases::Suite;
 use imgconform::generate::GeneratorConfig;
 use imgconform::protocol::wire_for;
 use imgconform::runner::RuleRow;
-use imgconform::runner::{
-    run, trial_names, CallError, Exchange, FailureReport, MockTarget, RunOptions, RunSummary,
-    Session, Tamper, Target, TrialReport,
-};
+use imgconform::runner::{run, trial_names, FailureReport, RunOptions, RunSummary, TrialReport};
+use imgconform::targets::{CallError, Exchange, MockTarget, Session, Tamper, Target};
 use imgconform::{ApiSpec, Specs};
 use serde_json::Value;
 

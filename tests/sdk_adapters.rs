@@ -602,8 +602,8 @@ fn the_tencent_node_sdk_set_to_get_conforms_as_with_post() {
     assert!(requests_sent(&run) > 60, "{run}");
 }
 
-// The adversarial answers (`answers::error_handling`, src/runner/answers.rs):
-// each planted bug caught with its class; the shipped adapter it is planted
+// The adversarial answers (`answers::error_handling`, src/runner/answers.rs,
+// judged in src/targets/sdk/answers.rs): each planted bug caught with its class; the shipped adapter it is planted
 // in shows none of it, nor do the conforming ones.
 
 /// The findings of the tencent-python adapter's adversarial-answers trial
@@ -739,8 +739,8 @@ fn conforming_clients_break_no_invariant_of_the_adversarial_answers() {
 }
 
 // ---------------------------------------------------------------------------
-// The raw wire request and the adapter's logs (src/runner/wire_checks.rs,
-// the secret scan in src/runner/sdk.rs): each planted bug is caught with
+// The raw wire request and the adapter's logs (src/targets/sdk/wire.rs,
+// the secret scan in src/targets/sdk/adapter.rs): each planted bug is caught with
 // its class, and the conforming adapters get none of these classes.
 
 /// The classes of the raw-wire and log checks.

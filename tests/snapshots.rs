@@ -116,7 +116,7 @@ fn main() -> std::process::ExitCode {
             api_id.replace('/', "__")
         );
         trials.push(Trial::test(name, move || {
-            use imgconform::runner::{MockTarget, Tamper, Target};
+            use imgconform::targets::{MockTarget, Tamper, Target};
             let api = specs.api(&api_id).expect("API exists");
             let target = MockTarget::new(Arc::clone(&specs), imgconform::mock::default_world());
             let exchange = target
@@ -226,7 +226,7 @@ fn exchange(
     scheme: Option<imgconform::spec::SigningScheme>,
 ) -> Result<String, Failed> {
     use imgconform::mock::{test_credentials, Clock, Faults, MockConfig, Service};
-    use imgconform::runner::MOCK_NOW;
+    use imgconform::targets::MOCK_NOW;
     let api = specs.api(api_id).ok_or("the case's API exists")?;
     let scheme = scheme.unwrap_or(specs.provider_of(api).raw.signing[0]);
     let options = EncodeOptions {

@@ -24,7 +24,7 @@ pub(super) fn adapter(args: AdapterArgs) -> ExitCode {
         return usage_error(format!("no provider {}", args.provider));
     };
     let stdin = std::io::stdin();
-    match imgconform::runner::serve_reference_adapter(
+    match imgconform::targets::serve_reference_adapter(
         specs,
         provider,
         stdin.lock(),

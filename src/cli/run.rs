@@ -317,8 +317,8 @@ pub(super) fn no_live_flags(args: &RunArgs) -> Result<(), String> {
 pub(super) fn build_target(
     args: &RunArgs,
     specs: &std::sync::Arc<imgconform::Specs>,
-) -> Result<(Box<dyn imgconform::runner::Target>, String), String> {
-    use imgconform::runner::{Fixtures, LiveTarget, MockTarget, Transport};
+) -> Result<(Box<dyn imgconform::targets::Target>, String), String> {
+    use imgconform::targets::{Fixtures, LiveTarget, MockTarget, Transport};
     let worlds = match &args.cases_dir {
         Some(dir) => imgconform::mock::load_worlds(&dir.join("worlds"))?,
         None => imgconform::mock::embedded_worlds()?,
@@ -340,7 +340,7 @@ pub(super) fn build_target(
             // The answers vary with the run's seed, so that --seed replays
             // them too.
             let vary = args.seed.unwrap_or_else(rand::random);
-            let target = imgconform::runner::SdkTarget::start(
+            let target = imgconform::targets::SdkTarget::start(
                 std::sync::Arc::clone(specs),
                 &root,
                 dir,
@@ -394,7 +394,7 @@ pub(super) fn build_target(
                 .map_err(|e| e.to_string())?
                 .with_concurrency(
                     args.concurrency
-                        .map_or(imgconform::runner::LIVE_CONCURRENCY, |n| n as usize),
+                        .map_or(imgconform::targets::LIVE_CONCURRENCY, |n| n as usize),
                 );
             Ok((Box::new(target), transport))
         }

@@ -195,7 +195,8 @@ mod tests {
     /// field (the types are the same): it writes again to the same JSON.
     #[test]
     fn a_run_written_by_the_runner_reads_back_equal() {
-        use crate::runner::{run, MockTarget, RunOptions, RunSummary};
+        use crate::runner::{run, RunOptions, RunSummary};
+        use crate::targets::MockTarget;
         use std::sync::Arc;
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let specs = Arc::new(crate::Specs::embedded().unwrap());

@@ -8,31 +8,20 @@
 //! throttling with and without `Retry-After`) and with the authentication
 //! and clock-skew refusals. See [`crate::mock::answers`].
 //!
-//! What the SDK reported is judged by [`judge`], invariants only:
+//! The plans are sent through [`Session::call_answered`]; what the SDK
+//! reported is judged by the SDK target itself, invariants only
+//! (`targets::sdk::answers`), and comes back as the exchange's findings.
 //!
-//! - an error answer never surfaces as a success;
-//! - a documented code, under the status the documents give it, surfaces
-//!   as that code (under another status, or where the answer has no code,
-//!   only "not a success" is owed);
-//! - a request id that was sent is surfaced (none is expected where none
-//!   was sent), and a reported HTTP status is the one sent;
-//! - a retryable answer (a 5xx, a throttling error, a backend failure) is
-//!   retried at most [`MAX_CALLS`] − 1 times, an unretryable one (any
-//!   other error) not at all. Not retrying is never a fault: adapters turn
-//!   their SDK's retries off.
+//! [`Session::call_answered`]: crate::targets::Session::call_answered
 
 use serde_json::Value;
 
-use super::sdk::{Finding, FindingClass};
 use super::{FailureReport, Tally};
 use crate::mock::answers::{AnswerPlan, Presentation};
 use crate::protocol::{provider_for, ErrorSignal};
-use crate::runner::{CallError, Target};
 use crate::spec::raw::{AuthFailure, RawTrigger};
 use crate::spec::{ApiSpec, ErrorSpec, ProviderId, Specs};
-
-/// Requests one call may take before its retries are out of reason.
-pub const MAX_CALLS: usize = 5;
+use crate::targets::{CallError, Target};
 
 /// The presentations a documented error is given, in turn from the seed.
 fn presentations(provider: ProviderId, error: &ErrorSpec, pick: u64) -> Presentation {
@@ -173,124 +162,6 @@ pub fn plans(specs: &Specs, api: &ApiSpec, seed: u64) -> Vec<AnswerPlan> {
     out
 }
 
-/// What the SDK reported for one call.
-#[derive(Debug, Clone, Default)]
-pub struct Reported<'a> {
-    pub success: bool,
-    pub code: Option<&'a str>,
-    pub request_id: Option<&'a str>,
-    pub http_status: Option<u16>,
-}
-
-/// Whether an answer may be retried.
-fn retryable(plan: &AnswerPlan) -> bool {
-    plan.retry_after.is_some()
-        || plan.http_status >= 500
-        || plan.error.as_ref().is_some_and(|e| {
-            triggered(e, |t| {
-                matches!(t, RawTrigger::RateLimit | RawTrigger::Fault { .. })
-            })
-        })
-}
-
-/// The broken invariants of one call: `request_ids` are those of the
-/// requests that reached the mock for it, in order (one per retry), each
-/// answered as `plan` says; any of them is the call's to surface.
-pub fn judge(plan: &AnswerPlan, request_ids: &[&str], reported: &Reported<'_>) -> Vec<Finding> {
-    let calls = request_ids.len();
-    let mut out = Vec::new();
-    let mut finding = |class, detail: String| out.push(Finding { class, detail });
-    let sent = format!(
-        "HTTP {}{}",
-        plan.http_status,
-        plan.error
-            .as_ref()
-            .map_or(String::new(), |e| format!(" {}", e.code))
-    );
-    if calls == 0 {
-        // The SDK sent nothing (it refused the call itself): nothing
-        // answered, nothing to judge here.
-        return out;
-    }
-    if reported.success {
-        finding(
-            FindingClass::ErrorMapping,
-            format!(
-                "the mock answered {sent} ({}), and the SDK reported a success",
-                plan.name
-            ),
-        );
-    } else {
-        let as_documented = !matches!(
-            plan.presentation,
-            Presentation::Status(_) | Presentation::EmptyBody(_) | Presentation::Html(_)
-        );
-        if let (Some(e), true) = (&plan.error, as_documented) {
-            if reported.code != Some(e.code.as_str()) {
-                finding(
-                    FindingClass::ErrorMapping,
-                    format!(
-                        "the mock answered the documented code {} ({}), the SDK reported {}",
-                        e.code,
-                        plan.name,
-                        reported
-                            .code
-                            .map_or("no code".into(), |c| format!("the code {c}"))
-                    ),
-                );
-            }
-            if plan.sends_request_id()
-                && !reported
-                    .request_id
-                    .is_some_and(|r| request_ids.contains(&r))
-            {
-                finding(
-                    FindingClass::ErrorMapping,
-                    format!(
-                        "the mock sent the request id {} ({}), the SDK reported {}",
-                        request_ids.join(" and "),
-                        plan.name,
-                        reported
-                            .request_id
-                            .map_or("none".into(), |r| format!("the request id {r}"))
-                    ),
-                );
-            }
-        }
-        if let Some(status) = reported.http_status {
-            if status != plan.http_status {
-                finding(
-                    FindingClass::ErrorMapping,
-                    format!(
-                        "the SDK reported HTTP {status}; the mock answered {sent} ({})",
-                        plan.name
-                    ),
-                );
-            }
-        }
-    }
-    if retryable(plan) {
-        if calls > MAX_CALLS {
-            finding(
-                FindingClass::Retry,
-                format!(
-                    "the SDK sent {calls} requests for one call answered {sent} ({}): retries beyond reason (at most {MAX_CALLS})",
-                    plan.name
-                ),
-            );
-        }
-    } else if calls > 1 {
-        finding(
-            FindingClass::Retry,
-            format!(
-                "the SDK sent {calls} requests for one call answered {sent} ({}), which is not to be retried",
-                plan.name
-            ),
-        );
-    }
-    out
-}
-
 /// The trial: each plan on one valid request, the API's documented
 /// example where the SDK can send it, else the first of a few generated
 /// ones that it can.
@@ -413,73 +284,5 @@ mod tests {
         };
         assert_ne!(names(1), names(2));
         assert_eq!(names(5), names(5));
-    }
-
-    fn error(specs: &Specs, code: &str) -> ErrorSpec {
-        specs
-            .apis()
-            .iter()
-            .flat_map(|a| a.errors.iter().chain(&specs.provider_of(a).errors))
-            .find(|e| e.code == code)
-            .unwrap()
-            .clone()
-    }
-
-    #[test]
-    fn each_invariant_is_judged_and_only_where_the_documents_owe_it() {
-        let specs = specs();
-        let e = error(&specs, "InvalidParameterValue");
-        let plan = |name: &str, error: Option<&ErrorSpec>, p: Presentation| {
-            AnswerPlan::new(name.into(), ProviderId::Tencent, error, p)
-        };
-        let at = |p: Presentation| plan("x", Some(&e), p);
-        let good = Reported {
-            success: false,
-            code: Some("InvalidParameterValue"),
-            request_id: Some("rid"),
-            http_status: None,
-        };
-        assert!(judge(&at(Presentation::Documented), &["rid"], &good).is_empty());
-        // A success.
-        let ok = Reported {
-            success: true,
-            ..Reported::default()
-        };
-        let f = judge(&at(Presentation::Status(500)), &["rid"], &ok);
-        assert_eq!(f.len(), 1);
-        assert_eq!(f[0].class, FindingClass::ErrorMapping);
-        // Under another status only "not a success" is owed.
-        let other = Reported {
-            success: false,
-            code: Some("ServerNetworkError"),
-            ..Reported::default()
-        };
-        assert!(judge(&at(Presentation::Status(500)), &["rid"], &other).is_empty());
-        assert_eq!(
-            judge(&at(Presentation::Documented), &["rid"], &other).len(),
-            2
-        );
-        // A request id not surfaced; none expected where none was sent.
-        let no_id = Reported {
-            request_id: None,
-            ..good.clone()
-        };
-        let f = judge(&at(Presentation::Documented), &["rid"], &no_id);
-        assert!(f[0].detail.contains("request id rid"), "{f:?}");
-        assert!(judge(&at(Presentation::NoRequestId), &["rid"], &no_id).is_empty());
-        // An HTML page owes no code.
-        let html = plan("html-502", None, Presentation::Html(502));
-        assert!(judge(&html, &["rid"], &Reported::default()).is_empty());
-        // Retries: an unretryable answer retried, a retryable one within reason.
-        let f = judge(&at(Presentation::Documented), &["rid", "rid2"], &good);
-        assert_eq!(f.len(), 1);
-        assert_eq!(f[0].class, FindingClass::Retry);
-        assert!(judge(&html, &["rid"; MAX_CALLS], &Reported::default()).is_empty());
-        assert_eq!(
-            judge(&html, &["rid"; MAX_CALLS + 1], &Reported::default())[0].class,
-            FindingClass::Retry
-        );
-        // Nothing sent: nothing judged.
-        assert!(judge(&at(Presentation::Documented), &[], &ok).is_empty());
     }
 }

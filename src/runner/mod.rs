@@ -26,14 +26,9 @@
 
 pub(crate) mod answers;
 pub(crate) mod coverage;
-pub(crate) mod fixtures;
-pub(crate) mod live;
 pub(crate) mod output;
 mod probes;
-pub(crate) mod reference_adapter;
-pub(crate) mod sdk;
 pub(crate) mod sdk_report;
-pub(crate) mod target;
 mod wire_checks;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -54,16 +49,12 @@ use crate::validate::response::check_success_body;
 use crate::validate::ExpectedError;
 use crate::verdict::{self, Answer, AuthProbe, Judgement, Verdict};
 
-pub use coverage::{Coverage, CoverageRow, CoverageStatus};
-pub use fixtures::Fixtures;
-pub use live::{LiveTarget, LIVE_CONCURRENCY};
-pub use output::{OutputError, RuleRow, RunSummary, RUN_SCHEMA};
-pub use reference_adapter::serve as serve_reference_adapter;
-pub use sdk::{Finding, FindingClass, Manifest, SdkError, SdkTarget};
-pub use target::{
-    expressible, CallError, Exchange, MockTarget, Prepared, Session, Tamper, Target, Transport,
-    MOCK_NOW,
+use crate::targets::{
+    CallError, Exchange, Finding, FindingClass, Prepared, Session, Tamper, Target,
 };
+
+pub use coverage::{Coverage, CoverageRow, CoverageStatus};
+pub use output::{OutputError, RuleRow, RunSummary, RUN_SCHEMA};
 
 /// How a run goes: cases per property, the seed, which trials.
 #[derive(Debug, Clone)]
@@ -930,7 +921,8 @@ pub fn target_trial_names(specs: &Specs, target: &dyn Target, options: &RunOptio
 /// use imgconform::cases::Suite;
 /// use imgconform::generate::GeneratorConfig;
 /// use imgconform::mock::default_world;
-/// use imgconform::runner::{run, trial_names, MockTarget, RunOptions, TrialStatus};
+/// use imgconform::runner::{run, trial_names, RunOptions, TrialStatus};
+/// use imgconform::targets::MockTarget;
 /// use imgconform::Specs;
 ///
 /// let specs = Arc::new(Specs::embedded().unwrap());
@@ -1022,313 +1014,393 @@ fn run_trial(
     options: &RunOptions,
 ) -> TrialReport {
     let name = trial_name(api, kind);
-    let cases = &suite.cases;
-    let examples: Vec<Value> = crate::cases::documented_requests(cases)
-        .into_iter()
-        .filter(|(id, _)| *id == api.id())
-        .map(|(_, r)| r)
-        .collect();
-    let ctx = GenerationContext::from_examples(api, &examples);
+    let trial = TrialRun::new(specs, target, suite, api, options);
     let started = Instant::now();
-    let tally = Tally {
-        interrupt: options.interrupt.clone(),
-        strict: options.strict,
-        sdk: target.name().starts_with("sdk:"),
-        only_case: options.case,
-        ..Tally::default()
-    };
     let mut seed = None;
-    let budget = options.shrink_budget;
-    // The properties that send each valid request in some special way
-    // (tampered, replayed, off the clock, twice) need fewer of them.
-    let on_valid_requests =
-        |at_most: u32, seed: &mut Option<u64>, check: &dyn Fn(Value) -> Result<(), Breach>| {
-            let fewer = GeneratorConfig {
-                cases: options.generator.cases.clamp(1, at_most),
-                ..options.generator
-            };
-            property(
-                &fewer,
-                budget,
-                seed,
-                &valid_request(api, &ctx),
-                &tally,
-                check,
-            )
+    let failures = trial.failures(kind, suite, &mut seed);
+    trial.report(name, failures, seed, started)
+}
+
+/// What every step of one trial reads: the target and API, the run's
+/// options, the API's documented example requests and the generation
+/// context read off them, and the tally its calls fill in.
+struct TrialRun<'a> {
+    specs: &'a Specs,
+    target: &'a dyn Target,
+    api: &'a ApiSpec,
+    options: &'a RunOptions,
+    examples: Vec<Value>,
+    ctx: GenerationContext,
+    tally: Tally,
+}
+
+impl<'a> TrialRun<'a> {
+    fn new(
+        specs: &'a Specs,
+        target: &'a dyn Target,
+        suite: &Suite,
+        api: &'a ApiSpec,
+        options: &'a RunOptions,
+    ) -> TrialRun<'a> {
+        let examples: Vec<Value> = crate::cases::documented_requests(&suite.cases)
+            .into_iter()
+            .filter(|(id, _)| *id == api.id())
+            .map(|(_, r)| r)
+            .collect();
+        let ctx = GenerationContext::from_examples(api, &examples);
+        let tally = Tally {
+            interrupt: options.interrupt.clone(),
+            strict: options.strict,
+            sdk: target.validates_client_side(),
+            only_case: options.case,
+            ..Tally::default()
         };
-    // The properties whose every case is one call of its own (a fresh
-    // session, nothing depending on another case) have their calls sent
-    // first, up to the target's `in_flight` at once (`--concurrency`),
-    // and judged after, in order. Those whose calls depend on one another
-    // stay one call at a time: the replay needs the request just sent, the
-    // client token its first use, the stale timestamps' second call is
-    // made only when the first was refused, and the world-state cases
-    // change the account for the next.
-    let failures: Vec<FailureReport> = match kind {
-        Kind::Valid => property_sending(
-            &options.generator,
-            budget,
-            &mut seed,
-            &valid_request(api, &ctx),
-            &tally,
-            Some(Prefetch {
-                target,
-                api,
-                calls: &|req: &Value| vec![(req.clone(), Tamper::None)],
+        TrialRun {
+            specs,
+            target,
+            api,
+            options,
+            examples,
+            ctx,
+            tally,
+        }
+    }
+
+    /// Sends the trial's requests and judges the answers: the failures,
+    /// grouped by rule; `seed` is set to the seed that replays them.
+    ///
+    /// The properties whose every case is one call of its own (a fresh
+    /// session, nothing depending on another case) have their calls sent
+    /// first, up to the target's `in_flight` at once (`--concurrency`),
+    /// and judged after, in order. Those whose calls depend on one another
+    /// stay one call at a time: the replay needs the request just sent, the
+    /// client token its first use, the stale timestamps' second call is
+    /// made only when the first was refused, and the world-state cases
+    /// change the account for the next.
+    fn failures(&self, kind: Kind, suite: &Suite, seed: &mut Option<u64>) -> Vec<FailureReport> {
+        let (specs, target, api, tally) = (self.specs, self.target, self.api, &self.tally);
+        match kind {
+            Kind::Valid => self.valid_requests(seed),
+            Kind::Violations => self.single_violations(seed),
+            Kind::Boundaries => self.boundaries(),
+            Kind::Tampered => self.tampered_signatures(seed),
+            Kind::Replayed => self.on_valid_requests(32, seed, &|req| {
+                refuses_replayed(specs, target, api, &req, tally)
             }),
-            |req| accepts_valid(specs, target, api, &req, &tally),
-        ),
-        Kind::Violations => property_sending(
-            &options.generator,
-            budget,
-            &mut seed,
-            &any_single_violation(specs, api, &ctx),
-            &tally,
-            Some(Prefetch {
-                target,
-                api,
-                calls: &|m: &crate::generate::Mutation| vec![(m.request.clone(), Tamper::None)],
+            Kind::Stale => self.on_valid_requests(32, seed, &|req| {
+                refuses_stale(specs, target, api, &req, tally)
             }),
-            |m| rejects(specs, target, api, &m.request, &m.expected, &tally),
-        ),
-        Kind::Boundaries => {
-            // Every boundary is sent; the failures are grouped by rule, each
-            // shown by its first boundary (already the smallest request).
-            let mut by_rule: Vec<FailureReport> = Vec::new();
-            let all = boundaries(specs, api, &ctx);
-            tally.prefetch(
-                target,
-                api,
-                all.iter()
-                    .map(|b| (b.request.clone(), Tamper::None))
-                    .collect(),
-            );
-            for (i, b) in all.into_iter().enumerate() {
-                if !tally.this_case(i as u64) {
-                    continue;
+            Kind::BadCredentials => self.on_valid_requests(8, seed, &|req| {
+                refuses_spoiled(specs, target, api, &req, tally)
+            }),
+            Kind::Idempotent => {
+                self.on_valid_requests(64, seed, &|req| idempotent(target, api, &req, tally))
+            }
+            Kind::Several => self.several_violations(seed),
+            Kind::Cases => handwritten(specs, target, api, &suite.cases, tally),
+            Kind::States => world_states(specs, target, api, &suite.states, tally),
+            Kind::Probes => self.open_point_probes(seed),
+            Kind::Answers => self.adversarial_answers(seed),
+            Kind::PathIds => self.path_parameter_probes(seed),
+        }
+    }
+
+    /// [`property_sending`] on this trial's target and API, the calls of
+    /// each case (`calls`) sent ahead.
+    fn sent_ahead<S, C>(
+        &self,
+        config: &GeneratorConfig,
+        seed: &mut Option<u64>,
+        strategy: &S,
+        calls: &C,
+        test: impl Fn(S::Value) -> Result<(), Breach>,
+    ) -> Vec<FailureReport>
+    where
+        S: proptest::strategy::Strategy,
+        S::Value: Serialize,
+        C: Fn(&S::Value) -> Vec<(Value, Tamper)>,
+    {
+        let (target, api) = (self.target, self.api);
+        let prefetch = Prefetch { target, api, calls };
+        let budget = self.options.shrink_budget;
+        property_sending(
+            config,
+            budget,
+            seed,
+            strategy,
+            &self.tally,
+            Some(prefetch),
+            test,
+        )
+    }
+
+    /// `property::valid_requests_are_accepted`, its calls sent ahead.
+    fn valid_requests(&self, seed: &mut Option<u64>) -> Vec<FailureReport> {
+        let (specs, target, api, tally) = (self.specs, self.target, self.api, &self.tally);
+        self.sent_ahead(
+            &self.options.generator,
+            seed,
+            &valid_request(api, &self.ctx),
+            &|req: &Value| vec![(req.clone(), Tamper::None)],
+            |req| accepts_valid(specs, target, api, &req, tally),
+        )
+    }
+
+    /// `property::violations_get_the_documented_error`, its calls sent
+    /// ahead.
+    fn single_violations(&self, seed: &mut Option<u64>) -> Vec<FailureReport> {
+        let (specs, target, api, tally) = (self.specs, self.target, self.api, &self.tally);
+        self.sent_ahead(
+            &self.options.generator,
+            seed,
+            &any_single_violation(specs, api, &self.ctx),
+            &|m: &crate::generate::Mutation| vec![(m.request.clone(), Tamper::None)],
+            |m| rejects(specs, target, api, &m.request, &m.expected, tally),
+        )
+    }
+
+    /// `property::boundaries`: every boundary is sent; the failures are
+    /// grouped by rule, each shown by its first boundary (already the
+    /// smallest request).
+    fn boundaries(&self) -> Vec<FailureReport> {
+        let (specs, target, api, tally) = (self.specs, self.target, self.api, &self.tally);
+        let mut by_rule: Vec<FailureReport> = Vec::new();
+        let all = boundaries(specs, api, &self.ctx);
+        tally.prefetch(
+            target,
+            api,
+            all.iter()
+                .map(|b| (b.request.clone(), Tamper::None))
+                .collect(),
+        );
+        for (i, b) in all.into_iter().enumerate() {
+            if !tally.this_case(i as u64) {
+                continue;
+            }
+            let result = if b.expected.is_empty() {
+                *lock(&tally.at_limit) = Some(sdk_report::boundary_constraint(&b.name));
+                let accepted = accepts_valid(specs, target, api, &b.request, tally);
+                *lock(&tally.at_limit) = None;
+                accepted
+            } else {
+                rejects(specs, target, api, &b.request, &b.expected, tally)
+            };
+            if let Err(breach) = result {
+                let stop = breach.stop;
+                match by_rule.iter_mut().find(|f| f.rule == breach.rule) {
+                    Some(f) => f.count += 1,
+                    None => by_rule.push(FailureReport {
+                        rule: breach.rule,
+                        count: 1,
+                        reason: format!("{}: {}", b.name, breach.reason),
+                        minimal_request: Some(b.request.clone()),
+                        seed: None,
+                    }),
                 }
-                let result = if b.expected.is_empty() {
-                    *lock(&tally.at_limit) = Some(sdk_report::boundary_constraint(&b.name));
-                    let accepted = accepts_valid(specs, target, api, &b.request, &tally);
-                    *lock(&tally.at_limit) = None;
-                    accepted
-                } else {
-                    rejects(specs, target, api, &b.request, &b.expected, &tally)
-                };
-                if let Err(breach) = result {
-                    let stop = breach.stop;
-                    match by_rule.iter_mut().find(|f| f.rule == breach.rule) {
-                        Some(f) => f.count += 1,
-                        None => by_rule.push(FailureReport {
-                            rule: breach.rule,
-                            count: 1,
-                            reason: format!("{}: {}", b.name, breach.reason),
-                            minimal_request: Some(b.request.clone()),
-                            seed: None,
-                        }),
-                    }
-                    if stop {
-                        break;
-                    }
+                if stop {
+                    break;
                 }
             }
-            tally.forget_prefetched();
-            by_rule
         }
-        Kind::Tampered => {
-            let fewer = GeneratorConfig {
-                cases: options.generator.cases.clamp(1, 32),
-                ..options.generator
-            };
-            property_sending(
-                &fewer,
-                budget,
-                &mut seed,
-                &valid_request(api, &ctx),
-                &tally,
-                Some(Prefetch {
-                    target,
-                    api,
-                    calls: &|req: &Value| vec![(req.clone(), Tamper::Signature)],
-                }),
-                |req| refuses_tampered(specs, target, api, &req, &tally),
-            )
+        tally.forget_prefetched();
+        by_rule
+    }
+
+    /// `property::tampered_signatures_are_refused`, on fewer cases, its
+    /// calls sent ahead.
+    fn tampered_signatures(&self, seed: &mut Option<u64>) -> Vec<FailureReport> {
+        let (specs, target, api, tally) = (self.specs, self.target, self.api, &self.tally);
+        self.sent_ahead(
+            &self.fewer_cases(32),
+            seed,
+            &valid_request(api, &self.ctx),
+            &|req: &Value| vec![(req.clone(), Tamper::Signature)],
+            |req| refuses_tampered(specs, target, api, &req, tally),
+        )
+    }
+
+    /// A property that sends each valid request in some special way
+    /// (replayed, off the clock, spoiled, twice), one call at a time, on at
+    /// most `at_most` cases: they need fewer of them.
+    fn on_valid_requests(
+        &self,
+        at_most: u32,
+        seed: &mut Option<u64>,
+        check: &dyn Fn(Value) -> Result<(), Breach>,
+    ) -> Vec<FailureReport> {
+        property(
+            &self.fewer_cases(at_most),
+            self.options.shrink_budget,
+            seed,
+            &valid_request(self.api, &self.ctx),
+            &self.tally,
+            check,
+        )
+    }
+
+    /// `property::several_violations_report_the_chosen_error`: two single
+    /// violations merged into
+    /// one request, its calls sent ahead. Pairs cost two mutations each,
+    /// and what they show (which rule a target checks first) needs fewer
+    /// draws.
+    fn several_violations(&self, seed: &mut Option<u64>) -> Vec<FailureReport> {
+        let (specs, target, api, tally) = (self.specs, self.target, self.api, &self.tally);
+        let pairs = (
+            any_single_violation(specs, api, &self.ctx),
+            any_single_violation(specs, api, &self.ctx),
+        );
+        let merged = |(a, b): &(crate::generate::Mutation, crate::generate::Mutation)| {
+            merge_violations(specs, api, &a.request, b)
+                .map(|(request, _, _)| (request, Tamper::None))
+                .into_iter()
+                .collect()
+        };
+        self.sent_ahead(&self.fewer_cases(32), seed, &pairs, &merged, |(a, b)| {
+            several(specs, target, api, &a.request, &b, tally)
+        })
+    }
+
+    /// `probe::open_points`: a few valid requests are enough, each
+    /// carrying every probe.
+    fn open_point_probes(&self, seed: &mut Option<u64>) -> Vec<FailureReport> {
+        let count = self.options.generator.cases.clamp(1, 16) as usize;
+        let (specs, target, api) = (self.specs, self.target, self.api);
+        let seed = self.trial_seed(seed);
+        probes::open_points(specs, target, api, &self.ctx, seed, count, &self.tally)
+    }
+
+    /// `answers::error_handling` (an SDK target's).
+    fn adversarial_answers(&self, seed: &mut Option<u64>) -> Vec<FailureReport> {
+        let (specs, target, api, examples) = (self.specs, self.target, self.api, &self.examples);
+        let seed = self.trial_seed(seed);
+        answers::error_handling(specs, target, api, examples, &self.ctx, seed, &self.tally)
+    }
+
+    /// `probe::path_parameters` (an SDK target's).
+    fn path_parameter_probes(&self, seed: &mut Option<u64>) -> Vec<FailureReport> {
+        let (target, api, examples) = (self.target, self.api, &self.examples);
+        let seed = self.trial_seed(seed);
+        wire_checks::path_parameter_probes(target, api, examples, &self.ctx, seed, &self.tally)
+    }
+
+    /// The seed of a trial that draws its requests itself, kept in `seed`
+    /// for the report.
+    fn trial_seed(&self, seed: &mut Option<u64>) -> u64 {
+        let resolved = self.options.generator.resolve_seed();
+        *seed = Some(resolved);
+        resolved
+    }
+
+    /// The run's generator, on at most `at_most` cases.
+    fn fewer_cases(&self, at_most: u32) -> GeneratorConfig {
+        GeneratorConfig {
+            cases: self.options.generator.cases.clamp(1, at_most),
+            ..self.options.generator
         }
-        Kind::Replayed => on_valid_requests(32, &mut seed, &|req| {
-            refuses_replayed(specs, target, api, &req, &tally)
-        }),
-        Kind::Stale => on_valid_requests(32, &mut seed, &|req| {
-            refuses_stale(specs, target, api, &req, &tally)
-        }),
-        Kind::BadCredentials => on_valid_requests(8, &mut seed, &|req| {
-            refuses_spoiled(specs, target, api, &req, &tally)
-        }),
-        Kind::Idempotent => {
-            on_valid_requests(64, &mut seed, &|req| idempotent(target, api, &req, &tally))
-        }
-        Kind::Several => {
-            let pairs = (
-                any_single_violation(specs, api, &ctx),
-                any_single_violation(specs, api, &ctx),
-            );
-            // Pairs cost two mutations each, and what they show (which
-            // rule a target checks first) needs fewer draws.
-            let fewer = GeneratorConfig {
-                cases: options.generator.cases.clamp(1, 32),
-                ..options.generator
-            };
-            let merged = |(a, b): &(crate::generate::Mutation, crate::generate::Mutation)| {
-                merge_violations(specs, api, &a.request, b)
-                    .map(|(request, _, _)| (request, Tamper::None))
-                    .into_iter()
-                    .collect()
-            };
-            property_sending(
-                &fewer,
-                budget,
-                &mut seed,
-                &pairs,
-                &tally,
-                Some(Prefetch {
-                    target,
-                    api,
-                    calls: &merged,
-                }),
-                |(a, b)| several(specs, target, api, &a.request, &b, &tally),
-            )
-        }
-        Kind::Cases => handwritten(specs, target, api, cases, &tally),
-        Kind::States => world_states(specs, target, api, &suite.states, &tally),
-        Kind::Probes => {
-            // A few valid requests are enough: each carries every probe.
-            let probe_seed = options.generator.resolve_seed();
-            seed = Some(probe_seed);
-            let count = options.generator.cases.clamp(1, 16) as usize;
-            probes::open_points(specs, target, api, &ctx, probe_seed, count, &tally)
-        }
-        Kind::Answers => {
-            let answer_seed = options.generator.resolve_seed();
-            seed = Some(answer_seed);
-            answers::error_handling(specs, target, api, &examples, &ctx, answer_seed, &tally)
-        }
-        Kind::PathIds => {
-            let probe_seed = options.generator.resolve_seed();
-            seed = Some(probe_seed);
-            wire_checks::path_parameter_probes(target, api, &examples, &ctx, probe_seed, &tally)
-        }
-    };
-    // An interrupted property ends as a failure that is none: the trial
-    // was cut short, so it is skipped.
-    let mut failures: Vec<FailureReport> = failures
-        .into_iter()
-        .filter(|f| !(options.interrupted() && f.reason.ends_with(INTERRUPTED)))
-        .collect();
-    let cut_short = INTERRUPTED_RUN.with(|f| f.replace(false));
-    let findings: Vec<Finding> =
-        std::mem::take(&mut *tally.findings.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The trial's report: its failures, what its tally gathered, and its
+    /// status.
+    fn report(
+        self,
+        name: String,
+        failures: Vec<FailureReport>,
+        seed: Option<u64>,
+        started: Instant,
+    ) -> TrialReport {
+        let options = self.options;
+        // An interrupted property ends as a failure that is none: the trial
+        // was cut short, so it is skipped.
+        let mut failures: Vec<FailureReport> = failures
             .into_iter()
+            .filter(|f| !(options.interrupted() && f.reason.ends_with(INTERRUPTED)))
             .collect();
-    let observed: Vec<String> =
-        std::mem::take(&mut *tally.observed.lock().unwrap_or_else(|e| e.into_inner()))
+        let cut_short = INTERRUPTED_RUN.with(|f| f.replace(false));
+        let tally = self.tally;
+        let findings: Vec<Finding> = taken(&tally.findings).into_iter().collect();
+        let observed: Vec<String> = taken(&tally.observed).into_iter().collect();
+        if failures.is_empty() {
+            failures.extend(failing_findings(&findings, options.strict));
+        }
+        let failure = failures.first().cloned();
+        let unreachable: Vec<String> = taken(&tally.unreachable).into_iter().collect();
+        let sent = Tally::get(&tally.sent);
+        let skipped = Tally::get(&tally.skipped);
+        let status = match (&failure, sent) {
+            (Some(_), _) => TrialStatus::Failed,
+            (None, _) if cut_short => TrialStatus::Skipped,
+            (None, 0) if skipped > 0 => TrialStatus::Skipped,
+            (None, _) => TrialStatus::Passed,
+        };
+        let skip_reason = if cut_short {
+            Some(format!("interrupted (Ctrl-C) after {sent} requests"))
+        } else {
+            lock(&tally.skip_reason).take()
+        };
+        let text = tally.text();
+        let evidence: Vec<Value> = unlocked(tally.evidence)
             .into_iter()
+            .filter(|(f, _)| findings.contains(f))
+            .map(|(f, e)| serde_json::json!({"class": f.class, "detail": f.detail, "evidence": e}))
             .collect();
-    // Findings met on calls that could not go on (an SDK lacking a
-    // documented parameter) fail the trial too.
+        TrialReport {
+            name,
+            api: self.api.id(),
+            target: self.target.name().to_string(),
+            cases: sent,
+            skipped,
+            tally: text,
+            seconds: started.elapsed().as_secs_f64(),
+            status,
+            skip_reason,
+            findings,
+            unreachable,
+            observed,
+            refused_client_side: Tally::get(&tally.client_side),
+            client_side_validation: unlocked(tally.client_side_rows),
+            evidence,
+            departures: unlocked(tally.departures).into_values().collect(),
+            observations: unlocked(tally.observations),
+            verdicts: unlocked(tally.verdicts),
+            errors: unlocked(tally.errors),
+            choices: unlocked(tally.choices),
+            failure: failure.map(|f| FailureReport { seed, ..f }),
+            failures,
+        }
+    }
+}
+
+/// The failure of a trial whose calls showed findings that fail (all
+/// classes under `strict`, else those breaking a stated rule), for a trial
+/// that has no other: findings met on calls that could not go on (an SDK
+/// lacking a documented parameter) fail the trial too.
+fn failing_findings(findings: &[Finding], strict: bool) -> Option<FailureReport> {
     let failing: Vec<&Finding> = findings
         .iter()
-        .filter(|f| options.strict || f.class.fails())
+        .filter(|f| strict || f.class.fails())
         .collect();
-    if failures.is_empty() && !failing.is_empty() {
-        failures.push(FailureReport {
-            rule: format!("SDK: {}", failing[0].class.as_str()),
-            count: failing.len() as u64,
-            reason: failing
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n"),
-            minimal_request: None,
-            seed: None,
-        });
-    }
-    let failure = failures.first().cloned();
-    let unreachable: Vec<String> =
-        std::mem::take(&mut *tally.unreachable.lock().unwrap_or_else(|e| e.into_inner()))
-            .into_iter()
-            .collect();
-    let sent = Tally::get(&tally.sent);
-    let skipped = Tally::get(&tally.skipped);
-    let status = match (&failure, sent) {
-        (Some(_), _) => TrialStatus::Failed,
-        (None, _) if cut_short => TrialStatus::Skipped,
-        (None, 0) if skipped > 0 => TrialStatus::Skipped,
-        (None, _) => TrialStatus::Passed,
-    };
-    let skip_reason = if cut_short {
-        Some(format!("interrupted (Ctrl-C) after {sent} requests"))
-    } else {
-        tally
-            .skip_reason
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-    };
-    let text = tally.text();
-    let departures: Vec<Departure> = tally
-        .departures
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into_values()
-        .collect();
-    let observations = tally
-        .observations
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner());
-    let choices = tally
-        .choices
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner());
-    let verdicts = tally
-        .verdicts
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner());
-    let evidence: Vec<Value> = tally
-        .evidence
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into_iter()
-        .filter(|(f, _)| findings.contains(f))
-        .map(|(f, e)| serde_json::json!({"class": f.class, "detail": f.detail, "evidence": e}))
-        .collect();
-    let client_side_validation = tally
-        .client_side_rows
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner());
-    let errors = tally.errors.into_inner().unwrap_or_else(|e| e.into_inner());
-    TrialReport {
-        name,
-        api: api.id(),
-        target: target.name().to_string(),
-        cases: sent,
-        skipped,
-        tally: text,
-        seconds: started.elapsed().as_secs_f64(),
-        status,
-        skip_reason,
-        findings,
-        unreachable,
-        observed,
-        refused_client_side: Tally::get(&tally.client_side),
-        client_side_validation,
-        evidence,
-        departures,
-        observations,
-        verdicts,
-        errors,
-        choices,
-        failure: failure.map(|f| FailureReport { seed, ..f }),
-        failures,
-    }
+    let first = failing.first()?;
+    Some(FailureReport {
+        rule: format!("SDK: {}", first.class.as_str()),
+        count: failing.len() as u64,
+        reason: failing
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        minimal_request: None,
+        seed: None,
+    })
+}
+
+/// What `m` holds, taken out (a poisoned lock's too), leaving the default.
+fn taken<T: Default>(m: &std::sync::Mutex<T>) -> T {
+    std::mem::take(&mut *lock(m))
+}
+
+/// What `m` holds (a poisoned lock's too).
+fn unlocked<T>(m: std::sync::Mutex<T>) -> T {
+    m.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The rule of the valid-request property, in the matrix.
@@ -2261,17 +2333,13 @@ fn world_states(
 ) -> Vec<FailureReport> {
     let mut failures = Vec::new();
     for case in states.iter().filter(|c| c.api == api.id()) {
-        let prepared = match target.prepare(case) {
-            Ok(p) => p,
+        let (mut session, request) = match target.prepare(case) {
+            Ok(Prepared { session, request }) => (session, request),
             Err(reason) => {
                 tally.skip(&format!("{}: {reason}", case.name()));
                 continue;
             }
         };
-        let Prepared {
-            mut session,
-            request,
-        } = prepared;
         // Every case is judged: a failure is counted under the case's
         // expectation and the next case runs.
         // Each documented answer to a world state is a rule of the matrix.
@@ -2330,60 +2398,75 @@ fn world_states(
                 continue;
             }
         };
-        let want = &case.expect;
-        match (&want.code, &outcome.error) {
-            (None, None) => {
-                let body: Value = serde_json::from_slice(&exchange.body).unwrap_or_default();
-                let problems = check_success_body(api, &body);
-                if let Some(p) = problems.first() {
-                    fail(format!(
-                        "the success answer departs from the documented shape: {}: {}",
-                        p.path, p.detail
-                    ));
-                    continue;
-                }
-                tally.conformed(&rule);
-                Tally::add(&tally.succeeded);
-            }
-            (None, Some(e)) => {
-                // A live dry run answers success with its own code.
-                if exchange.dry_run && e.code == crate::live::safety::DRY_RUN_SUCCEEDED_CODE {
-                    tally.conformed(&rule);
-                    Tally::add(&tally.dry_run);
-                    continue;
-                }
-                fail(format!(
-                    "expected success, answered HTTP {} {} \"{}\"",
-                    outcome.http_status, e.code, e.message
-                ));
-            }
-            (Some(code), None) => {
-                fail(format!("expected {code}, the request succeeded"));
-            }
-            (Some(code), Some(e)) => {
-                let status_ok = want.http_status.is_none_or(|s| s == outcome.http_status);
-                let message_ok = want.message.as_ref().is_none_or(|m| *m == e.message);
-                if *code != e.code || !status_ok || !message_ok {
-                    fail(format!(
-                        "expected {}{code}{}, answered HTTP {} {} \"{}\"",
-                        want.http_status
-                            .map_or(String::new(), |s| format!("HTTP {s} ")),
-                        want.message
-                            .as_ref()
-                            .map_or(String::new(), |m| format!(" \"{m}\"")),
-                        outcome.http_status,
-                        e.code,
-                        e.message
-                    ));
-                    continue;
-                }
-                tally.conformed(&rule);
-                tally.count_errors(row, "conforms");
-                Tally::add(&tally.refused);
-            }
+        if let Err(reason) = judge_world_state(api, case, &exchange, outcome, &rule, row, tally) {
+            fail(reason);
         }
     }
     failures
+}
+
+/// The answer to the world-state case `case` (`outcome`, decoded from
+/// `exchange`) against what the case expects: `Err` says how it departs;
+/// an answer that conforms is counted here, under `rule` and the
+/// documented error `row`.
+fn judge_world_state(
+    api: &ApiSpec,
+    case: &StateCase,
+    exchange: &Exchange,
+    outcome: &crate::protocol::Outcome,
+    rule: &str,
+    row: Option<(&str, bool)>,
+    tally: &Tally,
+) -> Result<(), String> {
+    let want = &case.expect;
+    match (&want.code, &outcome.error) {
+        (None, None) => {
+            let body: Value = serde_json::from_slice(&exchange.body).unwrap_or_default();
+            let problems = check_success_body(api, &body);
+            if let Some(p) = problems.first() {
+                return Err(format!(
+                    "the success answer departs from the documented shape: {}: {}",
+                    p.path, p.detail
+                ));
+            }
+            tally.conformed(rule);
+            Tally::add(&tally.succeeded);
+        }
+        (None, Some(e)) => {
+            // A live dry run answers success with its own code.
+            if exchange.dry_run && e.code == crate::live::safety::DRY_RUN_SUCCEEDED_CODE {
+                tally.conformed(rule);
+                Tally::add(&tally.dry_run);
+                return Ok(());
+            }
+            return Err(format!(
+                "expected success, answered HTTP {} {} \"{}\"",
+                outcome.http_status, e.code, e.message
+            ));
+        }
+        (Some(code), None) => return Err(format!("expected {code}, the request succeeded")),
+        (Some(code), Some(e)) => {
+            let status_ok = want.http_status.is_none_or(|s| s == outcome.http_status);
+            let message_ok = want.message.as_ref().is_none_or(|m| *m == e.message);
+            if *code != e.code || !status_ok || !message_ok {
+                return Err(format!(
+                    "expected {}{code}{}, answered HTTP {} {} \"{}\"",
+                    want.http_status
+                        .map_or(String::new(), |s| format!("HTTP {s} ")),
+                    want.message
+                        .as_ref()
+                        .map_or(String::new(), |m| format!(" \"{m}\"")),
+                    outcome.http_status,
+                    e.code,
+                    e.message
+                ));
+            }
+            tally.conformed(rule);
+            tally.count_errors(row, "conforms");
+            Tally::add(&tally.refused);
+        }
+    }
+    Ok(())
 }
 
 /// Total time of a run's reports.

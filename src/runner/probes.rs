@@ -10,9 +10,9 @@ use serde_json::Value;
 
 use super::{answer_of, decoded, send, FailureReport, Tally};
 use crate::generate::{Breach, GenerationContext};
-use crate::runner::Target;
 use crate::spec::raw::Location;
 use crate::spec::{ApiSpec, ParamKind, Specs};
+use crate::targets::Target;
 use crate::verdict;
 
 /// One probe: the open point, what was changed, and the request.
@@ -159,7 +159,7 @@ pub(super) fn open_points(
                     target,
                     api,
                     &probe.request,
-                    crate::runner::Tamper::None,
+                    crate::targets::Tamper::None,
                     tally,
                 )?
                 else {

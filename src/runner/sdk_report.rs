@@ -6,17 +6,18 @@
 //! before sending, sent it for the server to refuse, or refused a valid
 //! request at its limit (only the last is a defect).
 //!
-//! Everything here is read off run.json as a JSON value (docs/run-json.md:
-//! a trial's `evidence` and `client_side_validation`), so that `run
-//! --report` (sdk.md, sdk.json) and `imgconform report --observed` (the
-//! HTML report's SDK section) say the same.
+//! Everything here is read off the run as run.json reads back
+//! (docs/run-json.md: a trial's `findings`, `evidence` and
+//! `client_side_validation`), so that `run --report` (sdk.md, sdk.json)
+//! and `imgconform report --observed` (the HTML report's SDK section) say
+//! the same.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::spec::Provenance;
-use serde_json::{json, Value};
 
 /// How one trial's requests on one constraint fared with the SDK.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -82,43 +83,6 @@ fn shape(detail: &str) -> String {
     out
 }
 
-/// The evidence of one call, as the SDK target records it: the request
-/// asked for, the wire request as the mock read it, the answer it sent and
-/// what the SDK reported. No header is kept, so no signature or key.
-pub fn evidence(
-    request: &Value,
-    entry: Option<&crate::mock::JournalEntry>,
-    first_seq: Option<u64>,
-    reported: Value,
-) -> Value {
-    let mut out = json!({
-        "request": request,
-        "sdk_reported": reported,
-    });
-    if let Some(e) = entry {
-        out["wire"] = json!({
-            "method": e.method,
-            "path": e.path,
-            "api": e.api,
-            "params": e.params,
-        });
-        let mut answer = json!({
-            "http_status": e.http_status,
-            "code": e.code,
-            "request_id": e.request_id,
-            "body": e.answer,
-        });
-        if !e.varied.is_empty() {
-            answer["varied"] = json!(e.varied);
-        }
-        out["answer"] = answer;
-    }
-    if let Some(seq) = first_seq {
-        out["mock_seq"] = json!(seq);
-    }
-    out
-}
-
 /// One finding, once, with the trials that met it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportedFinding {
@@ -132,7 +96,7 @@ pub struct ReportedFinding {
     details: std::collections::BTreeSet<String>,
     /// The SDK as the adapter reported it.
     pub sdk: String,
-    /// The first call that showed it (see [`evidence`]), with `case` (its
+    /// The first call that showed it (the SDK target's evidence of a call), with `case` (its
     /// index in the trial) where the trial numbers its cases.
     #[serde(skip_serializing_if = "Value::is_null")]
     pub evidence: Value,
@@ -377,6 +341,7 @@ fn compact(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     /// A run as run.json reads back.
     fn read(run: Value) -> super::super::RunSummary {

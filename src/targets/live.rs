@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use super::fixtures::Fixtures;
-use super::target::{
+use super::{
     as_server_reads, tamper_signature, CallError, Exchange, Prepared, Session, Tamper, Target,
 };
 use crate::cases::StateCase;
@@ -57,12 +57,12 @@ impl LiveTarget {
         client: LiveClient,
         fixtures: Fixtures,
         worlds: BTreeMap<String, World>,
-    ) -> Result<LiveTarget, super::target::TargetError> {
+    ) -> Result<LiveTarget, super::TargetError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
-            .map_err(|e| super::target::TargetError::Runtime(e.to_string()))?;
+            .map_err(|e| super::TargetError::Runtime(e.to_string()))?;
         Ok(LiveTarget {
             specs,
             client,
@@ -252,7 +252,7 @@ impl LiveTarget {
                 (Some(earlier), _) => *request = earlier.clone(),
                 (None, Tamper::Signature) => tamper_signature(request),
                 (None, Tamper::Auth(failure)) => {
-                    if let Err(why) = super::target::spoil_auth(api, request, failure) {
+                    if let Err(why) = super::spoil_auth(api, request, failure) {
                         *spoiled.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
                     }
                 }

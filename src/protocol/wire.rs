@@ -380,6 +380,14 @@ pub trait Wire: Sync {
     /// the JSON shape [`crate::validate_request`] takes.
     fn parse_params(&self, api: &ApiSpec, request: &SignableRequest) -> Result<Value, ParseError>;
 
+    /// The path parameters of the raw (still percent-encoded) `path`, by
+    /// name, if it is a call of `api`; `None` if it routes as no call of
+    /// it. A protocol whose paths carry no parameters (Tencent's and
+    /// Alibaba's are `/`) finds none.
+    fn path_parameters(&self, _api: &ApiSpec, _path: &str) -> Option<Vec<(String, String)>> {
+        Some(Vec::new())
+    }
+
     /// Which values the protocol can only carry as text, to explain why a
     /// request cannot be sent as generated: "Alibaba's RPC protocol sends
     /// every value as text".

@@ -52,7 +52,7 @@ const ESCAPED_SLASH: char = '\u{1}';
 /// segment's id, while a raw `/` splits it (RFC 3986 §3.3), so an id sent
 /// unescaped cannot route as another call or pass as the id it was meant
 /// to be.
-pub fn path_parameters(api: &ApiSpec, path: &str) -> Option<Vec<(String, String)>> {
+fn path_parameters(api: &ApiSpec, path: &str) -> Option<Vec<(String, String)>> {
     let decoded: Vec<String> = path
         .split('/')
         .map(|segment| percent_decode(segment, false).replace('/', &ESCAPED_SLASH.to_string()))
@@ -238,6 +238,10 @@ impl Wire for JdcloudRestJson {
             code: "NOT_FOUND".into(),
             message,
         }
+    }
+
+    fn path_parameters(&self, api: &ApiSpec, path: &str) -> Option<Vec<(String, String)>> {
+        path_parameters(api, path)
     }
 
     fn parse_params(&self, api: &ApiSpec, request: &SignableRequest) -> Result<Value, ParseError> {

@@ -33,7 +33,7 @@
 
 use serde_json::Value;
 
-use crate::protocol::provider_for;
+use crate::protocol::{provider_for, wire_for};
 use crate::protocol::signing::{AuthorizationHeader, SignableRequest};
 use crate::spec::raw::Location;
 use crate::spec::{ApiSpec, ProviderId};
@@ -111,7 +111,7 @@ fn path_parameters_sent(api: &ApiSpec, asked: &Value, raw: &SignableRequest) -> 
     if api.path_template.names.is_empty() {
         return Vec::new();
     }
-    let arrived = crate::protocol::jdcloud::path_parameters(api, &raw.path);
+    let arrived = wire_for(api.raw.protocol).path_parameters(api, &raw.path);
     let shown = if raw.query.is_empty() {
         raw.path.clone()
     } else {

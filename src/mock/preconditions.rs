@@ -279,12 +279,57 @@ fn is_cjk(c: char) -> bool {
 }
 
 /// Whether `p` holds for this request in this world.
+// One function a kind of resource the precondition is about; each arm there reads the world.
 pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
+    use Precondition::*;
+    match p {
+        RegionNotFound | RegionExportUnsupported | AccountNotWhitelisted => {
+            region_or_account(p, cx)
+        }
+        ImageNotFound | SnapshotNotFound | InstanceNotFound => missing_resource(p, cx),
+        InstanceBusy
+        | InstanceStatusInvalid
+        | InstanceRunningWithLocalSystemDisk
+        | InstanceSystemDiskMissing
+        | InstanceSystemDiskMountInvalid
+        | DiskBusy
+        | DiskStatusInvalid
+        | DiskSizeBelowOriginal => instance_state(p, cx),
+        ImageNotAvailable
+        | ImageNotPrivate
+        | ImagePublicOrMarket
+        | ImageFromMarket
+        | ImageDerivedFromMarket
+        | ImageShared
+        | ImageWindows
+        | ImageWindowsNotImported
+        | ImageRedhat
+        | ImageLocalSystemDisk
+        | ImageEncrypted
+        | ImageBusy
+        | ImageExporting
+        | ImageTooLarge
+        | ImageDataDiskExportUnsupported
+        | ImageDataDisksOverLimit
+        | ImageOsUnavailableInRegion
+        | ImageLicenseNotExportable
+        | ImageNameMalformed
+        | ImageOperationUnsupported => image_state(p, cx),
+        BucketAppIdMismatch | BucketNotFound | BucketUnusable | BucketNotWritable | RoleMissing => {
+            bucket_or_role(p, cx)
+        }
+        ImageQuotaExceeded
+        | SnapshotQuotaExceeded
+        | ExportConcurrentQuotaExceeded
+        | ExportWeeklyQuotaExceeded => quota(p, cx),
+    }
+}
+
+/// The region and the account the request is about.
+fn region_or_account(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
     use Precondition::*;
     let provider = cx.provider();
     let account = cx.world.account(provider);
-    let image_hit =
-        |pred: &dyn Fn(&Image) -> bool| cx.images(p).into_iter().find(|i| pred(i)).cloned();
     match p {
         RegionNotFound => {
             let region = cx.region()?;
@@ -299,6 +344,15 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
             (!r.export_supported).then(|| refusal(p, &[("state:region", region)]))?
         }
         AccountNotWhitelisted => (!account.export_whitelisted).then(|| refusal(p, &[]))?,
+        _ => unreachable!("precondition {p} is not checked by region_or_account"),
+    }
+}
+
+/// A resource the request names that the world does not have.
+fn missing_resource(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
+    use Precondition::*;
+    let provider = cx.provider();
+    match p {
         // A missing resource fills the message with the id that is
         // missing, whichever of several the request names.
         ImageNotFound => {
@@ -320,11 +374,24 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
         InstanceNotFound => {
             let region = cx.region();
             let id = cx.ids(p).into_iter().next()?;
-            if cx.world.instance(provider, region.as_deref(), &id).is_some() {
+            if cx
+                .world
+                .instance(provider, region.as_deref(), &id)
+                .is_some()
+            {
                 return None;
             }
             not_found(cx, p, "state:instance.id", id)
         }
+        _ => unreachable!("precondition {p} is not checked by missing_resource"),
+    }
+}
+
+/// The state of the instance the request names and of its disks.
+fn instance_state(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
+    use Precondition::*;
+    let provider = cx.provider();
+    match p {
         InstanceBusy => {
             let task = cx.instance()?.busy_task.clone()?;
             refusal(p, &[("state:instance.task", task)])
@@ -338,7 +405,9 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
             let i = cx.instance()?;
             (i.status == "running" && i.system_disk == DiskKind::Local).then(|| refusal(p, &[]))?
         }
-        InstanceSystemDiskMissing => (!cx.instance()?.system_disk_attached).then(|| refusal(p, &[]))?,
+        InstanceSystemDiskMissing => {
+            (!cx.instance()?.system_disk_attached).then(|| refusal(p, &[]))?
+        }
         InstanceSystemDiskMountInvalid => {
             (!cx.instance()?.system_disk_mount_ok).then(|| refusal(p, &[]))?
         }
@@ -355,7 +424,10 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
                     p,
                     &[
                         ("state:disk.id", disk.id.clone()),
-                        ("state:disk.task", disk.busy_task.clone().unwrap_or_default()),
+                        (
+                            "state:disk.task",
+                            disk.busy_task.clone().unwrap_or_default(),
+                        ),
                     ],
                 ),
                 _ => refusal(
@@ -373,7 +445,10 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
             for entry in cx.data_disk_entries() {
                 let device = get_ci(entry, "deviceName").and_then(Value::as_str);
                 let spec = get_ci(entry, "cloudDiskSpec").and_then(Value::as_object);
-                let Some(size) = spec.and_then(|s| get_ci(s, "diskSizeGB")).and_then(Value::as_u64) else {
+                let Some(size) = spec
+                    .and_then(|s| get_ci(s, "diskSizeGB"))
+                    .and_then(Value::as_u64)
+                else {
                     continue;
                 };
                 let original = device
@@ -388,12 +463,27 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
                 if floor.is_some_and(|f| size < u64::from(f)) {
                     return refusal(
                         p,
-                        &[("param:dataDisks[].deviceName", device.unwrap_or("").to_string())],
+                        &[(
+                            "param:dataDisks[].deviceName",
+                            device.unwrap_or("").to_string(),
+                        )],
                     );
                 }
             }
             None
         }
+        _ => unreachable!("precondition {p} is not checked by instance_state"),
+    }
+}
+
+/// The state of the image the request names.
+fn image_state(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
+    use Precondition::*;
+    let provider = cx.provider();
+    let account = cx.world.account(provider);
+    let image_hit =
+        |pred: &dyn Fn(&Image) -> bool| cx.images(p).into_iter().find(|i| pred(i)).cloned();
+    match p {
         ImageNotAvailable => image_hit(&|i| !i.is_usable())
             .and_then(|i| refusal(p, &[("state:image.status", i.status)])),
         ImageNotPrivate => image_hit(&|i| i.owner != Owner::Private).and_then(|_| refusal(p, &[])),
@@ -449,6 +539,16 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
         }),
         ImageNameMalformed => image_hit(&|i| image_name_malformed(&i.name)).and_then(|_| refusal(p, &[])),
         ImageOperationUnsupported => image_hit(&|i| !i.exportable).and_then(|_| refusal(p, &[])),
+        _ => unreachable!("precondition {p} is not checked by image_state"),
+    }
+}
+
+/// The bucket and the role the request names.
+fn bucket_or_role(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
+    use Precondition::*;
+    let provider = cx.provider();
+    let account = cx.world.account(provider);
+    match p {
         BucketAppIdMismatch => {
             let name = cx.ids(p).into_iter().next()?;
             let suffix = name.rsplit_once('-').map(|(_, s)| s.to_string());
@@ -457,9 +557,10 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
         BucketNotFound => {
             let name = cx.ids(p).into_iter().next()?;
             let region = cx.region();
-            let found = cx.world.bucket(provider, &name).filter(|b| {
-                region.as_deref().is_none_or(|r| r == b.region)
-            });
+            let found = cx
+                .world
+                .bucket(provider, &name)
+                .filter(|b| region.as_deref().is_none_or(|r| r == b.region));
             found.is_none().then(|| refusal(p, &[]))?
         }
         BucketUnusable => {
@@ -494,8 +595,19 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
                 .is_none()
                 .then(|| refusal(p, &[("state:role", name)]))?
         }
-        ImageQuotaExceeded => (cx.world.private_images(provider) >= account.quotas.images)
-            .then(|| refusal(p, &[]))?,
+        _ => unreachable!("precondition {p} is not checked by bucket_or_role"),
+    }
+}
+
+/// The account's quotas.
+fn quota(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
+    use Precondition::*;
+    let provider = cx.provider();
+    let account = cx.world.account(provider);
+    match p {
+        ImageQuotaExceeded => {
+            (cx.world.private_images(provider) >= account.quotas.images).then(|| refusal(p, &[]))?
+        }
         SnapshotQuotaExceeded => {
             let new = cx
                 .instance()
@@ -529,6 +641,7 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
                 )
             })?
         }
+        _ => unreachable!("precondition {p} is not checked by quota"),
     }
 }
 

@@ -390,7 +390,6 @@ fn missing_resource(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
 /// The state of the instance the request names and of its disks.
 fn instance_state(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
     use Precondition::*;
-    let provider = cx.provider();
     match p {
         InstanceBusy => {
             let task = cx.instance()?.busy_task.clone()?;
@@ -439,41 +438,45 @@ fn instance_state(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
                 ),
             }
         }
-        DiskSizeBelowOriginal => {
-            let instance = cx.instance();
-            let region = cx.region();
-            for entry in cx.data_disk_entries() {
-                let device = get_ci(entry, "deviceName").and_then(Value::as_str);
-                let spec = get_ci(entry, "cloudDiskSpec").and_then(Value::as_object);
-                let Some(size) = spec
-                    .and_then(|s| get_ci(s, "diskSizeGB"))
-                    .and_then(Value::as_u64)
-                else {
-                    continue;
-                };
-                let original = device
-                    .and_then(|d| instance?.data_disks.iter().find(|x| x.device == d))
-                    .map(|d| d.size_gb);
-                let snapshot = spec
-                    .and_then(|s| get_ci(s, "snapshotId"))
-                    .and_then(Value::as_str)
-                    .and_then(|id| cx.world.snapshot(provider, region.as_deref(), id))
-                    .map(|s| s.size_gb);
-                let floor = original.into_iter().chain(snapshot).max();
-                if floor.is_some_and(|f| size < u64::from(f)) {
-                    return refusal(
-                        p,
-                        &[(
-                            "param:dataDisks[].deviceName",
-                            device.unwrap_or("").to_string(),
-                        )],
-                    );
-                }
-            }
-            None
-        }
+        DiskSizeBelowOriginal => disk_size_below_original(p, cx),
         _ => unreachable!("precondition {p} is not checked by instance_state"),
     }
+}
+
+/// A data disk the request sizes below its original disk or the snapshot it is made from.
+fn disk_size_below_original(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
+    let provider = cx.provider();
+    let instance = cx.instance();
+    let region = cx.region();
+    for entry in cx.data_disk_entries() {
+        let device = get_ci(entry, "deviceName").and_then(Value::as_str);
+        let spec = get_ci(entry, "cloudDiskSpec").and_then(Value::as_object);
+        let Some(size) = spec
+            .and_then(|s| get_ci(s, "diskSizeGB"))
+            .and_then(Value::as_u64)
+        else {
+            continue;
+        };
+        let original = device
+            .and_then(|d| instance?.data_disks.iter().find(|x| x.device == d))
+            .map(|d| d.size_gb);
+        let snapshot = spec
+            .and_then(|s| get_ci(s, "snapshotId"))
+            .and_then(Value::as_str)
+            .and_then(|id| cx.world.snapshot(provider, region.as_deref(), id))
+            .map(|s| s.size_gb);
+        let floor = original.into_iter().chain(snapshot).max();
+        if floor.is_some_and(|f| size < u64::from(f)) {
+            return refusal(
+                p,
+                &[(
+                    "param:dataDisks[].deviceName",
+                    device.unwrap_or("").to_string(),
+                )],
+            );
+        }
+    }
+    None
 }
 
 /// The state of the image the request names.

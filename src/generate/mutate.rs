@@ -11,9 +11,11 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
+use regex::Regex;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::spec::model::When;
 use crate::spec::raw::{ConstraintKind, StringFormat};
 use crate::spec::{ApiSpec, ErrorSpec, Param, ParamKind, Rule, RuleCheck, Specs};
 use crate::validate::ValidationOptions;
@@ -417,185 +419,252 @@ fn break_rule(
     b: usize,
     filler: Option<&Draft>,
 ) -> Option<Mutation> {
-    let api = &gen.api;
     let scope = rule.scope.as_str();
     let at = force(&mut d, scope)?;
-    let p = |name: &str| join(scope, name);
+    let rb = RuleBreak {
+        api: &gen.api,
+        rule,
+        scope,
+        at: at.clone(),
+        a,
+        b,
+        filler,
+    };
     let change = match &rule.check {
-        RuleCheck::RequiredWhen { field, when } => {
-            repair(api, &mut d, &Freeze::default());
-            let condition = when.values[a % when.values.len()].clone();
-            put(&mut d, &p(&when.field), Draft::scalar(condition.clone()))?;
-            slot_at_mut(&mut d, &p(field))?.present = false;
-            repair(
-                api,
-                &mut d,
-                &Freeze::rule(&rule.id, [p(field), p(&when.field)]),
-            );
-            format!(
-                "`{}` set to {condition} and `{}` left out",
-                join(&at, &when.field),
-                join(&at, field)
-            )
-        }
-        RuleCheck::RequiredUnless { field, other } => {
-            repair(api, &mut d, &Freeze::default());
-            slot_at_mut(&mut d, &p(field))?.present = false;
-            let empty = empty_value(api.param(&p(other))).filter(|_| a % 2 == 1);
-            let o = slot_at_mut(&mut d, &p(other))?;
-            let how = match empty {
-                Some(empty) => {
-                    o.present = true;
-                    o.value = Draft::scalar(empty.clone());
-                    format!("sent as {empty}")
-                }
-                None => {
-                    o.present = false;
-                    "left out".to_string()
-                }
-            };
-            repair(api, &mut d, &Freeze::rule(&rule.id, [p(field), p(other)]));
-            format!(
-                "`{}` left out and `{}` {how}",
-                join(&at, field),
-                join(&at, other)
-            )
-        }
-        RuleCheck::AtLeastOneOf { fields } => {
-            repair(api, &mut d, &Freeze::default());
-            for (i, f) in fields.iter().enumerate() {
-                let empty = empty_value(api.param(&p(f))).filter(|_| (a >> i) & 1 == 1);
-                let s = slot_at_mut(&mut d, &p(f))?;
-                match empty {
-                    Some(empty) => {
-                        s.present = true;
-                        s.value = Draft::scalar(empty);
-                    }
-                    None => s.present = false,
-                }
-            }
-            repair(
-                api,
-                &mut d,
-                &Freeze::rule(&rule.id, fields.iter().map(|f| p(f))),
-            );
-            format!("none of {} sent with a value", fields.join(", "))
-        }
-        RuleCheck::SameLength { field, as_any_of } => {
-            force(&mut d, &p(field))?;
-            repair(api, &mut d, &Freeze::default());
-            let instance = at_mut(&mut d, scope)?.slots_mut()?;
-            if !as_any_of
-                .iter()
-                .any(|o| sent_len(instance, o).is_some_and(|n| n > 0))
-            {
-                as_any_of.iter().find(|o| make_non_empty(instance, o))?;
-            }
-            let (other, other_len) = as_any_of.iter().find_map(|o| {
-                sent_len(instance, o)
-                    .filter(|n| *n > 0)
-                    .map(|n| (o.clone(), n))
-            })?;
-            let field_param = api.param(&p(field));
-            let options: Vec<usize> = [other_len + 1, other_len.wrapping_sub(1), other_len + 2, 0]
-                .into_iter()
-                .filter(|n| {
-                    *n != other_len && *n <= other_len + 2 && count_allowed(field_param, *n)
-                })
-                .collect();
-            let n = *options.get(b % options.len().max(1))?;
-            let s = slot_mut(instance, field)?;
-            s.present = true;
-            if !resize(&mut s.value, n, filler) {
-                return None;
-            }
-            let frozen = std::iter::once(p(field)).chain(as_any_of.iter().map(|o| p(o)));
-            repair(api, &mut d, &Freeze::rule(&rule.id, frozen));
-            format!(
-                "`{}` sent with {n} items where `{other}` has {other_len}",
-                join(&at, field)
-            )
-        }
+        RuleCheck::RequiredWhen { field, when } => rb.required_when(&mut d, field, when)?,
+        RuleCheck::RequiredUnless { field, other } => rb.required_unless(&mut d, field, other)?,
+        RuleCheck::AtLeastOneOf { fields } => rb.at_least_one_of(&mut d, fields)?,
+        RuleCheck::SameLength { field, as_any_of } => rb.same_length(&mut d, field, as_any_of)?,
         RuleCheck::CaptureEquals {
             field,
             regex,
             group,
             equals,
-        } => {
-            force(&mut d, &p(field))?;
-            repair(api, &mut d, &Freeze::default());
-            let root_want = d.slots().and_then(|s| sent(s, equals));
-            let instance = at_mut(&mut d, scope)?.slots()?;
-            let want = sent(instance, equals).or(root_want)?;
-            let want = want.as_str()?;
-            let text = sent(instance, field)?;
-            let text = text.as_str()?;
-            let param = api.param(&p(field))?;
-            let variants: Vec<(String, String)> = near_misses(want)
-                .into_iter()
-                .filter_map(|w| splice(regex, *group, text, &w).map(|s| (w, s)))
-                .filter(|(_, s)| own_problems(param, &json!(s)).is_empty())
-                .collect();
-            let (other, spliced) = variants.get(a % variants.len().max(1))?.clone();
-            let concrete = put(&mut d, &p(field), Draft::scalar(json!(spliced)))?;
-            repair(api, &mut d, &Freeze::rule(&rule.id, [p(field)]));
-            format!("`{concrete}` names {other} where `{equals}` is {want}")
-        }
+        } => rb.capture_equals(&mut d, field, regex, *group, equals)?,
         RuleCheck::Base64JsonShape {
             field,
             required_paths,
-        } => {
-            force(&mut d, &p(field))?;
-            repair(api, &mut d, &Freeze::default());
-            let k = a % required_paths.len().max(1);
-            let mut json = json!({});
-            for (i, path) in required_paths.iter().enumerate() {
-                if i != k {
-                    insert_dotted(&mut json, path, json!("x"));
-                } else if b % 2 == 1 {
-                    insert_dotted(&mut json, path, Value::Null);
-                }
-            }
-            let concrete = put(&mut d, &p(field), Draft::scalar(json!(encode_json(&json))))?;
-            repair(api, &mut d, &Freeze::rule(&rule.id, [p(field)]));
-            let missing = required_paths.get(k).cloned().unwrap_or_default();
-            format!("`{concrete}` sent as base64 of {json} (no {missing})")
-        }
-        RuleCheck::Unique { array, field } => {
-            let array_path = p(array);
-            let item_path = format!("{array_path}[].{field}");
-            force(&mut d, &item_path)?;
-            let visible = match at_mut(&mut d, &array_path)? {
-                Draft::Array { len, .. } => *len,
-                _ => return None,
-            };
-            if visible < 2 && !resize(at_mut(&mut d, &array_path)?, 2, filler) {
-                return None;
-            }
-            let Draft::Array { items, len } = at_mut(&mut d, &array_path)? else {
-                return None;
-            };
-            let j = 1 + b % (*len - 1);
-            slot_mut(items[j].slots_mut()?, field)?.present = true;
-            repair(api, &mut d, &Freeze::default());
-            let Draft::Array { items, .. } = at_mut(&mut d, &array_path)? else {
-                return None;
-            };
-            let first = slot_mut(items[0].slots_mut()?, field)?.value.clone();
-            let copy = slot_mut(items[j].slots_mut()?, field)?;
-            copy.present = true;
-            copy.value = first.clone();
-            repair(api, &mut d, &Freeze::rule(&rule.id, [item_path]));
-            let array_at = join(&at, array);
-            format!(
-                "`{array_at}[{j}].{field}` set to {} as in `{array_at}[0]`",
-                first.to_value()
-            )
-        }
+        } => rb.base64_json_shape(&mut d, field, required_paths)?,
+        RuleCheck::Unique { array, field } => rb.unique(&mut d, array, field)?,
         RuleCheck::RangeWhen { .. } | RuleCheck::EffectiveOnlyWhen { .. } => return None,
     };
     let protect: Vec<String> = rule.check.fields().iter().map(|f| join(&at, f)).collect();
     finish(gen, errors, vt, &d, &protect, change)
+}
+
+/// What breaking one rule in a draft takes: the rule, where its scope is, and the choices
+/// (`a`, `b`) and the item (`filler`) the generator drew.
+struct RuleBreak<'a> {
+    api: &'a ApiSpec,
+    rule: &'a Rule,
+    scope: &'a str,
+    /// The scope's concrete path in the draft.
+    at: String,
+    a: usize,
+    b: usize,
+    filler: Option<&'a Draft>,
+}
+
+// One function a kind of rule; each returns what it changed, in the user's words.
+impl RuleBreak<'_> {
+    /// The path of `name` in the rule's scope.
+    fn p(&self, name: &str) -> String {
+        join(self.scope, name)
+    }
+
+    /// `field` left out where the condition makes it required.
+    fn required_when(&self, d: &mut Draft, field: &str, when: &When) -> Option<String> {
+        repair(self.api, d, &Freeze::default());
+        let condition = when.values[self.a % when.values.len()].clone();
+        put(d, &self.p(&when.field), Draft::scalar(condition.clone()))?;
+        slot_at_mut(d, &self.p(field))?.present = false;
+        repair(
+            self.api,
+            d,
+            &Freeze::rule(&self.rule.id, [self.p(field), self.p(&when.field)]),
+        );
+        Some(format!(
+            "`{}` set to {condition} and `{}` left out",
+            join(&self.at, &when.field),
+            join(&self.at, field)
+        ))
+    }
+
+    /// `field` left out and `other` empty or left out.
+    fn required_unless(&self, d: &mut Draft, field: &str, other: &str) -> Option<String> {
+        repair(self.api, d, &Freeze::default());
+        slot_at_mut(d, &self.p(field))?.present = false;
+        let empty = empty_value(self.api.param(&self.p(other))).filter(|_| self.a % 2 == 1);
+        let o = slot_at_mut(d, &self.p(other))?;
+        let how = match empty {
+            Some(empty) => {
+                o.present = true;
+                o.value = Draft::scalar(empty.clone());
+                format!("sent as {empty}")
+            }
+            None => {
+                o.present = false;
+                "left out".to_string()
+            }
+        };
+        repair(
+            self.api,
+            d,
+            &Freeze::rule(&self.rule.id, [self.p(field), self.p(other)]),
+        );
+        Some(format!(
+            "`{}` left out and `{}` {how}",
+            join(&self.at, field),
+            join(&self.at, other)
+        ))
+    }
+
+    /// None of the fields sent with a value.
+    fn at_least_one_of(&self, d: &mut Draft, fields: &[String]) -> Option<String> {
+        repair(self.api, d, &Freeze::default());
+        for (i, f) in fields.iter().enumerate() {
+            let empty = empty_value(self.api.param(&self.p(f))).filter(|_| (self.a >> i) & 1 == 1);
+            let s = slot_at_mut(d, &self.p(f))?;
+            match empty {
+                Some(empty) => {
+                    s.present = true;
+                    s.value = Draft::scalar(empty);
+                }
+                None => s.present = false,
+            }
+        }
+        repair(
+            self.api,
+            d,
+            &Freeze::rule(&self.rule.id, fields.iter().map(|f| self.p(f))),
+        );
+        Some(format!("none of {} sent with a value", fields.join(", ")))
+    }
+
+    /// `field` sent with another number of items than the first of `as_any_of` that has some.
+    fn same_length(&self, d: &mut Draft, field: &str, as_any_of: &[String]) -> Option<String> {
+        force(d, &self.p(field))?;
+        repair(self.api, d, &Freeze::default());
+        let instance = at_mut(d, self.scope)?.slots_mut()?;
+        if !as_any_of
+            .iter()
+            .any(|o| sent_len(instance, o).is_some_and(|n| n > 0))
+        {
+            as_any_of.iter().find(|o| make_non_empty(instance, o))?;
+        }
+        let (other, other_len) = as_any_of.iter().find_map(|o| {
+            sent_len(instance, o)
+                .filter(|n| *n > 0)
+                .map(|n| (o.clone(), n))
+        })?;
+        let field_param = self.api.param(&self.p(field));
+        let options: Vec<usize> = [other_len + 1, other_len.wrapping_sub(1), other_len + 2, 0]
+            .into_iter()
+            .filter(|n| *n != other_len && *n <= other_len + 2 && count_allowed(field_param, *n))
+            .collect();
+        let n = *options.get(self.b % options.len().max(1))?;
+        let s = slot_mut(instance, field)?;
+        s.present = true;
+        if !resize(&mut s.value, n, self.filler) {
+            return None;
+        }
+        let frozen = std::iter::once(self.p(field)).chain(as_any_of.iter().map(|o| self.p(o)));
+        repair(self.api, d, &Freeze::rule(&self.rule.id, frozen));
+        Some(format!(
+            "`{}` sent with {n} items where `{other}` has {other_len}",
+            join(&self.at, field)
+        ))
+    }
+
+    /// The part of `field` the regex captures made other than `equals`.
+    fn capture_equals(
+        &self,
+        d: &mut Draft,
+        field: &str,
+        regex: &Regex,
+        group: usize,
+        equals: &str,
+    ) -> Option<String> {
+        force(d, &self.p(field))?;
+        repair(self.api, d, &Freeze::default());
+        let root_want = d.slots().and_then(|s| sent(s, equals));
+        let instance = at_mut(d, self.scope)?.slots()?;
+        let want = sent(instance, equals).or(root_want)?;
+        let want = want.as_str()?;
+        let text = sent(instance, field)?;
+        let text = text.as_str()?;
+        let param = self.api.param(&self.p(field))?;
+        let variants: Vec<(String, String)> = near_misses(want)
+            .into_iter()
+            .filter_map(|w| splice(regex, group, text, &w).map(|s| (w, s)))
+            .filter(|(_, s)| own_problems(param, &json!(s)).is_empty())
+            .collect();
+        let (other, spliced) = variants.get(self.a % variants.len().max(1))?.clone();
+        let concrete = put(d, &self.p(field), Draft::scalar(json!(spliced)))?;
+        repair(self.api, d, &Freeze::rule(&self.rule.id, [self.p(field)]));
+        Some(format!(
+            "`{concrete}` names {other} where `{equals}` is {want}"
+        ))
+    }
+
+    /// `field` sent as base64 JSON without one of its required paths.
+    fn base64_json_shape(
+        &self,
+        d: &mut Draft,
+        field: &str,
+        required_paths: &[String],
+    ) -> Option<String> {
+        force(d, &self.p(field))?;
+        repair(self.api, d, &Freeze::default());
+        let k = self.a % required_paths.len().max(1);
+        let mut json = json!({});
+        for (i, path) in required_paths.iter().enumerate() {
+            if i != k {
+                insert_dotted(&mut json, path, json!("x"));
+            } else if self.b % 2 == 1 {
+                insert_dotted(&mut json, path, Value::Null);
+            }
+        }
+        let concrete = put(d, &self.p(field), Draft::scalar(json!(encode_json(&json))))?;
+        repair(self.api, d, &Freeze::rule(&self.rule.id, [self.p(field)]));
+        let missing = required_paths.get(k).cloned().unwrap_or_default();
+        Some(format!(
+            "`{concrete}` sent as base64 of {json} (no {missing})"
+        ))
+    }
+
+    /// Two items of `array` given the same `field`.
+    fn unique(&self, d: &mut Draft, array: &str, field: &str) -> Option<String> {
+        let array_path = self.p(array);
+        let item_path = format!("{array_path}[].{field}");
+        force(d, &item_path)?;
+        let visible = match at_mut(d, &array_path)? {
+            Draft::Array { len, .. } => *len,
+            _ => return None,
+        };
+        if visible < 2 && !resize(at_mut(d, &array_path)?, 2, self.filler) {
+            return None;
+        }
+        let Draft::Array { items, len } = at_mut(d, &array_path)? else {
+            return None;
+        };
+        let j = 1 + self.b % (*len - 1);
+        slot_mut(items[j].slots_mut()?, field)?.present = true;
+        repair(self.api, d, &Freeze::default());
+        let Draft::Array { items, .. } = at_mut(d, &array_path)? else {
+            return None;
+        };
+        let first = slot_mut(items[0].slots_mut()?, field)?.value.clone();
+        let copy = slot_mut(items[j].slots_mut()?, field)?;
+        copy.present = true;
+        copy.value = first.clone();
+        repair(self.api, d, &Freeze::rule(&self.rule.id, [item_path]));
+        let array_at = join(&self.at, array);
+        Some(format!(
+            "`{array_at}[{j}].{field}` set to {} as in `{array_at}[0]`",
+            first.to_value()
+        ))
+    }
 }
 
 /// Values near `want` (a region id): one character changed, or one added.

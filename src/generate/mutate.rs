@@ -17,7 +17,9 @@ use serde_json::{json, Value};
 
 use crate::spec::model::When;
 use crate::spec::raw::{ConstraintKind, StringFormat};
-use crate::spec::{ApiSpec, ErrorSpec, Param, ParamKind, Rule, RuleCheck, Specs};
+use crate::spec::{
+    ApiSpec, ErrorSpec, IntegerRules, Param, ParamKind, Rule, RuleCheck, Specs, StringRules,
+};
 use crate::validate::ValidationOptions;
 
 use super::context::GenerationContext;
@@ -85,22 +87,7 @@ pub fn single_violation(
                 .boxed()
         }
         Plan::Unknown => {
-            let object = target_param(&vt.target).to_string();
-            let names: Vec<String> = if object.is_empty() {
-                gen.api.params.iter().map(|p| p.name.clone()).collect()
-            } else {
-                gen.api
-                    .param(&object)
-                    .map(|p| p.children().iter().map(|c| c.name.clone()).collect())
-                    .unwrap_or_default()
-            };
-            // Keys start with a lower-case x so that they never meet a
-            // protocol's own parameters (Action, Version, Signature…).
-            let keys = strings_of(select(ALNUM.chars().collect::<Vec<_>>()).boxed(), 1, 10)
-                .prop_map(|s| format!("x{s}"))
-                .prop_filter("a key the spec does not know", move |k| {
-                    !names.iter().any(|n| n.eq_ignore_ascii_case(k))
-                });
+            let keys = unknown_keys(&gen, target_param(&vt.target));
             let values = prop_oneof![
                 Just(json!("x")),
                 any::<i32>().prop_map(|n| json!(n)),
@@ -138,6 +125,26 @@ pub fn single_violation(
                 .boxed()
         }
     }
+}
+
+/// Keys that `object` (the request where empty) does not know, in any case.
+fn unknown_keys(gen: &Gen, object: &str) -> BoxedStrategy<String> {
+    let names: Vec<String> = if object.is_empty() {
+        gen.api.params.iter().map(|p| p.name.clone()).collect()
+    } else {
+        gen.api
+            .param(object)
+            .map(|p| p.children().iter().map(|c| c.name.clone()).collect())
+            .unwrap_or_default()
+    };
+    // Keys start with a lower-case x so that they never meet a
+    // protocol's own parameters (Action, Version, Signature…).
+    strings_of(select(ALNUM.chars().collect::<Vec<_>>()).boxed(), 1, 10)
+        .prop_map(|s| format!("x{s}"))
+        .prop_filter("a key the spec does not know", move |k| {
+            !names.iter().any(|n| n.eq_ignore_ascii_case(k))
+        })
+        .boxed()
 }
 
 /// Mutations of every target of `api`, one target at a time.
@@ -722,39 +729,8 @@ fn wrong_values(
         _ => None,
     };
     let raw: BoxedStrategy<Value> = match kind {
-        ConstraintKind::Type => {
-            let values = match param.kind {
-                ParamKind::String(_) => vec![json!(7), json!(true), json!(["x"])],
-                ParamKind::Integer(_) => vec![json!("7"), json!(7.5), json!(true)],
-                ParamKind::Boolean => vec![json!("true"), json!(1)],
-                ParamKind::Array(_) => vec![json!("x"), json!({})],
-                ParamKind::Object(_) => vec![json!("x"), json!([])],
-            };
-            select(values).boxed()
-        }
-        ConstraintKind::Enum => match (&strings, &ints) {
-            (Some(s), _) => {
-                let members = s.enum_values.clone().unwrap_or_default();
-                let mut variants: Vec<String> = members
-                    .iter()
-                    .flat_map(|m| [m.to_uppercase(), m.to_lowercase(), swap_case(m)])
-                    .filter(|v| !members.contains(v))
-                    .collect();
-                variants.dedup();
-                let other = free_text(1, Some(12));
-                if variants.is_empty() {
-                    other.prop_map(Value::String).boxed()
-                } else {
-                    prop_oneof![3 => select(variants), 1 => other]
-                        .prop_map(Value::String)
-                        .boxed()
-                }
-            }
-            (_, Some(_)) => select(int_enum_misses(param, ints.as_ref().expect("checked")))
-                .prop_map(|v| json!(v))
-                .boxed(),
-            _ => Just(json!("x")).boxed(),
-        },
+        ConstraintKind::Type => type_breaks(param),
+        ConstraintKind::Enum => enum_breaks(param, strings.as_ref(), ints.as_ref()),
         ConstraintKind::MinLength => {
             let s = strings.clone().expect("a string");
             let min = s.min_length.unwrap_or(1);
@@ -767,71 +743,136 @@ fn wrong_values(
             let max = strings.clone().and_then(|s| s.max_length).unwrap_or(0);
             length_strings(param, max + 1, max + 6)
         }
-        ConstraintKind::Pattern => (
-            value(gen, param),
-            any::<Index>(),
-            select(FOREIGN.to_vec()),
-            any::<bool>(),
-        )
-            .prop_map(|(v, i, c, insert)| {
-                let mut chars: Vec<char> = v.as_str().unwrap_or_default().chars().collect();
-                if chars.is_empty() || insert {
-                    let at = i.index(chars.len() + 1);
-                    chars.insert(at, c);
-                } else {
-                    let at = i.index(chars.len());
-                    chars[at] = c;
-                }
-                Value::String(chars.into_iter().collect())
-            })
-            .boxed(),
-        ConstraintKind::Format => match strings.as_ref().and_then(|s| s.format) {
-            Some(StringFormat::HttpsUrl) => (value(gen, param), 0..4usize)
-                .prop_map(|(v, k)| {
-                    let url = v.as_str().unwrap_or_default();
-                    let rest = url.strip_prefix("https://").unwrap_or(url);
-                    Value::String(match k {
-                        0 => format!("http://{rest}"),
-                        1 => format!("ftp://{rest}"),
-                        2 => rest.to_string(),
-                        _ => format!("https:///{rest}"),
-                    })
-                })
-                .boxed(),
-            _ => select(vec![
-                json!("not base64!"),
-                json!("e30"),
-                json!(base64_of("not json")),
-            ])
-            .boxed(),
-        },
+        ConstraintKind::Pattern => pattern_breaks(gen, param),
+        ConstraintKind::Format => format_breaks(gen, param, strings.as_ref()),
         ConstraintKind::Minimum | ConstraintKind::Maximum => {
-            let r = ints.clone().expect("an integer");
-            let step = step_of(r.multiple_of);
-            (1..=3i64)
-                .prop_map(move |k| match kind {
-                    ConstraintKind::Minimum => {
-                        json!(floor_to(r.minimum.unwrap_or(0) - 1, step) - (k - 1) * step)
-                    }
-                    _ => json!(ceil_to(r.maximum.unwrap_or(0) + 1, step) + (k - 1) * step),
-                })
-                .boxed()
+            bound_breaks(kind, ints.clone().expect("an integer"))
         }
-        ConstraintKind::MultipleOf => {
-            let step = step_of(ints.as_ref().and_then(|r| r.multiple_of));
-            (value(gen, param), 1..step, any::<bool>())
-                .prop_map(|(v, off, down)| {
-                    let v = v.as_i64().unwrap_or_default();
-                    json!(if down { v - off } else { v + off })
-                })
-                .boxed()
-        }
+        ConstraintKind::MultipleOf => step_breaks(gen, param, ints.as_ref()),
         ConstraintKind::Required
         | ConstraintKind::MinItems
         | ConstraintKind::MaxItems
         | ConstraintKind::Unknown => Just(Value::Null).boxed(),
     };
     raw.prop_filter("a value that breaks only its target", fits)
+        .boxed()
+}
+
+/// Values of another JSON type than the parameter's.
+fn type_breaks(param: &Param) -> BoxedStrategy<Value> {
+    let values = match param.kind {
+        ParamKind::String(_) => vec![json!(7), json!(true), json!(["x"])],
+        ParamKind::Integer(_) => vec![json!("7"), json!(7.5), json!(true)],
+        ParamKind::Boolean => vec![json!("true"), json!(1)],
+        ParamKind::Array(_) => vec![json!("x"), json!({})],
+        ParamKind::Object(_) => vec![json!("x"), json!([])],
+    };
+    select(values).boxed()
+}
+
+/// Values outside the enum: a member in another case, other text, or an integer near
+/// the members.
+fn enum_breaks(
+    param: &Param,
+    strings: Option<&StringRules>,
+    ints: Option<&IntegerRules>,
+) -> BoxedStrategy<Value> {
+    match (&strings, &ints) {
+        (Some(s), _) => {
+            let members = s.enum_values.clone().unwrap_or_default();
+            let mut variants: Vec<String> = members
+                .iter()
+                .flat_map(|m| [m.to_uppercase(), m.to_lowercase(), swap_case(m)])
+                .filter(|v| !members.contains(v))
+                .collect();
+            variants.dedup();
+            let other = free_text(1, Some(12));
+            if variants.is_empty() {
+                other.prop_map(Value::String).boxed()
+            } else {
+                prop_oneof![3 => select(variants), 1 => other]
+                    .prop_map(Value::String)
+                    .boxed()
+            }
+        }
+        (_, Some(_)) => select(int_enum_misses(param, ints.as_ref().expect("checked")))
+            .prop_map(|v| json!(v))
+            .boxed(),
+        _ => Just(json!("x")).boxed(),
+    }
+}
+
+/// Valid values with one character inserted or replaced by one a pattern may reject.
+fn pattern_breaks(gen: &Arc<Gen>, param: &Param) -> BoxedStrategy<Value> {
+    (
+        value(gen, param),
+        any::<Index>(),
+        select(FOREIGN.to_vec()),
+        any::<bool>(),
+    )
+        .prop_map(|(v, i, c, insert)| {
+            let mut chars: Vec<char> = v.as_str().unwrap_or_default().chars().collect();
+            if chars.is_empty() || insert {
+                let at = i.index(chars.len() + 1);
+                chars.insert(at, c);
+            } else {
+                let at = i.index(chars.len());
+                chars[at] = c;
+            }
+            Value::String(chars.into_iter().collect())
+        })
+        .boxed()
+}
+
+/// Values not of the parameter's format: a URL of another scheme, or what is not base64 JSON.
+fn format_breaks(
+    gen: &Arc<Gen>,
+    param: &Param,
+    strings: Option<&StringRules>,
+) -> BoxedStrategy<Value> {
+    match strings.as_ref().and_then(|s| s.format) {
+        Some(StringFormat::HttpsUrl) => (value(gen, param), 0..4usize)
+            .prop_map(|(v, k)| {
+                let url = v.as_str().unwrap_or_default();
+                let rest = url.strip_prefix("https://").unwrap_or(url);
+                Value::String(match k {
+                    0 => format!("http://{rest}"),
+                    1 => format!("ftp://{rest}"),
+                    2 => rest.to_string(),
+                    _ => format!("https:///{rest}"),
+                })
+            })
+            .boxed(),
+        _ => select(vec![
+            json!("not base64!"),
+            json!("e30"),
+            json!(base64_of("not json")),
+        ])
+        .boxed(),
+    }
+}
+
+/// Integers one to three steps beyond the minimum or the maximum.
+fn bound_breaks(kind: ConstraintKind, r: IntegerRules) -> BoxedStrategy<Value> {
+    let step = step_of(r.multiple_of);
+    (1..=3i64)
+        .prop_map(move |k| match kind {
+            ConstraintKind::Minimum => {
+                json!(floor_to(r.minimum.unwrap_or(0) - 1, step) - (k - 1) * step)
+            }
+            _ => json!(ceil_to(r.maximum.unwrap_or(0) + 1, step) + (k - 1) * step),
+        })
+        .boxed()
+}
+
+/// Valid values moved off their step.
+fn step_breaks(gen: &Arc<Gen>, param: &Param, ints: Option<&IntegerRules>) -> BoxedStrategy<Value> {
+    let step = step_of(ints.as_ref().and_then(|r| r.multiple_of));
+    (value(gen, param), 1..step, any::<bool>())
+        .prop_map(|(v, off, down)| {
+            let v = v.as_i64().unwrap_or_default();
+            json!(if down { v - off } else { v + off })
+        })
         .boxed()
 }
 

@@ -391,6 +391,13 @@ impl ObservedRun {
                 self.apis.push(id.clone());
             }
         }
+        self.add_observations(trial, &api);
+        self.add_departures(trial, &api);
+        self.add_status(trial, &api);
+    }
+
+    /// The trial's answers on open points, counted by rule and answer.
+    fn add_observations(&mut self, trial: &TrialJson, api: &Option<String>) {
         for (what, &count) in &trial.observations {
             // `<rule>: <answer>`; the answer has no `: ` of its own.
             let (rule, answer) = what
@@ -399,7 +406,7 @@ impl ObservedRun {
             match self
                 .observations
                 .iter_mut()
-                .find(|o| o.api == api && o.rule == rule && o.answer == answer)
+                .find(|o| o.api == *api && o.rule == rule && o.answer == answer)
             {
                 Some(o) => {
                     o.count += count;
@@ -415,11 +422,15 @@ impl ObservedRun {
                 }),
             }
         }
+    }
+
+    /// The trial's departures from readings and assumptions, counted by rule.
+    fn add_departures(&mut self, trial: &TrialJson, api: &Option<String>) {
         for d in &trial.departures {
             match self
                 .departures
                 .iter_mut()
-                .find(|x| x.api == api && x.rule == d.rule)
+                .find(|x| x.api == *api && x.rule == d.rule)
             {
                 Some(x) => {
                     x.count += d.count;
@@ -438,6 +449,11 @@ impl ObservedRun {
                 }),
             }
         }
+    }
+
+    /// The trial's status counted, and its failures (each with its rule, reason and
+    /// minimal request) kept.
+    fn add_status(&mut self, trial: &TrialJson, api: &Option<String>) {
         let failure = trial.failure.clone().map(|f| f.into_failure());
         let status = match trial.status {
             Some(s) => s,

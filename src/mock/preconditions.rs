@@ -279,9 +279,14 @@ fn is_cjk(c: char) -> bool {
 }
 
 /// Whether `p` holds for this request in this world.
-// One function a kind of resource the precondition is about; each arm there reads the world.
+// One function a kind of resource the precondition is about, save the image, whose
+// one-line arms are here.
 pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
     use Precondition::*;
+    let provider = cx.provider();
+    let account = cx.world.account(provider);
+    let image_hit =
+        |pred: &dyn Fn(&Image) -> bool| cx.images(p).into_iter().find(|i| pred(i)).cloned();
     match p {
         RegionNotFound | RegionExportUnsupported | AccountNotWhitelisted => {
             region_or_account(p, cx)
@@ -295,26 +300,6 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
         | DiskBusy
         | DiskStatusInvalid
         | DiskSizeBelowOriginal => instance_state(p, cx),
-        ImageNotAvailable
-        | ImageNotPrivate
-        | ImagePublicOrMarket
-        | ImageFromMarket
-        | ImageDerivedFromMarket
-        | ImageShared
-        | ImageWindows
-        | ImageWindowsNotImported
-        | ImageRedhat
-        | ImageLocalSystemDisk
-        | ImageEncrypted
-        | ImageBusy
-        | ImageExporting
-        | ImageTooLarge
-        | ImageDataDiskExportUnsupported
-        | ImageDataDisksOverLimit
-        | ImageOsUnavailableInRegion
-        | ImageLicenseNotExportable
-        | ImageNameMalformed
-        | ImageOperationUnsupported => image_state(p, cx),
         BucketAppIdMismatch | BucketNotFound | BucketUnusable | BucketNotWritable | RoleMissing => {
             bucket_or_role(p, cx)
         }
@@ -322,6 +307,55 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
         | SnapshotQuotaExceeded
         | ExportConcurrentQuotaExceeded
         | ExportWeeklyQuotaExceeded => quota(p, cx),
+        // The image arms, one line a precondition, read best side by side here.
+        ImageNotAvailable => image_hit(&|i| !i.is_usable())
+            .and_then(|i| refusal(p, &[("state:image.status", i.status)])),
+        ImageNotPrivate => image_hit(&|i| i.owner != Owner::Private).and_then(|_| refusal(p, &[])),
+        ImagePublicOrMarket => image_hit(&|i| matches!(i.owner, Owner::Public | Owner::Market))
+            .and_then(|_| refusal(p, &[])),
+        ImageFromMarket => image_hit(&|i| i.owner == Owner::Market).and_then(|_| refusal(p, &[])),
+        ImageDerivedFromMarket => {
+            image_hit(&|i| i.derived_from_market).and_then(|_| refusal(p, &[]))
+        }
+        ImageShared => image_hit(&|i| i.owner == Owner::Shared).and_then(|_| refusal(p, &[])),
+        ImageWindows => image_hit(&|i| i.os_type == OsType::Windows).and_then(|_| refusal(p, &[])),
+        ImageWindowsNotImported => image_hit(&|i| i.os_type == OsType::Windows && !i.imported)
+            .and_then(|_| refusal(p, &[])),
+        ImageRedhat => image_hit(&|i| {
+            let platform = i.platform.to_ascii_lowercase().replace(' ', "");
+            platform.contains("redhat") || platform == "rhel"
+        })
+        .and_then(|_| refusal(p, &[])),
+        ImageLocalSystemDisk => image_hit(&|i| i.system_disk == DiskKind::Local)
+            .and_then(|_| refusal(p, &[("state:image.type", "local".to_string())])),
+        ImageEncrypted => image_hit(&|i| i.encrypted).and_then(|_| refusal(p, &[])),
+        ImageBusy => image_hit(&|i| i.busy).and_then(|_| refusal(p, &[])),
+        ImageExporting => image_hit(&|i| i.exporting).and_then(|_| refusal(p, &[])),
+        ImageTooLarge => image_hit(&|i| i.size_gb > account.quotas.export_image_max_gb)
+            .and_then(|_| refusal(p, &[])),
+        ImageDataDiskExportUnsupported => {
+            image_hit(&|i| !i.data_disks.is_empty() && !account.data_disk_export)
+                .and_then(|_| refusal(p, &[]))
+        }
+        ImageDataDisksOverLimit => data_disks_over_limit(p, cx),
+        ImageOsUnavailableInRegion => {
+            let region = cx.region()?;
+            let r = cx.world.region(provider, &region)?;
+            image_hit(&|i| r.unavailable_os.contains(&i.platform)).and_then(|_| refusal(p, &[]))
+        }
+        ImageLicenseNotExportable => image_hit(&|i| !i.license_exportable).and_then(|i| {
+            refusal(
+                p,
+                &[(
+                    "state:license_detail",
+                    format!("The license of image {} does not allow export.", i.id),
+                )],
+            )
+        }),
+        ImageNameMalformed => {
+            image_hit(&|i| image_name_malformed(&i.name)).and_then(|_| refusal(p, &[]))
+        }
+        ImageOperationUnsupported => image_hit(&|i| !i.exportable).and_then(|_| refusal(p, &[])),
     }
 }
 
@@ -443,6 +477,22 @@ fn instance_state(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
     }
 }
 
+/// An image with more data disks, or larger ones, than an export takes.
+fn data_disks_over_limit(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
+    let i = cx.images(p).into_iter().find(|i| {
+        i.data_disks.len() > EXPORT_DATA_DISKS_MAX
+            || i.data_disks
+                .iter()
+                .any(|d| d.size_gb > EXPORT_DATA_DISK_MAX_GB)
+    })?;
+    let detail = format!(
+        "The image has {} data disk(s), the largest of {} GiB; at most {EXPORT_DATA_DISKS_MAX} data disks of at most {EXPORT_DATA_DISK_MAX_GB} GiB each can be exported.",
+        i.data_disks.len(),
+        i.data_disks.iter().map(|d| d.size_gb).max().unwrap_or(0)
+    );
+    refusal(p, &[("state:disk_limit_detail", detail)])
+}
+
 /// A data disk the request sizes below its original disk or the snapshot it is made from.
 fn disk_size_below_original(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
     let provider = cx.provider();
@@ -477,73 +527,6 @@ fn disk_size_below_original(p: Precondition, cx: &Context<'_>) -> Option<Refusal
         }
     }
     None
-}
-
-/// The state of the image the request names.
-fn image_state(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
-    use Precondition::*;
-    let provider = cx.provider();
-    let account = cx.world.account(provider);
-    let image_hit =
-        |pred: &dyn Fn(&Image) -> bool| cx.images(p).into_iter().find(|i| pred(i)).cloned();
-    match p {
-        ImageNotAvailable => image_hit(&|i| !i.is_usable())
-            .and_then(|i| refusal(p, &[("state:image.status", i.status)])),
-        ImageNotPrivate => image_hit(&|i| i.owner != Owner::Private).and_then(|_| refusal(p, &[])),
-        ImagePublicOrMarket => image_hit(&|i| matches!(i.owner, Owner::Public | Owner::Market))
-            .and_then(|_| refusal(p, &[])),
-        ImageFromMarket => image_hit(&|i| i.owner == Owner::Market).and_then(|_| refusal(p, &[])),
-        ImageDerivedFromMarket => image_hit(&|i| i.derived_from_market).and_then(|_| refusal(p, &[])),
-        ImageShared => image_hit(&|i| i.owner == Owner::Shared).and_then(|_| refusal(p, &[])),
-        ImageWindows => image_hit(&|i| i.os_type == OsType::Windows).and_then(|_| refusal(p, &[])),
-        ImageWindowsNotImported => image_hit(&|i| i.os_type == OsType::Windows && !i.imported)
-            .and_then(|_| refusal(p, &[])),
-        ImageRedhat => image_hit(&|i| {
-            let platform = i.platform.to_ascii_lowercase().replace(' ', "");
-            platform.contains("redhat") || platform == "rhel"
-        })
-        .and_then(|_| refusal(p, &[])),
-        ImageLocalSystemDisk => image_hit(&|i| i.system_disk == DiskKind::Local)
-            .and_then(|_| refusal(p, &[("state:image.type", "local".to_string())])),
-        ImageEncrypted => image_hit(&|i| i.encrypted).and_then(|_| refusal(p, &[])),
-        ImageBusy => image_hit(&|i| i.busy).and_then(|_| refusal(p, &[])),
-        ImageExporting => image_hit(&|i| i.exporting).and_then(|_| refusal(p, &[])),
-        ImageTooLarge => image_hit(&|i| i.size_gb > account.quotas.export_image_max_gb)
-            .and_then(|_| refusal(p, &[])),
-        ImageDataDiskExportUnsupported => {
-            image_hit(&|i| !i.data_disks.is_empty() && !account.data_disk_export)
-                .and_then(|_| refusal(p, &[]))
-        }
-        ImageDataDisksOverLimit => image_hit(&|i| {
-            i.data_disks.len() > EXPORT_DATA_DISKS_MAX
-                || i.data_disks.iter().any(|d| d.size_gb > EXPORT_DATA_DISK_MAX_GB)
-        })
-        .and_then(|i| {
-            let detail = format!(
-                "The image has {} data disk(s), the largest of {} GiB; at most {EXPORT_DATA_DISKS_MAX} data disks of at most {EXPORT_DATA_DISK_MAX_GB} GiB each can be exported.",
-                i.data_disks.len(),
-                i.data_disks.iter().map(|d| d.size_gb).max().unwrap_or(0)
-            );
-            refusal(p, &[("state:disk_limit_detail", detail)])
-        }),
-        ImageOsUnavailableInRegion => {
-            let region = cx.region()?;
-            let r = cx.world.region(provider, &region)?;
-            image_hit(&|i| r.unavailable_os.contains(&i.platform)).and_then(|_| refusal(p, &[]))
-        }
-        ImageLicenseNotExportable => image_hit(&|i| !i.license_exportable).and_then(|i| {
-            refusal(
-                p,
-                &[(
-                    "state:license_detail",
-                    format!("The license of image {} does not allow export.", i.id),
-                )],
-            )
-        }),
-        ImageNameMalformed => image_hit(&|i| image_name_malformed(&i.name)).and_then(|_| refusal(p, &[])),
-        ImageOperationUnsupported => image_hit(&|i| !i.exportable).and_then(|_| refusal(p, &[])),
-        _ => unreachable!("precondition {p} is not checked by image_state"),
-    }
 }
 
 /// The bucket and the role the request names.

@@ -532,103 +532,17 @@ pub fn parse_file(name: &str, text: &str) -> Result<Vec<Case>, Vec<SpecProblem>>
                 ),
             );
         }
-        let e = &raw_case.expect;
-        let subject = if let Some(body) = &raw_case.response {
-            if raw_case.request.is_some() || raw_case.from.is_some() {
-                problem(
-                    pointer.clone(),
-                    "a case has a request or a response, not both".into(),
-                );
-                continue;
-            }
-            let Some(conforms) = e.conforms else {
-                problem(
-                    format!("{pointer}/expect"),
-                    "a response case expects \"conforms\"".into(),
-                );
-                continue;
-            };
-            if !conforms && e.discrepancy.is_none() {
-                problem(
-                    format!("{pointer}/expect"),
-                    "a documented response that does not conform must cite the spec's \"discrepancy\"".into(),
-                );
-            }
-            Subject::Response {
-                body: body.clone(),
-                expect: ResponseExpectation {
-                    conforms,
-                    problems: e.problems.clone().unwrap_or_default(),
-                    discrepancy: e.discrepancy.clone(),
+        let subject = match &raw_case.response {
+            Some(body) => response_subject(raw_case, body, &pointer, &mut problem),
+            None => request_subject(raw_case, &pointer, &requests, &mut problem).map(
+                |(subject, request)| {
+                    requests.push((raw_case.id.clone(), request));
+                    subject
                 },
-            }
-        } else {
-            let base = match (&raw_case.request, &raw_case.from) {
-                (Some(r), None) => r.clone(),
-                (None, Some(from)) => match requests.iter().find(|(id, _)| id == from) {
-                    Some((_, r)) => r.clone(),
-                    None => {
-                        problem(
-                            format!("{pointer}/from"),
-                            format!("\"from\" names no earlier request case \"{from}\""),
-                        );
-                        continue;
-                    }
-                },
-                _ => {
-                    problem(
-                        pointer.clone(),
-                        "a request case has exactly one of \"request\" and \"from\"".into(),
-                    );
-                    continue;
-                }
-            };
-            let mut request = base;
-            for (path, value) in &raw_case.set {
-                if let Err(why) = set_path(&mut request, path, value.clone()) {
-                    problem(
-                        format!("{pointer}/set"),
-                        format!("cannot set \"{path}\": {why}"),
-                    );
-                }
-            }
-            for path in &raw_case.remove {
-                if let Err(why) = remove_path(&mut request, path) {
-                    problem(
-                        format!("{pointer}/remove"),
-                        format!("cannot remove \"{path}\": {why}"),
-                    );
-                }
-            }
-            let Some(valid) = e.valid else {
-                problem(
-                    format!("{pointer}/expect"),
-                    "a request case expects \"valid\"".into(),
-                );
-                continue;
-            };
-            let violations = e.violations.clone().unwrap_or_default();
-            if valid && !violations.is_empty() {
-                problem(
-                    format!("{pointer}/expect"),
-                    "a valid request cannot expect violations".into(),
-                );
-            }
-            if !valid && violations.is_empty() {
-                problem(
-                    format!("{pointer}/expect"),
-                    "an invalid request must list the violations it expects".into(),
-                );
-            }
-            requests.push((raw_case.id.clone(), request.clone()));
-            Subject::Request {
-                request,
-                expect: RequestExpectation {
-                    valid,
-                    violations,
-                    notices: e.notices.clone(),
-                },
-            }
+            ),
+        };
+        let Some(subject) = subject else {
+            continue;
         };
         cases.push(Case {
             api: raw.api.clone(),
@@ -644,6 +558,122 @@ pub fn parse_file(name: &str, text: &str) -> Result<Vec<Case>, Vec<SpecProblem>>
     } else {
         Err(problems)
     }
+}
+
+/// A response case: the documented body and whether it conforms.
+fn response_subject(
+    raw_case: &RawCase,
+    body: &Value,
+    pointer: &str,
+    problem: &mut dyn FnMut(String, String),
+) -> Option<Subject> {
+    let e = &raw_case.expect;
+    if raw_case.request.is_some() || raw_case.from.is_some() {
+        problem(
+            pointer.to_string(),
+            "a case has a request or a response, not both".into(),
+        );
+        return None;
+    }
+    let Some(conforms) = e.conforms else {
+        problem(
+            format!("{pointer}/expect"),
+            "a response case expects \"conforms\"".into(),
+        );
+        return None;
+    };
+    if !conforms && e.discrepancy.is_none() {
+        problem(
+            format!("{pointer}/expect"),
+            "a documented response that does not conform must cite the spec's \"discrepancy\""
+                .into(),
+        );
+    }
+    Some(Subject::Response {
+        body: body.clone(),
+        expect: ResponseExpectation {
+            conforms,
+            problems: e.problems.clone().unwrap_or_default(),
+            discrepancy: e.discrepancy.clone(),
+        },
+    })
+}
+
+/// A request case: its request (given, or an earlier case's with edits) and what the
+/// validator should find; the request too, for later cases to start from.
+fn request_subject(
+    raw_case: &RawCase,
+    pointer: &str,
+    requests: &[(String, Value)],
+    problem: &mut dyn FnMut(String, String),
+) -> Option<(Subject, Value)> {
+    let e = &raw_case.expect;
+    let base = match (&raw_case.request, &raw_case.from) {
+        (Some(r), None) => r.clone(),
+        (None, Some(from)) => match requests.iter().find(|(id, _)| id == from) {
+            Some((_, r)) => r.clone(),
+            None => {
+                problem(
+                    format!("{pointer}/from"),
+                    format!("\"from\" names no earlier request case \"{from}\""),
+                );
+                return None;
+            }
+        },
+        _ => {
+            problem(
+                pointer.to_string(),
+                "a request case has exactly one of \"request\" and \"from\"".into(),
+            );
+            return None;
+        }
+    };
+    let mut request = base;
+    for (path, value) in &raw_case.set {
+        if let Err(why) = set_path(&mut request, path, value.clone()) {
+            problem(
+                format!("{pointer}/set"),
+                format!("cannot set \"{path}\": {why}"),
+            );
+        }
+    }
+    for path in &raw_case.remove {
+        if let Err(why) = remove_path(&mut request, path) {
+            problem(
+                format!("{pointer}/remove"),
+                format!("cannot remove \"{path}\": {why}"),
+            );
+        }
+    }
+    let Some(valid) = e.valid else {
+        problem(
+            format!("{pointer}/expect"),
+            "a request case expects \"valid\"".into(),
+        );
+        return None;
+    };
+    let violations = e.violations.clone().unwrap_or_default();
+    if valid && !violations.is_empty() {
+        problem(
+            format!("{pointer}/expect"),
+            "a valid request cannot expect violations".into(),
+        );
+    }
+    if !valid && violations.is_empty() {
+        problem(
+            format!("{pointer}/expect"),
+            "an invalid request must list the violations it expects".into(),
+        );
+    }
+    let subject = Subject::Request {
+        request: request.clone(),
+        expect: RequestExpectation {
+            valid,
+            violations,
+            notices: e.notices.clone(),
+        },
+    };
+    Some((subject, request))
 }
 
 /// Splits `a.b[2].c` into keys and indexes.

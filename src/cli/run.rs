@@ -179,29 +179,7 @@ pub(super) fn run(args: RunArgs) -> ExitCode {
         ));
     }
     let started = std::time::Instant::now();
-    let mut rows: Vec<(String, usize, usize, std::time::Duration)> = Vec::new();
-    let mut failures = Vec::new();
-    for case in &selected {
-        let t = std::time::Instant::now();
-        // The failure ends as text in the report and the run.json.
-        let outcome = case.run(&specs).map_err(|e| e.to_string());
-        let elapsed = t.elapsed();
-        let row = match rows.iter_mut().find(|r| r.0 == case.api) {
-            Some(r) => r,
-            None => {
-                rows.push((case.api.clone(), 0, 0, std::time::Duration::ZERO));
-                rows.last_mut().expect("just pushed")
-            }
-        };
-        row.3 += elapsed;
-        match outcome {
-            Ok(()) => row.1 += 1,
-            Err(why) => {
-                row.2 += 1;
-                failures.push((case, why));
-            }
-        }
-    }
+    let (rows, failures) = run_cases(&selected, &specs);
     let failed = failures.len();
     match args.format {
         Format::Json => {
@@ -222,51 +200,97 @@ pub(super) fn run(args: RunArgs) -> ExitCode {
                 serde_json::to_string_pretty(&report).unwrap_or_default()
             );
         }
-        Format::Human => {
-            outln!(
-                "target: validator (hand-written cases from {})",
-                args.cases_dir
-                    .as_ref()
-                    .map_or("the shipped cases".into(), |d| d.display().to_string())
-            );
-            outln!();
-            outln!(
-                "{:<24} {:>6} {:>7} {:>7} {:>9}",
-                "api",
-                "cases",
-                "passed",
-                "failed",
-                "time"
-            );
-            for (api, passed, failed, time) in &rows {
-                outln!(
-                    "{api:<24} {:>6} {passed:>7} {failed:>7} {:>8.1}ms",
-                    passed + failed,
-                    time.as_secs_f64() * 1000.0
-                );
-            }
-            for (case, why) in &failures {
-                outln!();
-                outln!("FAILED {}  ({})", case.name(), case.location);
-                outln!("  {}", case.doc);
-                for line in why.lines() {
-                    outln!("  {line}");
-                }
-            }
-            outln!();
-            outln!(
-                "{} passed, {} failed in {:.2}s",
-                selected.len() - failed,
-                failed,
-                started.elapsed().as_secs_f64()
-            );
-        }
+        Format::Human => print_validator_table(&args, &rows, &failures, selected.len(), started),
     }
     if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     }
+}
+
+/// Rows of a validator run: an API, its passed and failed cases, and their time.
+type ValidatorRow = (String, usize, usize, std::time::Duration);
+
+/// Each selected case run against the validator, with a row an API and the failures.
+fn run_cases<'c>(
+    selected: &[&'c imgconform::cases::Case],
+    specs: &imgconform::Specs,
+) -> (
+    Vec<ValidatorRow>,
+    Vec<(&'c imgconform::cases::Case, String)>,
+) {
+    let mut rows: Vec<ValidatorRow> = Vec::new();
+    let mut failures = Vec::new();
+    for &case in selected {
+        let t = std::time::Instant::now();
+        // The failure ends as text in the report and the run.json.
+        let outcome = case.run(specs).map_err(|e| e.to_string());
+        let elapsed = t.elapsed();
+        let row = match rows.iter_mut().find(|r| r.0 == case.api) {
+            Some(r) => r,
+            None => {
+                rows.push((case.api.clone(), 0, 0, std::time::Duration::ZERO));
+                rows.last_mut().expect("just pushed")
+            }
+        };
+        row.3 += elapsed;
+        match outcome {
+            Ok(()) => row.1 += 1,
+            Err(why) => {
+                row.2 += 1;
+                failures.push((case, why));
+            }
+        }
+    }
+    (rows, failures)
+}
+
+/// A validator run for people: a row an API, then each failure.
+fn print_validator_table(
+    args: &RunArgs,
+    rows: &[ValidatorRow],
+    failures: &[(&imgconform::cases::Case, String)],
+    cases: usize,
+    started: std::time::Instant,
+) {
+    outln!(
+        "target: validator (hand-written cases from {})",
+        args.cases_dir
+            .as_ref()
+            .map_or("the shipped cases".into(), |d| d.display().to_string())
+    );
+    outln!();
+    outln!(
+        "{:<24} {:>6} {:>7} {:>7} {:>9}",
+        "api",
+        "cases",
+        "passed",
+        "failed",
+        "time"
+    );
+    for (api, passed, failed, time) in rows {
+        outln!(
+            "{api:<24} {:>6} {passed:>7} {failed:>7} {:>8.1}ms",
+            passed + failed,
+            time.as_secs_f64() * 1000.0
+        );
+    }
+    for (case, why) in failures {
+        outln!();
+        outln!("FAILED {}  ({})", case.name(), case.location);
+        outln!("  {}", case.doc);
+        for line in why.lines() {
+            outln!("  {line}");
+        }
+    }
+    outln!();
+    outln!(
+        "{} passed, {} failed in {:.2}s",
+        cases - failures.len(),
+        failures.len(),
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// Ctrl-C sets the returned flag (the run stops and writes what it has); a
@@ -318,7 +342,7 @@ pub(super) fn build_target(
     args: &RunArgs,
     specs: &std::sync::Arc<imgconform::Specs>,
 ) -> Result<(Box<dyn imgconform::targets::Target>, String), String> {
-    use imgconform::targets::{Fixtures, LiveTarget, MockTarget, Transport};
+    use imgconform::targets::{MockTarget, Transport};
     let worlds = match &args.cases_dir {
         Some(dir) => imgconform::mock::load_worlds(&dir.join("worlds"))?,
         None => imgconform::mock::embedded_worlds()?,
@@ -333,71 +357,8 @@ pub(super) fn build_target(
         return Err("--mock-seq numbers the answers of an SDK target's mock: it is for --target sdk:adapters/NAME".into());
     }
     match &args.target {
-        TargetArg::Sdk(dir) => {
-            no_live_flags(args)?;
-            let world = load_world(args.world.as_deref())?;
-            let root = std::env::current_dir().map_err(|e| e.to_string())?;
-            // The answers vary with the run's seed, so that --seed replays
-            // them too.
-            let vary = args.seed.unwrap_or_else(rand::random);
-            let target = imgconform::targets::SdkTarget::start(
-                std::sync::Arc::clone(specs),
-                &root,
-                dir,
-                world,
-                worlds,
-                Some(vary),
-            )
-            .map_err(|e| e.to_string())?;
-            if let Some(seq) = args.mock_seq {
-                target.number_answers_from(seq);
-            }
-            let transport = format!(
-                "{} through {}, answers varied with seed {vary}",
-                target.sdk(),
-                dir.display()
-            );
-            Ok((Box::new(target), transport))
-        }
-        TargetArg::Live => {
-            if args.world.is_some() {
-                return Err(
-                    "--world sets the mock's world; a live account has its own (use --fixtures)"
-                        .into(),
-                );
-            }
-            let overrides = imgconform::live::EndpointOverrides::parse_args(&args.endpoint)
-                .map_err(|e| format!("--endpoint: {e}"))?;
-            let transport = if args.endpoint.is_empty() {
-                "region endpoints".to_string()
-            } else {
-                args.endpoint.join(", ")
-            };
-            let rate_limits = imgconform::live::RateLimitPolicy::default()
-                .with_overrides(&args.rate)
-                .map_err(|e| format!("--rate: {e}"))?;
-            let options = imgconform::live::LiveOptions {
-                overrides,
-                insecure: args.insecure,
-                allow_mutations: args.allow_mutations,
-                rate_limits,
-                ..Default::default()
-            };
-            let client = imgconform::live::LiveClient::new((**specs).clone(), options)
-                .map_err(|e| e.to_string())?
-                .with_env_credentials();
-            let fixtures = match &args.fixtures {
-                Some(path) => Fixtures::load(path).map_err(|e| e.to_string())?,
-                None => Fixtures::default(),
-            };
-            let target = LiveTarget::new(std::sync::Arc::clone(specs), client, fixtures, worlds)
-                .map_err(|e| e.to_string())?
-                .with_concurrency(
-                    args.concurrency
-                        .map_or(imgconform::targets::LIVE_CONCURRENCY, |n| n as usize),
-                );
-            Ok((Box::new(target), transport))
-        }
+        TargetArg::Sdk(dir) => sdk_target(args, specs, dir, worlds),
+        TargetArg::Live => live_target(args, specs, worlds),
         _ => {
             no_live_flags(args)?;
             let world = load_world(args.world.as_deref())?;
@@ -414,68 +375,99 @@ pub(super) fn build_target(
     }
 }
 
+/// An SDK through its adapter in `dir`, against the embedded mock.
+fn sdk_target(
+    args: &RunArgs,
+    specs: &std::sync::Arc<imgconform::Specs>,
+    dir: &std::path::Path,
+    worlds: std::collections::BTreeMap<String, imgconform::mock::World>,
+) -> Result<(Box<dyn imgconform::targets::Target>, String), String> {
+    no_live_flags(args)?;
+    let world = load_world(args.world.as_deref())?;
+    let root = std::env::current_dir().map_err(|e| e.to_string())?;
+    // The answers vary with the run's seed, so that --seed replays
+    // them too.
+    let vary = args.seed.unwrap_or_else(rand::random);
+    let target = imgconform::targets::SdkTarget::start(
+        std::sync::Arc::clone(specs),
+        &root,
+        dir,
+        world,
+        worlds,
+        Some(vary),
+    )
+    .map_err(|e| e.to_string())?;
+    if let Some(seq) = args.mock_seq {
+        target.number_answers_from(seq);
+    }
+    let transport = format!(
+        "{} through {}, answers varied with seed {vary}",
+        target.sdk(),
+        dir.display()
+    );
+    Ok((Box::new(target), transport))
+}
+
+/// Real endpoints, with the credentials and fixtures the environment and flags give.
+fn live_target(
+    args: &RunArgs,
+    specs: &std::sync::Arc<imgconform::Specs>,
+    worlds: std::collections::BTreeMap<String, imgconform::mock::World>,
+) -> Result<(Box<dyn imgconform::targets::Target>, String), String> {
+    use imgconform::targets::{Fixtures, LiveTarget};
+    if args.world.is_some() {
+        return Err(
+            "--world sets the mock's world; a live account has its own (use --fixtures)".into(),
+        );
+    }
+    let overrides = imgconform::live::EndpointOverrides::parse_args(&args.endpoint)
+        .map_err(|e| format!("--endpoint: {e}"))?;
+    let transport = if args.endpoint.is_empty() {
+        "region endpoints".to_string()
+    } else {
+        args.endpoint.join(", ")
+    };
+    let rate_limits = imgconform::live::RateLimitPolicy::default()
+        .with_overrides(&args.rate)
+        .map_err(|e| format!("--rate: {e}"))?;
+    let options = imgconform::live::LiveOptions {
+        overrides,
+        insecure: args.insecure,
+        allow_mutations: args.allow_mutations,
+        rate_limits,
+        ..Default::default()
+    };
+    let client = imgconform::live::LiveClient::new((**specs).clone(), options)
+        .map_err(|e| e.to_string())?
+        .with_env_credentials();
+    let fixtures = match &args.fixtures {
+        Some(path) => Fixtures::load(path).map_err(|e| e.to_string())?,
+        None => Fixtures::default(),
+    };
+    let target = LiveTarget::new(std::sync::Arc::clone(specs), client, fixtures, worlds)
+        .map_err(|e| e.to_string())?
+        .with_concurrency(
+            args.concurrency
+                .map_or(imgconform::targets::LIVE_CONCURRENCY, |n| n as usize),
+        );
+    Ok((Box::new(target), transport))
+}
+
 pub(super) fn run_target(mut args: RunArgs) -> ExitCode {
-    use imgconform::generate::GeneratorConfig;
-    use imgconform::runner::{self, RunOptions, RunSummary, TrialReport, TrialStatus};
-    use std::io::IsTerminal;
+    use imgconform::runner::{self, RunSummary, TrialReport, TrialStatus};
     // Every run has a seed, printed and recorded, so that any run can be
     // replayed, a passing one too.
     let seed = *args.seed.get_or_insert_with(rand::random);
-    let specs = match args.specs.load() {
-        Ok(s) => std::sync::Arc::new(s),
-        Err(e) => return usage_error(format!("the specs do not load:\n{e}")),
-    };
-    let suite = match args.cases_dir.as_deref().map_or_else(
-        imgconform::cases::Suite::embedded,
-        imgconform::cases::Suite::load,
-    ) {
-        Ok(s) => s,
-        Err(problems) => {
-            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            return usage_error(format!("the cases do not load:\n{}", lines.join("\n")));
-        }
+    let (specs, suite) = match load_inputs(&args) {
+        Ok(inputs) => inputs,
+        Err(e) => return usage_error(e),
     };
     let (target, transport) = match build_target(&args, &specs) {
         Ok(t) => t,
         Err(e) => return usage_error(e),
     };
-    let options = RunOptions {
-        generator: GeneratorConfig {
-            cases: args.cases.max(1),
-            seed: args.seed,
-        },
-        filter: args.filter.clone(),
-        // An adapter answers one call at a time; one thread keeps the
-        // mock's sequence, and so its varied answers, the same run to run.
-        jobs: match (&args.target, args.jobs) {
-            (TargetArg::Sdk(_), 0) => 1,
-            (_, jobs) => jobs,
-        },
-        interrupt: Some(interrupt_flag()),
-        strict: args.strict,
-        // One case replayed is that case alone: nothing shrunk.
-        case: args.case,
-        shrink_budget: match (args.case, args.shrink_budget) {
-            (Some(_), _) => 0,
-            (None, Some(n)) => n,
-            (None, None) => match (&args.target, args.transport) {
-                (TargetArg::Live, _) => runner::LIVE_SHRINK_BUDGET,
-                (TargetArg::Mock, TransportArg::InProcess) => runner::IN_PROCESS_SHRINK_BUDGET,
-                _ => 256,
-            },
-        },
-    };
-    let names: Vec<String> = runner::trial_names(&specs, &suite, &options)
-        .into_iter()
-        .filter(|n| {
-            specs
-                .apis()
-                .iter()
-                .find(|a| n.starts_with(&format!("{}::", a.id().replace('/', "::"))))
-                .is_none_or(|a| target.serves(a))
-        })
-        .chain(runner::target_trial_names(&specs, &*target, &options))
-        .collect();
+    let options = run_options(&args);
+    let names = served_trial_names(&specs, &suite, &options, target.as_ref());
     if names.is_empty() {
         // A typo in a filter must not give a green run.
         return usage_error(format!(
@@ -496,17 +488,7 @@ pub(super) fn run_target(mut args: RunArgs) -> ExitCode {
             options.jobs().min(total)
         );
     }
-    // A bar on a terminal; plain lines (one per trial) in logs and pipes.
-    let bar = (human && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(total as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:30} {pos}/{len} trials, {elapsed} {wide_msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
+    let bar = progress_bar(human, total);
     let mut done = 0;
     let started = std::time::Instant::now();
     let reports = runner::run(
@@ -519,19 +501,7 @@ pub(super) fn run_target(mut args: RunArgs) -> ExitCode {
             if !human {
                 return;
             }
-            let status = match r.status {
-                TrialStatus::Passed => "ok  ",
-                TrialStatus::Failed => "FAIL",
-                TrialStatus::Skipped => "skip",
-            };
-            let line = format!(
-                "[{done:>3}/{total}] {status} {} ({} requests{}{}, {:.2}s)",
-                r.name,
-                r.cases,
-                if r.tally.is_empty() { "" } else { ": " },
-                r.tally,
-                r.seconds
-            );
+            let line = progress_line(r, done, total);
             match &bar {
                 Some(bar) => {
                     if r.status == TrialStatus::Failed {
@@ -557,13 +527,134 @@ pub(super) fn run_target(mut args: RunArgs) -> ExitCode {
         reports,
     )
     .with_rules(&specs);
+    if let Err(e) = write_reports(&args, &summary, human) {
+        return usage_error(e);
+    }
+    print_summary(&args, &summary, seed);
+    exit_status(&summary)
+}
+
+/// The specs and the cases the run reads.
+fn load_inputs(
+    args: &RunArgs,
+) -> Result<(std::sync::Arc<imgconform::Specs>, imgconform::cases::Suite), String> {
+    let specs = match args.specs.load() {
+        Ok(s) => std::sync::Arc::new(s),
+        Err(e) => return Err(format!("the specs do not load:\n{e}")),
+    };
+    let suite = match args.cases_dir.as_deref().map_or_else(
+        imgconform::cases::Suite::embedded,
+        imgconform::cases::Suite::load,
+    ) {
+        Ok(s) => s,
+        Err(problems) => {
+            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            return Err(format!("the cases do not load:\n{}", lines.join("\n")));
+        }
+    };
+    Ok((specs, suite))
+}
+
+/// The names of the trials to run: those the filter keeps of APIs the target serves,
+/// and the target's own.
+fn served_trial_names(
+    specs: &imgconform::Specs,
+    suite: &imgconform::cases::Suite,
+    options: &imgconform::runner::RunOptions,
+    target: &dyn imgconform::targets::Target,
+) -> Vec<String> {
+    use imgconform::runner;
+    runner::trial_names(specs, suite, options)
+        .into_iter()
+        .filter(|n| {
+            specs
+                .apis()
+                .iter()
+                .find(|a| n.starts_with(&format!("{}::", a.id().replace('/', "::"))))
+                .is_none_or(|a| target.serves(a))
+        })
+        .chain(runner::target_trial_names(specs, target, options))
+        .collect()
+}
+
+/// The runner's options from the command line's.
+fn run_options(args: &RunArgs) -> imgconform::runner::RunOptions {
+    use imgconform::generate::GeneratorConfig;
+    use imgconform::runner::{self, RunOptions};
+    RunOptions {
+        generator: GeneratorConfig {
+            cases: args.cases.max(1),
+            seed: args.seed,
+        },
+        filter: args.filter.clone(),
+        // An adapter answers one call at a time; one thread keeps the
+        // mock's sequence, and so its varied answers, the same run to run.
+        jobs: match (&args.target, args.jobs) {
+            (TargetArg::Sdk(_), 0) => 1,
+            (_, jobs) => jobs,
+        },
+        interrupt: Some(interrupt_flag()),
+        strict: args.strict,
+        // One case replayed is that case alone: nothing shrunk.
+        case: args.case,
+        shrink_budget: match (args.case, args.shrink_budget) {
+            (Some(_), _) => 0,
+            (None, Some(n)) => n,
+            (None, None) => match (&args.target, args.transport) {
+                (TargetArg::Live, _) => runner::LIVE_SHRINK_BUDGET,
+                (TargetArg::Mock, TransportArg::InProcess) => runner::IN_PROCESS_SHRINK_BUDGET,
+                _ => 256,
+            },
+        },
+    }
+}
+
+/// A bar on a terminal; plain lines (one per trial) in logs and pipes.
+fn progress_bar(human: bool, total: usize) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    (human && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} trials, {elapsed} {wide_msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    })
+}
+
+/// A finished trial's line: its number, status, requests and time.
+fn progress_line(r: &imgconform::runner::TrialReport, done: usize, total: usize) -> String {
+    use imgconform::runner::TrialStatus;
+    let status = match r.status {
+        TrialStatus::Passed => "ok  ",
+        TrialStatus::Failed => "FAIL",
+        TrialStatus::Skipped => "skip",
+    };
+    format!(
+        "[{done:>3}/{total}] {status} {} ({} requests{}{}, {:.2}s)",
+        r.name,
+        r.cases,
+        if r.tally.is_empty() { "" } else { ": " },
+        r.tally,
+        r.seconds
+    )
+}
+
+/// The JUnit file and the report directory, where asked for.
+fn write_reports(
+    args: &RunArgs,
+    summary: &imgconform::runner::RunSummary,
+    human: bool,
+) -> Result<(), String> {
     if let Some(path) = &args.junit {
         let written = summary
             .junit()
             .map_err(|e| e.to_string())
             .and_then(|xml| std::fs::write(path, xml).map_err(|e| e.to_string()));
         if let Err(e) = written {
-            return usage_error(format!("cannot write {}: {e}", path.display()));
+            return Err(format!("cannot write {}: {e}", path.display()));
         }
     }
     if let Some(dir) = &args.report {
@@ -573,9 +664,14 @@ pub(super) fn run_target(mut args: RunArgs) -> ExitCode {
                 errln!("report: {}", names.join(", "));
             }
             Ok(_) => {}
-            Err(e) => return usage_error(e),
+            Err(e) => return Err(e.to_string()),
         }
     }
+    Ok(())
+}
+
+/// The summary on standard output, as JSON or for people.
+fn print_summary(args: &RunArgs, summary: &imgconform::runner::RunSummary, seed: u64) {
     match args.format {
         Format::Json => outln!(
             "{}",
@@ -591,6 +687,10 @@ pub(super) fn run_target(mut args: RunArgs) -> ExitCode {
             outln!("seed {seed}: the same command with --seed {seed} replays this run");
         }
     }
+}
+
+/// The exit status the summary calls for (see `run --help`).
+fn exit_status(summary: &imgconform::runner::RunSummary) -> ExitCode {
     if summary.interrupted {
         ExitCode::from(130)
     } else if !summary.unreachable.is_empty() {

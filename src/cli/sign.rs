@@ -140,29 +140,10 @@ pub(super) fn sign(args: SignArgs) -> ExitCode {
         .nonce
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let provider = specs.provider_of(api);
-    let Some(scheme) = args
-        .scheme
-        .map(|s| s.0)
-        .or_else(|| provider.raw.signing.first().copied())
-    else {
-        return usage_error(format!("{} has no signing scheme", provider.raw.name));
+    let scheme = match signing_scheme(&args, &specs, api) {
+        Ok(scheme) => scheme,
+        Err(e) => return usage_error(e),
     };
-    if !provider.raw.signing.contains(&scheme) {
-        let takes: Vec<String> = provider
-            .raw
-            .signing
-            .iter()
-            .map(|s| s.flag_and_wire_name())
-            .collect();
-        return usage_error(format!(
-            "{} does not sign with {}; for {}, --scheme takes {}",
-            provider.raw.name,
-            scheme.flag_and_wire_name(),
-            api.id(),
-            one_of(&takes)
-        ));
-    }
     let endpoint = match args.endpoint.as_deref().map(Endpoint::parse) {
         Some(Ok(e)) => Some(e),
         Some(Err(e)) => return usage_error(format!("--endpoint: {e}")),
@@ -181,6 +162,49 @@ pub(super) fn sign(args: SignArgs) -> ExitCode {
         Ok(e) => e,
         Err(e) => return usage_error(format!("cannot encode the request: {e}")),
     };
+    match print_signed(&args, &encoded) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => usage_error(e),
+    }
+}
+
+/// The scheme `--scheme` names, or the provider's first; one the provider signs with.
+fn signing_scheme(
+    args: &SignArgs,
+    specs: &imgconform::Specs,
+    api: &imgconform::ApiSpec,
+) -> Result<SigningScheme, String> {
+    let provider = specs.provider_of(api);
+    let Some(scheme) = args
+        .scheme
+        .map(|s| s.0)
+        .or_else(|| provider.raw.signing.first().copied())
+    else {
+        return Err(format!("{} has no signing scheme", provider.raw.name));
+    };
+    if !provider.raw.signing.contains(&scheme) {
+        let takes: Vec<String> = provider
+            .raw
+            .signing
+            .iter()
+            .map(|s| s.flag_and_wire_name())
+            .collect();
+        return Err(format!(
+            "{} does not sign with {}; for {}, --scheme takes {}",
+            provider.raw.name,
+            scheme.flag_and_wire_name(),
+            api.id(),
+            one_of(&takes)
+        ));
+    }
+    Ok(scheme)
+}
+
+/// The signed request on standard output, as HTTP or JSON, with its trace where asked.
+fn print_signed(
+    args: &SignArgs,
+    encoded: &imgconform::protocol::WireRequest,
+) -> Result<(), String> {
     match args.format {
         RequestFormat::Http => {
             // Byte for byte what goes on the wire, so that a pipe can send
@@ -197,9 +221,9 @@ pub(super) fn sign(args: SignArgs) -> ExitCode {
             }
         }
         RequestFormat::Json => {
-            let mut value = match serde_json::to_value(RequestCapture::from_wire(&encoded)) {
+            let mut value = match serde_json::to_value(RequestCapture::from_wire(encoded)) {
                 Ok(v) => v,
-                Err(e) => return usage_error(format!("cannot write the request as JSON: {e}")),
+                Err(e) => return Err(format!("cannot write the request as JSON: {e}")),
             };
             if args.explain {
                 value["explain"] = serde_json::json!({
@@ -210,11 +234,11 @@ pub(super) fn sign(args: SignArgs) -> ExitCode {
             }
             match serde_json::to_string_pretty(&value) {
                 Ok(text) => outln!("{text}"),
-                Err(e) => return usage_error(format!("cannot write the request as JSON: {e}")),
+                Err(e) => return Err(format!("cannot write the request as JSON: {e}")),
             }
         }
     }
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 pub(super) fn verify(args: VerifyArgs) -> ExitCode {

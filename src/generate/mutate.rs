@@ -11,11 +11,15 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
+use regex::Regex;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::spec::model::When;
 use crate::spec::raw::{ConstraintKind, StringFormat};
-use crate::spec::{ApiSpec, ErrorSpec, Param, ParamKind, Rule, RuleCheck, Specs};
+use crate::spec::{
+    ApiSpec, ErrorSpec, IntegerRules, Param, ParamKind, Rule, RuleCheck, Specs, StringRules,
+};
 use crate::validate::ValidationOptions;
 
 use super::context::GenerationContext;
@@ -83,22 +87,7 @@ pub fn single_violation(
                 .boxed()
         }
         Plan::Unknown => {
-            let object = target_param(&vt.target).to_string();
-            let names: Vec<String> = if object.is_empty() {
-                gen.api.params.iter().map(|p| p.name.clone()).collect()
-            } else {
-                gen.api
-                    .param(&object)
-                    .map(|p| p.children().iter().map(|c| c.name.clone()).collect())
-                    .unwrap_or_default()
-            };
-            // Keys start with a lower-case x so that they never meet a
-            // protocol's own parameters (Action, Version, Signature…).
-            let keys = strings_of(select(ALNUM.chars().collect::<Vec<_>>()).boxed(), 1, 10)
-                .prop_map(|s| format!("x{s}"))
-                .prop_filter("a key the spec does not know", move |k| {
-                    !names.iter().any(|n| n.eq_ignore_ascii_case(k))
-                });
+            let keys = unknown_keys(&gen, target_param(&vt.target));
             let values = prop_oneof![
                 Just(json!("x")),
                 any::<i32>().prop_map(|n| json!(n)),
@@ -136,6 +125,26 @@ pub fn single_violation(
                 .boxed()
         }
     }
+}
+
+/// Keys that `object` (the request where empty) does not know, in any case.
+fn unknown_keys(gen: &Gen, object: &str) -> BoxedStrategy<String> {
+    let names: Vec<String> = if object.is_empty() {
+        gen.api.params.iter().map(|p| p.name.clone()).collect()
+    } else {
+        gen.api
+            .param(object)
+            .map(|p| p.children().iter().map(|c| c.name.clone()).collect())
+            .unwrap_or_default()
+    };
+    // Keys start with a lower-case x so that they never meet a
+    // protocol's own parameters (Action, Version, Signature…).
+    strings_of(select(ALNUM.chars().collect::<Vec<_>>()).boxed(), 1, 10)
+        .prop_map(|s| format!("x{s}"))
+        .prop_filter("a key the spec does not know", move |k| {
+            !names.iter().any(|n| n.eq_ignore_ascii_case(k))
+        })
+        .boxed()
 }
 
 /// Mutations of every target of `api`, one target at a time.
@@ -417,185 +426,252 @@ fn break_rule(
     b: usize,
     filler: Option<&Draft>,
 ) -> Option<Mutation> {
-    let api = &gen.api;
     let scope = rule.scope.as_str();
     let at = force(&mut d, scope)?;
-    let p = |name: &str| join(scope, name);
+    let rb = RuleBreak {
+        api: &gen.api,
+        rule,
+        scope,
+        at: at.clone(),
+        a,
+        b,
+        filler,
+    };
     let change = match &rule.check {
-        RuleCheck::RequiredWhen { field, when } => {
-            repair(api, &mut d, &Freeze::default());
-            let condition = when.values[a % when.values.len()].clone();
-            put(&mut d, &p(&when.field), Draft::scalar(condition.clone()))?;
-            slot_at_mut(&mut d, &p(field))?.present = false;
-            repair(
-                api,
-                &mut d,
-                &Freeze::rule(&rule.id, [p(field), p(&when.field)]),
-            );
-            format!(
-                "`{}` set to {condition} and `{}` left out",
-                join(&at, &when.field),
-                join(&at, field)
-            )
-        }
-        RuleCheck::RequiredUnless { field, other } => {
-            repair(api, &mut d, &Freeze::default());
-            slot_at_mut(&mut d, &p(field))?.present = false;
-            let empty = empty_value(api.param(&p(other))).filter(|_| a % 2 == 1);
-            let o = slot_at_mut(&mut d, &p(other))?;
-            let how = match empty {
-                Some(empty) => {
-                    o.present = true;
-                    o.value = Draft::scalar(empty.clone());
-                    format!("sent as {empty}")
-                }
-                None => {
-                    o.present = false;
-                    "left out".to_string()
-                }
-            };
-            repair(api, &mut d, &Freeze::rule(&rule.id, [p(field), p(other)]));
-            format!(
-                "`{}` left out and `{}` {how}",
-                join(&at, field),
-                join(&at, other)
-            )
-        }
-        RuleCheck::AtLeastOneOf { fields } => {
-            repair(api, &mut d, &Freeze::default());
-            for (i, f) in fields.iter().enumerate() {
-                let empty = empty_value(api.param(&p(f))).filter(|_| (a >> i) & 1 == 1);
-                let s = slot_at_mut(&mut d, &p(f))?;
-                match empty {
-                    Some(empty) => {
-                        s.present = true;
-                        s.value = Draft::scalar(empty);
-                    }
-                    None => s.present = false,
-                }
-            }
-            repair(
-                api,
-                &mut d,
-                &Freeze::rule(&rule.id, fields.iter().map(|f| p(f))),
-            );
-            format!("none of {} sent with a value", fields.join(", "))
-        }
-        RuleCheck::SameLength { field, as_any_of } => {
-            force(&mut d, &p(field))?;
-            repair(api, &mut d, &Freeze::default());
-            let instance = at_mut(&mut d, scope)?.slots_mut()?;
-            if !as_any_of
-                .iter()
-                .any(|o| sent_len(instance, o).is_some_and(|n| n > 0))
-            {
-                as_any_of.iter().find(|o| make_non_empty(instance, o))?;
-            }
-            let (other, other_len) = as_any_of.iter().find_map(|o| {
-                sent_len(instance, o)
-                    .filter(|n| *n > 0)
-                    .map(|n| (o.clone(), n))
-            })?;
-            let field_param = api.param(&p(field));
-            let options: Vec<usize> = [other_len + 1, other_len.wrapping_sub(1), other_len + 2, 0]
-                .into_iter()
-                .filter(|n| {
-                    *n != other_len && *n <= other_len + 2 && count_allowed(field_param, *n)
-                })
-                .collect();
-            let n = *options.get(b % options.len().max(1))?;
-            let s = slot_mut(instance, field)?;
-            s.present = true;
-            if !resize(&mut s.value, n, filler) {
-                return None;
-            }
-            let frozen = std::iter::once(p(field)).chain(as_any_of.iter().map(|o| p(o)));
-            repair(api, &mut d, &Freeze::rule(&rule.id, frozen));
-            format!(
-                "`{}` sent with {n} items where `{other}` has {other_len}",
-                join(&at, field)
-            )
-        }
+        RuleCheck::RequiredWhen { field, when } => rb.required_when(&mut d, field, when)?,
+        RuleCheck::RequiredUnless { field, other } => rb.required_unless(&mut d, field, other)?,
+        RuleCheck::AtLeastOneOf { fields } => rb.at_least_one_of(&mut d, fields)?,
+        RuleCheck::SameLength { field, as_any_of } => rb.same_length(&mut d, field, as_any_of)?,
         RuleCheck::CaptureEquals {
             field,
             regex,
             group,
             equals,
-        } => {
-            force(&mut d, &p(field))?;
-            repair(api, &mut d, &Freeze::default());
-            let root_want = d.slots().and_then(|s| sent(s, equals));
-            let instance = at_mut(&mut d, scope)?.slots()?;
-            let want = sent(instance, equals).or(root_want)?;
-            let want = want.as_str()?;
-            let text = sent(instance, field)?;
-            let text = text.as_str()?;
-            let param = api.param(&p(field))?;
-            let variants: Vec<(String, String)> = near_misses(want)
-                .into_iter()
-                .filter_map(|w| splice(regex, *group, text, &w).map(|s| (w, s)))
-                .filter(|(_, s)| own_problems(param, &json!(s)).is_empty())
-                .collect();
-            let (other, spliced) = variants.get(a % variants.len().max(1))?.clone();
-            let concrete = put(&mut d, &p(field), Draft::scalar(json!(spliced)))?;
-            repair(api, &mut d, &Freeze::rule(&rule.id, [p(field)]));
-            format!("`{concrete}` names {other} where `{equals}` is {want}")
-        }
+        } => rb.capture_equals(&mut d, field, regex, *group, equals)?,
         RuleCheck::Base64JsonShape {
             field,
             required_paths,
-        } => {
-            force(&mut d, &p(field))?;
-            repair(api, &mut d, &Freeze::default());
-            let k = a % required_paths.len().max(1);
-            let mut json = json!({});
-            for (i, path) in required_paths.iter().enumerate() {
-                if i != k {
-                    insert_dotted(&mut json, path, json!("x"));
-                } else if b % 2 == 1 {
-                    insert_dotted(&mut json, path, Value::Null);
-                }
-            }
-            let concrete = put(&mut d, &p(field), Draft::scalar(json!(encode_json(&json))))?;
-            repair(api, &mut d, &Freeze::rule(&rule.id, [p(field)]));
-            let missing = required_paths.get(k).cloned().unwrap_or_default();
-            format!("`{concrete}` sent as base64 of {json} (no {missing})")
-        }
-        RuleCheck::Unique { array, field } => {
-            let array_path = p(array);
-            let item_path = format!("{array_path}[].{field}");
-            force(&mut d, &item_path)?;
-            let visible = match at_mut(&mut d, &array_path)? {
-                Draft::Array { len, .. } => *len,
-                _ => return None,
-            };
-            if visible < 2 && !resize(at_mut(&mut d, &array_path)?, 2, filler) {
-                return None;
-            }
-            let Draft::Array { items, len } = at_mut(&mut d, &array_path)? else {
-                return None;
-            };
-            let j = 1 + b % (*len - 1);
-            slot_mut(items[j].slots_mut()?, field)?.present = true;
-            repair(api, &mut d, &Freeze::default());
-            let Draft::Array { items, .. } = at_mut(&mut d, &array_path)? else {
-                return None;
-            };
-            let first = slot_mut(items[0].slots_mut()?, field)?.value.clone();
-            let copy = slot_mut(items[j].slots_mut()?, field)?;
-            copy.present = true;
-            copy.value = first.clone();
-            repair(api, &mut d, &Freeze::rule(&rule.id, [item_path]));
-            let array_at = join(&at, array);
-            format!(
-                "`{array_at}[{j}].{field}` set to {} as in `{array_at}[0]`",
-                first.to_value()
-            )
-        }
+        } => rb.base64_json_shape(&mut d, field, required_paths)?,
+        RuleCheck::Unique { array, field } => rb.unique(&mut d, array, field)?,
         RuleCheck::RangeWhen { .. } | RuleCheck::EffectiveOnlyWhen { .. } => return None,
     };
     let protect: Vec<String> = rule.check.fields().iter().map(|f| join(&at, f)).collect();
     finish(gen, errors, vt, &d, &protect, change)
+}
+
+/// What breaking one rule in a draft takes: the rule, where its scope is, and the choices
+/// (`a`, `b`) and the item (`filler`) the generator drew.
+struct RuleBreak<'a> {
+    api: &'a ApiSpec,
+    rule: &'a Rule,
+    scope: &'a str,
+    /// The scope's concrete path in the draft.
+    at: String,
+    a: usize,
+    b: usize,
+    filler: Option<&'a Draft>,
+}
+
+// One function a kind of rule; each returns what it changed, in the user's words.
+impl RuleBreak<'_> {
+    /// The path of `name` in the rule's scope.
+    fn p(&self, name: &str) -> String {
+        join(self.scope, name)
+    }
+
+    /// `field` left out where the condition makes it required.
+    fn required_when(&self, d: &mut Draft, field: &str, when: &When) -> Option<String> {
+        repair(self.api, d, &Freeze::default());
+        let condition = when.values[self.a % when.values.len()].clone();
+        put(d, &self.p(&when.field), Draft::scalar(condition.clone()))?;
+        slot_at_mut(d, &self.p(field))?.present = false;
+        repair(
+            self.api,
+            d,
+            &Freeze::rule(&self.rule.id, [self.p(field), self.p(&when.field)]),
+        );
+        Some(format!(
+            "`{}` set to {condition} and `{}` left out",
+            join(&self.at, &when.field),
+            join(&self.at, field)
+        ))
+    }
+
+    /// `field` left out and `other` empty or left out.
+    fn required_unless(&self, d: &mut Draft, field: &str, other: &str) -> Option<String> {
+        repair(self.api, d, &Freeze::default());
+        slot_at_mut(d, &self.p(field))?.present = false;
+        let empty = empty_value(self.api.param(&self.p(other))).filter(|_| self.a % 2 == 1);
+        let o = slot_at_mut(d, &self.p(other))?;
+        let how = match empty {
+            Some(empty) => {
+                o.present = true;
+                o.value = Draft::scalar(empty.clone());
+                format!("sent as {empty}")
+            }
+            None => {
+                o.present = false;
+                "left out".to_string()
+            }
+        };
+        repair(
+            self.api,
+            d,
+            &Freeze::rule(&self.rule.id, [self.p(field), self.p(other)]),
+        );
+        Some(format!(
+            "`{}` left out and `{}` {how}",
+            join(&self.at, field),
+            join(&self.at, other)
+        ))
+    }
+
+    /// None of the fields sent with a value.
+    fn at_least_one_of(&self, d: &mut Draft, fields: &[String]) -> Option<String> {
+        repair(self.api, d, &Freeze::default());
+        for (i, f) in fields.iter().enumerate() {
+            let empty = empty_value(self.api.param(&self.p(f))).filter(|_| (self.a >> i) & 1 == 1);
+            let s = slot_at_mut(d, &self.p(f))?;
+            match empty {
+                Some(empty) => {
+                    s.present = true;
+                    s.value = Draft::scalar(empty);
+                }
+                None => s.present = false,
+            }
+        }
+        repair(
+            self.api,
+            d,
+            &Freeze::rule(&self.rule.id, fields.iter().map(|f| self.p(f))),
+        );
+        Some(format!("none of {} sent with a value", fields.join(", ")))
+    }
+
+    /// `field` sent with another number of items than the first of `as_any_of` that has some.
+    fn same_length(&self, d: &mut Draft, field: &str, as_any_of: &[String]) -> Option<String> {
+        force(d, &self.p(field))?;
+        repair(self.api, d, &Freeze::default());
+        let instance = at_mut(d, self.scope)?.slots_mut()?;
+        if !as_any_of
+            .iter()
+            .any(|o| sent_len(instance, o).is_some_and(|n| n > 0))
+        {
+            as_any_of.iter().find(|o| make_non_empty(instance, o))?;
+        }
+        let (other, other_len) = as_any_of.iter().find_map(|o| {
+            sent_len(instance, o)
+                .filter(|n| *n > 0)
+                .map(|n| (o.clone(), n))
+        })?;
+        let field_param = self.api.param(&self.p(field));
+        let options: Vec<usize> = [other_len + 1, other_len.wrapping_sub(1), other_len + 2, 0]
+            .into_iter()
+            .filter(|n| *n != other_len && *n <= other_len + 2 && count_allowed(field_param, *n))
+            .collect();
+        let n = *options.get(self.b % options.len().max(1))?;
+        let s = slot_mut(instance, field)?;
+        s.present = true;
+        if !resize(&mut s.value, n, self.filler) {
+            return None;
+        }
+        let frozen = std::iter::once(self.p(field)).chain(as_any_of.iter().map(|o| self.p(o)));
+        repair(self.api, d, &Freeze::rule(&self.rule.id, frozen));
+        Some(format!(
+            "`{}` sent with {n} items where `{other}` has {other_len}",
+            join(&self.at, field)
+        ))
+    }
+
+    /// The part of `field` the regex captures made other than `equals`.
+    fn capture_equals(
+        &self,
+        d: &mut Draft,
+        field: &str,
+        regex: &Regex,
+        group: usize,
+        equals: &str,
+    ) -> Option<String> {
+        force(d, &self.p(field))?;
+        repair(self.api, d, &Freeze::default());
+        let root_want = d.slots().and_then(|s| sent(s, equals));
+        let instance = at_mut(d, self.scope)?.slots()?;
+        let want = sent(instance, equals).or(root_want)?;
+        let want = want.as_str()?;
+        let text = sent(instance, field)?;
+        let text = text.as_str()?;
+        let param = self.api.param(&self.p(field))?;
+        let variants: Vec<(String, String)> = near_misses(want)
+            .into_iter()
+            .filter_map(|w| splice(regex, group, text, &w).map(|s| (w, s)))
+            .filter(|(_, s)| own_problems(param, &json!(s)).is_empty())
+            .collect();
+        let (other, spliced) = variants.get(self.a % variants.len().max(1))?.clone();
+        let concrete = put(d, &self.p(field), Draft::scalar(json!(spliced)))?;
+        repair(self.api, d, &Freeze::rule(&self.rule.id, [self.p(field)]));
+        Some(format!(
+            "`{concrete}` names {other} where `{equals}` is {want}"
+        ))
+    }
+
+    /// `field` sent as base64 JSON without one of its required paths.
+    fn base64_json_shape(
+        &self,
+        d: &mut Draft,
+        field: &str,
+        required_paths: &[String],
+    ) -> Option<String> {
+        force(d, &self.p(field))?;
+        repair(self.api, d, &Freeze::default());
+        let k = self.a % required_paths.len().max(1);
+        let mut json = json!({});
+        for (i, path) in required_paths.iter().enumerate() {
+            if i != k {
+                insert_dotted(&mut json, path, json!("x"));
+            } else if self.b % 2 == 1 {
+                insert_dotted(&mut json, path, Value::Null);
+            }
+        }
+        let concrete = put(d, &self.p(field), Draft::scalar(json!(encode_json(&json))))?;
+        repair(self.api, d, &Freeze::rule(&self.rule.id, [self.p(field)]));
+        let missing = required_paths.get(k).cloned().unwrap_or_default();
+        Some(format!(
+            "`{concrete}` sent as base64 of {json} (no {missing})"
+        ))
+    }
+
+    /// Two items of `array` given the same `field`.
+    fn unique(&self, d: &mut Draft, array: &str, field: &str) -> Option<String> {
+        let array_path = self.p(array);
+        let item_path = format!("{array_path}[].{field}");
+        force(d, &item_path)?;
+        let visible = match at_mut(d, &array_path)? {
+            Draft::Array { len, .. } => *len,
+            _ => return None,
+        };
+        if visible < 2 && !resize(at_mut(d, &array_path)?, 2, self.filler) {
+            return None;
+        }
+        let Draft::Array { items, len } = at_mut(d, &array_path)? else {
+            return None;
+        };
+        let j = 1 + self.b % (*len - 1);
+        slot_mut(items[j].slots_mut()?, field)?.present = true;
+        repair(self.api, d, &Freeze::default());
+        let Draft::Array { items, .. } = at_mut(d, &array_path)? else {
+            return None;
+        };
+        let first = slot_mut(items[0].slots_mut()?, field)?.value.clone();
+        let copy = slot_mut(items[j].slots_mut()?, field)?;
+        copy.present = true;
+        copy.value = first.clone();
+        repair(self.api, d, &Freeze::rule(&self.rule.id, [item_path]));
+        let array_at = join(&self.at, array);
+        Some(format!(
+            "`{array_at}[{j}].{field}` set to {} as in `{array_at}[0]`",
+            first.to_value()
+        ))
+    }
 }
 
 /// Values near `want` (a region id): one character changed, or one added.
@@ -653,39 +729,8 @@ fn wrong_values(
         _ => None,
     };
     let raw: BoxedStrategy<Value> = match kind {
-        ConstraintKind::Type => {
-            let values = match param.kind {
-                ParamKind::String(_) => vec![json!(7), json!(true), json!(["x"])],
-                ParamKind::Integer(_) => vec![json!("7"), json!(7.5), json!(true)],
-                ParamKind::Boolean => vec![json!("true"), json!(1)],
-                ParamKind::Array(_) => vec![json!("x"), json!({})],
-                ParamKind::Object(_) => vec![json!("x"), json!([])],
-            };
-            select(values).boxed()
-        }
-        ConstraintKind::Enum => match (&strings, &ints) {
-            (Some(s), _) => {
-                let members = s.enum_values.clone().unwrap_or_default();
-                let mut variants: Vec<String> = members
-                    .iter()
-                    .flat_map(|m| [m.to_uppercase(), m.to_lowercase(), swap_case(m)])
-                    .filter(|v| !members.contains(v))
-                    .collect();
-                variants.dedup();
-                let other = free_text(1, Some(12));
-                if variants.is_empty() {
-                    other.prop_map(Value::String).boxed()
-                } else {
-                    prop_oneof![3 => select(variants), 1 => other]
-                        .prop_map(Value::String)
-                        .boxed()
-                }
-            }
-            (_, Some(_)) => select(int_enum_misses(param, ints.as_ref().expect("checked")))
-                .prop_map(|v| json!(v))
-                .boxed(),
-            _ => Just(json!("x")).boxed(),
-        },
+        ConstraintKind::Type => type_breaks(param),
+        ConstraintKind::Enum => enum_breaks(param, strings.as_ref(), ints.as_ref()),
         ConstraintKind::MinLength => {
             let s = strings.clone().expect("a string");
             let min = s.min_length.unwrap_or(1);
@@ -698,71 +743,136 @@ fn wrong_values(
             let max = strings.clone().and_then(|s| s.max_length).unwrap_or(0);
             length_strings(param, max + 1, max + 6)
         }
-        ConstraintKind::Pattern => (
-            value(gen, param),
-            any::<Index>(),
-            select(FOREIGN.to_vec()),
-            any::<bool>(),
-        )
-            .prop_map(|(v, i, c, insert)| {
-                let mut chars: Vec<char> = v.as_str().unwrap_or_default().chars().collect();
-                if chars.is_empty() || insert {
-                    let at = i.index(chars.len() + 1);
-                    chars.insert(at, c);
-                } else {
-                    let at = i.index(chars.len());
-                    chars[at] = c;
-                }
-                Value::String(chars.into_iter().collect())
-            })
-            .boxed(),
-        ConstraintKind::Format => match strings.as_ref().and_then(|s| s.format) {
-            Some(StringFormat::HttpsUrl) => (value(gen, param), 0..4usize)
-                .prop_map(|(v, k)| {
-                    let url = v.as_str().unwrap_or_default();
-                    let rest = url.strip_prefix("https://").unwrap_or(url);
-                    Value::String(match k {
-                        0 => format!("http://{rest}"),
-                        1 => format!("ftp://{rest}"),
-                        2 => rest.to_string(),
-                        _ => format!("https:///{rest}"),
-                    })
-                })
-                .boxed(),
-            _ => select(vec![
-                json!("not base64!"),
-                json!("e30"),
-                json!(base64_of("not json")),
-            ])
-            .boxed(),
-        },
+        ConstraintKind::Pattern => pattern_breaks(gen, param),
+        ConstraintKind::Format => format_breaks(gen, param, strings.as_ref()),
         ConstraintKind::Minimum | ConstraintKind::Maximum => {
-            let r = ints.clone().expect("an integer");
-            let step = step_of(r.multiple_of);
-            (1..=3i64)
-                .prop_map(move |k| match kind {
-                    ConstraintKind::Minimum => {
-                        json!(floor_to(r.minimum.unwrap_or(0) - 1, step) - (k - 1) * step)
-                    }
-                    _ => json!(ceil_to(r.maximum.unwrap_or(0) + 1, step) + (k - 1) * step),
-                })
-                .boxed()
+            bound_breaks(kind, ints.clone().expect("an integer"))
         }
-        ConstraintKind::MultipleOf => {
-            let step = step_of(ints.as_ref().and_then(|r| r.multiple_of));
-            (value(gen, param), 1..step, any::<bool>())
-                .prop_map(|(v, off, down)| {
-                    let v = v.as_i64().unwrap_or_default();
-                    json!(if down { v - off } else { v + off })
-                })
-                .boxed()
-        }
+        ConstraintKind::MultipleOf => step_breaks(gen, param, ints.as_ref()),
         ConstraintKind::Required
         | ConstraintKind::MinItems
         | ConstraintKind::MaxItems
         | ConstraintKind::Unknown => Just(Value::Null).boxed(),
     };
     raw.prop_filter("a value that breaks only its target", fits)
+        .boxed()
+}
+
+/// Values of another JSON type than the parameter's.
+fn type_breaks(param: &Param) -> BoxedStrategy<Value> {
+    let values = match param.kind {
+        ParamKind::String(_) => vec![json!(7), json!(true), json!(["x"])],
+        ParamKind::Integer(_) => vec![json!("7"), json!(7.5), json!(true)],
+        ParamKind::Boolean => vec![json!("true"), json!(1)],
+        ParamKind::Array(_) => vec![json!("x"), json!({})],
+        ParamKind::Object(_) => vec![json!("x"), json!([])],
+    };
+    select(values).boxed()
+}
+
+/// Values outside the enum: a member in another case, other text, or an integer near
+/// the members.
+fn enum_breaks(
+    param: &Param,
+    strings: Option<&StringRules>,
+    ints: Option<&IntegerRules>,
+) -> BoxedStrategy<Value> {
+    match (&strings, &ints) {
+        (Some(s), _) => {
+            let members = s.enum_values.clone().unwrap_or_default();
+            let mut variants: Vec<String> = members
+                .iter()
+                .flat_map(|m| [m.to_uppercase(), m.to_lowercase(), swap_case(m)])
+                .filter(|v| !members.contains(v))
+                .collect();
+            variants.dedup();
+            let other = free_text(1, Some(12));
+            if variants.is_empty() {
+                other.prop_map(Value::String).boxed()
+            } else {
+                prop_oneof![3 => select(variants), 1 => other]
+                    .prop_map(Value::String)
+                    .boxed()
+            }
+        }
+        (_, Some(_)) => select(int_enum_misses(param, ints.as_ref().expect("checked")))
+            .prop_map(|v| json!(v))
+            .boxed(),
+        _ => Just(json!("x")).boxed(),
+    }
+}
+
+/// Valid values with one character inserted or replaced by one a pattern may reject.
+fn pattern_breaks(gen: &Arc<Gen>, param: &Param) -> BoxedStrategy<Value> {
+    (
+        value(gen, param),
+        any::<Index>(),
+        select(FOREIGN.to_vec()),
+        any::<bool>(),
+    )
+        .prop_map(|(v, i, c, insert)| {
+            let mut chars: Vec<char> = v.as_str().unwrap_or_default().chars().collect();
+            if chars.is_empty() || insert {
+                let at = i.index(chars.len() + 1);
+                chars.insert(at, c);
+            } else {
+                let at = i.index(chars.len());
+                chars[at] = c;
+            }
+            Value::String(chars.into_iter().collect())
+        })
+        .boxed()
+}
+
+/// Values not of the parameter's format: a URL of another scheme, or what is not base64 JSON.
+fn format_breaks(
+    gen: &Arc<Gen>,
+    param: &Param,
+    strings: Option<&StringRules>,
+) -> BoxedStrategy<Value> {
+    match strings.as_ref().and_then(|s| s.format) {
+        Some(StringFormat::HttpsUrl) => (value(gen, param), 0..4usize)
+            .prop_map(|(v, k)| {
+                let url = v.as_str().unwrap_or_default();
+                let rest = url.strip_prefix("https://").unwrap_or(url);
+                Value::String(match k {
+                    0 => format!("http://{rest}"),
+                    1 => format!("ftp://{rest}"),
+                    2 => rest.to_string(),
+                    _ => format!("https:///{rest}"),
+                })
+            })
+            .boxed(),
+        _ => select(vec![
+            json!("not base64!"),
+            json!("e30"),
+            json!(base64_of("not json")),
+        ])
+        .boxed(),
+    }
+}
+
+/// Integers one to three steps beyond the minimum or the maximum.
+fn bound_breaks(kind: ConstraintKind, r: IntegerRules) -> BoxedStrategy<Value> {
+    let step = step_of(r.multiple_of);
+    (1..=3i64)
+        .prop_map(move |k| match kind {
+            ConstraintKind::Minimum => {
+                json!(floor_to(r.minimum.unwrap_or(0) - 1, step) - (k - 1) * step)
+            }
+            _ => json!(ceil_to(r.maximum.unwrap_or(0) + 1, step) + (k - 1) * step),
+        })
+        .boxed()
+}
+
+/// Valid values moved off their step.
+fn step_breaks(gen: &Arc<Gen>, param: &Param, ints: Option<&IntegerRules>) -> BoxedStrategy<Value> {
+    let step = step_of(ints.as_ref().and_then(|r| r.multiple_of));
+    (value(gen, param), 1..step, any::<bool>())
+        .prop_map(|(v, off, down)| {
+            let v = v.as_i64().unwrap_or_default();
+            json!(if down { v - off } else { v + off })
+        })
         .boxed()
 }
 

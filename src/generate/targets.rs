@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::spec::model::IntegerRules;
+use crate::spec::model::{IntegerRules, StringRules};
 use crate::spec::raw::{ConstraintKind, StringFormat};
 use crate::spec::{ApiSpec, Param, ParamKind, Rule, RuleCheck};
 use crate::validate::ValidationOptions;
@@ -265,183 +265,29 @@ fn constraint_target(
             }
             (Plan::Value(kind), format!("sends `{path}` a value outside its enum (a member in the wrong case, or another word)"))
         }
-        ConstraintKind::MinLength => {
-            let s = strings.expect("min_length is a string constraint");
-            let min = s.min_length.unwrap_or(0);
-            let shortest = u64::from(empty_is_missing);
-            if min == 0 || shortest + 1 > min {
-                return Err(format!(
-                    "a value shorter than {min} character(s) is the empty string, which the protocol takes as a missing parameter (the `required` target)"
-                ));
-            }
-            if let Some(m) = s
-                .pattern
-                .as_ref()
-                .and_then(|pat| simple_shape(&pat.source))
-                .map(|s| s.1)
-            {
-                if m > min - 1 {
-                    cross.push(always(path, ConstraintKind::Pattern, format!(
-                        "the pattern needs at least {m} character(s), so no string shorter than min_length {min} matches it"
-                    )));
-                }
-            }
-            if let Some(format) = s.format {
-                let least = match format {
-                    StringFormat::HttpsUrl => 9,
-                    StringFormat::Base64Json => u64::MAX,
-                };
-                if least > min - 1 {
-                    cross.push(always(
-                        path,
-                        ConstraintKind::Format,
-                        "no value of this format is that short (or of a chosen length)".into(),
-                    ));
-                }
-            }
-            if s.enum_values
-                .as_ref()
-                .is_some_and(|e| e.iter().all(|m| m.chars().count() as u64 >= min))
-            {
-                cross.push(always(
-                    path,
-                    ConstraintKind::Enum,
-                    "every enum member is longer".into(),
-                ));
-            }
-            (
-                Plan::Value(kind),
-                format!("sends `{path}` shorter than {min} character(s)"),
-            )
-        }
-        ConstraintKind::MaxLength => {
-            let s = strings.expect("max_length is a string constraint");
-            let max = s.max_length.unwrap_or(u64::MAX);
-            if let Some(Some(n)) = s
-                .pattern
-                .as_ref()
-                .and_then(|pat| simple_shape(&pat.source))
-                .map(|s| s.2)
-            {
-                if n <= max {
-                    cross.push(always(path, ConstraintKind::Pattern, format!(
-                        "the pattern matches at most {n} character(s), fewer than max_length {max} + 1"
-                    )));
-                }
-            }
-            if s.format == Some(StringFormat::Base64Json) {
-                cross.push(always(
-                    path,
-                    ConstraintKind::Format,
-                    "base64 cannot be cut to a chosen length".into(),
-                ));
-            }
-            if s.enum_values
-                .as_ref()
-                .is_some_and(|e| e.iter().all(|m| m.chars().count() as u64 <= max))
-            {
-                cross.push(always(
-                    path,
-                    ConstraintKind::Enum,
-                    "every enum member is shorter".into(),
-                ));
-            }
-            (
-                Plan::Value(kind),
-                format!("sends `{path}` longer than {max} character(s)"),
-            )
-        }
-        ConstraintKind::Pattern => {
-            if strings.is_some_and(|s| s.enum_values.is_some()) {
-                cross.push(always(
-                    path,
-                    ConstraintKind::Enum,
-                    "a string the pattern rejects is no enum member".into(),
-                ));
-            }
-            (
-                Plan::Value(kind),
-                format!("sends `{path}` a string its pattern rejects"),
-            )
-        }
-        ConstraintKind::Format => {
-            for rule in &api.rules {
-                if let RuleCheck::Base64JsonShape { field, .. } = &rule.check {
-                    if join(&rule.scope, field) == *path {
-                        cross.push(CrossEffect {
-                            also: Target::Rule {
-                                id: rule.id.clone(),
-                            },
-                            always: true,
-                            reason: format!("rule {} needs the value to decode to JSON", rule.id),
-                        });
-                    }
-                }
-            }
-            (
-                Plan::Value(kind),
-                format!("sends `{path}` a string not of its format"),
-            )
-        }
+        ConstraintKind::MinLength => min_length_plan(
+            path,
+            strings.expect("min_length is a string constraint"),
+            empty_is_missing,
+            &mut cross,
+        )?,
+        ConstraintKind::MaxLength => max_length_plan(
+            path,
+            strings.expect("max_length is a string constraint"),
+            &mut cross,
+        ),
+        ConstraintKind::Pattern => pattern_plan(path, strings, &mut cross),
+        ConstraintKind::Format => format_plan(api, path, &mut cross),
         ConstraintKind::Minimum | ConstraintKind::Maximum | ConstraintKind::MultipleOf => {
-            let i = ints.expect("bounds are integer constraints");
-            if kind == ConstraintKind::MultipleOf && step_of(i.multiple_of) <= 1 {
-                return Err("every integer is a multiple of 1".into());
-            }
-            for rule in range_rules(api, path, kind) {
-                cross.push(CrossEffect {
-                    also: Target::Rule { id: rule.id.clone() },
-                    always: false,
-                    reason: format!(
-                        "where the request meets the condition of {}, its range is inside the parameter's own, so the value breaks it too",
-                        rule.id
-                    ),
-                });
-            }
-            let what = match kind {
-                ConstraintKind::Minimum => {
-                    format!("below its minimum {}", i.minimum.unwrap_or_default())
-                }
-                ConstraintKind::Maximum => {
-                    format!("above its maximum {}", i.maximum.unwrap_or_default())
-                }
-                _ => format!("not a multiple of {}", step_of(i.multiple_of)),
-            };
-            (Plan::Value(kind), format!("sends `{path}` {what}"))
+            bound_plan(
+                api,
+                path,
+                kind,
+                ints.expect("bounds are integer constraints"),
+                &mut cross,
+            )?
         }
-        ConstraintKind::MinItems | ConstraintKind::MaxItems => {
-            let ParamKind::Array(a) = &p.kind else {
-                return Err("item counts are array constraints".into());
-            };
-            let counts: Vec<usize> = match kind {
-                ConstraintKind::MinItems => {
-                    let min = a.min_items.unwrap_or(0) as usize;
-                    if min == 0 {
-                        return Err("no array has fewer than 0 items".into());
-                    }
-                    [min - 1, 0]
-                        .into_iter()
-                        .collect::<BTreeSet<_>>()
-                        .into_iter()
-                        .collect()
-                }
-                _ => {
-                    let max = a.max_items.unwrap_or(0) as usize;
-                    vec![max + 1, max + 2]
-                }
-            };
-            (
-                Plan::Count(counts.clone()),
-                format!(
-                    "sends `{path}` with {} items",
-                    counts
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                ),
-            )
-        }
+        ConstraintKind::MinItems | ConstraintKind::MaxItems => count_plan(p, kind)?,
         ConstraintKind::Unknown => unreachable!("unknown keys are targets of objects"),
     };
     Ok(ViolationTarget {
@@ -453,6 +299,215 @@ fn constraint_target(
         cross_effects: cross,
         plan,
     })
+}
+
+/// Plan of a `min_length` violation; a pattern, format or enum that no shorter string can
+/// meet is broken with it.
+fn min_length_plan(
+    path: &str,
+    s: &StringRules,
+    empty_is_missing: bool,
+    cross: &mut Vec<CrossEffect>,
+) -> Result<(Plan, String), String> {
+    let min = s.min_length.unwrap_or(0);
+    let shortest = u64::from(empty_is_missing);
+    if min == 0 || shortest + 1 > min {
+        return Err(format!(
+            "a value shorter than {min} character(s) is the empty string, which the protocol takes as a missing parameter (the `required` target)"
+        ));
+    }
+    if let Some(m) = s
+        .pattern
+        .as_ref()
+        .and_then(|pat| simple_shape(&pat.source))
+        .map(|s| s.1)
+    {
+        if m > min - 1 {
+            cross.push(always(path, ConstraintKind::Pattern, format!(
+                "the pattern needs at least {m} character(s), so no string shorter than min_length {min} matches it"
+            )));
+        }
+    }
+    if let Some(format) = s.format {
+        let least = match format {
+            StringFormat::HttpsUrl => 9,
+            StringFormat::Base64Json => u64::MAX,
+        };
+        if least > min - 1 {
+            cross.push(always(
+                path,
+                ConstraintKind::Format,
+                "no value of this format is that short (or of a chosen length)".into(),
+            ));
+        }
+    }
+    if s.enum_values
+        .as_ref()
+        .is_some_and(|e| e.iter().all(|m| m.chars().count() as u64 >= min))
+    {
+        cross.push(always(
+            path,
+            ConstraintKind::Enum,
+            "every enum member is longer".into(),
+        ));
+    }
+    Ok((
+        Plan::Value(ConstraintKind::MinLength),
+        format!("sends `{path}` shorter than {min} character(s)"),
+    ))
+}
+
+/// Plan of a `max_length` violation; a pattern, format or enum that no longer string can
+/// meet is broken with it.
+fn max_length_plan(path: &str, s: &StringRules, cross: &mut Vec<CrossEffect>) -> (Plan, String) {
+    let max = s.max_length.unwrap_or(u64::MAX);
+    if let Some(Some(n)) = s
+        .pattern
+        .as_ref()
+        .and_then(|pat| simple_shape(&pat.source))
+        .map(|s| s.2)
+    {
+        if n <= max {
+            cross.push(always(
+                path,
+                ConstraintKind::Pattern,
+                format!(
+                    "the pattern matches at most {n} character(s), fewer than max_length {max} + 1"
+                ),
+            ));
+        }
+    }
+    if s.format == Some(StringFormat::Base64Json) {
+        cross.push(always(
+            path,
+            ConstraintKind::Format,
+            "base64 cannot be cut to a chosen length".into(),
+        ));
+    }
+    if s.enum_values
+        .as_ref()
+        .is_some_and(|e| e.iter().all(|m| m.chars().count() as u64 <= max))
+    {
+        cross.push(always(
+            path,
+            ConstraintKind::Enum,
+            "every enum member is shorter".into(),
+        ));
+    }
+    (
+        Plan::Value(ConstraintKind::MaxLength),
+        format!("sends `{path}` longer than {max} character(s)"),
+    )
+}
+
+/// Plan of a `pattern` violation; an enum is broken with it.
+fn pattern_plan(
+    path: &str,
+    strings: Option<&StringRules>,
+    cross: &mut Vec<CrossEffect>,
+) -> (Plan, String) {
+    if strings.is_some_and(|s| s.enum_values.is_some()) {
+        cross.push(always(
+            path,
+            ConstraintKind::Enum,
+            "a string the pattern rejects is no enum member".into(),
+        ));
+    }
+    (
+        Plan::Value(ConstraintKind::Pattern),
+        format!("sends `{path}` a string its pattern rejects"),
+    )
+}
+
+/// Plan of a `format` violation; a rule that decodes the value is broken with it.
+fn format_plan(api: &ApiSpec, path: &str, cross: &mut Vec<CrossEffect>) -> (Plan, String) {
+    for rule in &api.rules {
+        if let RuleCheck::Base64JsonShape { field, .. } = &rule.check {
+            if join(&rule.scope, field) == *path {
+                cross.push(CrossEffect {
+                    also: Target::Rule {
+                        id: rule.id.clone(),
+                    },
+                    always: true,
+                    reason: format!("rule {} needs the value to decode to JSON", rule.id),
+                });
+            }
+        }
+    }
+    (
+        Plan::Value(ConstraintKind::Format),
+        format!("sends `{path}` a string not of its format"),
+    )
+}
+
+/// Plan of a `minimum`, `maximum` or `multiple_of` violation; a range rule inside the
+/// parameter's own range may be broken with it.
+fn bound_plan(
+    api: &ApiSpec,
+    path: &str,
+    kind: ConstraintKind,
+    i: &IntegerRules,
+    cross: &mut Vec<CrossEffect>,
+) -> Result<(Plan, String), String> {
+    if kind == ConstraintKind::MultipleOf && step_of(i.multiple_of) <= 1 {
+        return Err("every integer is a multiple of 1".into());
+    }
+    for rule in range_rules(api, path, kind) {
+        cross.push(CrossEffect {
+            also: Target::Rule { id: rule.id.clone() },
+            always: false,
+            reason: format!(
+                "where the request meets the condition of {}, its range is inside the parameter's own, so the value breaks it too",
+                rule.id
+            ),
+        });
+    }
+    let what = match kind {
+        ConstraintKind::Minimum => {
+            format!("below its minimum {}", i.minimum.unwrap_or_default())
+        }
+        ConstraintKind::Maximum => {
+            format!("above its maximum {}", i.maximum.unwrap_or_default())
+        }
+        _ => format!("not a multiple of {}", step_of(i.multiple_of)),
+    };
+    Ok((Plan::Value(kind), format!("sends `{path}` {what}")))
+}
+
+/// Plan of a `min_items` or `max_items` violation: the item counts to send.
+fn count_plan(p: &Param, kind: ConstraintKind) -> Result<(Plan, String), String> {
+    let path = &p.path;
+    let ParamKind::Array(a) = &p.kind else {
+        return Err("item counts are array constraints".into());
+    };
+    let counts: Vec<usize> = match kind {
+        ConstraintKind::MinItems => {
+            let min = a.min_items.unwrap_or(0) as usize;
+            if min == 0 {
+                return Err("no array has fewer than 0 items".into());
+            }
+            [min - 1, 0]
+                .into_iter()
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect()
+        }
+        _ => {
+            let max = a.max_items.unwrap_or(0) as usize;
+            vec![max + 1, max + 2]
+        }
+    };
+    Ok((
+        Plan::Count(counts.clone()),
+        format!(
+            "sends `{path}` with {} items",
+            counts
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+    ))
 }
 
 /// Integers within the parameter's bounds and step that are not enum
@@ -490,12 +545,7 @@ fn rule_target(api: &ApiSpec, rule: &Rule) -> Result<ViolationTarget, String> {
             let path = join(scope, field);
             let param = api.param(&path).ok_or("the rule's field is no parameter")?;
             let (values, collateral) = range_break_values(param, *minimum, *maximum, *multiple_of)?;
-            for kind in collateral {
-                cross.push(always(&path, kind, format!(
-                    "the rule's range is no narrower than the parameter's own on any side it can be broken, so a value outside it is outside `{path}`'s own {}",
-                    kind.as_str()
-                )));
-            }
+            cross.extend(range_collateral(&path, collateral));
             plan = Plan::Range(values);
             format!(
                 "sets `{}` to make the rule apply and sends `{path}` outside its range",
@@ -554,6 +604,17 @@ fn rule_target(api: &ApiSpec, rule: &Rule) -> Result<ViolationTarget, String> {
         cross_effects: cross,
         plan,
     })
+}
+
+/// The parameter's own constraints that a value outside a rule's range breaks too.
+fn range_collateral(path: &str, collateral: Vec<ConstraintKind>) -> Vec<CrossEffect> {
+    collateral
+        .into_iter()
+        .map(|kind| always(path, kind, format!(
+            "the rule's range is no narrower than the parameter's own on any side it can be broken, so a value outside it is outside `{path}`'s own {}",
+            kind.as_str()
+        )))
+        .collect()
 }
 
 /// Values that break a `range_when` range while keeping the parameter's

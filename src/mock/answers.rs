@@ -122,24 +122,8 @@ impl AnswerPlan {
             .map(|s| vec![("Retry-After", s.to_string())])
             .unwrap_or_default();
         let Some(error) = &self.error else {
-            let status = self.http_status;
-            let (content_type, body) = match self.presentation {
-                Presentation::Html(_) => (
-                    "text/html",
-                    format!(
-                        "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
-                        reason = if status == 504 { "Gateway Time-out" } else { "Bad Gateway" }
-                    )
-                    .into_bytes(),
-                ),
-                _ => ("application/json", Vec::new()),
-            };
             return Planned {
-                answer: Answer {
-                    http_status: status,
-                    content_type,
-                    body,
-                },
+                answer: self.gateway_answer(),
                 code: None,
                 headers,
             };
@@ -159,14 +143,40 @@ impl AnswerPlan {
         let mut answer = wire.error(Some(self.http_status), &error.code, &message, request_id);
         // Tencent's envelope goes with HTTP 200 whatever is asked.
         answer.http_status = self.http_status;
-        let edit = |answer: &mut Answer, f: &dyn Fn(&mut Map<String, Value>)| {
-            if let Ok(Value::Object(mut body)) = serde_json::from_slice::<Value>(&answer.body) {
-                f(&mut body);
-                answer.body = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
-            }
+        self.present(&mut answer);
+        Planned {
+            answer,
+            code: Some(error.code.clone()),
+            headers,
+        }
+    }
+
+    /// A gateway's answer, where the call fails before the service (no error of its own).
+    fn gateway_answer(&self) -> Answer {
+        let status = self.http_status;
+        let (content_type, body) = match self.presentation {
+            Presentation::Html(_) => (
+                "text/html",
+                format!(
+                    "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+                    reason = if status == 504 { "Gateway Time-out" } else { "Bad Gateway" }
+                )
+                .into_bytes(),
+            ),
+            _ => ("application/json", Vec::new()),
         };
+        Answer {
+            http_status: status,
+            content_type,
+            body,
+        }
+    }
+
+    /// The error answer as the plan presents it: without its request id, under another
+    /// content type, reordered, or huge.
+    fn present(&self, answer: &mut Answer) {
         match self.presentation {
-            Presentation::NoRequestId => edit(&mut answer, &|body| {
+            Presentation::NoRequestId => edit_body(answer, &|body| {
                 body.remove("RequestId");
                 body.remove("requestId");
                 if let Some(Value::Object(inner)) = body.get_mut("Response") {
@@ -175,7 +185,7 @@ impl AnswerPlan {
             }),
             Presentation::ContentType(ct) => answer.content_type = ct,
             Presentation::Reordered => {
-                edit(&mut answer, &|body| {
+                edit_body(answer, &|body| {
                     if let Some(inner) = super::variation::innermost(body) {
                         inner.insert(
                             super::variation::UNKNOWN_FIELD.into(),
@@ -188,7 +198,7 @@ impl AnswerPlan {
                     answer.body = serde_json::to_vec(&body).unwrap_or_default();
                 }
             }
-            Presentation::HugeBody => edit(&mut answer, &|body| {
+            Presentation::HugeBody => edit_body(answer, &|body| {
                 if let Some(inner) = super::variation::innermost(body) {
                     inner.insert(
                         super::variation::UNKNOWN_FIELD.into(),
@@ -198,11 +208,14 @@ impl AnswerPlan {
             }),
             _ => {}
         }
-        Planned {
-            answer,
-            code: Some(error.code.clone()),
-            headers,
-        }
+    }
+}
+
+/// Applies `f` to the answer's body, where it is a JSON object.
+fn edit_body(answer: &mut Answer, f: &dyn Fn(&mut Map<String, Value>)) {
+    if let Ok(Value::Object(mut body)) = serde_json::from_slice::<Value>(&answer.body) {
+        f(&mut body);
+        answer.body = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
     }
 }
 

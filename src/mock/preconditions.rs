@@ -279,12 +279,91 @@ fn is_cjk(c: char) -> bool {
 }
 
 /// Whether `p` holds for this request in this world.
+// One function a kind of resource the precondition is about, save the image, whose
+// one-line arms are here.
 pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
     use Precondition::*;
     let provider = cx.provider();
     let account = cx.world.account(provider);
     let image_hit =
         |pred: &dyn Fn(&Image) -> bool| cx.images(p).into_iter().find(|i| pred(i)).cloned();
+    match p {
+        RegionNotFound | RegionExportUnsupported | AccountNotWhitelisted => {
+            region_or_account(p, cx)
+        }
+        ImageNotFound | SnapshotNotFound | InstanceNotFound => missing_resource(p, cx),
+        InstanceBusy
+        | InstanceStatusInvalid
+        | InstanceRunningWithLocalSystemDisk
+        | InstanceSystemDiskMissing
+        | InstanceSystemDiskMountInvalid
+        | DiskBusy
+        | DiskStatusInvalid
+        | DiskSizeBelowOriginal => instance_state(p, cx),
+        BucketAppIdMismatch | BucketNotFound | BucketUnusable | BucketNotWritable | RoleMissing => {
+            bucket_or_role(p, cx)
+        }
+        ImageQuotaExceeded
+        | SnapshotQuotaExceeded
+        | ExportConcurrentQuotaExceeded
+        | ExportWeeklyQuotaExceeded => quota(p, cx),
+        // The image arms, one line a precondition, read best side by side here.
+        ImageNotAvailable => image_hit(&|i| !i.is_usable())
+            .and_then(|i| refusal(p, &[("state:image.status", i.status)])),
+        ImageNotPrivate => image_hit(&|i| i.owner != Owner::Private).and_then(|_| refusal(p, &[])),
+        ImagePublicOrMarket => image_hit(&|i| matches!(i.owner, Owner::Public | Owner::Market))
+            .and_then(|_| refusal(p, &[])),
+        ImageFromMarket => image_hit(&|i| i.owner == Owner::Market).and_then(|_| refusal(p, &[])),
+        ImageDerivedFromMarket => {
+            image_hit(&|i| i.derived_from_market).and_then(|_| refusal(p, &[]))
+        }
+        ImageShared => image_hit(&|i| i.owner == Owner::Shared).and_then(|_| refusal(p, &[])),
+        ImageWindows => image_hit(&|i| i.os_type == OsType::Windows).and_then(|_| refusal(p, &[])),
+        ImageWindowsNotImported => image_hit(&|i| i.os_type == OsType::Windows && !i.imported)
+            .and_then(|_| refusal(p, &[])),
+        ImageRedhat => image_hit(&|i| {
+            let platform = i.platform.to_ascii_lowercase().replace(' ', "");
+            platform.contains("redhat") || platform == "rhel"
+        })
+        .and_then(|_| refusal(p, &[])),
+        ImageLocalSystemDisk => image_hit(&|i| i.system_disk == DiskKind::Local)
+            .and_then(|_| refusal(p, &[("state:image.type", "local".to_string())])),
+        ImageEncrypted => image_hit(&|i| i.encrypted).and_then(|_| refusal(p, &[])),
+        ImageBusy => image_hit(&|i| i.busy).and_then(|_| refusal(p, &[])),
+        ImageExporting => image_hit(&|i| i.exporting).and_then(|_| refusal(p, &[])),
+        ImageTooLarge => image_hit(&|i| i.size_gb > account.quotas.export_image_max_gb)
+            .and_then(|_| refusal(p, &[])),
+        ImageDataDiskExportUnsupported => {
+            image_hit(&|i| !i.data_disks.is_empty() && !account.data_disk_export)
+                .and_then(|_| refusal(p, &[]))
+        }
+        ImageDataDisksOverLimit => data_disks_over_limit(p, cx),
+        ImageOsUnavailableInRegion => {
+            let region = cx.region()?;
+            let r = cx.world.region(provider, &region)?;
+            image_hit(&|i| r.unavailable_os.contains(&i.platform)).and_then(|_| refusal(p, &[]))
+        }
+        ImageLicenseNotExportable => image_hit(&|i| !i.license_exportable).and_then(|i| {
+            refusal(
+                p,
+                &[(
+                    "state:license_detail",
+                    format!("The license of image {} does not allow export.", i.id),
+                )],
+            )
+        }),
+        ImageNameMalformed => {
+            image_hit(&|i| image_name_malformed(&i.name)).and_then(|_| refusal(p, &[]))
+        }
+        ImageOperationUnsupported => image_hit(&|i| !i.exportable).and_then(|_| refusal(p, &[])),
+    }
+}
+
+/// The region and the account the request is about.
+fn region_or_account(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
+    use Precondition::*;
+    let provider = cx.provider();
+    let account = cx.world.account(provider);
     match p {
         RegionNotFound => {
             let region = cx.region()?;
@@ -299,6 +378,16 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
             (!r.export_supported).then(|| refusal(p, &[("state:region", region)]))?
         }
         AccountNotWhitelisted => (!account.export_whitelisted).then(|| refusal(p, &[]))?,
+        // `check` sends only the preconditions above here.
+        _ => None,
+    }
+}
+
+/// A resource the request names that the world does not have.
+fn missing_resource(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
+    use Precondition::*;
+    let provider = cx.provider();
+    match p {
         // A missing resource fills the message with the id that is
         // missing, whichever of several the request names.
         ImageNotFound => {
@@ -320,11 +409,24 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
         InstanceNotFound => {
             let region = cx.region();
             let id = cx.ids(p).into_iter().next()?;
-            if cx.world.instance(provider, region.as_deref(), &id).is_some() {
+            if cx
+                .world
+                .instance(provider, region.as_deref(), &id)
+                .is_some()
+            {
                 return None;
             }
             not_found(cx, p, "state:instance.id", id)
         }
+        // `check` sends only the preconditions above here.
+        _ => None,
+    }
+}
+
+/// The state of the instance the request names and of its disks.
+fn instance_state(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
+    use Precondition::*;
+    match p {
         InstanceBusy => {
             let task = cx.instance()?.busy_task.clone()?;
             refusal(p, &[("state:instance.task", task)])
@@ -338,7 +440,9 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
             let i = cx.instance()?;
             (i.status == "running" && i.system_disk == DiskKind::Local).then(|| refusal(p, &[]))?
         }
-        InstanceSystemDiskMissing => (!cx.instance()?.system_disk_attached).then(|| refusal(p, &[]))?,
+        InstanceSystemDiskMissing => {
+            (!cx.instance()?.system_disk_attached).then(|| refusal(p, &[]))?
+        }
         InstanceSystemDiskMountInvalid => {
             (!cx.instance()?.system_disk_mount_ok).then(|| refusal(p, &[]))?
         }
@@ -355,7 +459,10 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
                     p,
                     &[
                         ("state:disk.id", disk.id.clone()),
-                        ("state:disk.task", disk.busy_task.clone().unwrap_or_default()),
+                        (
+                            "state:disk.task",
+                            disk.busy_task.clone().unwrap_or_default(),
+                        ),
                     ],
                 ),
                 _ => refusal(
@@ -367,88 +474,70 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
                 ),
             }
         }
-        DiskSizeBelowOriginal => {
-            let instance = cx.instance();
-            let region = cx.region();
-            for entry in cx.data_disk_entries() {
-                let device = get_ci(entry, "deviceName").and_then(Value::as_str);
-                let spec = get_ci(entry, "cloudDiskSpec").and_then(Value::as_object);
-                let Some(size) = spec.and_then(|s| get_ci(s, "diskSizeGB")).and_then(Value::as_u64) else {
-                    continue;
-                };
-                let original = device
-                    .and_then(|d| instance?.data_disks.iter().find(|x| x.device == d))
-                    .map(|d| d.size_gb);
-                let snapshot = spec
-                    .and_then(|s| get_ci(s, "snapshotId"))
-                    .and_then(Value::as_str)
-                    .and_then(|id| cx.world.snapshot(provider, region.as_deref(), id))
-                    .map(|s| s.size_gb);
-                let floor = original.into_iter().chain(snapshot).max();
-                if floor.is_some_and(|f| size < u64::from(f)) {
-                    return refusal(
-                        p,
-                        &[("param:dataDisks[].deviceName", device.unwrap_or("").to_string())],
-                    );
-                }
-            }
-            None
-        }
-        ImageNotAvailable => image_hit(&|i| !i.is_usable())
-            .and_then(|i| refusal(p, &[("state:image.status", i.status)])),
-        ImageNotPrivate => image_hit(&|i| i.owner != Owner::Private).and_then(|_| refusal(p, &[])),
-        ImagePublicOrMarket => image_hit(&|i| matches!(i.owner, Owner::Public | Owner::Market))
-            .and_then(|_| refusal(p, &[])),
-        ImageFromMarket => image_hit(&|i| i.owner == Owner::Market).and_then(|_| refusal(p, &[])),
-        ImageDerivedFromMarket => image_hit(&|i| i.derived_from_market).and_then(|_| refusal(p, &[])),
-        ImageShared => image_hit(&|i| i.owner == Owner::Shared).and_then(|_| refusal(p, &[])),
-        ImageWindows => image_hit(&|i| i.os_type == OsType::Windows).and_then(|_| refusal(p, &[])),
-        ImageWindowsNotImported => image_hit(&|i| i.os_type == OsType::Windows && !i.imported)
-            .and_then(|_| refusal(p, &[])),
-        ImageRedhat => image_hit(&|i| {
-            let platform = i.platform.to_ascii_lowercase().replace(' ', "");
-            platform.contains("redhat") || platform == "rhel"
-        })
-        .and_then(|_| refusal(p, &[])),
-        ImageLocalSystemDisk => image_hit(&|i| i.system_disk == DiskKind::Local)
-            .and_then(|_| refusal(p, &[("state:image.type", "local".to_string())])),
-        ImageEncrypted => image_hit(&|i| i.encrypted).and_then(|_| refusal(p, &[])),
-        ImageBusy => image_hit(&|i| i.busy).and_then(|_| refusal(p, &[])),
-        ImageExporting => image_hit(&|i| i.exporting).and_then(|_| refusal(p, &[])),
-        ImageTooLarge => image_hit(&|i| i.size_gb > account.quotas.export_image_max_gb)
-            .and_then(|_| refusal(p, &[])),
-        ImageDataDiskExportUnsupported => {
-            image_hit(&|i| !i.data_disks.is_empty() && !account.data_disk_export)
-                .and_then(|_| refusal(p, &[]))
-        }
-        ImageDataDisksOverLimit => image_hit(&|i| {
-            i.data_disks.len() > EXPORT_DATA_DISKS_MAX
-                || i.data_disks.iter().any(|d| d.size_gb > EXPORT_DATA_DISK_MAX_GB)
-        })
-        .and_then(|i| {
-            let detail = format!(
-                "The image has {} data disk(s), the largest of {} GiB; at most {EXPORT_DATA_DISKS_MAX} data disks of at most {EXPORT_DATA_DISK_MAX_GB} GiB each can be exported.",
-                i.data_disks.len(),
-                i.data_disks.iter().map(|d| d.size_gb).max().unwrap_or(0)
-            );
-            refusal(p, &[("state:disk_limit_detail", detail)])
-        }),
-        ImageOsUnavailableInRegion => {
-            let region = cx.region()?;
-            let r = cx.world.region(provider, &region)?;
-            image_hit(&|i| r.unavailable_os.contains(&i.platform)).and_then(|_| refusal(p, &[]))
-        }
-        ImageLicenseNotExportable => image_hit(&|i| !i.license_exportable).and_then(|i| {
-            refusal(
+        DiskSizeBelowOriginal => disk_size_below_original(p, cx),
+        // `check` sends only the preconditions above here.
+        _ => None,
+    }
+}
+
+/// An image with more data disks, or larger ones, than an export takes.
+fn data_disks_over_limit(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
+    let i = cx.images(p).into_iter().find(|i| {
+        i.data_disks.len() > EXPORT_DATA_DISKS_MAX
+            || i.data_disks
+                .iter()
+                .any(|d| d.size_gb > EXPORT_DATA_DISK_MAX_GB)
+    })?;
+    let detail = format!(
+        "The image has {} data disk(s), the largest of {} GiB; at most {EXPORT_DATA_DISKS_MAX} data disks of at most {EXPORT_DATA_DISK_MAX_GB} GiB each can be exported.",
+        i.data_disks.len(),
+        i.data_disks.iter().map(|d| d.size_gb).max().unwrap_or(0)
+    );
+    refusal(p, &[("state:disk_limit_detail", detail)])
+}
+
+/// A data disk the request sizes below its original disk or the snapshot it is made from.
+fn disk_size_below_original(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
+    let provider = cx.provider();
+    let instance = cx.instance();
+    let region = cx.region();
+    for entry in cx.data_disk_entries() {
+        let device = get_ci(entry, "deviceName").and_then(Value::as_str);
+        let spec = get_ci(entry, "cloudDiskSpec").and_then(Value::as_object);
+        let Some(size) = spec
+            .and_then(|s| get_ci(s, "diskSizeGB"))
+            .and_then(Value::as_u64)
+        else {
+            continue;
+        };
+        let original = device
+            .and_then(|d| instance?.data_disks.iter().find(|x| x.device == d))
+            .map(|d| d.size_gb);
+        let snapshot = spec
+            .and_then(|s| get_ci(s, "snapshotId"))
+            .and_then(Value::as_str)
+            .and_then(|id| cx.world.snapshot(provider, region.as_deref(), id))
+            .map(|s| s.size_gb);
+        let floor = original.into_iter().chain(snapshot).max();
+        if floor.is_some_and(|f| size < u64::from(f)) {
+            return refusal(
                 p,
                 &[(
-                    "state:license_detail",
-                    format!("The license of image {} does not allow export.", i.id),
+                    "param:dataDisks[].deviceName",
+                    device.unwrap_or("").to_string(),
                 )],
-            )
-        }),
-        ImageNameMalformed => image_hit(&|i| image_name_malformed(&i.name)).and_then(|_| refusal(p, &[])),
-        ImageOperationUnsupported => image_hit(&|i| !i.exportable).and_then(|_| refusal(p, &[])),
+            );
+        }
+    }
+    None
+}
+
+/// The bucket and the role the request names.
+fn bucket_or_role(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
+    use Precondition::*;
+    let provider = cx.provider();
+    let account = cx.world.account(provider);
+    match p {
         BucketAppIdMismatch => {
             let name = cx.ids(p).into_iter().next()?;
             let suffix = name.rsplit_once('-').map(|(_, s)| s.to_string());
@@ -457,9 +546,10 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
         BucketNotFound => {
             let name = cx.ids(p).into_iter().next()?;
             let region = cx.region();
-            let found = cx.world.bucket(provider, &name).filter(|b| {
-                region.as_deref().is_none_or(|r| r == b.region)
-            });
+            let found = cx
+                .world
+                .bucket(provider, &name)
+                .filter(|b| region.as_deref().is_none_or(|r| r == b.region));
             found.is_none().then(|| refusal(p, &[]))?
         }
         BucketUnusable => {
@@ -494,8 +584,20 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
                 .is_none()
                 .then(|| refusal(p, &[("state:role", name)]))?
         }
-        ImageQuotaExceeded => (cx.world.private_images(provider) >= account.quotas.images)
-            .then(|| refusal(p, &[]))?,
+        // `check` sends only the preconditions above here.
+        _ => None,
+    }
+}
+
+/// The account's quotas.
+fn quota(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
+    use Precondition::*;
+    let provider = cx.provider();
+    let account = cx.world.account(provider);
+    match p {
+        ImageQuotaExceeded => {
+            (cx.world.private_images(provider) >= account.quotas.images).then(|| refusal(p, &[]))?
+        }
         SnapshotQuotaExceeded => {
             let new = cx
                 .instance()
@@ -529,6 +631,8 @@ pub fn check(p: Precondition, cx: &Context<'_>) -> Option<Refusal> {
                 )
             })?
         }
+        // `check` sends only the preconditions above here.
+        _ => None,
     }
 }
 

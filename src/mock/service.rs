@@ -14,7 +14,7 @@ use super::journal::{Journal, JournalEntry, Outcome, SignatureVerdict};
 use super::preconditions::{self, Context};
 use super::world::World;
 use crate::protocol::signing::{AuthorizationHeader, Credentials, SignableRequest, VerifyError};
-use crate::protocol::{wire_for, Answer, Wire};
+use crate::protocol::{wire_for, Answer, TimestampError, Wire};
 use crate::spec::model::ErrorSpec;
 use crate::spec::raw::{AuthFailure, Fault, Protocol, RawTrigger};
 use crate::spec::{ApiSpec, ProviderId, ProviderSpec, Specs};
@@ -538,112 +538,160 @@ impl Service {
         let Some(api) = self.identify(request) else {
             return (self.unmatched(request, entry), Outcome::Unmatched);
         };
-        let wire = wire_for(api.raw.protocol);
-        let provider = self.specs.provider_of(api);
-        let request_id = request_id(Some(api.provider()), entry.seq);
+        let x = Exchange {
+            api,
+            wire: wire_for(api.raw.protocol),
+            provider: self.specs.provider_of(api),
+            request_id: request_id(Some(api.provider()), entry.seq),
+        };
         entry.api = Some(api.id());
         entry.provider = Some(api.provider());
-        entry.request_id = request_id.clone();
-        let reply = |entry: &mut JournalEntry, e: &ErrorSpec, message: String| {
-            entry.code = Some(e.code.clone());
-            wire.error(e.http_status, &e.code, &message, &request_id)
+        entry.request_id = x.request_id.clone();
+        // Each stage answers, or passes the request on to the next; injected faults come
+        // first, as a failing backend fails whatever was asked.
+        if let Some(answered) = self.injected_fault(&x, entry) {
+            return answered;
+        }
+        if let Some(answered) = self.refused_authentication(&x, request, entry) {
+            return answered;
+        }
+        if let Some(answered) = self.rate_limited(&x, request, entry) {
+            return answered;
+        }
+        let params = match self.valid_params(&x, request, entry) {
+            Ok(params) => params,
+            Err(answered) => return answered,
         };
+        self.act(&x, &params, entry)
+    }
 
-        // Injected faults come first: a failing backend fails whatever was asked.
-        if let Some(every) = self.config.faults.every.filter(|n| *n > 0) {
-            if entry.seq % every == 0 {
-                let fault = self.config.faults.fault.unwrap_or(Fault::Internal);
-                entry.fault = Some(fault.to_string());
-                let e = fault_error(api, provider, fault);
-                let answer = match e {
-                    Some(e) => reply(entry, e, e.message.clone()),
-                    // The provider documents no internal error (Alibaba):
-                    // its usual one.
-                    None => {
-                        entry.code = Some("InternalError".into());
-                        wire.error(
-                            Some(500),
-                            "InternalError",
-                            "The request processing has failed due to some unknown error, exception or failure.",
-                            &request_id,
-                        )
-                    }
-                };
-                return (answer, Outcome::Fault);
+    /// The fault the configuration injects into this request, if any.
+    fn injected_fault(
+        &self,
+        x: &Exchange<'_>,
+        entry: &mut JournalEntry,
+    ) -> Option<(Answer, Outcome)> {
+        let every = self.config.faults.every.filter(|n| *n > 0)?;
+        if entry.seq % every != 0 {
+            return None;
+        }
+        let fault = self.config.faults.fault.unwrap_or(Fault::Internal);
+        entry.fault = Some(fault.to_string());
+        let answer = match fault_error(x.api, x.provider, fault) {
+            Some(e) => x.documented(entry, e, e.message.clone()),
+            // The provider documents no internal error (Alibaba): its usual one.
+            None => {
+                entry.code = Some("InternalError".into());
+                x.wire.error(
+                    Some(500),
+                    "InternalError",
+                    "The request processing has failed due to some unknown error, exception or failure.",
+                    &x.request_id,
+                )
+            }
+        };
+        Some((answer, Outcome::Fault))
+    }
+
+    /// The answer to a request whose credentials, time, signature or nonce do not pass;
+    /// `None`, with the verdict journalled, when they do.
+    fn refused_authentication(
+        &self,
+        x: &Exchange<'_>,
+        request: &SignableRequest,
+        entry: &mut JournalEntry,
+    ) -> Option<(Answer, Outcome)> {
+        let Err(refused) = self.authenticate(x.api, x.wire, request) else {
+            entry.signature = SignatureVerdict::Ok {
+                scheme: scheme_of(request),
+            };
+            return None;
+        };
+        let AuthRefusal {
+            failure,
+            detail,
+            server_string_to_sign,
+        } = refused;
+        entry.signature = SignatureVerdict::Failed {
+            failure: failure.to_string(),
+            detail: detail.clone(),
+        };
+        let e = auth_error(x.provider, failure);
+        let echo = crate::protocol::provider_for(x.api.provider())
+            .string_to_sign_echo()
+            .filter(|echo| echo.applies_to(request));
+        let answer = match (e, server_string_to_sign, echo) {
+            // Where the provider answers a mismatch with the string it
+            // signed (Alibaba's v1), clients read it from there.
+            (Some(e), Some(sts), Some(echo)) => x.documented(entry, e, echo.with_string(&sts)),
+            (Some(e), _, _) => x.documented(entry, e, e.message.clone()),
+            (None, _, _) => x
+                .wire
+                .error(Some(401), "AuthFailure", &detail, &x.request_id),
+        };
+        Some((answer, Outcome::SignatureFailure))
+    }
+
+    /// Documented rate limits, when asked to enforce them.
+    fn rate_limited(
+        &self,
+        x: &Exchange<'_>,
+        request: &SignableRequest,
+        entry: &mut JournalEntry,
+    ) -> Option<(Answer, Outcome)> {
+        if !self.config.faults.strict_rate_limit {
+            return None;
+        }
+        let limit = x.api.raw.rate_limit.as_ref()?;
+        let key = x
+            .wire
+            .request_auth(request)
+            .access_key_id
+            .unwrap_or_default();
+        let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+        let mut recent = lock(&self.recent);
+        let window = recent.entry((x.api.id(), key)).or_default();
+        while window.front().is_some_and(|t| now_ms - *t >= 1000) {
+            window.pop_front();
+        }
+        if window.len() as u32 >= limit.requests_per_second {
+            if let Some(e) = x.provider.errors.iter().find(|e| {
+                e.triggers
+                    .iter()
+                    .any(|t| matches!(t, RawTrigger::RateLimit))
+            }) {
+                return Some((
+                    x.documented(entry, e, e.message.clone()),
+                    Outcome::RateLimited,
+                ));
             }
         }
+        window.push_back(now_ms);
+        None
+    }
 
-        // Authentication.
-        if let Err(refused) = self.authenticate(api, wire, request) {
-            let AuthRefusal {
-                failure,
-                detail,
-                server_string_to_sign,
-            } = refused;
-            entry.signature = SignatureVerdict::Failed {
-                failure: failure.to_string(),
-                detail: detail.clone(),
-            };
-            let e = auth_error(provider, failure);
-            let echo = crate::protocol::provider_for(api.provider())
-                .string_to_sign_echo()
-                .filter(|echo| echo.applies_to(request));
-            let answer = match (e, server_string_to_sign, echo) {
-                // Where the provider answers a mismatch with the string it
-                // signed (Alibaba's v1), clients read it from there.
-                (Some(e), Some(sts), Some(echo)) => reply(entry, e, echo.with_string(&sts)),
-                (Some(e), _, _) => reply(entry, e, e.message.clone()),
-                (None, _, _) => wire.error(Some(401), "AuthFailure", &detail, &request_id),
-            };
-            return (answer, Outcome::SignatureFailure);
-        }
-        entry.signature = SignatureVerdict::Ok {
-            scheme: scheme_of(request),
-        };
-
-        // Documented rate limits, when asked to enforce them.
-        if self.config.faults.strict_rate_limit {
-            if let Some(limit) = &api.raw.rate_limit {
-                let key = wire.request_auth(request).access_key_id.unwrap_or_default();
-                let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-                let mut recent = lock(&self.recent);
-                let window = recent.entry((api.id(), key)).or_default();
-                while window.front().is_some_and(|t| now_ms - *t >= 1000) {
-                    window.pop_front();
-                }
-                if window.len() as u32 >= limit.requests_per_second {
-                    if let Some(e) = provider.errors.iter().find(|e| {
-                        e.triggers
-                            .iter()
-                            .any(|t| matches!(t, RawTrigger::RateLimit))
-                    }) {
-                        return (reply(entry, e, e.message.clone()), Outcome::RateLimited);
-                    }
-                }
-                window.push_back(now_ms);
-            }
-        }
-
-        // The parameters, then the spec.
-        let params = match wire.parse_params(api, request) {
+    /// The request's parameters, once they parse and the spec finds no violation (those it
+    /// ignores as unknown taken out); else the answer to the first violation.
+    fn valid_params(
+        &self,
+        x: &Exchange<'_>,
+        request: &SignableRequest,
+        entry: &mut JournalEntry,
+    ) -> Result<Value, (Answer, Outcome)> {
+        let params = match x.wire.parse_params(x.api, request) {
             Ok(p) => p,
             Err(e) => {
-                let fb = &provider.raw.fallback_client_error;
-                entry.code = Some(fb.code.clone());
                 entry.violations.push(format!("(body) [parse]: {e}"));
-                return (
-                    wire.error(Some(fb.http_status), &fb.code, &e.0, &request_id),
-                    Outcome::Invalid,
-                );
+                return Err((x.fallback(entry, &e.0), Outcome::Invalid));
             }
         };
         entry.params = Some(params.clone());
         let behaviour = &self.config.behaviour;
         let validation = validate_request_with(
             &self.specs,
-            api,
+            x.api,
             &params,
-            &behaviour.validation(api.provider()),
+            &behaviour.validation(x.api.provider()),
         );
         entry.violations = validation
             .violations
@@ -659,27 +707,34 @@ impl Service {
             CheckOrder::DocumentOrder => validation.violations.first(),
             CheckOrder::Reverse => validation.violations.last(),
         };
-        if let Some(first) = named {
-            let answer = match &first.expected {
-                ExpectedError::Documented {
-                    http_status,
-                    code,
-                    message,
-                    ..
-                } => {
-                    entry.code = Some(code.clone());
-                    wire.error(*http_status, code, message, &request_id)
-                }
-                ExpectedError::Undocumented => {
-                    let fb = &provider.raw.fallback_client_error;
-                    entry.code = Some(fb.code.clone());
-                    let message = format!("{} ({})", fb.message, first.detail);
-                    wire.error(Some(fb.http_status), &fb.code, &message, &request_id)
-                }
-            };
-            return (answer, Outcome::Invalid);
-        }
+        let Some(first) = named else {
+            return Ok(params);
+        };
+        let answer = match &first.expected {
+            ExpectedError::Documented {
+                http_status,
+                code,
+                message,
+                ..
+            } => {
+                entry.code = Some(code.clone());
+                x.wire.error(*http_status, code, message, &x.request_id)
+            }
+            ExpectedError::Undocumented => {
+                let message = format!(
+                    "{} ({})",
+                    x.provider.raw.fallback_client_error.message, first.detail
+                );
+                x.fallback(entry, &message)
+            }
+        };
+        Err((answer, Outcome::Invalid))
+    }
 
+    /// A valid request against the world: the earlier result of its idempotency token, the
+    /// error of a precondition that holds, the dry run's answer, or its effects.
+    fn act(&self, x: &Exchange<'_>, params: &Value, entry: &mut JournalEntry) -> (Answer, Outcome) {
+        let api = x.api;
         // Documented idempotency: the same token, the same result.
         let token = api
             .raw
@@ -694,39 +749,14 @@ impl Service {
             if let Some(previous) = core.idempotent.get(key) {
                 entry.code = None;
                 // The same result, under this request's own id.
-                return (wire.success(&request_id, previous), Outcome::Succeeded);
+                return (x.wire.success(&x.request_id, previous), Outcome::Succeeded);
             }
         }
 
         // The provider's state.
-        let refusal = preconditions::first_refusal(&Context::new(api, &params, &core.world));
-        if let Some(refusal) = refusal {
-            entry.refusal = Some(refusal.precondition.to_string());
-            let e = api.errors.iter().find(|e| {
-                e.triggers.iter().any(|t| {
-                    matches!(t, RawTrigger::Precondition { precondition, .. } if *precondition == refusal.precondition)
-                })
-            });
-            if let Some(e) = e {
-                let values: Vec<String> = e
-                    .fills
-                    .iter()
-                    .map(|fill| {
-                        refusal
-                            .fills
-                            .get(fill)
-                            .cloned()
-                            .or_else(|| {
-                                fill.strip_prefix("param:").and_then(|path| {
-                                    preconditions::values_at(&params, path).into_iter().next()
-                                })
-                            })
-                            .unwrap_or_else(|| e.placeholder.clone().unwrap_or_default())
-                    })
-                    .collect();
-                let message = e.render_message(&values);
-                return (reply(entry, e, message), Outcome::Refused);
-            }
+        let refusal = preconditions::first_refusal(&Context::new(api, params, &core.world));
+        if let Some(answer) = refusal.and_then(|r| x.refused(entry, &r, params)) {
+            return (answer, Outcome::Refused);
         }
 
         // A dry run that would have succeeded.
@@ -738,18 +768,22 @@ impl Service {
             .and_then(Value::as_bool)
             .unwrap_or(false);
         if dry_run {
-            if let Some(e) = provider
+            if let Some(e) = x
+                .provider
                 .errors
                 .iter()
                 .find(|e| e.triggers.iter().any(|t| matches!(t, RawTrigger::DryRun)))
             {
-                return (reply(entry, e, e.message.clone()), Outcome::Succeeded);
+                return (
+                    x.documented(entry, e, e.message.clone()),
+                    Outcome::Succeeded,
+                );
             }
         }
 
         let core = &mut *core;
-        let result = effects::apply(api, &params, &mut core.world, &mut core.ids);
-        let answer = wire.success(&request_id, &result);
+        let result = effects::apply(api, params, &mut core.world, &mut core.ids);
+        let answer = x.wire.success(&x.request_id, &result);
         if let Some(key) = token {
             core.idempotent.insert(key, result);
         }
@@ -788,54 +822,13 @@ impl Service {
                 format!("access key \"{key}\" is not known"),
             ));
         };
-        match auth.timestamp {
-            None => {
-                return Err(AuthRefusal::new(
-                    AuthFailure::BadTimestamp,
-                    "no signing time",
-                ))
-            }
-            Some(Err(why)) => {
-                return Err(AuthRefusal::new(AuthFailure::BadTimestamp, why.to_string()))
-            }
-            Some(Ok(_)) if self.config.faults.ignore_timestamps => {}
-            Some(Ok(t)) => {
-                let skew = (self.config.clock.now() - t).abs();
-                if skew > max_skew(self.specs.provider_of(api)) {
-                    return Err(AuthRefusal::new(
-                        AuthFailure::Expired,
-                        format!("signed {skew} s away from the server's clock"),
-                    ));
-                }
-            }
-        }
+        self.check_signing_time(api, auth.timestamp)?;
         let verdict = if self.config.faults.accept_any_signature {
             Ok(())
         } else {
             wire.verify(api, request, credentials).map(|_| ())
         };
-        match verdict {
-            Ok(()) => {}
-            Err(e) => {
-                let failure = match &e {
-                    VerifyError::MissingSignature { .. } => AuthFailure::Missing,
-                    VerifyError::AccessKeyMismatch { .. } => AuthFailure::UnknownAccessKey,
-                    VerifyError::Mismatch { .. } => AuthFailure::SignatureMismatch,
-                    _ => AuthFailure::Malformed,
-                };
-                let server_string_to_sign = match &e {
-                    VerifyError::Mismatch { recomputed, .. } => {
-                        Some(recomputed.string_to_sign.clone())
-                    }
-                    _ => None,
-                };
-                return Err(AuthRefusal {
-                    failure,
-                    detail: e.to_string(),
-                    server_string_to_sign,
-                });
-            }
-        }
+        verdict.map_err(signature_refusal)?;
         if let Some(nonce) = auth
             .nonce
             .filter(|_| !self.config.faults.accept_replayed_nonce)
@@ -848,6 +841,111 @@ impl Service {
             }
         }
         Ok(())
+    }
+
+    /// The signing time is there, reads, and lies within the provider's allowed skew.
+    fn check_signing_time(
+        &self,
+        api: &ApiSpec,
+        timestamp: Option<Result<i64, TimestampError>>,
+    ) -> Result<(), AuthRefusal> {
+        match timestamp {
+            None => Err(AuthRefusal::new(
+                AuthFailure::BadTimestamp,
+                "no signing time",
+            )),
+            Some(Err(why)) => Err(AuthRefusal::new(AuthFailure::BadTimestamp, why.to_string())),
+            Some(Ok(_)) if self.config.faults.ignore_timestamps => Ok(()),
+            Some(Ok(t)) => {
+                let skew = (self.config.clock.now() - t).abs();
+                if skew > max_skew(self.specs.provider_of(api)) {
+                    return Err(AuthRefusal::new(
+                        AuthFailure::Expired,
+                        format!("signed {skew} s away from the server's clock"),
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// How a signature that does not verify is refused: the failure it counts as, and the
+/// string the mock signed where the signatures differ.
+fn signature_refusal(e: VerifyError) -> AuthRefusal {
+    let failure = match &e {
+        VerifyError::MissingSignature { .. } => AuthFailure::Missing,
+        VerifyError::AccessKeyMismatch { .. } => AuthFailure::UnknownAccessKey,
+        VerifyError::Mismatch { .. } => AuthFailure::SignatureMismatch,
+        _ => AuthFailure::Malformed,
+    };
+    let server_string_to_sign = match &e {
+        VerifyError::Mismatch { recomputed, .. } => Some(recomputed.string_to_sign.clone()),
+        _ => None,
+    };
+    AuthRefusal {
+        failure,
+        detail: e.to_string(),
+        server_string_to_sign,
+    }
+}
+
+/// The API a request was identified as, and what answering it takes.
+struct Exchange<'a> {
+    api: &'a ApiSpec,
+    wire: &'static dyn Wire,
+    provider: &'a ProviderSpec,
+    request_id: String,
+}
+
+impl Exchange<'_> {
+    /// The documented error `e`, with `message`, journalled.
+    fn documented(&self, entry: &mut JournalEntry, e: &ErrorSpec, message: String) -> Answer {
+        entry.code = Some(e.code.clone());
+        self.wire
+            .error(e.http_status, &e.code, &message, &self.request_id)
+    }
+
+    /// The provider's usual client error, where no documented one applies.
+    fn fallback(&self, entry: &mut JournalEntry, message: &str) -> Answer {
+        let fb = &self.provider.raw.fallback_client_error;
+        entry.code = Some(fb.code.clone());
+        self.wire
+            .error(Some(fb.http_status), &fb.code, message, &self.request_id)
+    }
+
+    /// The documented error of the precondition that holds, its message filled from the
+    /// world and the request; `None` where the API documents no error for it.
+    fn refused(
+        &self,
+        entry: &mut JournalEntry,
+        refusal: &preconditions::Refusal,
+        params: &Value,
+    ) -> Option<Answer> {
+        entry.refusal = Some(refusal.precondition.to_string());
+        let e = self.api.errors.iter().find(|e| {
+            e.triggers.iter().any(|t| {
+                matches!(t, RawTrigger::Precondition { precondition, .. } if *precondition == refusal.precondition)
+            })
+        })?;
+        let values: Vec<String> = e
+            .fills
+            .iter()
+            .map(|fill| {
+                refusal
+                    .fills
+                    .get(fill)
+                    .cloned()
+                    .or_else(|| {
+                        fill.strip_prefix("param:").and_then(|path| {
+                            preconditions::values_at(params, path).into_iter().next()
+                        })
+                    })
+                    .unwrap_or_else(|| e.placeholder.clone().unwrap_or_default())
+            })
+            .collect();
+        let message = e.render_message(&values);
+        Some(self.documented(entry, e, message))
     }
 }
 

@@ -234,47 +234,8 @@ fn source_short(scope: &Scope, api: &ApiSpec, source: Source) -> Option<Text> {
                 Text::code(format!("{} {}", serde_name(&raw.method), raw.path))
             })
         }
-        Source::DryRun => {
-            let name = api.raw.dry_run.as_ref()?;
-            let mut t = Text::code(name.clone());
-            let answers: Vec<Text> = scope
-                .specs
-                .provider_of(api)
-                .errors
-                .iter()
-                .filter(|e| e.triggers.iter().any(|t| matches!(t, RawTrigger::DryRun)))
-                .map(|e| Text::code(e.code.clone()))
-                .collect();
-            if !answers.is_empty() {
-                t.push("; answers ");
-                t.append(Text::join(answers, ", "));
-            }
-            Some(t)
-        }
-        Source::RateLimit => {
-            let mut t = match &api.raw.rate_limit {
-                Some(limit) => Text::plain(format!("{} per second", limit.requests_per_second)),
-                None => Text::plain("no documented rate"),
-            };
-            let throttled: Vec<Text> = scope
-                .specs
-                .provider_of(api)
-                .errors
-                .iter()
-                .chain(api.errors.iter())
-                .filter(|e| {
-                    e.triggers
-                        .iter()
-                        .any(|t| matches!(t, RawTrigger::RateLimit))
-                })
-                .map(|e| Text::code(e.code.clone()))
-                .collect();
-            if !throttled.is_empty() {
-                t.push("; throttled: ");
-                t.append(Text::join(throttled, ", "));
-            }
-            Some(t)
-        }
+        Source::DryRun => dry_run_short(scope, api),
+        Source::RateLimit => Some(rate_limit_short(scope, api)),
         Source::ResultFields => (!api.response.is_empty()).then(|| {
             Text::join(
                 api.response.iter().map(|f| Text::code(f.name.clone())),
@@ -297,6 +258,47 @@ fn source_short(scope: &Scope, api: &ApiSpec, source: Source) -> Option<Text> {
             })
         }
     }
+}
+
+/// The dry-run parameter and the provider's answers to a dry run.
+fn dry_run_short(scope: &Scope, api: &ApiSpec) -> Option<Text> {
+    let name = api.raw.dry_run.as_ref()?;
+    let mut t = Text::code(name.clone());
+    let provider = &scope.specs.provider_of(api).errors;
+    let answers = codes_answering(provider.iter(), |t| matches!(t, RawTrigger::DryRun));
+    if !answers.is_empty() {
+        t.push("; answers ");
+        t.append(Text::join(answers, ", "));
+    }
+    Some(t)
+}
+
+/// The documented rate, and the codes a throttled request gets.
+fn rate_limit_short(scope: &Scope, api: &ApiSpec) -> Text {
+    let mut t = match &api.raw.rate_limit {
+        Some(limit) => Text::plain(format!("{} per second", limit.requests_per_second)),
+        None => Text::plain("no documented rate"),
+    };
+    let provider = &scope.specs.provider_of(api).errors;
+    let throttled = codes_answering(provider.iter().chain(api.errors.iter()), |t| {
+        matches!(t, RawTrigger::RateLimit)
+    });
+    if !throttled.is_empty() {
+        t.push("; throttled: ");
+        t.append(Text::join(throttled, ", "));
+    }
+    t
+}
+
+/// The codes of the errors that some trigger of theirs answers.
+fn codes_answering<'e>(
+    errors: impl Iterator<Item = &'e crate::spec::ErrorSpec>,
+    trigger: impl Fn(&RawTrigger) -> bool,
+) -> Vec<Text> {
+    errors
+        .filter(|e| e.triggers.iter().any(&trigger))
+        .map(|e| Text::code(e.code.clone()))
+        .collect()
 }
 
 fn source_text(scope: &Scope, api: &ApiSpec, source: Source) -> Option<Text> {
@@ -647,36 +649,13 @@ fn verdicts_row<'r>(
             if here.is_empty() {
                 return not_run();
             }
-            // Each rule once over the runs: its counts summed.
-            let mut merged: Vec<(&str, [u64; 4])> = Vec::new();
-            for run in &here {
-                for r in run.rules.iter().filter(|r| &r.api == api) {
-                    let counts = [r.conforms, r.violates, r.departs, r.observed];
-                    match merged.iter_mut().find(|(rule, _)| *rule == r.rule) {
-                        Some((_, c)) => c.iter_mut().zip(counts).for_each(|(a, b)| *a += b),
-                        None => merged.push((&r.rule, counts)),
-                    }
-                }
-            }
+            let merged = merged_verdicts(&here, api);
             if merged.is_empty() {
                 return (
                     Text::plain("the runs recorded no verdicts by rule"),
                     Text::plain("no verdicts recorded"),
                 );
             }
-            let outcome = |c: &[u64; 4]| {
-                if c[1] > 0 {
-                    Outcome::Violates
-                } else if c[2] > 0 {
-                    Outcome::Departs
-                } else if c[3] > 0 {
-                    Outcome::Observed
-                } else if c[0] > 0 {
-                    Outcome::Conforms
-                } else {
-                    Outcome::NotExercised
-                }
-            };
             let mut short = Vec::new();
             let mut lines = Vec::new();
             for o in [
@@ -688,7 +667,7 @@ fn verdicts_row<'r>(
             ] {
                 let rules: Vec<&str> = merged
                     .iter()
-                    .filter(|(_, c)| outcome(c) == o)
+                    .filter(|(_, c)| verdict_outcome(c) == o)
                     .map(|(r, _)| *r)
                     .collect();
                 if rules.is_empty() {
@@ -717,6 +696,37 @@ fn verdicts_row<'r>(
         })
         .collect();
     row_of("Observed: verdicts by rule".into(), cells)
+}
+
+/// Each rule of `api` once over the runs, with its counts (conforms, violates, departs,
+/// observed) summed.
+fn merged_verdicts<'r>(here: &[&'r ObservedRun], api: &str) -> Vec<(&'r str, [u64; 4])> {
+    let mut merged: Vec<(&str, [u64; 4])> = Vec::new();
+    for run in here {
+        for r in run.rules.iter().filter(|r| r.api == api) {
+            let counts = [r.conforms, r.violates, r.departs, r.observed];
+            match merged.iter_mut().find(|(rule, _)| *rule == r.rule) {
+                Some((_, c)) => c.iter_mut().zip(counts).for_each(|(a, b)| *a += b),
+                None => merged.push((&r.rule, counts)),
+            }
+        }
+    }
+    merged
+}
+
+/// A rule's outcome over the runs: the gravest any case of it had.
+fn verdict_outcome(c: &[u64; 4]) -> Outcome {
+    if c[1] > 0 {
+        Outcome::Violates
+    } else if c[2] > 0 {
+        Outcome::Departs
+    } else if c[3] > 0 {
+        Outcome::Observed
+    } else if c[0] > 0 {
+        Outcome::Conforms
+    } else {
+        Outcome::NotExercised
+    }
 }
 
 fn open_point_title(key: &str) -> String {

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::text::Text;
-use crate::spec::model::{ErrorSpec, Param, ParamKind, Rule, RuleCheck};
+use crate::spec::model::{ErrorSpec, Param, ParamKind, Rule, RuleCheck, StringRules};
 use crate::spec::raw::{ConstraintKind, Location, Precondition, RawTrigger, StringFormat};
 use crate::spec::{ApiSpec, Specs};
 
@@ -65,60 +65,18 @@ pub(super) fn constraint_facts(param: &Param) -> Vec<Text> {
 /// assumed are marked.
 pub(super) fn constraint_facts_by_kind(param: &Param) -> Vec<(Vec<ConstraintKind>, Text)> {
     let mut facts: Vec<(Vec<ConstraintKind>, Text)> = Vec::new();
-    let range = |min: Option<String>, max: Option<String>, unit: &str| match (min, max) {
-        (Some(a), Some(b)) => Some(format!("{a} to {b}{unit}")),
-        (Some(a), None) => Some(format!("at least {a}{unit}")),
-        (None, Some(b)) => Some(format!("at most {b}{unit}")),
-        (None, None) => None,
-    };
     match &param.kind {
-        ParamKind::String(s) => {
-            if let Some(values) = &s.enum_values {
-                facts.push((vec![ConstraintKind::Enum], one_of(values)));
-            }
-            let length = range(
-                s.min_length.map(|n| n.to_string()),
-                s.max_length.map(|n| n.to_string()),
-                " characters",
-            );
-            if let Some(length) = length {
-                facts.push((
-                    vec![ConstraintKind::MinLength, ConstraintKind::MaxLength],
-                    Text::plain(length),
-                ));
-            }
-            if let Some(p) = &s.pattern {
-                let mut t = Text::plain("pattern ");
-                t.push_code(p.source.clone());
-                facts.push((vec![ConstraintKind::Pattern], t));
-            }
-            if let Some(format) = s.format {
-                let t = match format {
-                    StringFormat::HttpsUrl => {
-                        let mut t = Text::plain("a URL starting with ");
-                        t.push_code("https://");
-                        t
-                    }
-                    StringFormat::Base64Json => Text::plain("base64 of a JSON object"),
-                };
-                facts.push((vec![ConstraintKind::Format], t));
-            }
-        }
+        ParamKind::String(s) => facts = string_facts(s),
         ParamKind::Integer(i) => {
             if let Some(values) = &i.enum_values {
                 facts.push((vec![ConstraintKind::Enum], one_of(values)));
             }
-            let bounds = range(
+            facts.extend(range_fact(
+                vec![ConstraintKind::Minimum, ConstraintKind::Maximum],
                 i.minimum.map(|n| n.to_string()),
                 i.maximum.map(|n| n.to_string()),
                 "",
-            );
-            if let Some(bounds) = bounds {
-                facts.push((
-                    vec![ConstraintKind::Minimum, ConstraintKind::Maximum],
-                    Text::plain(bounds),
-                ));
-            }
+            ));
             if let Some(step) = i.multiple_of {
                 facts.push((
                     vec![ConstraintKind::MultipleOf],
@@ -126,19 +84,12 @@ pub(super) fn constraint_facts_by_kind(param: &Param) -> Vec<(Vec<ConstraintKind
                 ));
             }
         }
-        ParamKind::Array(a) => {
-            let items = range(
-                a.min_items.map(|n| n.to_string()),
-                a.max_items.map(|n| n.to_string()),
-                " items",
-            );
-            if let Some(items) = items {
-                facts.push((
-                    vec![ConstraintKind::MinItems, ConstraintKind::MaxItems],
-                    Text::plain(items),
-                ));
-            }
-        }
+        ParamKind::Array(a) => facts.extend(range_fact(
+            vec![ConstraintKind::MinItems, ConstraintKind::MaxItems],
+            a.min_items.map(|n| n.to_string()),
+            a.max_items.map(|n| n.to_string()),
+            " items",
+        )),
         ParamKind::Boolean | ParamKind::Object(_) => {}
     }
     for (kinds, text) in &mut facts {
@@ -147,6 +98,54 @@ pub(super) fn constraint_facts_by_kind(param: &Param) -> Vec<(Vec<ConstraintKind
         }
     }
     facts
+}
+
+/// A string parameter's enum, length, pattern and format, each with its kinds.
+fn string_facts(s: &StringRules) -> Vec<(Vec<ConstraintKind>, Text)> {
+    let mut facts: Vec<(Vec<ConstraintKind>, Text)> = Vec::new();
+    if let Some(values) = &s.enum_values {
+        facts.push((vec![ConstraintKind::Enum], one_of(values)));
+    }
+    facts.extend(range_fact(
+        vec![ConstraintKind::MinLength, ConstraintKind::MaxLength],
+        s.min_length.map(|n| n.to_string()),
+        s.max_length.map(|n| n.to_string()),
+        " characters",
+    ));
+    if let Some(p) = &s.pattern {
+        let mut t = Text::plain("pattern ");
+        t.push_code(p.source.clone());
+        facts.push((vec![ConstraintKind::Pattern], t));
+    }
+    if let Some(format) = s.format {
+        let t = match format {
+            StringFormat::HttpsUrl => {
+                let mut t = Text::plain("a URL starting with ");
+                t.push_code("https://");
+                t
+            }
+            StringFormat::Base64Json => Text::plain("base64 of a JSON object"),
+        };
+        facts.push((vec![ConstraintKind::Format], t));
+    }
+    facts
+}
+
+/// A range's fact ("1 to 10 items", "at least 1", "at most 128 characters"), where it
+/// has a bound.
+fn range_fact(
+    kinds: Vec<ConstraintKind>,
+    min: Option<String>,
+    max: Option<String>,
+    unit: &str,
+) -> Option<(Vec<ConstraintKind>, Text)> {
+    let text = match (min, max) {
+        (Some(a), Some(b)) => format!("{a} to {b}{unit}"),
+        (Some(a), None) => format!("at least {a}{unit}"),
+        (None, Some(b)) => format!("at most {b}{unit}"),
+        (None, None) => return None,
+    };
+    Some((kinds, Text::plain(text)))
 }
 
 fn one_of<T: Serialize>(values: &[T]) -> Text {

@@ -268,6 +268,13 @@ fn comparison_sections(report: &DifferencesReport, b: &mut Builder) {
 }
 
 fn taxonomy_sections(report: &DifferencesReport, b: &mut Builder) {
+    error_taxonomy_section(report, b);
+    equivalent_errors_section(report, b);
+    every_error_section(report, b);
+}
+
+/// Each category with its meaning and how many documented errors each provider has in it.
+fn error_taxonomy_section(report: &DifferencesReport, b: &mut Builder) {
     let providers = &report.providers;
     let mut columns = vec![Text::plain("Category"), Text::plain("Meaning")];
     columns.extend(providers.iter().map(|p| Text::plain(p.name.clone())));
@@ -317,7 +324,11 @@ fn taxonomy_sections(report: &DifferencesReport, b: &mut Builder) {
             }),
         ],
     );
+}
 
+/// The concerns two or more providers answer, and how each answers them.
+fn equivalent_errors_section(report: &DifferencesReport, b: &mut Builder) {
+    let providers = &report.providers;
     let mut columns = vec![Text::plain("Concern"), Text::plain("Category")];
     columns.extend(providers.iter().map(|p| Text::plain(p.name.clone())));
     let rows = report
@@ -348,7 +359,10 @@ fn taxonomy_sections(report: &DifferencesReport, b: &mut Builder) {
             Block::Table(Table { columns, rows, ..Default::default() }),
         ],
     );
+}
 
+/// Every documented error, with its category and what decided it.
+fn every_error_section(report: &DifferencesReport, b: &mut Builder) {
     let columns = [
         "Provider",
         "API",
@@ -509,6 +523,30 @@ fn observed_sections(report: &DifferencesReport, b: &mut Builder) {
         );
         return;
     }
+    b.section(
+        2,
+        Text::plain("Observed behaviour"),
+        vec![
+            para(
+                "Runs given with `--observed`. For each: what the target did on the points the documents leave \
+                 open (recorded, never judged), where it departed from a reading or an assumption of the specs \
+                 (findings), and the verdicts it got on every rule; then the trials that failed, each a place where \
+                 the target breaks what the documents state, with the request that shows it.",
+            ),
+            runs_table(report),
+        ],
+    );
+    for run in &report.observed {
+        open_points_section(report, run, b);
+        run_departures_section(report, run, b);
+        matrix_section(report, run, b);
+        sdk_section(run, b);
+    }
+    failed_trials_sections(report, b);
+}
+
+/// A row a run given with `--observed`: its counts, transport, seed and rules exercised.
+fn runs_table(report: &DifferencesReport) -> Block {
     let rows = report
         .observed
         .iter()
@@ -535,43 +573,29 @@ fn observed_sections(report: &DifferencesReport, b: &mut Builder) {
             ]
         })
         .collect();
-    b.section(
-        2,
-        Text::plain("Observed behaviour"),
-        vec![
-            para(
-                "Runs given with `--observed`. For each: what the target did on the points the documents leave \
-                 open (recorded, never judged), where it departed from a reading or an assumption of the specs \
-                 (findings), and the verdicts it got on every rule; then the trials that failed, each a place where \
-                 the target breaks what the documents state, with the request that shows it.",
-            ),
-            Block::Table(Table {
-                columns: [
-                    "Run",
-                    "Target",
-                    "Passed",
-                    "Failed",
-                    "Skipped",
-                    "Transport",
-                    "Seed",
-                    "Rules exercised",
-                    "Open-point cases",
-                    "Departures",
-                ]
-                .iter()
-                .map(|c| Text::plain(*c))
-                .collect(),
-                rows,
-                ..Default::default()
-            }),
-        ],
-    );
-    for run in &report.observed {
-        open_points_section(report, run, b);
-        run_departures_section(report, run, b);
-        matrix_section(report, run, b);
-        sdk_section(run, b);
-    }
+    Block::Table(Table {
+        columns: [
+            "Run",
+            "Target",
+            "Passed",
+            "Failed",
+            "Skipped",
+            "Transport",
+            "Seed",
+            "Rules exercised",
+            "Open-point cases",
+            "Departures",
+        ]
+        .iter()
+        .map(|c| Text::plain(*c))
+        .collect(),
+        rows,
+        ..Default::default()
+    })
+}
+
+/// The trials that failed, a table an API.
+fn failed_trials_sections(report: &DifferencesReport, b: &mut Builder) {
     let mut apis: Vec<Option<&str>> = Vec::new();
     for d in &report.departures {
         if !apis.contains(&d.api.as_deref()) {
@@ -645,44 +669,7 @@ fn sdk_section(run: &ObservedRun, b: &mut Builder) {
     };
     let mut title = Text::plain("SDK findings: ");
     title.append(run_title(run));
-    let evidence = |e: &serde_json::Value| {
-        let parts: Vec<String> = [
-            ("asked", "request"),
-            ("wire", "wire"),
-            ("answer", "answer"),
-            ("SDK reported", "sdk_reported"),
-        ]
-        .iter()
-        .filter(|(_, k)| !e[*k].is_null())
-        .map(|(label, k)| format!("{label}: {}", e[*k]))
-        .collect();
-        if parts.is_empty() {
-            Text::plain("—")
-        } else {
-            Text::code(parts.join("\n"))
-        }
-    };
-    let findings = sdk
-        .findings
-        .iter()
-        .map(|f| {
-            vec![
-                Text::plain(f.class.clone()),
-                Text::plain(if f.seen > 1 {
-                    format!(
-                        "{} (and {} more like it, other request ids)",
-                        f.detail,
-                        f.seen - 1
-                    )
-                } else {
-                    f.detail.clone()
-                }),
-                Text::code(f.trials.join(", ")),
-                evidence(&f.evidence),
-                Text::code(f.replay.clone()),
-            ]
-        })
-        .collect();
+    let findings = sdk.findings.iter().map(finding_row).collect();
     let table = sdk
         .client_side_validation
         .iter()
@@ -738,6 +725,44 @@ fn sdk_section(run: &ObservedRun, b: &mut Builder) {
             }),
         ],
     );
+}
+
+/// An SDK finding's row: its class, detail, trials, evidence and replay.
+fn finding_row(f: &crate::runner::sdk_report::ReportedFinding) -> Vec<Text> {
+    vec![
+        Text::plain(f.class.clone()),
+        Text::plain(if f.seen > 1 {
+            format!(
+                "{} (and {} more like it, other request ids)",
+                f.detail,
+                f.seen - 1
+            )
+        } else {
+            f.detail.clone()
+        }),
+        Text::code(f.trials.join(", ")),
+        sdk_evidence(&f.evidence),
+        Text::code(f.replay.clone()),
+    ]
+}
+
+/// The first call that showed a finding: what was asked, sent, answered and reported.
+fn sdk_evidence(e: &serde_json::Value) -> Text {
+    let parts: Vec<String> = [
+        ("asked", "request"),
+        ("wire", "wire"),
+        ("answer", "answer"),
+        ("SDK reported", "sdk_reported"),
+    ]
+    .iter()
+    .filter(|(_, k)| !e[*k].is_null())
+    .map(|(label, k)| format!("{label}: {}", e[*k]))
+    .collect();
+    if parts.is_empty() {
+        Text::plain("—")
+    } else {
+        Text::code(parts.join("\n"))
+    }
 }
 
 fn open_points_section(report: &DifferencesReport, run: &ObservedRun, b: &mut Builder) {

@@ -390,6 +390,13 @@ impl ObservedRun {
                 self.apis.push(id.clone());
             }
         }
+        self.add_observations(trial, &api);
+        self.add_departures(trial, &api);
+        self.add_status(trial, &api);
+    }
+
+    /// The trial's answers on open points, counted by rule and answer.
+    fn add_observations(&mut self, trial: &TrialReport, api: &Option<String>) {
         for (what, &count) in &trial.observations {
             // `<rule>: <answer>`; the answer has no `: ` of its own.
             let (rule, answer) = what
@@ -398,7 +405,7 @@ impl ObservedRun {
             match self
                 .observations
                 .iter_mut()
-                .find(|o| o.api == api && o.rule == rule && o.answer == answer)
+                .find(|o| o.api == *api && o.rule == rule && o.answer == answer)
             {
                 Some(o) => {
                     o.count += count;
@@ -414,11 +421,15 @@ impl ObservedRun {
                 }),
             }
         }
+    }
+
+    /// The trial's departures from readings and assumptions, counted by rule.
+    fn add_departures(&mut self, trial: &TrialReport, api: &Option<String>) {
         for d in &trial.departures {
             match self
                 .departures
                 .iter_mut()
-                .find(|x| x.api == api && x.rule == d.judgement.rule)
+                .find(|x| x.api == *api && x.rule == d.judgement.rule)
             {
                 Some(x) => {
                     x.count += d.count;
@@ -437,6 +448,11 @@ impl ObservedRun {
                 }),
             }
         }
+    }
+
+    /// The trial's status counted, and its failures (each with its rule, reason and
+    /// minimal request) kept.
+    fn add_status(&mut self, trial: &TrialReport, api: &Option<String>) {
         let failure = trial.failure.clone();
         match trial.status {
             TrialStatus::Passed => self.passed += 1,

@@ -16,13 +16,23 @@ use crate::spec::{ApiSpec, Specs};
 
 /// The spec of `api` as text for a terminal.
 pub fn show_text(specs: &Specs, api: &ApiSpec) -> String {
-    let raw = &api.raw;
-    let provider = specs.provider_of(api);
     let mut out = String::new();
     let mut line = |text: String| {
         out.push_str(&text);
         out.push('\n');
     };
+    summary_lines(specs, api, &mut line);
+    param_lines(specs, api, &mut line);
+    rule_lines(api, &mut line);
+    error_table_lines(specs, api, &mut line);
+    note_lines(api, &mut line);
+    out
+}
+
+/// What the API is: its endpoint, signing, flags, rate limit and source.
+fn summary_lines(specs: &Specs, api: &ApiSpec, line: &mut dyn FnMut(String)) {
+    let raw = &api.raw;
+    let provider = specs.provider_of(api);
     line(format!("{}: {}", api.id(), raw.summary));
     line(format!(
         "  {} {}  (version {}, protocol {})",
@@ -61,7 +71,10 @@ pub fn show_text(specs: &Specs, api: &ApiSpec) -> String {
         "  source document: shared/seeds/{} (spec file {})",
         raw.source, api.file
     ));
+}
 
+/// Each parameter in full, with where its constraints come from.
+fn param_lines(specs: &Specs, api: &ApiSpec, line: &mut dyn FnMut(String)) {
     let params = api.all_params();
     line(String::new());
     line(format!(
@@ -76,7 +89,11 @@ pub fn show_text(specs: &Specs, api: &ApiSpec) -> String {
             line(l);
         }
     }
+}
 
+/// Each rule: its check, the document's words and the answer it gets.
+fn rule_lines(api: &ApiSpec, line: &mut dyn FnMut(String)) {
+    let raw = &api.raw;
     line(String::new());
     line(format!("Rules ({}):", raw.rules.len()));
     if raw.rules.is_empty() {
@@ -98,7 +115,11 @@ pub fn show_text(specs: &Specs, api: &ApiSpec) -> String {
             rule_errors_text(api, checked).to_flat_string()
         ));
     }
+}
 
+/// The API's error table, then the provider-wide one.
+fn error_table_lines(specs: &Specs, api: &ApiSpec, line: &mut dyn FnMut(String)) {
+    let provider = specs.provider_of(api);
     line(String::new());
     line(format!(
         "Errors ({}, the document's error table):",
@@ -121,7 +142,11 @@ pub fn show_text(specs: &Specs, api: &ApiSpec) -> String {
             line(l);
         }
     }
+}
 
+/// The discrepancies, assumptions and notes of the spec.
+fn note_lines(api: &ApiSpec, line: &mut dyn FnMut(String)) {
+    let raw = &api.raw;
     if !raw.discrepancies.is_empty() {
         line(String::new());
         line(format!(
@@ -150,7 +175,6 @@ pub fn show_text(specs: &Specs, api: &ApiSpec) -> String {
             line(format!("  - {n}"));
         }
     }
-    out
 }
 
 /// `text`'s lines, the first after `first`, the others after `rest`.

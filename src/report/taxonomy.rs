@@ -350,42 +350,79 @@ struct Row {
 /// The concerns that two or more providers document (or, for parameter
 /// constraints, state), each with every provider's answer.
 pub(super) fn equivalents(scope: &Scope) -> Vec<EquivalentErrors> {
-    let providers: Vec<ProviderId> = scope.providers.iter().map(|p| p.raw.provider).collect();
-    let mut rows: Vec<Row> = Vec::new();
-    let mut add = |concern: Concern,
-                   label: &dyn Fn() -> Text,
-                   provider: ProviderId,
-                   line: Text,
-                   category: Option<Category>,
-                   documented: bool| {
-        let index = match rows.iter().position(|r| r.concern == concern) {
+    let mut rows = Rows {
+        providers: scope.providers.iter().map(|p| p.raw.provider).collect(),
+        rows: Vec::new(),
+    };
+    topic_constraints(scope, &mut rows);
+    provider_triggers(scope, &mut rows);
+    api_preconditions_and_faults(scope, &mut rows);
+    let mut kept: Vec<Row> = rows
+        .rows
+        .into_iter()
+        .filter(|r| r.documented && r.cells.iter().filter(|c| !c.is_empty()).count() >= 2)
+        .collect();
+    for row in &mut kept {
+        row.categories.sort();
+    }
+    kept.sort_by_key(|r| r.categories.first().copied());
+    kept.into_iter()
+        .map(|r| EquivalentErrors {
+            concern: r.label,
+            categories: r.categories,
+            cells: r.cells.into_iter().map(Text::lines).collect(),
+        })
+        .collect()
+}
+
+/// The rows of the equivalents table as they are gathered, one a concern.
+struct Rows {
+    providers: Vec<ProviderId>,
+    rows: Vec<Row>,
+}
+
+impl Rows {
+    /// Adds `line` to `provider`'s cell of the row of `concern` (made, with `label`, on
+    /// its first line).
+    fn add(
+        &mut self,
+        concern: Concern,
+        label: &dyn Fn() -> Text,
+        provider: ProviderId,
+        line: Text,
+        category: Option<Category>,
+        documented: bool,
+    ) {
+        let index = match self.rows.iter().position(|r| r.concern == concern) {
             Some(i) => i,
             None => {
-                rows.push(Row {
+                self.rows.push(Row {
                     concern: concern.clone(),
                     label: label(),
                     categories: Vec::new(),
-                    cells: vec![Vec::new(); providers.len()],
+                    cells: vec![Vec::new(); self.providers.len()],
                     documented: false,
                 });
-                rows.len() - 1
+                self.rows.len() - 1
             }
         };
-        let row = &mut rows[index];
+        let row = &mut self.rows[index];
         if let Some(c) = category {
             if !row.categories.contains(&c) {
                 row.categories.push(c);
             }
         }
         row.documented |= documented;
-        if let Some(p) = providers.iter().position(|x| *x == provider) {
+        if let Some(p) = self.providers.iter().position(|x| *x == provider) {
             if !row.cells[p].contains(&line) {
                 row.cells[p].push(line);
             }
         }
-    };
+    }
+}
 
-    // Constraints on equivalent parameters, from the comparison's topics.
+/// Constraints on equivalent parameters, from the comparison's topics.
+fn topic_constraints(scope: &Scope, rows: &mut Rows) {
     for topic in TOPICS {
         for api in &scope.apis {
             for source in topic.sources_for(&api.id()) {
@@ -410,7 +447,7 @@ pub(super) fn equivalents(scope: &Scope) -> Vec<EquivalentErrors> {
                         line.append(api_suffix(scope, api));
                         let category = error
                             .and_then(|e| decide(api.provider(), (!e.common).then_some(*api), e).0);
-                        add(
+                        rows.add(
                             Concern::TopicConstraint(topic.title, kind),
                             &|| {
                                 let mut t = Text::plain(format!("{}: ", topic.title));
@@ -427,7 +464,11 @@ pub(super) fn equivalents(scope: &Scope) -> Vec<EquivalentErrors> {
             }
         }
     }
+}
 
+/// What the providers' own tables answer: constraints on any parameter, and the other
+/// triggers (authentication, rate limits, faults…).
+fn provider_triggers(scope: &Scope, rows: &mut Rows) {
     for provider in &scope.providers {
         let id = provider.raw.provider;
         for e in &provider.errors {
@@ -439,7 +480,7 @@ pub(super) fn equivalents(scope: &Scope) -> Vec<EquivalentErrors> {
                         constraints,
                     } if parameter == "*" => {
                         for kind in constraints {
-                            add(
+                            rows.add(
                                 Concern::AnyParameter(*kind),
                                 &|| {
                                     let mut t = Text::plain("any parameter: ");
@@ -460,18 +501,21 @@ pub(super) fn equivalents(scope: &Scope) -> Vec<EquivalentErrors> {
                         (Concern::Trigger(label.to_flat_string()), label)
                     }
                 };
-                add(concern, &|| label.clone(), id, error_ref(e), category, true);
+                rows.add(concern, &|| label.clone(), id, error_ref(e), category, true);
             }
         }
     }
+}
 
+/// The APIs' preconditions, and the faults named in an API's own table.
+fn api_preconditions_and_faults(scope: &Scope, rows: &mut Rows) {
     for api in &scope.apis {
         for precondition in describe::preconditions_of(api) {
             for e in errors_for_precondition(api, precondition) {
                 let mut line = error_ref(e);
                 line.append(api_suffix(scope, api));
                 let category = decide(api.provider(), Some(api), e).0;
-                add(
+                rows.add(
                     Concern::Precondition(precondition),
                     &|| {
                         let mut t = Text::plain("state ");
@@ -493,7 +537,7 @@ pub(super) fn equivalents(scope: &Scope) -> Vec<EquivalentErrors> {
                     let label = trigger_text(trigger);
                     let mut line = error_ref(e);
                     line.append(api_suffix(scope, api));
-                    add(
+                    rows.add(
                         Concern::Trigger(label.to_flat_string()),
                         &|| label.clone(),
                         api.provider(),
@@ -505,22 +549,6 @@ pub(super) fn equivalents(scope: &Scope) -> Vec<EquivalentErrors> {
             }
         }
     }
-
-    let mut kept: Vec<Row> = rows
-        .into_iter()
-        .filter(|r| r.documented && r.cells.iter().filter(|c| !c.is_empty()).count() >= 2)
-        .collect();
-    for row in &mut kept {
-        row.categories.sort();
-    }
-    kept.sort_by_key(|r| r.categories.first().copied());
-    kept.into_iter()
-        .map(|r| EquivalentErrors {
-            concern: r.label,
-            categories: r.categories,
-            cells: r.cells.into_iter().map(Text::lines).collect(),
-        })
-        .collect()
 }
 
 /// ` in importImage` when the provider has several APIs in the report.

@@ -743,6 +743,32 @@ impl Builder {
 
     pub fn api(&mut self, raw: RawApiSpec, file: String) -> ApiSpec {
         self.check_path_template(&raw);
+        let params = self.request_params(&raw);
+        let mut response = Vec::new();
+        for (i, p) in raw.response.fields.iter().enumerate() {
+            let pointer = format!("/response/fields/{i}");
+            if let Some(param) = self.param(p, &pointer, "", false, &raw.types, &mut Vec::new()) {
+                response.push(param);
+            }
+        }
+        let rules = self.rules(&raw.rules, &params);
+        let errors = self.errors(&raw.errors, "/errors", Some(&params), &rules, false);
+        self.check_api_notes(&raw, &params);
+        self.check_not_exercisable(&raw, &params, &rules);
+        ApiSpec {
+            path_template: PathTemplate::new(&raw.path),
+            raw,
+            file,
+            params,
+            rules,
+            errors,
+            response,
+        }
+    }
+
+    /// The request's parameters, each with a place and a name of its own, and every type
+    /// some parameter uses.
+    fn request_params(&mut self, raw: &RawApiSpec) -> Vec<Param> {
         let mut params = Vec::new();
         let mut seen = BTreeSet::new();
         for (i, p) in raw.parameters.iter().enumerate() {
@@ -775,15 +801,12 @@ impl Builder {
                 );
             }
         }
-        let mut response = Vec::new();
-        for (i, p) in raw.response.fields.iter().enumerate() {
-            let pointer = format!("/response/fields/{i}");
-            if let Some(param) = self.param(p, &pointer, "", false, &raw.types, &mut Vec::new()) {
-                response.push(param);
-            }
-        }
-        let rules = self.rules(&raw.rules, &params);
-        let errors = self.errors(&raw.errors, "/errors", Some(&params), &rules, false);
+        params
+    }
+
+    /// What the spec says beside its parameters and rules: its notes' ids, the parameters
+    /// it names, its source, its summary, and notes for what parameters mark.
+    fn check_api_notes(&mut self, raw: &RawApiSpec, params: &[Param]) {
         self.check_unique_ids(
             raw.discrepancies.iter().map(|d| d.id.as_str()),
             "/discrepancies",
@@ -799,7 +822,7 @@ impl Builder {
             (&raw.dry_run, "/dry_run"),
         ] {
             if let Some(name) = field {
-                if resolve_path(&params, name).is_none() {
+                if resolve_path(params, name).is_none() {
                     self.problem(pointer, format!("no parameter named \"{name}\""));
                 }
             }
@@ -807,19 +830,7 @@ impl Builder {
         if raw.source.trim().is_empty() {
             self.problem("/source", "the source document's file name is empty");
         }
-        // Messages read "aliyun/ExportImage would <summary>": the summary
-        // starts with a verb's plain form ("Export", not "Exports").
-        let first = raw.summary.split_whitespace().next().unwrap_or("");
-        if first.chars().count() >= 4 && first.ends_with('s') && !first.ends_with("ss") {
-            let verb = first.trim_end_matches('s');
-            let id = format!("{}/{}", raw.provider, raw.api);
-            self.problem(
-                "/summary",
-                format!(
-                    "the summary starts with \"{first}\": write it in the imperative (\"{verb} …\"), as messages read \"{id} would <summary>\""
-                ),
-            );
-        }
+        self.check_summary(raw);
         let assumed_somewhere = params
             .iter()
             .flat_map(Param::walk)
@@ -845,15 +856,21 @@ impl Builder {
             "/readings",
             "reading",
         );
-        self.check_not_exercisable(&raw, &params, &rules);
-        ApiSpec {
-            path_template: PathTemplate::new(&raw.path),
-            raw,
-            file,
-            params,
-            rules,
-            errors,
-            response,
+    }
+
+    /// Messages read "aliyun/ExportImage would <summary>": the summary starts with a verb's
+    /// plain form ("Export", not "Exports").
+    fn check_summary(&mut self, raw: &RawApiSpec) {
+        let first = raw.summary.split_whitespace().next().unwrap_or("");
+        if first.chars().count() >= 4 && first.ends_with('s') && !first.ends_with("ss") {
+            let verb = first.trim_end_matches('s');
+            let id = format!("{}/{}", raw.provider, raw.api);
+            self.problem(
+                "/summary",
+                format!(
+                    "the summary starts with \"{first}\": write it in the imperative (\"{verb} …\"), as messages read \"{id} would <summary>\""
+                ),
+            );
         }
     }
 
@@ -920,21 +937,7 @@ impl Builder {
         types: &BTreeMap<String, RawObjectType>,
         stack: &mut Vec<String>,
     ) -> Option<Param> {
-        let name = match (&raw.name, is_item) {
-            (Some(n), false) if !n.is_empty() => n.clone(),
-            (None, true) => String::new(),
-            (Some(_), true) => {
-                self.problem(
-                    format!("{pointer}/name"),
-                    "array items have no name of their own",
-                );
-                String::new()
-            }
-            _ => {
-                self.problem(pointer, "a parameter needs a non-empty \"name\"");
-                return None;
-            }
-        };
+        let name = self.param_name(raw, pointer, is_item)?;
         let path = if is_item {
             parent_path.to_string()
         } else if parent_path.is_empty() {
@@ -946,7 +949,53 @@ impl Builder {
             self.problem(pointer, format!("parameter \"{path}\" needs a \"type\""));
             return None;
         };
-        // Keys that only make sense for some types.
+        self.check_keys_apply(raw, pointer, &path, ty);
+        let kind = match ty {
+            ValueType::String => self.string_rules(raw, pointer, &path),
+            ValueType::Integer => self.integer_rules(raw, pointer, &path),
+            ValueType::Boolean => ParamKind::Boolean,
+            ValueType::Array => self.array_rules(raw, pointer, &path, types, stack)?,
+            ValueType::Object => self.object_rules(raw, pointer, &path, types, stack)?,
+        };
+        let param = Param {
+            wire_name: raw.wire_name.clone().unwrap_or_else(|| name.clone()),
+            name,
+            path,
+            location: raw.location,
+            required: raw.required,
+            default: raw.default.clone(),
+            kind,
+            assumed: raw.assumed.clone(),
+            read: raw.read.clone(),
+            inferred_from: raw.inferred_from.clone(),
+            description: raw.description.clone(),
+            example: raw.example.clone(),
+        };
+        self.check_param_extras(raw, pointer, &param);
+        Some(param)
+    }
+
+    /// The parameter's own name: array items have none, every other parameter one.
+    fn param_name(&mut self, raw: &RawParam, pointer: &str, is_item: bool) -> Option<String> {
+        match (&raw.name, is_item) {
+            (Some(n), false) if !n.is_empty() => Some(n.clone()),
+            (None, true) => Some(String::new()),
+            (Some(_), true) => {
+                self.problem(
+                    format!("{pointer}/name"),
+                    "array items have no name of their own",
+                );
+                Some(String::new())
+            }
+            _ => {
+                self.problem(pointer, "a parameter needs a non-empty \"name\"");
+                None
+            }
+        }
+    }
+
+    /// Keys that only make sense for some types, and an enum that allows nothing.
+    fn check_keys_apply(&mut self, raw: &RawParam, pointer: &str, path: &str, ty: ValueType) {
         let applies: &[(&str, bool, &[ValueType])] = &[
             ("min_length", raw.min_length.is_some(), &[ValueType::String]),
             ("max_length", raw.max_length.is_some(), &[ValueType::String]),
@@ -986,195 +1035,209 @@ impl Builder {
                 format!("the enum of \"{path}\" lists no value: no request could be valid"),
             );
         }
-        let kind = match ty {
-            ValueType::String => {
-                let enum_values = raw.enum_values.as_ref().map(|values| {
-                    values
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, v)| match v.as_str() {
-                            Some(s) => Some(s.to_string()),
-                            None => {
-                                self.problem(
-                                    format!("{pointer}/enum/{i}"),
-                                    format!("enum value {v} of string parameter \"{path}\" is not a string"),
-                                );
-                                None
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                });
-                if let Some(source) = &raw.pattern {
-                    if !(source.starts_with('^') && source.ends_with('$')) {
+    }
+
+    /// The enum's values that have the parameter's type (read by `as_type`); each other one
+    /// is a problem, worded with `type_words` (`("string", "a string")`).
+    fn typed_enum<T>(
+        &mut self,
+        raw: &RawParam,
+        pointer: &str,
+        path: &str,
+        as_type: fn(&Value) -> Option<T>,
+        type_words: (&str, &str),
+    ) -> Option<Vec<T>> {
+        let (adjective, noun) = type_words;
+        raw.enum_values.as_ref().map(|values| {
+            values
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| match as_type(v) {
+                    Some(value) => Some(value),
+                    None => {
                         self.problem(
-                            format!("{pointer}/pattern"),
-                            format!("pattern of \"{path}\" must be anchored with ^ and $"),
+                            format!("{pointer}/enum/{i}"),
+                            format!(
+                                "enum value {v} of {adjective} parameter \"{path}\" is not {noun}"
+                            ),
                         );
+                        None
                     }
-                }
-                let pattern = raw
-                    .pattern
-                    .as_ref()
-                    .and_then(|source| match Regex::new(source) {
-                        Ok(regex) => Some(Pattern {
-                            source: source.clone(),
-                            regex,
-                        }),
-                        Err(e) => {
-                            self.problem(
-                                format!("{pointer}/pattern"),
-                                format!(
-                                    "invalid regex for \"{path}\": {}",
-                                    first_line(&e.to_string())
-                                ),
-                            );
-                            None
-                        }
-                    });
-                self.check_bounds(
-                    pointer,
-                    &path,
-                    "min_length",
-                    raw.min_length.map(|v| v as i64),
-                    raw.max_length.map(|v| v as i64),
-                );
-                ParamKind::String(StringRules {
-                    enum_values,
-                    min_length: raw.min_length,
-                    max_length: raw.max_length,
-                    pattern,
-                    format: raw.format,
                 })
-            }
-            ValueType::Integer => {
-                let enum_values = raw.enum_values.as_ref().map(|values| {
-                    values
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, v)| match v.as_i64() {
-                            Some(n) => Some(n),
-                            None => {
-                                self.problem(
-                                    format!("{pointer}/enum/{i}"),
-                                    format!("enum value {v} of integer parameter \"{path}\" is not an integer"),
-                                );
-                                None
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                });
-                self.check_bounds(pointer, &path, "minimum", raw.minimum, raw.maximum);
-                if let Some(step) = raw.multiple_of {
-                    if step <= 0 {
-                        self.problem(
-                            format!("{pointer}/multiple_of"),
-                            format!("multiple_of of \"{path}\" must be positive, not {step}"),
-                        );
-                    }
-                }
-                ParamKind::Integer(IntegerRules {
-                    enum_values,
-                    minimum: raw.minimum,
-                    maximum: raw.maximum,
-                    multiple_of: raw.multiple_of,
-                })
-            }
-            ValueType::Boolean => ParamKind::Boolean,
-            ValueType::Array => {
-                self.check_bounds(
-                    pointer,
-                    &path,
-                    "min_items",
-                    raw.min_items.map(|v| v as i64),
-                    raw.max_items.map(|v| v as i64),
-                );
-                let Some(items) = &raw.items else {
-                    self.problem(
-                        pointer,
-                        format!("array parameter \"{path}\" needs \"items\""),
-                    );
-                    return None;
-                };
-                let item = self.param(
-                    items,
-                    &format!("{pointer}/items"),
-                    &format!("{path}[]"),
-                    true,
-                    types,
-                    stack,
-                )?;
-                ParamKind::Array(ArrayRules {
-                    items: Box::new(item),
-                    min_items: raw.min_items,
-                    max_items: raw.max_items,
-                })
-            }
-            ValueType::Object => {
-                let Some(type_name) = &raw.object else {
-                    self.problem(
-                        pointer,
-                        format!("object parameter \"{path}\" needs \"object\" naming a type"),
-                    );
-                    return None;
-                };
-                let Some(object) = types.get(type_name) else {
-                    self.problem(
-                        format!("{pointer}/object"),
-                        format!("unknown type \"{type_name}\" (not a key of \"types\")"),
-                    );
-                    return None;
-                };
-                if stack.contains(type_name) {
-                    self.problem(
-                        format!("{pointer}/object"),
-                        format!("type \"{type_name}\" contains itself"),
-                    );
-                    return None;
-                }
-                stack.push(type_name.clone());
-                let mut fields = Vec::new();
-                let mut seen = BTreeSet::new();
-                for (i, f) in object.fields.iter().enumerate() {
-                    let field_pointer = format!("/types/{}/fields/{i}", escape_pointer(type_name));
-                    if f.location.is_some() {
-                        self.problem(
-                            format!("{field_pointer}/in"),
-                            "object fields travel inside their object: \"in\" does not apply",
-                        );
-                    }
-                    if let Some(field) = self.param(f, &field_pointer, &path, false, types, stack) {
-                        if !seen.insert(field.name.clone()) {
-                            self.problem(
-                                format!("{field_pointer}/name"),
-                                format!("duplicate field name \"{}\"", field.name),
-                            );
-                        }
-                        fields.push(field);
-                    }
-                }
-                stack.pop();
-                ParamKind::Object(ObjectRules {
-                    type_name: type_name.clone(),
-                    fields,
-                })
-            }
-        };
-        let param = Param {
-            wire_name: raw.wire_name.clone().unwrap_or_else(|| name.clone()),
-            name,
+                .collect::<Vec<_>>()
+        })
+    }
+
+    fn string_rules(&mut self, raw: &RawParam, pointer: &str, path: &str) -> ParamKind {
+        let enum_values = self.typed_enum(
+            raw,
+            pointer,
             path,
-            location: raw.location,
-            required: raw.required,
-            default: raw.default.clone(),
-            kind,
-            assumed: raw.assumed.clone(),
-            read: raw.read.clone(),
-            inferred_from: raw.inferred_from.clone(),
-            description: raw.description.clone(),
-            example: raw.example.clone(),
+            |v| v.as_str().map(str::to_string),
+            ("string", "a string"),
+        );
+        if let Some(source) = &raw.pattern {
+            if !(source.starts_with('^') && source.ends_with('$')) {
+                self.problem(
+                    format!("{pointer}/pattern"),
+                    format!("pattern of \"{path}\" must be anchored with ^ and $"),
+                );
+            }
+        }
+        let pattern = raw
+            .pattern
+            .as_ref()
+            .and_then(|source| match Regex::new(source) {
+                Ok(regex) => Some(Pattern {
+                    source: source.clone(),
+                    regex,
+                }),
+                Err(e) => {
+                    self.problem(
+                        format!("{pointer}/pattern"),
+                        format!(
+                            "invalid regex for \"{path}\": {}",
+                            first_line(&e.to_string())
+                        ),
+                    );
+                    None
+                }
+            });
+        self.check_bounds(
+            pointer,
+            path,
+            "min_length",
+            raw.min_length.map(|v| v as i64),
+            raw.max_length.map(|v| v as i64),
+        );
+        ParamKind::String(StringRules {
+            enum_values,
+            min_length: raw.min_length,
+            max_length: raw.max_length,
+            pattern,
+            format: raw.format,
+        })
+    }
+
+    fn integer_rules(&mut self, raw: &RawParam, pointer: &str, path: &str) -> ParamKind {
+        let enum_values =
+            self.typed_enum(raw, pointer, path, Value::as_i64, ("integer", "an integer"));
+        self.check_bounds(pointer, path, "minimum", raw.minimum, raw.maximum);
+        if let Some(step) = raw.multiple_of {
+            if step <= 0 {
+                self.problem(
+                    format!("{pointer}/multiple_of"),
+                    format!("multiple_of of \"{path}\" must be positive, not {step}"),
+                );
+            }
+        }
+        ParamKind::Integer(IntegerRules {
+            enum_values,
+            minimum: raw.minimum,
+            maximum: raw.maximum,
+            multiple_of: raw.multiple_of,
+        })
+    }
+
+    fn array_rules(
+        &mut self,
+        raw: &RawParam,
+        pointer: &str,
+        path: &str,
+        types: &BTreeMap<String, RawObjectType>,
+        stack: &mut Vec<String>,
+    ) -> Option<ParamKind> {
+        self.check_bounds(
+            pointer,
+            path,
+            "min_items",
+            raw.min_items.map(|v| v as i64),
+            raw.max_items.map(|v| v as i64),
+        );
+        let Some(items) = &raw.items else {
+            self.problem(
+                pointer,
+                format!("array parameter \"{path}\" needs \"items\""),
+            );
+            return None;
         };
+        let item = self.param(
+            items,
+            &format!("{pointer}/items"),
+            &format!("{path}[]"),
+            true,
+            types,
+            stack,
+        )?;
+        Some(ParamKind::Array(ArrayRules {
+            items: Box::new(item),
+            min_items: raw.min_items,
+            max_items: raw.max_items,
+        }))
+    }
+
+    fn object_rules(
+        &mut self,
+        raw: &RawParam,
+        pointer: &str,
+        path: &str,
+        types: &BTreeMap<String, RawObjectType>,
+        stack: &mut Vec<String>,
+    ) -> Option<ParamKind> {
+        let Some(type_name) = &raw.object else {
+            self.problem(
+                pointer,
+                format!("object parameter \"{path}\" needs \"object\" naming a type"),
+            );
+            return None;
+        };
+        let Some(object) = types.get(type_name) else {
+            self.problem(
+                format!("{pointer}/object"),
+                format!("unknown type \"{type_name}\" (not a key of \"types\")"),
+            );
+            return None;
+        };
+        if stack.contains(type_name) {
+            self.problem(
+                format!("{pointer}/object"),
+                format!("type \"{type_name}\" contains itself"),
+            );
+            return None;
+        }
+        stack.push(type_name.clone());
+        let mut fields = Vec::new();
+        let mut seen = BTreeSet::new();
+        for (i, f) in object.fields.iter().enumerate() {
+            let field_pointer = format!("/types/{}/fields/{i}", escape_pointer(type_name));
+            if f.location.is_some() {
+                self.problem(
+                    format!("{field_pointer}/in"),
+                    "object fields travel inside their object: \"in\" does not apply",
+                );
+            }
+            if let Some(field) = self.param(f, &field_pointer, path, false, types, stack) {
+                if !seen.insert(field.name.clone()) {
+                    self.problem(
+                        format!("{field_pointer}/name"),
+                        format!("duplicate field name \"{}\"", field.name),
+                    );
+                }
+                fields.push(field);
+            }
+        }
+        stack.pop();
+        Some(ParamKind::Object(ObjectRules {
+            type_name: type_name.clone(),
+            fields,
+        }))
+    }
+
+    /// What can be checked only of the whole parameter: its default, its header name and
+    /// the constraints its markers name.
+    fn check_param_extras(&mut self, raw: &RawParam, pointer: &str, param: &Param) {
         if let Some(default) = &param.default {
-            if let Some(message) = value_problem(&param, default) {
+            if let Some(message) = value_problem(param, default) {
                 self.problem(
                     format!("{pointer}/default"),
                     format!("default of \"{}\": {message}", param.path),
@@ -1202,7 +1265,6 @@ impl Builder {
                 }
             }
         }
-        Some(param)
     }
 
     fn check_bounds(
@@ -1225,192 +1287,235 @@ impl Builder {
 
     fn rules(&mut self, raw: &[RawRule], params: &[Param]) -> Vec<Rule> {
         self.check_unique_ids(raw.iter().map(|r| r.id.as_str()), "/rules", "rule");
-        let mut rules = Vec::new();
-        for (i, r) in raw.iter().enumerate() {
-            let pointer = format!("/rules/{i}");
-            let scope_fields: &[Param] = if r.scope.is_empty() {
-                params
-            } else {
-                match resolve_path(params, &r.scope) {
-                    Some(Param {
-                        kind: ParamKind::Object(o),
-                        ..
-                    }) => &o.fields,
-                    Some(_) => {
-                        self.problem(
-                            format!("{pointer}/scope"),
-                            format!("rule scope \"{}\" is not an object", r.scope),
-                        );
-                        continue;
-                    }
-                    None => {
-                        self.problem(
-                            format!("{pointer}/scope"),
-                            format!("rule scope \"{}\" names no parameter", r.scope),
-                        );
-                        continue;
-                    }
-                }
-            };
-            let when = |b: &mut Builder, w: &RawWhen| -> When {
-                let field = scope_fields.iter().find(|p| p.name == w.field);
-                if let Some(field) = field {
-                    for (j, v) in w.values.iter().enumerate() {
-                        if let Some(message) = value_problem(field, v) {
-                            b.problem(
-                                format!("{pointer}/check/when/in/{j}"),
-                                format!("condition value for \"{}\": {message}", field.path),
-                            );
-                        }
-                    }
-                }
-                When {
-                    field: w.field.clone(),
-                    values: w.values.clone(),
-                    default: field.and_then(|f| f.default.clone()),
-                }
-            };
-            let check = match &r.check {
-                RawRuleCheck::RangeWhen {
-                    field,
-                    when: w,
-                    minimum,
-                    maximum,
-                    multiple_of,
-                } => {
-                    self.check_bounds(&pointer, field, "check/minimum", *minimum, *maximum);
-                    if multiple_of.is_some_and(|m| m <= 0) {
-                        self.problem(
-                            format!("{pointer}/check/multiple_of"),
-                            "multiple_of must be positive",
-                        );
-                    }
-                    RuleCheck::RangeWhen {
-                        field: field.clone(),
-                        when: when(self, w),
-                        minimum: *minimum,
-                        maximum: *maximum,
-                        multiple_of: *multiple_of,
-                    }
-                }
-                RawRuleCheck::RequiredWhen { field, when: w } => RuleCheck::RequiredWhen {
-                    field: field.clone(),
-                    when: when(self, w),
-                },
-                RawRuleCheck::RequiredUnless { field, other } => RuleCheck::RequiredUnless {
-                    field: field.clone(),
-                    other: other.clone(),
-                },
-                RawRuleCheck::EffectiveOnlyWhen { field, when: w } => {
-                    RuleCheck::EffectiveOnlyWhen {
-                        field: field.clone(),
-                        when: when(self, w),
-                    }
-                }
-                RawRuleCheck::Unique { array, field } => {
-                    let item_field = scope_fields
-                        .iter()
-                        .find(|p| &p.name == array)
-                        .and_then(|p| match &p.kind {
-                            ParamKind::Array(a) => Some(&a.items),
-                            _ => None,
-                        })
-                        .and_then(|items| match &items.kind {
-                            ParamKind::Object(o) => o.fields.iter().find(|f| &f.name == field),
-                            _ => None,
-                        });
-                    if item_field.is_none() {
-                        self.problem(
-                            format!("{pointer}/check/field"),
-                            format!(
-                                "\"{array}\" is not an array of objects with field \"{field}\""
-                            ),
-                        );
-                    }
-                    RuleCheck::Unique {
-                        array: array.clone(),
-                        field: field.clone(),
-                    }
-                }
-                RawRuleCheck::AtLeastOneOf { fields } => {
-                    if fields.len() < 2 {
-                        self.problem(
-                            format!("{pointer}/check/fields"),
-                            "at_least_one_of needs two fields or more",
-                        );
-                    }
-                    RuleCheck::AtLeastOneOf {
-                        fields: fields.clone(),
-                    }
-                }
-                RawRuleCheck::SameLength { field, as_any_of } => RuleCheck::SameLength {
-                    field: field.clone(),
-                    as_any_of: as_any_of.clone(),
-                },
-                RawRuleCheck::CaptureEquals {
-                    field,
-                    regex,
-                    group,
-                    equals,
-                } => match Regex::new(regex) {
-                    Ok(compiled) => {
-                        if *group == 0 || *group >= compiled.captures_len() {
-                            self.problem(
-                                format!("{pointer}/check/group"),
-                                format!(
-                                    "regex has {} capture group(s); group {group} does not exist",
-                                    compiled.captures_len() - 1
-                                ),
-                            );
-                        }
-                        RuleCheck::CaptureEquals {
-                            field: field.clone(),
-                            regex: compiled,
-                            group: *group,
-                            equals: equals.clone(),
-                        }
-                    }
-                    Err(e) => {
-                        self.problem(
-                            format!("{pointer}/check/regex"),
-                            format!("invalid regex: {}", first_line(&e.to_string())),
-                        );
-                        continue;
-                    }
-                },
-                RawRuleCheck::Base64JsonShape {
-                    field,
-                    required_paths,
-                } => RuleCheck::Base64JsonShape {
-                    field: field.clone(),
-                    required_paths: required_paths.clone(),
-                },
-            };
-            for name in check.fields() {
-                if !scope_fields.iter().any(|p| p.name == name) {
-                    let scope = if r.scope.is_empty() {
-                        "the request".to_string()
-                    } else {
-                        format!("\"{}\"", r.scope)
-                    };
+        raw.iter()
+            .enumerate()
+            .filter_map(|(i, r)| self.rule(r, &format!("/rules/{i}"), params))
+            .collect()
+    }
+
+    /// One rule, or `None` (with its problem) when its scope or check cannot be read.
+    fn rule(&mut self, r: &RawRule, pointer: &str, params: &[Param]) -> Option<Rule> {
+        let scope_fields = self.rule_scope(r, pointer, params)?;
+        let check = self.rule_check(&r.check, pointer, scope_fields)?;
+        for name in check.fields() {
+            if !scope_fields.iter().any(|p| p.name == name) {
+                let scope = if r.scope.is_empty() {
+                    "the request".to_string()
+                } else {
+                    format!("\"{}\"", r.scope)
+                };
+                self.problem(
+                    format!("{pointer}/check"),
+                    format!(
+                        "rule \"{}\" names field \"{name}\", which {scope} does not have",
+                        r.id
+                    ),
+                );
+            }
+        }
+        Some(Rule {
+            id: r.id.clone(),
+            scope: r.scope.clone(),
+            description: r.description.clone(),
+            quote: r.quote.clone(),
+            check,
+        })
+    }
+
+    /// The fields a rule speaks of: the request's, or those of the object its scope names.
+    fn rule_scope<'p>(
+        &mut self,
+        r: &RawRule,
+        pointer: &str,
+        params: &'p [Param],
+    ) -> Option<&'p [Param]> {
+        if r.scope.is_empty() {
+            return Some(params);
+        }
+        match resolve_path(params, &r.scope) {
+            Some(Param {
+                kind: ParamKind::Object(o),
+                ..
+            }) => Some(&o.fields),
+            Some(_) => {
+                self.problem(
+                    format!("{pointer}/scope"),
+                    format!("rule scope \"{}\" is not an object", r.scope),
+                );
+                None
+            }
+            None => {
+                self.problem(
+                    format!("{pointer}/scope"),
+                    format!("rule scope \"{}\" names no parameter", r.scope),
+                );
+                None
+            }
+        }
+    }
+
+    /// A rule's condition, with its values checked against the field it names.
+    fn when(&mut self, pointer: &str, scope_fields: &[Param], w: &RawWhen) -> When {
+        let field = scope_fields.iter().find(|p| p.name == w.field);
+        if let Some(field) = field {
+            for (j, v) in w.values.iter().enumerate() {
+                if let Some(message) = value_problem(field, v) {
                     self.problem(
-                        format!("{pointer}/check"),
-                        format!(
-                            "rule \"{}\" names field \"{name}\", which {scope} does not have",
-                            r.id
-                        ),
+                        format!("{pointer}/check/when/in/{j}"),
+                        format!("condition value for \"{}\": {message}", field.path),
                     );
                 }
             }
-            rules.push(Rule {
-                id: r.id.clone(),
-                scope: r.scope.clone(),
-                description: r.description.clone(),
-                quote: r.quote.clone(),
-                check,
-            });
         }
-        rules
+        When {
+            field: w.field.clone(),
+            values: w.values.clone(),
+            default: field.and_then(|f| f.default.clone()),
+        }
+    }
+
+    // One arm per kind of check; the longer ones call a function of their own.
+    fn rule_check(
+        &mut self,
+        raw: &RawRuleCheck,
+        pointer: &str,
+        scope_fields: &[Param],
+    ) -> Option<RuleCheck> {
+        Some(match raw {
+            RawRuleCheck::RangeWhen {
+                field,
+                when: w,
+                minimum,
+                maximum,
+                multiple_of,
+            } => {
+                self.check_bounds(pointer, field, "check/minimum", *minimum, *maximum);
+                if multiple_of.is_some_and(|m| m <= 0) {
+                    self.problem(
+                        format!("{pointer}/check/multiple_of"),
+                        "multiple_of must be positive",
+                    );
+                }
+                RuleCheck::RangeWhen {
+                    field: field.clone(),
+                    when: self.when(pointer, scope_fields, w),
+                    minimum: *minimum,
+                    maximum: *maximum,
+                    multiple_of: *multiple_of,
+                }
+            }
+            RawRuleCheck::RequiredWhen { field, when: w } => RuleCheck::RequiredWhen {
+                field: field.clone(),
+                when: self.when(pointer, scope_fields, w),
+            },
+            RawRuleCheck::RequiredUnless { field, other } => RuleCheck::RequiredUnless {
+                field: field.clone(),
+                other: other.clone(),
+            },
+            RawRuleCheck::EffectiveOnlyWhen { field, when: w } => RuleCheck::EffectiveOnlyWhen {
+                field: field.clone(),
+                when: self.when(pointer, scope_fields, w),
+            },
+            RawRuleCheck::Unique { array, field } => {
+                self.unique_check(array, field, pointer, scope_fields)
+            }
+            RawRuleCheck::AtLeastOneOf { fields } => {
+                if fields.len() < 2 {
+                    self.problem(
+                        format!("{pointer}/check/fields"),
+                        "at_least_one_of needs two fields or more",
+                    );
+                }
+                RuleCheck::AtLeastOneOf {
+                    fields: fields.clone(),
+                }
+            }
+            RawRuleCheck::SameLength { field, as_any_of } => RuleCheck::SameLength {
+                field: field.clone(),
+                as_any_of: as_any_of.clone(),
+            },
+            RawRuleCheck::CaptureEquals {
+                field,
+                regex,
+                group,
+                equals,
+            } => self.capture_check(field, regex, *group, equals, pointer)?,
+            RawRuleCheck::Base64JsonShape {
+                field,
+                required_paths,
+            } => RuleCheck::Base64JsonShape {
+                field: field.clone(),
+                required_paths: required_paths.clone(),
+            },
+        })
+    }
+
+    /// A uniqueness check, whose array must hold objects with the field it names.
+    fn unique_check(
+        &mut self,
+        array: &str,
+        field: &str,
+        pointer: &str,
+        scope_fields: &[Param],
+    ) -> RuleCheck {
+        let item_field = scope_fields
+            .iter()
+            .find(|p| p.name == array)
+            .and_then(|p| match &p.kind {
+                ParamKind::Array(a) => Some(&a.items),
+                _ => None,
+            })
+            .and_then(|items| match &items.kind {
+                ParamKind::Object(o) => o.fields.iter().find(|f| f.name == field),
+                _ => None,
+            });
+        if item_field.is_none() {
+            self.problem(
+                format!("{pointer}/check/field"),
+                format!("\"{array}\" is not an array of objects with field \"{field}\""),
+            );
+        }
+        RuleCheck::Unique {
+            array: array.to_string(),
+            field: field.to_string(),
+        }
+    }
+
+    /// A capture check, or `None` when its regex does not compile.
+    fn capture_check(
+        &mut self,
+        field: &str,
+        regex: &str,
+        group: usize,
+        equals: &str,
+        pointer: &str,
+    ) -> Option<RuleCheck> {
+        match Regex::new(regex) {
+            Ok(compiled) => {
+                if group == 0 || group >= compiled.captures_len() {
+                    self.problem(
+                        format!("{pointer}/check/group"),
+                        format!(
+                            "regex has {} capture group(s); group {group} does not exist",
+                            compiled.captures_len() - 1
+                        ),
+                    );
+                }
+                Some(RuleCheck::CaptureEquals {
+                    field: field.to_string(),
+                    regex: compiled,
+                    group,
+                    equals: equals.to_string(),
+                })
+            }
+            Err(e) => {
+                self.problem(
+                    format!("{pointer}/check/regex"),
+                    format!("invalid regex: {}", first_line(&e.to_string())),
+                );
+                None
+            }
+        }
     }
 
     /// The API's `not_exercisable` entries name rules of the per-rule
@@ -1514,48 +1619,7 @@ impl Builder {
                     );
                 }
             }
-            let occurrences = match &e.placeholder {
-                Some(token) if token.is_empty() => {
-                    self.problem(format!("{pointer}/placeholder"), "empty placeholder");
-                    0
-                }
-                Some(token) => {
-                    let n = e.message.matches(token.as_str()).count();
-                    if n == 0 {
-                        self.problem(
-                            format!("{pointer}/placeholder"),
-                            format!("placeholder \"{token}\" does not occur in the message"),
-                        );
-                    }
-                    n
-                }
-                None => 0,
-            };
-            if !e.fills.is_empty() && e.fills.len() != occurrences {
-                self.problem(
-                    format!("{pointer}/fills"),
-                    format!(
-                        "{} fill(s) for {occurrences} placeholder occurrence(s)",
-                        e.fills.len()
-                    ),
-                );
-            }
-            for (j, fill) in e.fills.iter().enumerate() {
-                let ok = match fill.split_once(':') {
-                    Some(("param", path)) => match params {
-                        Some(params) => resolve_path(params, path).is_some(),
-                        None => true,
-                    },
-                    Some(("state", name)) | Some(("text", name)) => !name.is_empty(),
-                    _ => false,
-                };
-                if !ok {
-                    self.problem(
-                        format!("{pointer}/fills/{j}"),
-                        format!("fill \"{fill}\" is not param:<known path>, state:<name> or text:<literal>"),
-                    );
-                }
-            }
+            self.check_placeholder_fills(e, &pointer, params);
             if e.triggers.is_empty() {
                 self.problem(
                     format!("{pointer}/triggers"),
@@ -1592,6 +1656,55 @@ impl Builder {
         out
     }
 
+    /// The error's placeholder occurs in its message, once a fill, and each fill names
+    /// what it is filled with.
+    fn check_placeholder_fills(&mut self, e: &RawError, pointer: &str, params: Option<&[Param]>) {
+        let occurrences = match &e.placeholder {
+            Some(token) if token.is_empty() => {
+                self.problem(format!("{pointer}/placeholder"), "empty placeholder");
+                0
+            }
+            Some(token) => {
+                let n = e.message.matches(token.as_str()).count();
+                if n == 0 {
+                    self.problem(
+                        format!("{pointer}/placeholder"),
+                        format!("placeholder \"{token}\" does not occur in the message"),
+                    );
+                }
+                n
+            }
+            None => 0,
+        };
+        if !e.fills.is_empty() && e.fills.len() != occurrences {
+            self.problem(
+                format!("{pointer}/fills"),
+                format!(
+                    "{} fill(s) for {occurrences} placeholder occurrence(s)",
+                    e.fills.len()
+                ),
+            );
+        }
+        for (j, fill) in e.fills.iter().enumerate() {
+            let ok = match fill.split_once(':') {
+                Some(("param", path)) => match params {
+                    Some(params) => resolve_path(params, path).is_some(),
+                    None => true,
+                },
+                Some(("state", name)) | Some(("text", name)) => !name.is_empty(),
+                _ => false,
+            };
+            if !ok {
+                self.problem(
+                    format!("{pointer}/fills/{j}"),
+                    format!(
+                        "fill \"{fill}\" is not param:<known path>, state:<name> or text:<literal>"
+                    ),
+                );
+            }
+        }
+    }
+
     fn trigger(
         &mut self,
         trigger: &RawTrigger,
@@ -1603,88 +1716,12 @@ impl Builder {
             RawTrigger::Constraint {
                 parameter,
                 constraints,
-            } => {
-                if constraints.is_empty() {
-                    self.problem(
-                        format!("{pointer}/constraints"),
-                        "a constraint trigger names no constraint",
-                    );
-                }
-                match params {
-                    None => {
-                        if parameter != "*" {
-                            self.problem(
-                                format!("{pointer}/parameter"),
-                                "provider-wide errors name \"*\" (any parameter)",
-                            );
-                        }
-                    }
-                    Some(params) => match resolve_path(params, parameter) {
-                        None => self.problem(
-                            format!("{pointer}/parameter"),
-                            format!("error trigger names no parameter: \"{parameter}\" is not a parameter path"),
-                        ),
-                        Some(param) => {
-                            let present = param.constraints();
-                            for (k, kind) in constraints.iter().enumerate() {
-                                if !present.contains(kind) {
-                                    self.problem(
-                                        format!("{pointer}/constraints/{k}"),
-                                        format!(
-                                            "parameter \"{parameter}\" has no \"{}\" constraint",
-                                            kind.as_str()
-                                        ),
-                                    );
-                                }
-                            }
-                        }
-                    },
-                }
-            }
-            RawTrigger::Rule { rules: ids } => {
-                if ids.is_empty() {
-                    self.problem(format!("{pointer}/rules"), "a rule trigger names no rule");
-                }
-                for (k, id) in ids.iter().enumerate() {
-                    match rules.iter().find(|r| &r.id == id) {
-                        None => self.problem(
-                            format!("{pointer}/rules/{k}"),
-                            format!("no rule with id \"{id}\""),
-                        ),
-                        Some(rule) if matches!(rule.check, RuleCheck::EffectiveOnlyWhen { .. }) => {
-                            self.problem(
-                                format!("{pointer}/rules/{k}"),
-                                format!(
-                                    "rule \"{id}\" only gives notices; no error can follow from it"
-                                ),
-                            )
-                        }
-                        Some(_) => {}
-                    }
-                }
-            }
+            } => self.constraint_trigger(parameter, constraints, pointer, params),
+            RawTrigger::Rule { rules: ids } => self.rule_trigger(ids, pointer, rules),
             RawTrigger::Precondition {
                 parameter,
                 precondition,
-            } => {
-                if parameter.is_none() && precondition.resource().is_some() && params.is_some() {
-                    self.problem(
-                        pointer,
-                        format!(
-                            "error trigger names no parameter: precondition \"{precondition}\" is about the {}; name the parameter that identifies it",
-                            precondition.resource().expect("checked")
-                        ),
-                    );
-                }
-                if let (Some(parameter), Some(params)) = (parameter, params) {
-                    if resolve_path(params, parameter).is_none() {
-                        self.problem(
-                            format!("{pointer}/parameter"),
-                            format!("error trigger names no parameter: \"{parameter}\" is not a parameter path"),
-                        );
-                    }
-                }
-            }
+            } => self.precondition_trigger(parameter.as_deref(), precondition, pointer, params),
             RawTrigger::Auth { .. } | RawTrigger::RateLimit | RawTrigger::DryRun => {
                 if params.is_some() {
                     self.problem(
@@ -1694,6 +1731,104 @@ impl Builder {
                 }
             }
             RawTrigger::Fault { .. } => {}
+        }
+    }
+
+    /// A constraint trigger names constraints its parameter has ("*" provider-wide).
+    fn constraint_trigger(
+        &mut self,
+        parameter: &str,
+        constraints: &[ConstraintKind],
+        pointer: &str,
+        params: Option<&[Param]>,
+    ) {
+        if constraints.is_empty() {
+            self.problem(
+                format!("{pointer}/constraints"),
+                "a constraint trigger names no constraint",
+            );
+        }
+        match params {
+            None => {
+                if parameter != "*" {
+                    self.problem(
+                        format!("{pointer}/parameter"),
+                        "provider-wide errors name \"*\" (any parameter)",
+                    );
+                }
+            }
+            Some(params) => match resolve_path(params, parameter) {
+                None => self.problem(
+                    format!("{pointer}/parameter"),
+                    format!(
+                        "error trigger names no parameter: \"{parameter}\" is not a parameter path"
+                    ),
+                ),
+                Some(param) => {
+                    let present = param.constraints();
+                    for (k, kind) in constraints.iter().enumerate() {
+                        if !present.contains(kind) {
+                            self.problem(
+                                format!("{pointer}/constraints/{k}"),
+                                format!(
+                                    "parameter \"{parameter}\" has no \"{}\" constraint",
+                                    kind.as_str()
+                                ),
+                            );
+                        }
+                    }
+                }
+            },
+        }
+    }
+
+    /// A rule trigger names rules that can lead to an error.
+    fn rule_trigger(&mut self, ids: &[String], pointer: &str, rules: &[Rule]) {
+        if ids.is_empty() {
+            self.problem(format!("{pointer}/rules"), "a rule trigger names no rule");
+        }
+        for (k, id) in ids.iter().enumerate() {
+            match rules.iter().find(|r| &r.id == id) {
+                None => self.problem(
+                    format!("{pointer}/rules/{k}"),
+                    format!("no rule with id \"{id}\""),
+                ),
+                Some(rule) if matches!(rule.check, RuleCheck::EffectiveOnlyWhen { .. }) => self
+                    .problem(
+                        format!("{pointer}/rules/{k}"),
+                        format!("rule \"{id}\" only gives notices; no error can follow from it"),
+                    ),
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// A precondition trigger about a resource names the parameter that identifies it.
+    fn precondition_trigger(
+        &mut self,
+        parameter: Option<&str>,
+        precondition: &Precondition,
+        pointer: &str,
+        params: Option<&[Param]>,
+    ) {
+        if parameter.is_none() && precondition.resource().is_some() && params.is_some() {
+            self.problem(
+                pointer,
+                format!(
+                    "error trigger names no parameter: precondition \"{precondition}\" is about the {}; name the parameter that identifies it",
+                    precondition.resource().expect("checked")
+                ),
+            );
+        }
+        if let (Some(parameter), Some(params)) = (parameter, params) {
+            if resolve_path(params, parameter).is_none() {
+                self.problem(
+                    format!("{pointer}/parameter"),
+                    format!(
+                        "error trigger names no parameter: \"{parameter}\" is not a parameter path"
+                    ),
+                );
+            }
         }
     }
 }

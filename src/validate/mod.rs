@@ -22,10 +22,13 @@
 pub(crate) mod response;
 
 use base64::Engine;
+use regex::Regex;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::spec::model::{json_kind, type_name, ParamKind, RuleCheck};
+use crate::spec::model::{
+    json_kind, type_name, IntegerRules, ParamKind, RuleCheck, StringRules, When,
+};
 use crate::spec::raw::{ConstraintKind, Protocol, RawTrigger, StringFormat};
 use crate::spec::{ApiSpec, ErrorSpec, Param, Specs};
 
@@ -584,132 +587,35 @@ impl<'a> Walker<'a> {
             self.violation_constraint(param, path, ConstraintKind::Type, detail);
             return;
         }
-        match (&param.kind, value) {
-            (ParamKind::String(rules), Value::String(s)) => {
-                if let Some(values) = &rules.enum_values {
-                    if !values.contains(s) {
-                        let detail = format!(
-                            "\"{path}\" is \"{s}\", not one of {}",
-                            crate::spec::model::join_quoted(values)
-                        );
-                        self.violation_constraint(
-                            param,
-                            path.clone(),
-                            ConstraintKind::Enum,
-                            detail,
-                        );
-                    }
-                }
-                let chars = s.chars().count() as u64;
-                if let Some(min) = rules.min_length {
-                    if chars < min {
-                        let detail = format!("\"{path}\" has {chars} characters, fewer than {min}");
-                        self.violation_constraint(
-                            param,
-                            path.clone(),
-                            ConstraintKind::MinLength,
-                            detail,
-                        );
-                    }
-                }
-                if let Some(max) = rules.max_length {
-                    if chars > max {
-                        let detail = format!("\"{path}\" has {chars} characters, more than {max}");
-                        self.violation_constraint(
-                            param,
-                            path.clone(),
-                            ConstraintKind::MaxLength,
-                            detail,
-                        );
-                    }
-                }
-                if let Some(pattern) = &rules.pattern {
-                    if !pattern.matches(s) {
-                        let detail = format!(
-                            "\"{path}\" is \"{s}\", which does not match {}",
-                            pattern.source
-                        );
-                        self.violation_constraint(
-                            param,
-                            path.clone(),
-                            ConstraintKind::Pattern,
-                            detail,
-                        );
-                    }
-                }
-                if let Some(format) = rules.format {
-                    if let Some(why) = format_problem(format, s) {
-                        let detail = format!("\"{path}\": {why}");
-                        self.violation_constraint(param, path, ConstraintKind::Format, detail);
-                    }
-                }
-            }
+        let broken = match (&param.kind, value) {
+            (ParamKind::String(rules), Value::String(s)) => string_breaks(rules, s, &path),
             (ParamKind::Integer(rules), Value::Number(n)) => {
-                let n = n.as_i64().unwrap_or_default();
-                if let Some(values) = &rules.enum_values {
-                    if !values.contains(&n) {
-                        let detail = format!("\"{path}\" is {n}, not one of the allowed values");
-                        self.violation_constraint(
-                            param,
-                            path.clone(),
-                            ConstraintKind::Enum,
-                            detail,
-                        );
-                    }
-                }
-                if let Some(min) = rules.minimum {
-                    if n < min {
-                        let detail = format!("\"{path}\" is {n}, below the minimum {min}");
-                        self.violation_constraint(
-                            param,
-                            path.clone(),
-                            ConstraintKind::Minimum,
-                            detail,
-                        );
-                    }
-                }
-                if let Some(max) = rules.maximum {
-                    if n > max {
-                        let detail = format!("\"{path}\" is {n}, above the maximum {max}");
-                        self.violation_constraint(
-                            param,
-                            path.clone(),
-                            ConstraintKind::Maximum,
-                            detail,
-                        );
-                    }
-                }
-                if let Some(step) = rules.multiple_of {
-                    if step > 0 && n % step != 0 {
-                        let detail = format!("\"{path}\" is {n}, not a multiple of {step}");
-                        self.violation_constraint(param, path, ConstraintKind::MultipleOf, detail);
-                    }
-                }
+                integer_breaks(rules, n.as_i64().unwrap_or_default(), &path)
             }
             (ParamKind::Array(rules), Value::Array(items)) => {
                 let len = items.len() as u64;
-                if let Some(min) = rules.min_items {
-                    if len < min {
-                        let detail = format!("\"{path}\" has {len} items, fewer than {min}");
-                        self.violation_constraint(
-                            param,
-                            path.clone(),
-                            ConstraintKind::MinItems,
-                            detail,
-                        );
-                    }
+                let mut broken = Vec::new();
+                if let Some(min) = rules.min_items.filter(|min| len < *min) {
+                    broken.push((
+                        ConstraintKind::MinItems,
+                        format!("\"{path}\" has {len} items, fewer than {min}"),
+                    ));
                 }
-                if let Some(max) = rules.max_items {
-                    if len > max {
-                        let detail = format!("\"{path}\" has {len} items, more than {max}");
-                        self.violation_constraint(
-                            param,
-                            path.clone(),
-                            ConstraintKind::MaxItems,
-                            detail,
-                        );
-                    }
+                if let Some(max) = rules.max_items.filter(|max| len > *max) {
+                    broken.push((
+                        ConstraintKind::MaxItems,
+                        format!("\"{path}\" has {len} items, more than {max}"),
+                    ));
                 }
+                broken
+            }
+            _ => Vec::new(),
+        };
+        for (kind, detail) in broken {
+            self.violation_constraint(param, path.clone(), kind, detail);
+        }
+        match (&param.kind, value) {
+            (ParamKind::Array(rules), Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
                     self.value(&rules.items, item, format!("{path}[{i}]"));
                 }
@@ -731,16 +637,10 @@ impl<'a> Walker<'a> {
     }
 
     fn rule(&mut self, rule: &'a crate::spec::Rule, prefix: &str, object: &Map<String, Value>) {
-        let matching = self.matching();
-        let get = |name: &str| lookup(object, name, matching).map(|(_, v)| v);
-        // Conditions read their field the way every other lookup does (for
-        // JD, ignoring case).
-        let holds = |when: &crate::spec::model::When| when.holds_for(get(&when.field));
-        let present = |name: &str| match get(name) {
-            Some(Value::Array(a)) => !a.is_empty(),
-            Some(Value::String(s)) => !s.is_empty(),
-            Some(_) => true,
-            None => false,
+        let at = Instance {
+            prefix,
+            object,
+            matching: self.matching(),
         };
         match &rule.check {
             RuleCheck::RangeWhen {
@@ -749,41 +649,10 @@ impl<'a> Walker<'a> {
                 minimum,
                 maximum,
                 multiple_of,
-            } => {
-                let Some(n) = get(field).and_then(Value::as_i64) else {
-                    return;
-                };
-                if !holds(when) {
-                    return;
-                }
-                let mut broken = Vec::new();
-                if minimum.is_some_and(|m| n < m) || maximum.is_some_and(|m| n > m) {
-                    broken.push(format!(
-                        "outside [{}, {}]",
-                        minimum.map_or("-".into(), |m| m.to_string()),
-                        maximum.map_or("-".into(), |m| m.to_string())
-                    ));
-                }
-                if let Some(step) = multiple_of {
-                    if *step > 0 && n % step != 0 {
-                        broken.push(format!("not a multiple of {step}"));
-                    }
-                }
-                if !broken.is_empty() {
-                    let path = join(prefix, field);
-                    let detail = format!(
-                        "\"{path}\" is {n}, {} (when {} is {}): {}",
-                        broken.join(" and "),
-                        when.field,
-                        values_text(&when.values),
-                        rule.description
-                    );
-                    self.violation_rule(&rule.id, path, detail, &[]);
-                }
-            }
+            } => self.range_when(rule, &at, field, when, (*minimum, *maximum, *multiple_of)),
             RuleCheck::RequiredWhen { field, when } => {
-                if holds(when) && get(field).is_none() {
-                    let path = join(prefix, field);
+                if at.holds(when) && at.get(field).is_none() {
+                    let path = join(at.prefix, field);
                     let detail = format!(
                         "\"{path}\" is required when {} is {}",
                         when.field,
@@ -794,15 +663,15 @@ impl<'a> Walker<'a> {
             }
             RuleCheck::RequiredUnless { field, other } => {
                 // An empty `other` (a snapshotId of "") gives nothing.
-                if get(field).is_none() && !present(other) {
-                    let path = join(prefix, field);
+                if at.get(field).is_none() && !at.present(other) {
+                    let path = join(at.prefix, field);
                     let detail = format!("\"{path}\" is required when \"{other}\" is not given");
                     self.violation_rule(&rule.id, path, detail, &[]);
                 }
             }
             RuleCheck::EffectiveOnlyWhen { field, when } => {
-                if get(field).is_some() && !holds(when) {
-                    let path = join(prefix, field);
+                if at.get(field).is_some() && !at.holds(when) {
+                    let path = join(at.prefix, field);
                     self.notices.push(Notice {
                         message: format!(
                             "\"{path}\" has no effect unless {} is {}: {}",
@@ -814,122 +683,302 @@ impl<'a> Walker<'a> {
                     });
                 }
             }
-            RuleCheck::Unique { array, field } => {
-                let Some(Value::Array(items)) = get(array) else {
-                    return;
-                };
-                let mut seen: Vec<&Value> = Vec::new();
-                for (i, item) in items.iter().enumerate() {
-                    let Some(value) = item
-                        .as_object()
-                        .and_then(|o| lookup(o, field, matching))
-                        .map(|(_, v)| v)
-                    else {
-                        continue;
-                    };
-                    if seen.contains(&value) {
-                        let path = format!("{}[{i}].{field}", join(prefix, array));
-                        let detail = format!("\"{path}\" repeats {value}: {}", rule.description);
-                        let state = [value.as_str().map_or(value.to_string(), str::to_string)];
-                        self.violation_rule(&rule.id, path, detail, &state);
-                    } else {
-                        seen.push(value);
-                    }
-                }
-            }
+            RuleCheck::Unique { array, field } => self.unique(rule, &at, array, field),
             RuleCheck::AtLeastOneOf { fields } => {
-                if !fields.iter().any(|f| present(f)) {
-                    let path = join(prefix, &fields[0]);
+                if !fields.iter().any(|f| at.present(f)) {
+                    let path = join(at.prefix, &fields[0]);
                     let detail = format!("one of {} must be given (non-empty)", fields.join(", "));
                     self.violation_rule(&rule.id, path, detail, &[]);
                 }
             }
             RuleCheck::SameLength { field, as_any_of } => {
-                let Some(Value::Array(list)) = get(field) else {
-                    return;
-                };
-                let other = as_any_of.iter().find_map(|o| match get(o) {
-                    Some(Value::Array(a)) if !a.is_empty() => Some((o, a.len())),
-                    _ => None,
-                });
-                if let Some((other, len)) = other {
-                    if list.len() != len {
-                        let path = join(prefix, field);
-                        let detail = format!(
-                            "\"{path}\" has {} items but \"{other}\" has {len}",
-                            list.len()
-                        );
-                        self.violation_rule(&rule.id, path, detail, &[]);
-                    }
-                }
+                self.same_length(rule, &at, field, as_any_of)
             }
             RuleCheck::CaptureEquals {
                 field,
                 regex,
                 group,
                 equals,
-            } => {
-                let (Some(Value::String(text)), Some(Value::String(expected))) =
-                    (get(field), get(equals).or_else(|| self.request.get(equals)))
-                else {
-                    return;
-                };
-                let Some(captured) = regex
-                    .captures(text)
-                    .and_then(|c| c.get(*group))
-                    .map(|m| m.as_str())
-                else {
-                    return;
-                };
-                if captured != expected {
-                    let path = join(prefix, field);
-                    let detail = format!(
-                        "\"{path}\" names \"{captured}\" where \"{equals}\" is \"{expected}\": {}",
-                        rule.description
-                    );
-                    self.violation_rule(&rule.id, path, detail, &[captured.to_string()]);
-                }
-            }
+            } => self.capture_equals(rule, &at, field, regex, *group, equals),
             RuleCheck::Base64JsonShape {
                 field,
                 required_paths,
-            } => {
-                let Some(Value::String(text)) = get(field) else {
-                    return;
-                };
-                let decoded = base64::engine::general_purpose::STANDARD
-                    .decode(text.as_bytes())
-                    .ok()
-                    .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
-                let missing: Vec<&String> = match &decoded {
-                    Some(json) => required_paths
-                        .iter()
-                        .filter(|p| {
-                            p.split('.')
-                                .try_fold(json, |v, key| v.get(key))
-                                .is_none_or(Value::is_null)
-                        })
-                        .collect(),
-                    None => required_paths.iter().collect(),
-                };
-                if decoded.is_none() || !missing.is_empty() {
-                    let path = join(prefix, field);
-                    let detail = match decoded {
-                        None => format!("\"{path}\" is not base64 of a JSON document"),
-                        Some(_) => format!(
-                            "\"{path}\" decodes to JSON without {}",
-                            missing
-                                .iter()
-                                .map(|s| s.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    };
-                    self.violation_rule(&rule.id, path, detail, &[]);
-                }
+            } => self.base64_json_shape(rule, &at, field, required_paths),
+        }
+    }
+
+    /// A value outside the range its condition sets.
+    fn range_when(
+        &mut self,
+        rule: &'a crate::spec::Rule,
+        at: &Instance<'_>,
+        field: &str,
+        when: &When,
+        (minimum, maximum, multiple_of): (Option<i64>, Option<i64>, Option<i64>),
+    ) {
+        let Some(n) = at.get(field).and_then(Value::as_i64) else {
+            return;
+        };
+        if !at.holds(when) {
+            return;
+        }
+        let mut broken = Vec::new();
+        if minimum.is_some_and(|m| n < m) || maximum.is_some_and(|m| n > m) {
+            broken.push(format!(
+                "outside [{}, {}]",
+                minimum.map_or("-".into(), |m| m.to_string()),
+                maximum.map_or("-".into(), |m| m.to_string())
+            ));
+        }
+        if let Some(step) = multiple_of {
+            if step > 0 && n % step != 0 {
+                broken.push(format!("not a multiple of {step}"));
+            }
+        }
+        if !broken.is_empty() {
+            let path = join(at.prefix, field);
+            let detail = format!(
+                "\"{path}\" is {n}, {} (when {} is {}): {}",
+                broken.join(" and "),
+                when.field,
+                values_text(&when.values),
+                rule.description
+            );
+            self.violation_rule(&rule.id, path, detail, &[]);
+        }
+    }
+
+    /// Items of `array` that repeat the `field` of an earlier one.
+    fn unique(&mut self, rule: &'a crate::spec::Rule, at: &Instance<'_>, array: &str, field: &str) {
+        let Some(Value::Array(items)) = at.get(array) else {
+            return;
+        };
+        let mut seen: Vec<&Value> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let Some(value) = item
+                .as_object()
+                .and_then(|o| lookup(o, field, at.matching))
+                .map(|(_, v)| v)
+            else {
+                continue;
+            };
+            if seen.contains(&value) {
+                let path = format!("{}[{i}].{field}", join(at.prefix, array));
+                let detail = format!("\"{path}\" repeats {value}: {}", rule.description);
+                let state = [value.as_str().map_or(value.to_string(), str::to_string)];
+                self.violation_rule(&rule.id, path, detail, &state);
+            } else {
+                seen.push(value);
             }
         }
     }
+
+    /// `field` with another number of items than the first of `as_any_of` that has some.
+    fn same_length(
+        &mut self,
+        rule: &'a crate::spec::Rule,
+        at: &Instance<'_>,
+        field: &str,
+        as_any_of: &[String],
+    ) {
+        let Some(Value::Array(list)) = at.get(field) else {
+            return;
+        };
+        let other = as_any_of.iter().find_map(|o| match at.get(o) {
+            Some(Value::Array(a)) if !a.is_empty() => Some((o, a.len())),
+            _ => None,
+        });
+        if let Some((other, len)) = other {
+            if list.len() != len {
+                let path = join(at.prefix, field);
+                let detail = format!(
+                    "\"{path}\" has {} items but \"{other}\" has {len}",
+                    list.len()
+                );
+                self.violation_rule(&rule.id, path, detail, &[]);
+            }
+        }
+    }
+
+    /// The part of `field` the regex captures, where it is not `equals`.
+    fn capture_equals(
+        &mut self,
+        rule: &'a crate::spec::Rule,
+        at: &Instance<'_>,
+        field: &str,
+        regex: &Regex,
+        group: usize,
+        equals: &str,
+    ) {
+        let (Some(Value::String(text)), Some(Value::String(expected))) = (
+            at.get(field),
+            at.get(equals).or_else(|| self.request.get(equals)),
+        ) else {
+            return;
+        };
+        let Some(captured) = regex
+            .captures(text)
+            .and_then(|c| c.get(group))
+            .map(|m| m.as_str())
+        else {
+            return;
+        };
+        if captured != expected {
+            let path = join(at.prefix, field);
+            let detail = format!(
+                "\"{path}\" names \"{captured}\" where \"{equals}\" is \"{expected}\": {}",
+                rule.description
+            );
+            self.violation_rule(&rule.id, path, detail, &[captured.to_string()]);
+        }
+    }
+
+    /// `field` that is not base64 JSON with every required path.
+    fn base64_json_shape(
+        &mut self,
+        rule: &'a crate::spec::Rule,
+        at: &Instance<'_>,
+        field: &str,
+        required_paths: &[String],
+    ) {
+        let Some(Value::String(text)) = at.get(field) else {
+            return;
+        };
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(text.as_bytes())
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
+        let missing: Vec<&String> = match &decoded {
+            Some(json) => required_paths
+                .iter()
+                .filter(|p| {
+                    p.split('.')
+                        .try_fold(json, |v, key| v.get(key))
+                        .is_none_or(Value::is_null)
+                })
+                .collect(),
+            None => required_paths.iter().collect(),
+        };
+        if decoded.is_none() || !missing.is_empty() {
+            let path = join(at.prefix, field);
+            let detail = match decoded {
+                None => format!("\"{path}\" is not base64 of a JSON document"),
+                Some(_) => format!(
+                    "\"{path}\" decodes to JSON without {}",
+                    missing
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            self.violation_rule(&rule.id, path, detail, &[]);
+        }
+    }
+}
+
+/// One instance of a rule's scope: where it is, its fields, and how they are looked up.
+struct Instance<'o> {
+    prefix: &'o str,
+    object: &'o Map<String, Value>,
+    matching: Matching,
+}
+
+impl<'o> Instance<'o> {
+    fn get(&self, name: &str) -> Option<&'o Value> {
+        lookup(self.object, name, self.matching).map(|(_, v)| v)
+    }
+
+    /// Conditions read their field the way every other lookup does (for JD, ignoring case).
+    fn holds(&self, when: &When) -> bool {
+        when.holds_for(self.get(&when.field))
+    }
+
+    /// Given with a value: an empty array or string counts as not given.
+    fn present(&self, name: &str) -> bool {
+        match self.get(name) {
+            Some(Value::Array(a)) => !a.is_empty(),
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(_) => true,
+            None => false,
+        }
+    }
+}
+
+/// The constraints of a string parameter that `s` breaks, each with what is wrong, in
+/// the order the spec lists them.
+fn string_breaks(rules: &StringRules, s: &str, path: &str) -> Vec<(ConstraintKind, String)> {
+    let mut broken = Vec::new();
+    if let Some(values) = rules
+        .enum_values
+        .as_ref()
+        .filter(|v| !v.iter().any(|m| m == s))
+    {
+        broken.push((
+            ConstraintKind::Enum,
+            format!(
+                "\"{path}\" is \"{s}\", not one of {}",
+                crate::spec::model::join_quoted(values)
+            ),
+        ));
+    }
+    let chars = s.chars().count() as u64;
+    if let Some(min) = rules.min_length.filter(|min| chars < *min) {
+        broken.push((
+            ConstraintKind::MinLength,
+            format!("\"{path}\" has {chars} characters, fewer than {min}"),
+        ));
+    }
+    if let Some(max) = rules.max_length.filter(|max| chars > *max) {
+        broken.push((
+            ConstraintKind::MaxLength,
+            format!("\"{path}\" has {chars} characters, more than {max}"),
+        ));
+    }
+    if let Some(pattern) = rules.pattern.as_ref().filter(|p| !p.matches(s)) {
+        broken.push((
+            ConstraintKind::Pattern,
+            format!(
+                "\"{path}\" is \"{s}\", which does not match {}",
+                pattern.source
+            ),
+        ));
+    }
+    if let Some(why) = rules.format.and_then(|format| format_problem(format, s)) {
+        broken.push((ConstraintKind::Format, format!("\"{path}\": {why}")));
+    }
+    broken
+}
+
+/// The constraints of an integer parameter that `n` breaks, each with what is wrong, in
+/// the order the spec lists them.
+fn integer_breaks(rules: &IntegerRules, n: i64, path: &str) -> Vec<(ConstraintKind, String)> {
+    let mut broken = Vec::new();
+    if rules.enum_values.as_ref().is_some_and(|v| !v.contains(&n)) {
+        broken.push((
+            ConstraintKind::Enum,
+            format!("\"{path}\" is {n}, not one of the allowed values"),
+        ));
+    }
+    if let Some(min) = rules.minimum.filter(|min| n < *min) {
+        broken.push((
+            ConstraintKind::Minimum,
+            format!("\"{path}\" is {n}, below the minimum {min}"),
+        ));
+    }
+    if let Some(max) = rules.maximum.filter(|max| n > *max) {
+        broken.push((
+            ConstraintKind::Maximum,
+            format!("\"{path}\" is {n}, above the maximum {max}"),
+        ));
+    }
+    if let Some(step) = rules.multiple_of.filter(|step| *step > 0 && n % step != 0) {
+        broken.push((
+            ConstraintKind::MultipleOf,
+            format!("\"{path}\" is {n}, not a multiple of {step}"),
+        ));
+    }
+    broken
 }
 
 fn article(param: &Param) -> &'static str {

@@ -33,8 +33,8 @@
 
 use serde_json::Value;
 
-use crate::protocol::{provider_for, wire_for};
 use crate::protocol::signing::{AuthorizationHeader, SignableRequest};
+use crate::protocol::{provider_for, wire_for};
 use crate::spec::raw::Location;
 use crate::spec::{ApiSpec, ProviderId};
 use crate::targets::{Finding, FindingClass};

@@ -356,6 +356,27 @@ pub trait Wire: Sync {
         self.encode(api, params, credentials, options)
     }
 
+    /// The request [`Wire::encode_with_method`] (or, for `None`,
+    /// [`Wire::encode`]) would build, as far as a server reads parameters
+    /// from it: the signature may be left off where it adds nothing
+    /// [`Wire::parse_params`] reads, which spares the signing where only the
+    /// reading back is wanted (the runner's check of what the wire
+    /// carries). By default the request is signed.
+    fn encode_for_reading(
+        &self,
+        api: &ApiSpec,
+        params: &Value,
+        credentials: &Credentials,
+        options: &EncodeOptions,
+        method: Option<&str>,
+    ) -> Result<SignableRequest, EncodeError> {
+        match method {
+            None => self.encode(api, params, credentials, options),
+            Some(method) => self.encode_with_method(api, params, credentials, options, method),
+        }
+        .map(|wire| wire.request)
+    }
+
     /// Decodes an answer's status and body.
     fn decode(&self, http_status: u16, body: &[u8]) -> Result<Outcome, DecodeError>;
 

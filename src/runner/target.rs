@@ -575,6 +575,16 @@ pub fn expressible(
     params: &Value,
     request: &SignableRequest,
 ) -> Result<(), CallError> {
+    read_back_if_expressible(specs, api, params, request).map(|_| ())
+}
+
+/// [`expressible`], with the parameters as the server reads them.
+fn read_back_if_expressible(
+    specs: &Specs,
+    api: &ApiSpec,
+    params: &Value,
+    request: &SignableRequest,
+) -> Result<Value, CallError> {
     let read_back = wire_for(api.raw.protocol)
         .parse_params(api, request)
         .map_err(|e| CallError::Unsendable(e.to_string()))?;
@@ -592,7 +602,7 @@ pub fn expressible(
         broken(&read_back) == sent
     };
     if same {
-        Ok(())
+        Ok(read_back)
     } else {
         Err(CallError::Unsendable(format!(
             "{} (sent with {}): {}",
@@ -665,14 +675,10 @@ pub fn as_server_reads_sent_with(
         ),
         inputs: SigningInputs::new(0, "probe"),
     };
-    let probe = match method {
-        None => wire.encode(api, params, &credentials, &options),
-        Some(method) => wire.encode_with_method(api, params, &credentials, &options, method),
-    }
-    .map_err(|e| CallError::Unsendable(e.to_string()))?;
-    expressible(specs, api, params, &probe.request)?;
-    wire.parse_params(api, &probe.request)
-        .map_err(|e| CallError::Unsendable(e.to_string()))
+    let probe = wire
+        .encode_for_reading(api, params, &credentials, &options, method)
+        .map_err(|e| CallError::Unsendable(e.to_string()))?;
+    read_back_if_expressible(specs, api, params, &probe)
 }
 
 impl Session for MockSession<'_> {

@@ -588,6 +588,10 @@ fn read_back_if_expressible(
     let read_back = wire_for(api.raw.protocol)
         .parse_params(api, request)
         .map_err(|e| CallError::Unsendable(e.to_string()))?;
+    // Read back as sent, they break what the sent ones break.
+    if crate::protocol::wire::same_parameters(api, &read_back, params) {
+        return Ok(read_back);
+    }
     let broken = |v: &Value| -> Vec<(String, String)> {
         crate::validate::validate_request(specs, api, v)
             .violations

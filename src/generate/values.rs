@@ -454,15 +454,44 @@ pub(crate) fn simple_shape(source: &str) -> Option<(String, u64, Option<u64>)> {
     Some((class, m, n))
 }
 
+/// `^class$`, compiled once per thread and class: every trial builds its
+/// strategies anew from the same few classes of the specs.
+fn class_regex(class: &str) -> Option<Regex> {
+    thread_local! {
+        static KEPT: std::cell::RefCell<std::collections::HashMap<String, Option<Regex>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    KEPT.with(|kept| {
+        if let Some(re) = kept.borrow().get(class) {
+            return re.clone();
+        }
+        let re = Regex::new(&format!("^{class}$")).ok();
+        kept.borrow_mut().insert(class.to_string(), re.clone());
+        re
+    })
+}
+
 /// The characters of [`alphabet`] a character class admits, simplest first.
+/// Kept per thread and class, as [`class_regex`].
 pub(crate) fn class_members(class: &str) -> Vec<char> {
-    let Ok(re) = Regex::new(&format!("^{class}$")) else {
-        return Vec::new();
-    };
-    alphabet()
-        .into_iter()
-        .filter(|c| re.is_match(c.encode_utf8(&mut [0; 4])))
-        .collect()
+    thread_local! {
+        static KEPT: std::cell::RefCell<std::collections::HashMap<String, Vec<char>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    KEPT.with(|kept| {
+        if let Some(members) = kept.borrow().get(class) {
+            return members.clone();
+        }
+        let members: Vec<char> = match class_regex(class) {
+            Some(re) => alphabet()
+                .into_iter()
+                .filter(|c| re.is_match(c.encode_utf8(&mut [0; 4])))
+                .collect(),
+            None => Vec::new(),
+        };
+        kept.borrow_mut().insert(class.to_string(), members.clone());
+        members
+    })
 }
 
 /// Characters of a class: nineteen in twenty from [`class_members`], the
@@ -470,7 +499,7 @@ pub(crate) fn class_members(class: &str) -> Vec<char> {
 /// Chinese character.
 fn class_chars(class: &str) -> Option<BoxedStrategy<char>> {
     let members = class_members(class);
-    let exotic = Regex::new(&format!("^{class}$")).ok().and_then(|re| {
+    let exotic = class_regex(class).and_then(|re| {
         let admits = move |c: char| re.is_match(c.encode_utf8(&mut [0; 4]));
         let ascii: Vec<char> = ('!'..='~').filter(|c| admits(*c)).collect();
         let han = admits(common_han(0)) && admits(common_han(u32::MAX));

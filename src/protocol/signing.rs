@@ -105,9 +105,10 @@ pub fn base64_encode(data: &[u8]) -> String {
 /// The last few derived signing keys of this thread, keyed by everything
 /// each was derived from. A derived key changes once a day per secret and
 /// scope, while a server checks thousands of requests a second: three HMACs
-/// saved each. More than one is kept because a live run signs each request
-/// twice with different dates (its wire round-trip probe at time 0, then the
-/// request itself), which would evict a single kept key every time.
+/// saved each. More than one is kept because a live run may sign a request
+/// twice with different dates (its wire round-trip probe at time 0, where
+/// the protocol's probe is signed, then the request itself), which would
+/// evict a single kept key every time.
 pub(crate) fn cached_derived_key(inputs: &[&str], derive: impl FnOnce() -> [u8; 32]) -> [u8; 32] {
     const KEPT: usize = 4;
     thread_local! {

@@ -356,6 +356,27 @@ pub trait Wire: Sync {
         self.encode(api, params, credentials, options)
     }
 
+    /// The request [`Wire::encode_with_method`] (or, for `None`,
+    /// [`Wire::encode`]) would build, as far as a server reads parameters
+    /// from it: the signature may be left off where it adds nothing
+    /// [`Wire::parse_params`] reads, which spares the signing where only the
+    /// reading back is wanted (the runner's check of what the wire
+    /// carries). By default the request is signed.
+    fn encode_for_reading(
+        &self,
+        api: &ApiSpec,
+        params: &Value,
+        credentials: &Credentials,
+        options: &EncodeOptions,
+        method: Option<&str>,
+    ) -> Result<SignableRequest, EncodeError> {
+        match method {
+            None => self.encode(api, params, credentials, options),
+            Some(method) => self.encode_with_method(api, params, credentials, options, method),
+        }
+        .map(|wire| wire.request)
+    }
+
     /// Decodes an answer's status and body.
     fn decode(&self, http_status: u16, body: &[u8]) -> Result<Outcome, DecodeError>;
 
@@ -417,6 +438,46 @@ pub trait Wire: Sync {
         message: &str,
         request_id: &str,
     ) -> Answer;
+}
+
+/// Whether `a` and `b` are the same value with their members in the same
+/// order at every depth (serde_json's `==` ignores the order of an
+/// object's members, which what is read from them may follow).
+fn identical_in_order(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((kx, vx), (ky, vy))| kx == ky && identical_in_order(vx, vy))
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| identical_in_order(p, q))
+        }
+        _ => a == b,
+    }
+}
+
+/// Whether `read_back` carries exactly the parameters `sent` does, in any
+/// order: the same members, each with an [`identical_in_order`] value and
+/// named exactly as one of `api`'s parameters and as no other ignoring
+/// case. Whatever reads them by name (the validator, which reports by the
+/// parameters' order, not the members') then reads the two alike.
+pub(crate) fn same_parameters(api: &ApiSpec, read_back: &Value, sent: &Value) -> bool {
+    let (Value::Object(read_back), Value::Object(sent)) = (read_back, sent) else {
+        return false;
+    };
+    read_back.len() == sent.len()
+        && sent.iter().all(|(name, value)| {
+            api.params
+                .iter()
+                .filter(|p| p.name.eq_ignore_ascii_case(name))
+                .map(|p| &p.name == name)
+                .eq([true])
+                && read_back
+                    .get(name)
+                    .is_some_and(|read| identical_in_order(read, value))
+        })
 }
 
 /// A JSON request body as an object of parameters; an empty body is none.
@@ -689,6 +750,44 @@ mod tests {
         assert!(!Endpoint::parse("http://10.0.0.1").unwrap().is_loopback());
         assert!(Endpoint::parse("ftp://x").is_err());
         assert!(Endpoint::parse("https://x/path").is_err());
+    }
+
+    #[test]
+    fn identical_in_order_minds_the_order_of_members() {
+        let a = serde_json::json!({"A": 1, "B": [{"C": "x", "D": null}]});
+        let reordered = serde_json::json!({"B": [{"C": "x", "D": null}], "A": 1});
+        let nested = serde_json::json!({"A": 1, "B": [{"D": null, "C": "x"}]});
+        assert!(identical_in_order(&a, &a.clone()));
+        assert_eq!(a, reordered);
+        assert!(!identical_in_order(&a, &reordered));
+        assert!(!identical_in_order(&a, &nested));
+        assert!(!identical_in_order(
+            &a,
+            &serde_json::json!({"A": 1.0, "B": []})
+        ));
+    }
+
+    #[test]
+    fn same_parameters_are_named_exactly_as_the_apis() {
+        let specs = crate::spec::Specs::embedded().unwrap();
+        let api = specs.api("tencent/ExportImages").unwrap();
+        let sent = serde_json::json!({"Region": "r", "ImageIds": ["a", "b"]});
+        let reordered = serde_json::json!({"ImageIds": ["a", "b"], "Region": "r"});
+        assert!(same_parameters(api, &reordered, &sent));
+        assert!(!same_parameters(
+            api,
+            &serde_json::json!({"ImageIds": ["b", "a"], "Region": "r"}),
+            &sent
+        ));
+        assert!(!same_parameters(
+            api,
+            &serde_json::json!({"Region": "r"}),
+            &sent
+        ));
+        let unknown = serde_json::json!({"Region": "r", "Other": 1});
+        assert!(!same_parameters(api, &unknown, &unknown));
+        let other_case = serde_json::json!({"region": "r"});
+        assert!(!same_parameters(api, &other_case, &other_case));
     }
 
     #[test]

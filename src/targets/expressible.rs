@@ -37,9 +37,23 @@ pub fn expressible(
     params: &Value,
     request: &SignableRequest,
 ) -> Result<(), CallError> {
+    read_back_if_expressible(specs, api, params, request).map(|_| ())
+}
+
+/// [`expressible`], with the parameters as the server reads them.
+fn read_back_if_expressible(
+    specs: &Specs,
+    api: &ApiSpec,
+    params: &Value,
+    request: &SignableRequest,
+) -> Result<Value, CallError> {
     let read_back = wire_for(api.raw.protocol)
         .parse_params(api, request)
         .map_err(|e| CallError::Unsendable(e.to_string()))?;
+    // Read back as sent, they break what the sent ones break.
+    if crate::protocol::wire::same_parameters(api, &read_back, params) {
+        return Ok(read_back);
+    }
     let broken = |v: &Value| -> Vec<(String, String)> {
         crate::validate::validate_request(specs, api, v)
             .violations
@@ -54,7 +68,7 @@ pub fn expressible(
         broken(&read_back) == sent
     };
     if same {
-        Ok(())
+        Ok(read_back)
     } else {
         Err(CallError::Unsendable(format!(
             "{} (sent with {}): {}",
@@ -127,12 +141,8 @@ pub fn as_server_reads_sent_with(
         ),
         inputs: SigningInputs::new(0, "probe"),
     };
-    let probe = match method {
-        None => wire.encode(api, params, &credentials, &options),
-        Some(method) => wire.encode_with_method(api, params, &credentials, &options, method),
-    }
-    .map_err(|e| CallError::Unsendable(e.to_string()))?;
-    expressible(specs, api, params, &probe.request)?;
-    wire.parse_params(api, &probe.request)
-        .map_err(|e| CallError::Unsendable(e.to_string()))
+    let probe = wire
+        .encode_for_reading(api, params, &credentials, &options, method)
+        .map_err(|e| CallError::Unsendable(e.to_string()))?;
+    read_back_if_expressible(specs, api, params, &probe)
 }

@@ -18,8 +18,8 @@ use super::signing::{
 };
 use super::wire::{
     cut, endpoint_for, json_answer, json_object_body, scalar_text, typed_from_text, Answer,
-    DecodeError, EncodeError, EncodeOptions, Outcome, ParseError, RequestAuth, ServiceError,
-    Unrouted, Wire, WireRequest,
+    DecodeError, EncodeError, EncodeOptions, Endpoint, Outcome, ParseError, RequestAuth,
+    ServiceError, Unrouted, Wire, WireRequest,
 };
 use crate::spec::raw::{Location, SigningScheme};
 use crate::spec::ApiSpec;
@@ -71,14 +71,14 @@ fn method_of(api: &ApiSpec) -> String {
     format!("{:?}", api.raw.method)
 }
 
-impl Wire for JdcloudRestJson {
-    fn encode(
-        &self,
+impl JdcloudRestJson {
+    /// `params` before signing: the signature's version, where the request
+    /// goes, and the request without the headers the signature adds.
+    fn unsigned(
         api: &ApiSpec,
         params: &Value,
-        credentials: &Credentials,
         options: &EncodeOptions,
-    ) -> Result<WireRequest, EncodeError> {
+    ) -> Result<(JdcloudVersion, Endpoint, SignableRequest), EncodeError> {
         let version = version_of(options.scheme).ok_or_else(|| EncodeError::UnsupportedScheme {
             provider: "JD Cloud".into(),
             scheme: options.scheme.to_string(),
@@ -126,8 +126,21 @@ impl Wire for JdcloudRestJson {
         }
         request.set_header("Content-Type", JSON_CONTENT_TYPE);
         request.body = serde_json::to_vec(&Value::Object(body)).expect("JSON values serialise");
+        Ok((version, endpoint, request))
+    }
+}
+
+impl Wire for JdcloudRestJson {
+    fn encode(
+        &self,
+        api: &ApiSpec,
+        params: &Value,
+        credentials: &Credentials,
+        options: &EncodeOptions,
+    ) -> Result<WireRequest, EncodeError> {
+        let (version, endpoint, mut request) = Self::unsigned(api, params, options)?;
         let mut signer = JdcloudSigner::new(version, api.raw.service.clone());
-        if let Some(region) = object.get(REGION_PARAMETER).and_then(Value::as_str) {
+        if let Some(region) = params.get(REGION_PARAMETER).and_then(Value::as_str) {
             signer = signer.with_region(region);
         }
         let trace = signer.sign(&mut request, credentials, &options.inputs)?;
@@ -137,6 +150,28 @@ impl Wire for JdcloudRestJson {
             scheme: options.scheme,
             trace,
         })
+    }
+
+    /// Unsigned: the signature only adds headers, which
+    /// [`Wire::parse_params`] does not read, and it cannot fail once the
+    /// version is known and the time has a date (one that has none is
+    /// signed, to fail).
+    fn encode_for_reading(
+        &self,
+        api: &ApiSpec,
+        params: &Value,
+        credentials: &Credentials,
+        options: &EncodeOptions,
+        method: Option<&str>,
+    ) -> Result<SignableRequest, EncodeError> {
+        if jdcloud_date(options.inputs.timestamp).is_err() {
+            return match method {
+                None => self.encode(api, params, credentials, options),
+                Some(method) => self.encode_with_method(api, params, credentials, options, method),
+            }
+            .map(|w| w.request);
+        }
+        Self::unsigned(api, params, options).map(|(_, _, request)| request)
     }
 
     fn decode(&self, http_status: u16, body: &[u8]) -> Result<Outcome, DecodeError> {
@@ -404,5 +439,42 @@ mod tests {
                 &apis
             )
             .is_none());
+    }
+
+    #[test]
+    fn the_unsigned_request_reads_back_as_the_signed_one() {
+        use crate::protocol::signing::SigningInputs;
+        let specs = Specs::embedded().unwrap();
+        let api = specs.api("jdcloud/exportImage").unwrap();
+        let params = serde_json::json!({
+            "regionId": "cn-north-1", "imageId": "img-1", "roleName": 7,
+            "ossUrl": "https://b", "Unknown": null,
+        });
+        let credentials = Credentials::new("ak", "sk").with_security_token("t");
+        let options = EncodeOptions {
+            scheme: SigningScheme::Jdcloud2HmacSha256,
+            endpoint: Some(Endpoint::parse("http://127.0.0.1:1").unwrap()),
+            inputs: SigningInputs::new(0, "probe"),
+        };
+        let unsigned = JdcloudRestJson
+            .encode_for_reading(api, &params, &credentials, &options, None)
+            .unwrap();
+        assert_eq!(unsigned.header("Authorization"), None);
+        let signed = JdcloudRestJson
+            .encode(api, &params, &credentials, &options)
+            .unwrap()
+            .request;
+        assert_eq!(
+            JdcloudRestJson.parse_params(api, &unsigned).unwrap(),
+            JdcloudRestJson.parse_params(api, &signed).unwrap()
+        );
+        // A time without a date fails as signing it would.
+        let far = EncodeOptions {
+            inputs: SigningInputs::new(i64::MAX, "probe"),
+            ..options
+        };
+        assert!(JdcloudRestJson
+            .encode_for_reading(api, &params, &credentials, &far, None)
+            .is_err());
     }
 }

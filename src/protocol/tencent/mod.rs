@@ -23,7 +23,7 @@ use super::signing::{
 };
 use super::wire::{
     endpoint_for, json_answer, json_object_body, quoted, scalar_text, typed_from_text, Answer,
-    DecodeError, EncodeError, EncodeOptions, FlatForm, Outcome, ParseError, RequestAuth,
+    DecodeError, EncodeError, EncodeOptions, Endpoint, FlatForm, Outcome, ParseError, RequestAuth,
     ServiceError, Unrouted, Wire, WireRequest,
 };
 use crate::spec::raw::{Location, SigningScheme};
@@ -83,6 +83,28 @@ impl TencentApi3 {
         credentials: &Credentials,
         options: &EncodeOptions,
     ) -> Result<WireRequest, EncodeError> {
+        let (endpoint, mut request) = Self::unsigned_in(form, api, params, options)?;
+        let trace = Tc3Signer::new(api.raw.service.clone()).sign(
+            &mut request,
+            credentials,
+            &options.inputs,
+        )?;
+        Ok(WireRequest {
+            endpoint,
+            request,
+            scheme: options.scheme,
+            trace,
+        })
+    }
+
+    /// `params` in `form`, before signing: where it goes, and the request
+    /// without the headers the signature adds.
+    fn unsigned_in(
+        form: Form,
+        api: &ApiSpec,
+        params: &Value,
+        options: &EncodeOptions,
+    ) -> Result<(Endpoint, SignableRequest), EncodeError> {
         if options.scheme != SigningScheme::Tc3HmacSha256 {
             return Err(EncodeError::UnsupportedScheme {
                 provider: "Tencent Cloud".into(),
@@ -131,17 +153,15 @@ impl TencentApi3 {
         for (name, value) in headers {
             request.set_header(name, value);
         }
-        let trace = Tc3Signer::new(api.raw.service.clone()).sign(
-            &mut request,
-            credentials,
-            &options.inputs,
-        )?;
-        Ok(WireRequest {
-            endpoint,
-            request,
-            scheme: options.scheme,
-            trace,
-        })
+        Ok((endpoint, request))
+    }
+
+    fn form_of(method: &str) -> Form {
+        if method.eq_ignore_ascii_case("GET") {
+            Form::Get
+        } else {
+            Form::Post
+        }
     }
 }
 
@@ -165,12 +185,33 @@ impl Wire for TencentApi3 {
         options: &EncodeOptions,
         method: &str,
     ) -> Result<WireRequest, EncodeError> {
-        let form = if method.eq_ignore_ascii_case("GET") {
-            Form::Get
-        } else {
-            Form::Post
-        };
-        Self::encode_in(form, api, params, credentials, options)
+        Self::encode_in(Self::form_of(method), api, params, credentials, options)
+    }
+
+    /// Unsigned: TC3 only adds `X-TC-Timestamp`, `Authorization` (and
+    /// `X-TC-Token` with a token), none of them a parameter's header (an
+    /// API that had one is signed), and it cannot fail once the scheme is
+    /// TC3 and the time has a date (one that has none is signed, to fail).
+    fn encode_for_reading(
+        &self,
+        api: &ApiSpec,
+        params: &Value,
+        credentials: &Credentials,
+        options: &EncodeOptions,
+        method: Option<&str>,
+    ) -> Result<SignableRequest, EncodeError> {
+        let form = method.map_or(Form::Post, Self::form_of);
+        if utc_date(options.inputs.timestamp).is_err()
+            || api.params.iter().any(|p| {
+                p.location == Some(Location::Header)
+                    && [TIMESTAMP_HEADER, TOKEN_HEADER, "Authorization"]
+                        .iter()
+                        .any(|h| p.wire_name.eq_ignore_ascii_case(h))
+            })
+        {
+            return Self::encode_in(form, api, params, credentials, options).map(|w| w.request);
+        }
+        Self::unsigned_in(form, api, params, options).map(|(_, request)| request)
     }
 
     fn decode(&self, http_status: u16, body: &[u8]) -> Result<Outcome, DecodeError> {
@@ -473,5 +514,43 @@ mod tests {
             TencentApi3.parse_params(api, &get.request).unwrap(),
             serde_json::json!({"BucketName": "7", "Region": "ap-guangzhou"})
         );
+    }
+
+    #[test]
+    fn the_unsigned_request_reads_back_as_the_signed_one() {
+        let specs = Specs::embedded().unwrap();
+        let api = specs.api("tencent/ExportImages").unwrap();
+        let params = serde_json::json!({
+            "Region": "ap-guangzhou",
+            "ImageIds": ["img-72n9mi0y"],
+            "BucketName": 7,
+            "Unknown": null,
+        });
+        let credentials = Credentials::new("AKIDEXAMPLE", "secret").with_security_token("t");
+        let options = EncodeOptions {
+            scheme: SigningScheme::Tc3HmacSha256,
+            endpoint: Some(Endpoint::parse("http://127.0.0.1:1").unwrap()),
+            inputs: SigningInputs::new(0, "probe"),
+        };
+        for method in [None, Some("GET"), Some("POST")] {
+            let unsigned = TencentApi3
+                .encode_for_reading(api, &params, &credentials, &options, method)
+                .unwrap();
+            assert_eq!(unsigned.header("Authorization"), None);
+            let signed = encode(method.unwrap_or("POST"), &params).request;
+            assert_eq!(
+                TencentApi3.parse_params(api, &unsigned).unwrap(),
+                TencentApi3.parse_params(api, &signed).unwrap(),
+                "{method:?}"
+            );
+        }
+        // A time without a date fails as signing it would.
+        let far = EncodeOptions {
+            inputs: SigningInputs::new(i64::MAX, "probe"),
+            ..options
+        };
+        assert!(TencentApi3
+            .encode_for_reading(api, &params, &credentials, &far, None)
+            .is_err());
     }
 }

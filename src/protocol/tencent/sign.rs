@@ -228,8 +228,8 @@ impl SignatureScheme for Tc3Signer {
 pub fn utc_date(timestamp: i64) -> Result<String, SignError> {
     // The date changes once a day while a run signs (and the mock verifies)
     // thousands of requests a second, each needing it twice: the last two
-    // days' text is kept per thread (two: a live run also signs its wire
-    // round-trip probe at time 0). Only dates that formatted are kept, and
+    // days' text is kept per thread (two: a run signing near midnight, or
+    // a probe signed at time 0 beside today's requests). Only dates that formatted are kept, and
     // every second of a representable day is representable, so a kept day
     // never hides an out-of-range error.
     thread_local! {

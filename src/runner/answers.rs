@@ -81,85 +81,114 @@ fn triggered(e: &ErrorSpec, f: impl Fn(&RawTrigger) -> bool) -> bool {
 /// Every plan of one API's trial, chosen from `seed`.
 pub fn plans(specs: &Specs, api: &ApiSpec, seed: u64) -> Vec<AnswerPlan> {
     let provider = api.provider();
-    let plan = |name: String, error: Option<&ErrorSpec>, presentation: Presentation| {
-        AnswerPlan::new(name, provider, error, presentation)
-    };
     let errors: Vec<&ErrorSpec> = api
         .errors
         .iter()
         .chain(&specs.provider_of(api).errors)
         .collect();
+    let mut out = every_error_once(provider, &errors, seed);
+    for p in [
+        Presentation::Html(502),
+        Presentation::Html(504),
+        Presentation::EmptyBody(500),
+    ] {
+        out.push(AnswerPlan::new(presentation_name(&p), provider, None, p));
+    }
+    out.extend(throttled(provider, &errors));
+    out.extend(auth_refused(provider, &errors));
+    out.extend(signature_echoed(provider, &errors));
+    out
+}
+
+/// The plan of the error `e` answered as `p`, named by both.
+fn presented(provider: ProviderId, e: &ErrorSpec, p: Presentation) -> AnswerPlan {
+    AnswerPlan::new(
+        format!("{} {}", e.code, presentation_name(&p)),
+        provider,
+        Some(e),
+        p,
+    )
+}
+
+/// Every error once, and every presentation at least once (an API with
+/// fewer than eight errors has some of them twice).
+fn every_error_once(provider: ProviderId, errors: &[&ErrorSpec], seed: u64) -> Vec<AnswerPlan> {
     let mut out = Vec::new();
-    // Every error once, and every presentation at least once (an API with
-    // fewer than eight errors has some of them twice).
     let start = seed % 8;
     for i in 0..errors.len().max(8) {
         let Some(e) = errors.get(i % errors.len().max(1)) else {
             break;
         };
         let p = presentations(provider, e, start + i as u64 + (seed >> 3) % 2 * 8);
-        out.push(plan(
-            format!("{} {}", e.code, presentation_name(&p)),
-            Some(e),
-            p,
-        ));
+        out.push(presented(provider, e, p));
     }
-    for p in [
-        Presentation::Html(502),
-        Presentation::Html(504),
-        Presentation::EmptyBody(500),
-    ] {
-        out.push(plan(presentation_name(&p), None, p));
-    }
-    if let Some(e) = errors
+    out
+}
+
+/// The rate-limit error, with a retry-after and without.
+fn throttled(provider: ProviderId, errors: &[&ErrorSpec]) -> Vec<AnswerPlan> {
+    let Some(e) = errors
         .iter()
         .find(|e| triggered(e, |t| matches!(t, RawTrigger::RateLimit)))
-    {
-        for retry_after in [Some(1), None] {
-            let mut p = plan(
+    else {
+        return Vec::new();
+    };
+    [Some(1), None]
+        .into_iter()
+        .map(|retry_after| {
+            let mut p = AnswerPlan::new(
                 format!(
                     "{} throttled {}",
                     e.code,
                     retry_after
                         .map_or("without retry-after".into(), |s| format!("retry-after={s}"))
                 ),
+                provider,
                 Some(e),
                 Presentation::Documented,
             );
             p.retry_after = retry_after;
-            out.push(p);
-        }
-    }
-    for (failure, what) in [
+            p
+        })
+        .collect()
+}
+
+/// The errors of an unknown access key and of a clock skew.
+fn auth_refused(provider: ProviderId, errors: &[&ErrorSpec]) -> Vec<AnswerPlan> {
+    [
         (AuthFailure::UnknownAccessKey, "auth-refused"),
         (AuthFailure::Expired, "clock-skew"),
-    ] {
-        if let Some(e) = errors.iter().find(|e| {
+    ]
+    .into_iter()
+    .filter_map(|(failure, what)| {
+        let e = errors.iter().find(|e| {
             triggered(
                 e,
                 |t| matches!(t, RawTrigger::Auth { auth } if *auth == failure),
             )
-        }) {
-            out.push(plan(
-                format!("{} {what}", e.code),
-                Some(e),
-                Presentation::Documented,
-            ));
-        }
-    }
-    if let Some(echo) = provider_for(provider).string_to_sign_echo() {
-        if let Some(e) = errors.iter().find(|e| e.code == echo.code) {
-            for suffix in [true, false] {
-                let p = Presentation::SignatureSuffix(suffix);
-                out.push(plan(
-                    format!("{} {}", e.code, presentation_name(&p)),
-                    Some(e),
-                    p,
-                ));
-            }
-        }
-    }
-    out
+        })?;
+        Some(AnswerPlan::new(
+            format!("{} {what}", e.code),
+            provider,
+            Some(e),
+            Presentation::Documented,
+        ))
+    })
+    .collect()
+}
+
+/// The error that echoes the string to sign, with the echo and without.
+fn signature_echoed(provider: ProviderId, errors: &[&ErrorSpec]) -> Vec<AnswerPlan> {
+    let Some(echo) = provider_for(provider).string_to_sign_echo() else {
+        return Vec::new();
+    };
+    let Some(e) = errors.iter().find(|e| e.code == echo.code) else {
+        return Vec::new();
+    };
+    [true, false]
+        .into_iter()
+        .map(|suffix| presented(provider, e, Presentation::SignatureSuffix(suffix)))
+        .collect()
 }
 
 /// The trial: each plan on one valid request, the API's documented

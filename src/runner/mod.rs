@@ -1622,81 +1622,14 @@ fn accepts_valid(
         return Ok(());
     };
     if exchange.client_side {
-        let at = lock(&tally.at_limit).clone();
-        tally.client_side_row(
-            at.as_deref().unwrap_or(sdk_report::ANY_VALID_REQUEST),
-            None,
-            |r| r.valid_refused += 1,
-        );
-        let message = exchange
-            .outcome
-            .as_ref()
-            .ok()
-            .and_then(|o| o.error.as_ref())
-            .map_or(String::new(), |e| e.message.clone());
-        return tally.found(&[Finding {
-            class: FindingClass::ClientSideValidation,
-            detail: format!(
-                "the SDK refused a request the documents call valid, before sending it: {message}"
-            ),
-        }]);
+        return refused_by_the_sdk(&exchange, tally);
     }
     let outcome = decoded(&exchange, tally)?;
     let dry_run = answered_as_dry_run(specs, api, &exchange, outcome);
-    let answer = if dry_run {
-        Answer::success(outcome.http_status)
-    } else {
-        answer_of(outcome)
-    };
+    let answer = answer_judged(dry_run, outcome);
     let verdict = verdict::judge_valid(specs, api, request, &answer);
     match &outcome.error {
-        None => {
-            // The provider file's dry-run row (Tencent DryRunOperation: "the
-            // answer to a request with DryRun=true that would have
-            // succeeded"): a dry run that succeeds was carried out.
-            let dry_row = specs
-                .provider_of(api)
-                .errors
-                .iter()
-                .find(|e| e.triggers.iter().any(|t| matches!(t, RawTrigger::DryRun)));
-            if let (true, Some(dry), Some(parameter)) =
-                (exchange.dry_run, dry_row, api.raw.dry_run.as_ref())
-            {
-                tally.count_errors([(dry.id.as_str(), dry.common)], "violates");
-                return Err(tally.violated(
-                    DRY_RUN_NOT_CARRIED_OUT,
-                    format!(
-                        "a request with {parameter}=true was carried out: it succeeded (HTTP {}) instead of answering {} (\"{}\", spec/{}/provider.json)",
-                        outcome.http_status,
-                        dry.code,
-                        dry.message,
-                        api.provider()
-                    ),
-                ));
-            }
-            let body: Value = serde_json::from_slice(&exchange.body).map_err(|e| {
-                tally.violated(
-                    "response shape",
-                    format!("the success answer is not JSON: {e}"),
-                )
-            })?;
-            let problems = check_success_body(api, &body);
-            if !problems.is_empty() {
-                let list: Vec<String> = problems
-                    .iter()
-                    .map(|p| format!("{}: {}", p.path, p.detail))
-                    .collect();
-                return Err(tally.violated(
-                    "response shape",
-                    format!(
-                        "the success answer departs from the documented shape: {}",
-                        list.join("; ")
-                    ),
-                ));
-            }
-            tally.conformed("response shape");
-            Tally::add(&tally.succeeded);
-        }
+        None => succeeded(specs, api, &exchange, outcome, tally)?,
         Some(error) if dry_run => {
             tally.count_errors(
                 specs
@@ -1727,6 +1660,96 @@ fn accepts_valid(
         tally.conformed(VALID_ACCEPTED);
     }
     tally.judged(verdict, request)
+}
+
+/// A valid request the SDK refused before sending it: a finding, and a
+/// row of the client-side table.
+fn refused_by_the_sdk(exchange: &Exchange, tally: &Tally) -> Result<(), Breach> {
+    let at = lock(&tally.at_limit).clone();
+    tally.client_side_row(
+        at.as_deref().unwrap_or(sdk_report::ANY_VALID_REQUEST),
+        None,
+        |r| r.valid_refused += 1,
+    );
+    let message = exchange
+        .outcome
+        .as_ref()
+        .ok()
+        .and_then(|o| o.error.as_ref())
+        .map_or(String::new(), |e| e.message.clone());
+    tally.found(&[Finding {
+        class: FindingClass::ClientSideValidation,
+        detail: format!(
+            "the SDK refused a request the documents call valid, before sending it: {message}"
+        ),
+    }])
+}
+
+/// The answer a verdict judges: a dry run that would have succeeded
+/// counts as a success.
+fn answer_judged(dry_run: bool, outcome: &crate::protocol::Outcome) -> Answer {
+    if dry_run {
+        Answer::success(outcome.http_status)
+    } else {
+        answer_of(outcome)
+    }
+}
+
+/// A success answer to a valid request: not to a dry run (which must
+/// not be carried out), and with the documented shape.
+fn succeeded(
+    specs: &Specs,
+    api: &ApiSpec,
+    exchange: &Exchange,
+    outcome: &crate::protocol::Outcome,
+    tally: &Tally,
+) -> Result<(), Breach> {
+    // The provider file's dry-run row (Tencent DryRunOperation: "the
+    // answer to a request with DryRun=true that would have
+    // succeeded"): a dry run that succeeds was carried out.
+    let dry_row = specs
+        .provider_of(api)
+        .errors
+        .iter()
+        .find(|e| e.triggers.iter().any(|t| matches!(t, RawTrigger::DryRun)));
+    if let (true, Some(dry), Some(parameter)) =
+        (exchange.dry_run, dry_row, api.raw.dry_run.as_ref())
+    {
+        tally.count_errors([(dry.id.as_str(), dry.common)], "violates");
+        return Err(tally.violated(
+            DRY_RUN_NOT_CARRIED_OUT,
+            format!(
+                "a request with {parameter}=true was carried out: it succeeded (HTTP {}) instead of answering {} (\"{}\", spec/{}/provider.json)",
+                outcome.http_status,
+                dry.code,
+                dry.message,
+                api.provider()
+            ),
+        ));
+    }
+    let body: Value = serde_json::from_slice(&exchange.body).map_err(|e| {
+        tally.violated(
+            "response shape",
+            format!("the success answer is not JSON: {e}"),
+        )
+    })?;
+    let problems = check_success_body(api, &body);
+    if !problems.is_empty() {
+        let list: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}: {}", p.path, p.detail))
+            .collect();
+        return Err(tally.violated(
+            "response shape",
+            format!(
+                "the success answer departs from the documented shape: {}",
+                list.join("; ")
+            ),
+        ));
+    }
+    tally.conformed("response shape");
+    Tally::add(&tally.succeeded);
+    Ok(())
 }
 
 /// Whether the answer is a dry run's "would have succeeded": the provider's
@@ -1797,11 +1820,7 @@ fn rejects_choosing(
     }
     let outcome = decoded(&exchange, tally)?;
     // A dry run that would have succeeded accepted the request.
-    let answer = if answered_as_dry_run(specs, api, &exchange, outcome) {
-        Answer::success(outcome.http_status)
-    } else {
-        answer_of(outcome)
-    };
+    let answer = answer_judged(answered_as_dry_run(specs, api, &exchange, outcome), outcome);
     let verdict = verdict::judge_refusal(specs, api, request, expected, &answer);
     // Every documented row the case expected was judged, whatever came back.
     tally.count_errors(
@@ -1818,49 +1837,61 @@ fn rejects_choosing(
     }
     let chosen = verdict::chosen_violation(specs, api, expected, &answer);
     if let (Some(chosen), Some(error)) = (chosen, &outcome.error) {
-        // Every violation the answer fits was judged and met: a rule whose
-        // bounds are a parameter's own is met with the parameter's.
-        let mut met: BTreeSet<String> = BTreeSet::from([verdict::rule_name(chosen)]);
-        for v in expected.iter().filter(|v| {
-            verdict::chosen_violation(specs, api, std::slice::from_ref(*v), &answer).is_some()
-        }) {
-            if met.insert(verdict::rule_name(v)) {
-                tally.count(
-                    &verdict::rule_name(v),
-                    Some(verdict::provenance_of(api, request, v)),
-                    "conforms",
-                );
-            }
-        }
-        tally.count(
-            &verdict::rule_name(chosen),
-            Some(verdict::provenance_of(api, request, chosen)),
-            "conforms",
-        );
+        let fitting: Vec<&ExpectedViolation> = expected
+            .iter()
+            .filter(|v| {
+                verdict::chosen_violation(specs, api, std::slice::from_ref(*v), &answer).is_some()
+            })
+            .collect();
+        count_met(api, request, chosen, &fitting, tally);
         Tally::add(&tally.rejected);
         if let Some(choices) = choices {
-            // Where the code and message fit several of the violations,
-            // the answer does not say which one the target checked.
-            let fitting = expected
-                .iter()
-                .filter(|v| {
-                    verdict::chosen_violation(specs, api, std::slice::from_ref(*v), &answer)
-                        .is_some()
-                })
-                .count();
-            let key = if fitting > 1 {
-                format!("{} (fits {fitting} of them)", error.code)
-            } else {
-                format!("{} [{}] → {}", chosen.param, chosen.rule, error.code)
-            };
-            *choices
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry(key)
-                .or_default() += 1;
+            count_choice(chosen, fitting.len(), &error.code, choices);
         }
     }
     Ok(())
+}
+
+/// Every violation the answer fits (`fitting`) was judged and met: a rule
+/// whose bounds are a parameter's own is met with the parameter's.
+fn count_met(
+    api: &ApiSpec,
+    request: &Value,
+    chosen: &ExpectedViolation,
+    fitting: &[&ExpectedViolation],
+    tally: &Tally,
+) {
+    let mut met: BTreeSet<String> = BTreeSet::from([verdict::rule_name(chosen)]);
+    for v in fitting {
+        if met.insert(verdict::rule_name(v)) {
+            tally.count(
+                &verdict::rule_name(v),
+                Some(verdict::provenance_of(api, request, v)),
+                "conforms",
+            );
+        }
+    }
+    tally.count(
+        &verdict::rule_name(chosen),
+        Some(verdict::provenance_of(api, request, chosen)),
+        "conforms",
+    );
+}
+
+/// Counts in `choices` which violation the answer chose. Where the code
+/// and message fit several of the violations (`fitting` of them), the
+/// answer does not say which one the target checked.
+fn count_choice(chosen: &ExpectedViolation, fitting: usize, code: &str, choices: &Choices) {
+    let key = if fitting > 1 {
+        format!("{code} (fits {fitting} of them)")
+    } else {
+        format!("{} [{}] → {code}", chosen.param, chosen.rule)
+    };
+    *choices
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(key)
+        .or_default() += 1;
 }
 
 /// What a verdict needs of a decoded answer.
@@ -2176,43 +2207,7 @@ fn idempotent(
     let first = session.call(api, &request, Tamper::None);
     let second = session.call(api, &request, Tamper::None);
     match (first, second) {
-        (Ok(a), Ok(b)) => {
-            Tally::add(&tally.sent);
-            Tally::add(&tally.sent);
-            let undecodable = |e: crate::protocol::DecodeError| {
-                Breach::new("answer envelope", format!("undecodable answer: {e}"))
-            };
-            let a = a.outcome.map_err(undecodable)?;
-            let b = b.outcome.map_err(undecodable)?;
-            if a.error.is_some() {
-                // Refused by the world: nothing was created to repeat.
-                Tally::add(&tally.refused);
-                return Ok(());
-            }
-            if a.result != b.result || b.error.is_some() {
-                let shown = |result: &Option<Value>| {
-                    result
-                        .as_ref()
-                        .map_or("a success without a result".to_string(), |r| {
-                            format!("the result {r}")
-                        })
-                };
-                return Err(tally.violated(
-                    &format!("{token} is idempotent"),
-                    format!(
-                        "the same {token} gave different answers: {} then {}",
-                        shown(&a.result),
-                        b.error.map_or_else(
-                            || shown(&b.result),
-                            |e| format!("the error {} \"{}\"", e.code, e.message)
-                        )
-                    ),
-                ));
-            }
-            tally.conformed(&format!("{token} is idempotent"));
-            Tally::add(&tally.succeeded);
-            Ok(())
-        }
+        (Ok(a), Ok(b)) => same_answers(token, a, b, tally),
         (Err(CallError::Unreachable(r)), _) | (_, Err(CallError::Unreachable(r))) => {
             tally.unreachable(&r);
             Ok(())
@@ -2243,6 +2238,46 @@ fn idempotent(
         }
         (Err(e), _) | (_, Err(e)) => Err(Breach::new("transport", e.to_string())),
     }
+}
+
+/// The two answers (`a`, `b`) to one request sent twice with the same
+/// `token`: the same, unless the world refused the first.
+fn same_answers(token: &str, a: Exchange, b: Exchange, tally: &Tally) -> Result<(), Breach> {
+    Tally::add(&tally.sent);
+    Tally::add(&tally.sent);
+    let undecodable = |e: crate::protocol::DecodeError| {
+        Breach::new("answer envelope", format!("undecodable answer: {e}"))
+    };
+    let a = a.outcome.map_err(undecodable)?;
+    let b = b.outcome.map_err(undecodable)?;
+    if a.error.is_some() {
+        // Refused by the world: nothing was created to repeat.
+        Tally::add(&tally.refused);
+        return Ok(());
+    }
+    if a.result != b.result || b.error.is_some() {
+        let shown = |result: &Option<Value>| {
+            result
+                .as_ref()
+                .map_or("a success without a result".to_string(), |r| {
+                    format!("the result {r}")
+                })
+        };
+        return Err(tally.violated(
+            &format!("{token} is idempotent"),
+            format!(
+                "the same {token} gave different answers: {} then {}",
+                shown(&a.result),
+                b.error.map_or_else(
+                    || shown(&b.result),
+                    |e| format!("the error {} \"{}\"", e.code, e.message)
+                )
+            ),
+        ));
+    }
+    tally.conformed(&format!("{token} is idempotent"));
+    Tally::add(&tally.succeeded);
+    Ok(())
 }
 
 /// The hand-written request cases of `api`, every one of them: an invalid

@@ -6,12 +6,12 @@
 //! never judged; only the answer's envelope and request id, which every
 //! answer owes, can fail the trial.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{answer_of, decoded, send, FailureReport, Tally};
 use crate::generate::{Breach, GenerationContext};
 use crate::spec::raw::Location;
-use crate::spec::{ApiSpec, ParamKind, Specs};
+use crate::spec::{ApiSpec, Param, ParamKind, Specs};
 use crate::targets::Target;
 use crate::verdict;
 
@@ -27,74 +27,90 @@ fn probes_of(api: &ApiSpec, request: &Value) -> Vec<Probe> {
     let Some(object) = request.as_object() else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    let mut with =
-        |point: &'static str, what: String, edit: &dyn Fn(&mut serde_json::Map<String, Value>)| {
-            let mut changed = object.clone();
-            edit(&mut changed);
-            out.push(Probe {
-                point,
-                what,
-                request: Value::Object(changed),
-            });
-        };
-    with(
+    let mut out = vec![changed(
+        object,
         "unknown_parameters",
         "the parameter imgconformProbe, which no document names".into(),
-        &|o| {
+        |o| {
             o.insert("imgconformProbe".into(), Value::String("1".into()));
         },
-    );
-    // Keys that travel as names in the query or the body (a path or header
-    // parameter's name does not reach the wire as a key).
-    let keyed =
-        |p: &&crate::spec::Param| matches!(p.location, Some(Location::Body | Location::Query));
-    if let Some(param) = api
+    )];
+    out.extend(key_case_probe(api, object));
+    out.extend(null_value_probe(api, object));
+    out.extend(empty_value_probe(api, object));
+    out.extend(surrounding_whitespace_probe(api, object));
+    out
+}
+
+/// The probe `point`: `object` with `edit` made to it.
+fn changed(
+    object: &Map<String, Value>,
+    point: &'static str,
+    what: String,
+    edit: impl FnOnce(&mut Map<String, Value>),
+) -> Probe {
+    let mut changed = object.clone();
+    edit(&mut changed);
+    Probe {
+        point,
+        what,
+        request: Value::Object(changed),
+    }
+}
+
+/// Whether the parameter's name travels as a key in the query or the body
+/// (a path or header parameter's name does not reach the wire as a key).
+fn keyed(p: &&Param) -> bool {
+    matches!(p.location, Some(Location::Body | Location::Query))
+}
+
+/// Whether the parameter is a string.
+fn strings(p: &&Param) -> bool {
+    matches!(p.kind, ParamKind::String(_))
+}
+
+/// The first keyed parameter sent, its key in another case.
+fn key_case_probe(api: &ApiSpec, object: &Map<String, Value>) -> Option<Probe> {
+    let param = api
         .params
         .iter()
         .filter(keyed)
-        .find(|p| object.contains_key(&p.name))
-    {
-        let other = flip_case(&param.name);
-        let name = param.name.clone();
-        with(
-            "key_case",
-            format!("{} sent as {other}", param.name),
-            &move |o| {
-                if let Some(v) = o.remove(&name) {
-                    o.insert(other.clone(), v);
-                }
-            },
-        );
-    }
-    if let Some(param) = api.params.iter().filter(keyed).find(|p| !p.required) {
-        let name = param.name.clone();
-        with(
-            "null_values",
-            format!("{} sent as null", param.name),
-            &move |o| {
-                o.insert(name.clone(), Value::Null);
-            },
-        );
-    }
-    let strings = |p: &&crate::spec::Param| matches!(p.kind, ParamKind::String(_));
-    if let Some(param) = api
+        .find(|p| object.contains_key(&p.name))?;
+    let other = flip_case(&param.name);
+    let what = format!("{} sent as {other}", param.name);
+    Some(changed(object, "key_case", what, |o| {
+        if let Some(v) = o.remove(&param.name) {
+            o.insert(other, v);
+        }
+    }))
+}
+
+/// The first optional keyed parameter, sent as `null`.
+fn null_value_probe(api: &ApiSpec, object: &Map<String, Value>) -> Option<Probe> {
+    let param = api.params.iter().filter(keyed).find(|p| !p.required)?;
+    let what = format!("{} sent as null", param.name);
+    Some(changed(object, "null_values", what, |o| {
+        o.insert(param.name.clone(), Value::Null);
+    }))
+}
+
+/// The first required keyed string parameter, sent empty.
+fn empty_value_probe(api: &ApiSpec, object: &Map<String, Value>) -> Option<Probe> {
+    let param = api
         .params
         .iter()
         .filter(keyed)
         .filter(strings)
-        .find(|p| p.required)
-    {
-        let name = param.name.clone();
-        with(
-            "empty_values",
-            format!("{} sent as \"\"", param.name),
-            &move |o| {
-                o.insert(name.clone(), Value::String(String::new()));
-            },
-        );
-    }
-    if let Some((name, text)) = api
+        .find(|p| p.required)?;
+    let what = format!("{} sent as \"\"", param.name);
+    Some(changed(object, "empty_values", what, |o| {
+        o.insert(param.name.clone(), Value::String(String::new()));
+    }))
+}
+
+/// The first keyed string parameter sent, with spaces around its value.
+fn surrounding_whitespace_probe(api: &ApiSpec, object: &Map<String, Value>) -> Option<Probe> {
+    let (name, text) = api
         .params
         .iter()
         .filter(keyed)
@@ -104,17 +120,11 @@ fn probes_of(api: &ApiSpec, request: &Value) -> Vec<Probe> {
                 .get(&p.name)
                 .and_then(Value::as_str)
                 .map(|t| (p.name.clone(), t.to_string()))
-        })
-    {
-        with(
-            "surrounding_whitespace",
-            format!("{name} sent as \" {text} \""),
-            &move |o| {
-                o.insert(name.clone(), Value::String(format!(" {text} ")));
-            },
-        );
-    }
-    out
+        })?;
+    let what = format!("{name} sent as \" {text} \"");
+    Some(changed(object, "surrounding_whitespace", what, |o| {
+        o.insert(name, Value::String(format!(" {text} ")));
+    }))
 }
 
 /// `ImageId` → `imageId`, `regionId` → `RegionId`: the same key in another

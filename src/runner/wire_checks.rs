@@ -2,11 +2,13 @@
 //! may carry only escaped, and none at all, sent as each path parameter;
 //! the SDK target judges what arrived on the wire.
 
+use std::ops::ControlFlow;
+
 use serde_json::Value;
 
 use super::{lock, FailureReport, Tally};
 use crate::spec::ApiSpec;
-use crate::targets::{CallError, Tamper, Target};
+use crate::targets::{CallError, Exchange, Tamper, Target};
 
 /// Ids with what RFC 3986 §3.3 lets a path segment carry only escaped
 /// (`/ ? # %`, space, non-ASCII), and none at all (missing, empty), sent as
@@ -73,38 +75,55 @@ pub(super) fn path_parameter_probes(
             settled = true;
             i += 1;
             let shown = probe.map_or("missing".to_string(), |p| format!("`{p}`"));
-            match result {
-                Ok(exchange) => {
-                    Tally::add(&tally.sent);
-                    if exchange.client_side {
-                        lock(&tally.observed)
-                            .insert(format!("{name} {shown}: refused client-side by the SDK"));
-                    }
-                    if let Err(breach) = tally.found(&exchange.findings) {
-                        super::add_case_failure(
-                            &mut failures,
-                            breach.rule,
-                            format!("{name} {shown}: {}", breach.reason),
-                            &request,
-                        );
-                    }
-                }
-                Err(error) => {
-                    if let Err(reason) = tally.not_sent(error) {
-                        failures.push(FailureReport {
-                            rule: "SDK: adapter".into(),
-                            count: 1,
-                            reason: format!("{name} {shown}: {reason}"),
-                            minimal_request: Some(request),
-                            seed: Some(seed),
-                        });
-                        return failures;
-                    }
-                }
+            let what = format!("{name} {shown}");
+            if record_probe(result, &what, request, seed, tally, &mut failures).is_break() {
+                return failures;
             }
         }
     }
     failures
+}
+
+/// What one probe (`what`: the parameter and the id sent) came to: the
+/// wire's findings, an SDK's refusal observed; the adapter failing stops
+/// the trial.
+fn record_probe(
+    result: Result<Exchange, CallError>,
+    what: &str,
+    request: Value,
+    seed: u64,
+    tally: &Tally,
+    failures: &mut Vec<FailureReport>,
+) -> ControlFlow<()> {
+    match result {
+        Ok(exchange) => {
+            Tally::add(&tally.sent);
+            if exchange.client_side {
+                lock(&tally.observed).insert(format!("{what}: refused client-side by the SDK"));
+            }
+            if let Err(breach) = tally.found(&exchange.findings) {
+                super::add_case_failure(
+                    failures,
+                    breach.rule,
+                    format!("{what}: {}", breach.reason),
+                    &request,
+                );
+            }
+        }
+        Err(error) => {
+            if let Err(reason) = tally.not_sent(error) {
+                failures.push(FailureReport {
+                    rule: "SDK: adapter".into(),
+                    count: 1,
+                    reason: format!("{what}: {reason}"),
+                    minimal_request: Some(request),
+                    seed: Some(seed),
+                });
+                return ControlFlow::Break(());
+            }
+        }
+    }
+    ControlFlow::Continue(())
 }
 
 /// The path parameters `probe::path_parameters` varies: all but the

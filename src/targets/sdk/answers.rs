@@ -57,8 +57,6 @@ fn retryable(plan: &AnswerPlan) -> bool {
 /// answered as `plan` says; any of them is the call's to surface.
 pub fn judge(plan: &AnswerPlan, request_ids: &[&str], reported: &Reported<'_>) -> Vec<Finding> {
     let calls = request_ids.len();
-    let mut out = Vec::new();
-    let mut finding = |class, detail: String| out.push(Finding { class, detail });
     let sent = format!(
         "HTTP {}{}",
         plan.http_status,
@@ -69,85 +67,105 @@ pub fn judge(plan: &AnswerPlan, request_ids: &[&str], reported: &Reported<'_>) -
     if calls == 0 {
         // The SDK sent nothing (it refused the call itself): nothing
         // answered, nothing to judge here.
-        return out;
+        return Vec::new();
     }
-    if reported.success {
-        finding(
-            FindingClass::ErrorMapping,
-            format!(
+    let mut out = if reported.success {
+        vec![Finding {
+            class: FindingClass::ErrorMapping,
+            detail: format!(
                 "the mock answered {sent} ({}), and the SDK reported a success",
                 plan.name
             ),
-        );
+        }]
     } else {
-        let as_documented = !matches!(
-            plan.presentation,
-            Presentation::Status(_) | Presentation::EmptyBody(_) | Presentation::Html(_)
-        );
-        if let (Some(e), true) = (&plan.error, as_documented) {
-            if reported.code != Some(e.code.as_str()) {
-                finding(
-                    FindingClass::ErrorMapping,
-                    format!(
-                        "the mock answered the documented code {} ({}), the SDK reported {}",
-                        e.code,
-                        plan.name,
-                        reported
-                            .code
-                            .map_or("no code".into(), |c| format!("the code {c}"))
-                    ),
-                );
-            }
-            if plan.sends_request_id()
-                && !reported
-                    .request_id
-                    .is_some_and(|r| request_ids.contains(&r))
-            {
-                finding(
-                    FindingClass::ErrorMapping,
-                    format!(
-                        "the mock sent the request id {} ({}), the SDK reported {}",
-                        request_ids.join(" and "),
-                        plan.name,
-                        reported
-                            .request_id
-                            .map_or("none".into(), |r| format!("the request id {r}"))
-                    ),
-                );
-            }
+        error_mapping_findings(plan, request_ids, reported, &sent)
+    };
+    out.extend(retry_finding(plan, calls, &sent));
+    out
+}
+
+/// How the SDK reported an error the mock answered (`sent`): its code,
+/// request id and HTTP status otherwise than the mock sent them.
+fn error_mapping_findings(
+    plan: &AnswerPlan,
+    request_ids: &[&str],
+    reported: &Reported<'_>,
+    sent: &str,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut finding = |class, detail: String| out.push(Finding { class, detail });
+    let as_documented = !matches!(
+        plan.presentation,
+        Presentation::Status(_) | Presentation::EmptyBody(_) | Presentation::Html(_)
+    );
+    if let (Some(e), true) = (&plan.error, as_documented) {
+        if reported.code != Some(e.code.as_str()) {
+            finding(
+                FindingClass::ErrorMapping,
+                format!(
+                    "the mock answered the documented code {} ({}), the SDK reported {}",
+                    e.code,
+                    plan.name,
+                    reported
+                        .code
+                        .map_or("no code".into(), |c| format!("the code {c}"))
+                ),
+            );
         }
-        if let Some(status) = reported.http_status {
-            if status != plan.http_status {
-                finding(
-                    FindingClass::ErrorMapping,
-                    format!(
-                        "the SDK reported HTTP {status}; the mock answered {sent} ({})",
-                        plan.name
-                    ),
-                );
-            }
+        if plan.sends_request_id()
+            && !reported
+                .request_id
+                .is_some_and(|r| request_ids.contains(&r))
+        {
+            finding(
+                FindingClass::ErrorMapping,
+                format!(
+                    "the mock sent the request id {} ({}), the SDK reported {}",
+                    request_ids.join(" and "),
+                    plan.name,
+                    reported
+                        .request_id
+                        .map_or("none".into(), |r| format!("the request id {r}"))
+                ),
+            );
         }
     }
-    if retryable(plan) {
-        if calls > MAX_CALLS {
+    if let Some(status) = reported.http_status {
+        if status != plan.http_status {
             finding(
-                FindingClass::Retry,
+                FindingClass::ErrorMapping,
                 format!(
-                    "the SDK sent {calls} requests for one call answered {sent} ({}): retries beyond reason (at most {MAX_CALLS})",
+                    "the SDK reported HTTP {status}; the mock answered {sent} ({})",
                     plan.name
                 ),
             );
         }
-    } else if calls > 1 {
-        finding(
-            FindingClass::Retry,
+    }
+    out
+}
+
+/// `calls` requests for one call answered `sent`: more than
+/// [`MAX_CALLS`] where the answer is retryable, more than one where not.
+fn retry_finding(plan: &AnswerPlan, calls: usize, sent: &str) -> Option<Finding> {
+    let detail = if retryable(plan) {
+        (calls > MAX_CALLS).then(|| {
+            format!(
+                "the SDK sent {calls} requests for one call answered {sent} ({}): retries beyond reason (at most {MAX_CALLS})",
+                plan.name
+            )
+        })
+    } else {
+        (calls > 1).then(|| {
             format!(
                 "the SDK sent {calls} requests for one call answered {sent} ({}), which is not to be retried",
                 plan.name
-            ),
-        );
-    }
-    out
+            )
+        })
+    }?;
+    Some(Finding {
+        class: FindingClass::Retry,
+        detail,
+    })
 }
 
 /// What the SDK made of a success it reported (`result`) against what the

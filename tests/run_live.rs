@@ -239,6 +239,29 @@ async fn without_allow_mutations_nothing_is_created() {
             .contains("--allow-mutations"),
         "{jd}"
     );
+    // No call of theirs would be sent, whatever its parameters: their
+    // trials are skipped before anything is generated for them.
+    let unsent: Vec<&serde_json::Value> = run["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| !t["name"].as_str().unwrap().starts_with("tencent::"))
+        .collect();
+    assert_eq!(unsent.len(), 4, "{run}");
+    for t in unsent {
+        assert_eq!(
+            (&t["status"], &t["cases"], &t["skipped"]),
+            (&"skipped".into(), &0.into(), &0.into()),
+            "{t}"
+        );
+        assert!(
+            t["skip_reason"]
+                .as_str()
+                .unwrap()
+                .ends_with("pass --allow-mutations to send it"),
+            "{t}"
+        );
+    }
     // Tencent's are sent as dry runs (the generated images do not exist in
     // this world, so most are refused before the dry run is answered); one
     // that sets DryRun to false itself cannot be, and is skipped.

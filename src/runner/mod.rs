@@ -1016,6 +1016,14 @@ fn run_trial(
     let name = trial_name(api, kind);
     let trial = TrialRun::new(specs, target, suite, api, options);
     let started = Instant::now();
+    // Nothing generated for a trial of which no call would be sent.
+    if let Some(reason) = target.refuses_every_call(api) {
+        let mut report = trial.report(name, Vec::new(), None, started);
+        report.status = TrialStatus::Skipped;
+        report.tally = "nothing sent".into();
+        report.skip_reason = Some(reason);
+        return report;
+    }
     let mut seed = None;
     let failures = trial.failures(kind, suite, &mut seed);
     trial.report(name, failures, seed, started)

@@ -124,6 +124,24 @@ impl Target for LiveTarget {
         self.concurrency
     }
 
+    /// The refusal every call of a mutating API with no dry run gets
+    /// without `--allow-mutations`: its parameters cannot change it.
+    fn refuses_every_call(&self, api: &ApiSpec) -> Option<String> {
+        let options = self.client.options();
+        let no_params = Value::Object(serde_json::Map::new());
+        match crate::live::check_mutation(
+            api,
+            &no_params,
+            options.allow_mutations,
+            !options.embedded_mock,
+        ) {
+            crate::live::MutationDecision::Refuse(e) => {
+                Some(crate::live::LiveError::from(e).to_string())
+            }
+            _ => None,
+        }
+    }
+
     /// With mutations carried out (`--allow-mutations`), every call of an
     /// API that creates things goes in its turn: one that succeeds changes
     /// the account (a quota filled, an image that now exists), and so the

@@ -168,6 +168,15 @@ pub trait Target: Send + Sync {
     fn varies_answers(&self) -> bool {
         false
     }
+    /// Why this target will send no call of `api` at all, whatever its
+    /// parameters (a live target without `--allow-mutations`, for an API
+    /// with no dry run): the runner then skips the API's trials with this
+    /// reason before generating anything for them. `None`, the default:
+    /// each call decides for itself.
+    fn refuses_every_call(&self, api: &ApiSpec) -> Option<String> {
+        let _ = api;
+        None
+    }
     /// Whether this target may refuse a request itself, before sending
     /// (an SDK's own validation): the runner then keeps, per constraint,
     /// how such requests were taken (the client-side validation table).

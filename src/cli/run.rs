@@ -183,18 +183,30 @@ pub(super) fn run(args: RunArgs) -> ExitCode {
     let failed = failures.len();
     match args.format {
         Format::Json => {
-            let report = serde_json::json!({
-                "target": "validator",
-                "passed": selected.len() - failed,
-                "failed": failed,
-                "apis": rows.iter().map(|(api, p, f, t)| serde_json::json!({
-                    "api": api, "cases": p + f, "passed": p, "failed": f,
-                    "seconds": t.as_secs_f64(),
-                })).collect::<Vec<_>>(),
-                "failures": failures.iter().map(|(c, why)| serde_json::json!({
-                    "case": c.name(), "location": c.location, "doc": c.doc, "failure": why,
-                })).collect::<Vec<_>>(),
-            });
+            let report = imgconform::runner::ValidatorRun {
+                target: "validator".into(),
+                passed: (selected.len() - failed) as u64,
+                failed: failed as u64,
+                apis: rows
+                    .iter()
+                    .map(|(api, p, f, t)| imgconform::runner::ValidatorApiRow {
+                        api: api.clone(),
+                        cases: (p + f) as u64,
+                        passed: *p as u64,
+                        failed: *f as u64,
+                        seconds: t.as_secs_f64(),
+                    })
+                    .collect(),
+                failures: failures
+                    .iter()
+                    .map(|(c, why)| imgconform::runner::CaseFailure {
+                        case: c.name(),
+                        location: Some(c.location.clone()),
+                        doc: Some(c.doc.clone()),
+                        failure: why.clone(),
+                    })
+                    .collect(),
+            };
             outln!(
                 "{}",
                 serde_json::to_string_pretty(&report).unwrap_or_default()

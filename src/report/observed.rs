@@ -298,7 +298,7 @@ impl ObservedRun {
 
     /// The report's view of a run already read.
     pub fn from_json(file: &str, read: RunJson) -> ObservedRun {
-        let RunJson { run, failures } = read;
+        let RunJson { run, validator } = read;
         let mut out = ObservedRun {
             file: file.to_string(),
             schema: Some(run.schema.clone()).filter(|s| !s.is_empty()),
@@ -317,13 +317,11 @@ impl ObservedRun {
             rules: Vec::new(),
             sdk: crate::runner::sdk_report::SdkFindings::from_run(&run),
         };
-        match failures {
+        match validator {
             None => out.add_trials(run),
-            Some(failures) => {
-                for failure in failures {
-                    let mut reason = failure
-                        .failure
-                        .map(|f| f.reason)
+            Some(validator) => {
+                for failure in validator.failures {
+                    let mut reason = Some(failure.failure)
                         .filter(|r| !r.is_empty())
                         .unwrap_or_else(|| "(no reason given)".into());
                     if let Some(location) = &failure.location {
@@ -345,7 +343,7 @@ impl ObservedRun {
                         seed: None,
                     });
                 }
-                out.passed = run.passed as u64;
+                out.passed = validator.passed;
             }
         }
         out

@@ -15,11 +15,10 @@
 //! One other shape is read as well: a run against the validator alone
 //! (`failures`, each `{case, location, failure}`, with `passed` counted).
 
-use serde::Deserialize;
 use serde_json::Value;
 
-use crate::runner::output::{failure_or_reason, RUN_SCHEMA};
-use crate::runner::{FailureReport, RunSummary, TrialStatus};
+use crate::runner::output::RUN_SCHEMA;
+use crate::runner::{RunSummary, TrialStatus, ValidatorRun};
 
 /// A run.json read back.
 #[derive(Debug, Clone, Default)]
@@ -27,19 +26,8 @@ pub struct RunJson {
     /// The run, as the runner wrote it; a run against the validator alone
     /// fills only its counts.
     pub run: RunSummary,
-    /// A run against the validator alone: its failed cases (`None` for a
-    /// run of trials).
-    pub failures: Option<Vec<CaseFailureJson>>,
-}
-
-/// A failed case of a run against the validator alone.
-#[derive(Debug, Clone, Deserialize)]
-pub struct CaseFailureJson {
-    pub case: String,
-    #[serde(default)]
-    pub location: Option<String>,
-    #[serde(default, deserialize_with = "failure_or_reason")]
-    pub failure: Option<FailureReport>,
+    /// A run against the validator alone (`None` for a run of trials).
+    pub validator: Option<ValidatorRun>,
 }
 
 /// Why a text is not a run.json this version reads. The message says where
@@ -123,20 +111,15 @@ impl RunJson {
                 trial.api = api_of(&trial.name).unwrap_or_default();
             }
         }
-        let failures = match run.get("failures") {
+        let validator = match run.get("failures") {
             Some(Value::Array(_)) if !has_list("trials") => {
-                #[derive(Deserialize)]
-                struct ValidatorRun {
-                    failures: Vec<CaseFailureJson>,
-                }
-                let v: ValidatorRun = serde_json::from_str(text).map_err(shape)?;
-                Some(v.failures)
+                Some(serde_json::from_str(text).map_err(shape)?)
             }
             _ => None,
         };
         Ok(RunJson {
             run: read,
-            failures,
+            validator,
         })
     }
 }
@@ -162,6 +145,7 @@ fn located(e: &serde_json::Error) -> (usize, usize, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runner::FailureReport;
     use crate::spec::Provenance;
 
     #[test]
@@ -178,7 +162,7 @@ mod tests {
                          "conforms": 0, "violates": 0, "departs": 0, "observed": 2}]}"#,
         )
         .unwrap();
-        assert!(run.failures.is_none());
+        assert!(run.validator.is_none());
         let run = run.run;
         let trial = &run.trials[0];
         assert_eq!(trial.status, TrialStatus::Passed);
@@ -248,6 +232,38 @@ mod tests {
         // the api from the name.
         assert_eq!(trial.status, TrialStatus::Failed);
         assert_eq!(trial.api, "a/B");
+    }
+
+    /// A run against the validator alone reads back through the type that
+    /// writes it, every field; an older one's failure object gives its
+    /// reason.
+    #[test]
+    fn a_validator_run_reads_back_equal() {
+        use crate::runner::{CaseFailure, ValidatorApiRow};
+        let written = ValidatorRun {
+            target: "validator".into(),
+            passed: 3,
+            failed: 1,
+            apis: vec![ValidatorApiRow {
+                api: "tencent/ExportImages".into(),
+                cases: 4,
+                passed: 3,
+                failed: 1,
+                seconds: 0.5,
+            }],
+            failures: vec![CaseFailure {
+                case: "tencent::ExportImages::negative::x".into(),
+                location: Some("cases/tencent/ExportImages.json:7".into()),
+                doc: Some("why".into()),
+                failure: "expected MissingParameter".into(),
+            }],
+        };
+        let read = RunJson::parse(&serde_json::to_string(&written).unwrap()).unwrap();
+        assert_eq!(read.validator, Some(written));
+        let old =
+            r#"{"passed": 2, "failures": [{"case": "a::B::k::n", "failure": {"reason": "r"}}]}"#;
+        let read = RunJson::parse(old).unwrap().validator.unwrap();
+        assert_eq!((read.passed, read.failures[0].failure.as_str()), (2, "r"));
     }
 
     /// Very old files give a failure's reason alone.

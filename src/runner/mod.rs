@@ -54,7 +54,9 @@ use crate::targets::{
 };
 
 pub use coverage::{Coverage, CoverageRow, CoverageStatus};
-pub use output::{OutputError, RuleRow, RunSummary, RUN_SCHEMA};
+pub use output::{
+    CaseFailure, OutputError, RuleRow, RunSummary, ValidatorApiRow, ValidatorRun, RUN_SCHEMA,
+};
 
 /// How a run goes: cases per property, the seed, which trials.
 #[derive(Debug, Clone)]

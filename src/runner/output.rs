@@ -137,6 +137,69 @@ impl RuleRow {
     }
 }
 
+/// A run of the hand-written cases against the validator alone (`run
+/// --target validator --format json`): its counts, a row an API and every
+/// failed case. `imgconform report` reads it back through this same type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ValidatorRun {
+    /// `validator`.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub target: String,
+    /// Cases that passed.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub passed: u64,
+    /// Cases that failed.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub failed: u64,
+    /// One row an API.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub apis: Vec<ValidatorApiRow>,
+    /// Every failed case.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub failures: Vec<CaseFailure>,
+}
+
+/// One API's cases in a [`ValidatorRun`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ValidatorApiRow {
+    /// `provider/api`.
+    pub api: String,
+    /// Cases run.
+    pub cases: u64,
+    /// Cases that passed.
+    pub passed: u64,
+    /// Cases that failed.
+    pub failed: u64,
+    /// Their time.
+    pub seconds: f64,
+}
+
+/// A failed case of a [`ValidatorRun`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CaseFailure {
+    /// The case's name, `provider::api::kind::name`.
+    pub case: String,
+    /// Where the case is written (`cases/…:LINE`).
+    #[serde(default)]
+    pub location: Option<String>,
+    /// The case's documentation.
+    #[serde(default)]
+    pub doc: Option<String>,
+    /// Why it failed (very old files give a failure object; its reason
+    /// is read).
+    #[serde(default, deserialize_with = "reason_of_failure")]
+    pub failure: String,
+}
+
+/// A validator run's `failure`: the reason, or in older files a failure
+/// object whose reason it is.
+fn reason_of_failure<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(failure_or_reason(deserializer)?
+        .map(|f| f.reason)
+        .unwrap_or_default())
+}
+
 /// A whole run: what ran against what, and every trial's report.
 /// run.json is its JSON, and `imgconform report` reads run.json back
 /// through this same type: a field an older file leaves out, or writes as

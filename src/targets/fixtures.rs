@@ -50,24 +50,45 @@ pub struct Fixtures {
 /// A fixtures file that cannot be read, or a case it cannot serve.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FixturesError {
+    /// The file could not be read.
     #[error("cannot read fixtures {path}: {cause}")]
-    Unreadable { path: String, cause: String },
+    Unreadable {
+        /// The file, as given.
+        path: String,
+        /// The system's reason.
+        cause: String,
+    },
+    /// The file is not a fixtures file: where, and what.
     #[error("{path}:{line}:{column}: {what}")]
     Malformed {
+        /// The file, as given.
         path: String,
+        /// The line of the problem.
         line: usize,
+        /// Its column.
         column: usize,
+        /// The problem, in the file's terms.
         what: String,
     },
+    /// The case needs a world the account was not said to be in.
     #[error(
         "needs the account state of world \"{world}\" (cases/worlds/{world}.json); \
          list it under \"worlds\" in the fixtures file if the account is in it"
     )]
-    WorldNotListed { world: String },
+    WorldNotListed {
+        /// The world's name.
+        world: String,
+    },
+    /// A resource of the world has no fixture in the account.
     #[error(
         "no fixture for {provider} resource \"{name}\" (add it under \"ids\".\"{provider}\" in the fixtures file)"
     )]
-    NoFixture { provider: ProviderId, name: String },
+    NoFixture {
+        /// Whose resource.
+        provider: ProviderId,
+        /// The resource's name in the world.
+        name: String,
+    },
 }
 
 impl Fixtures {

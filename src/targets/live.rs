@@ -23,6 +23,7 @@ use serde_json::Value;
 use super::fixtures::Fixtures;
 use super::{
     as_server_reads, tamper_signature, CallError, Exchange, Prepared, Session, Tamper, Target,
+    Unprepared,
 };
 use crate::cases::StateCase;
 use crate::live::{AttemptAnswer, CallRecord, LiveClient, LiveError, Stop};
@@ -175,28 +176,32 @@ impl Target for LiveTarget {
         answers.into_iter().map(|(_, answer)| answer).collect()
     }
 
-    fn prepare(&self, case: &StateCase) -> Result<Prepared<'_>, String> {
+    fn prepare(&self, case: &StateCase) -> Result<Prepared<'_>, Unprepared> {
         let world = self
             .worlds
             .get(&case.world)
-            .ok_or_else(|| format!("no world \"{}\"", case.world))?;
+            .ok_or_else(|| Unprepared::NoWorld {
+                world: case.world.clone(),
+                location: case.location.clone(),
+            })?;
         if case.fault.is_some() {
-            return Err("injects a fault, which only the mock can".into());
+            return Err(Unprepared::Unsupported(
+                "injects a fault, which only the mock can",
+            ));
         }
         if case.burst.is_some() {
-            return Err(
-                "sends a burst above the documented rate, which the live client keeps to".into(),
-            );
+            return Err(Unprepared::Unsupported(
+                "sends a burst above the documented rate, which the live client keeps to",
+            ));
         }
         let provider = self
             .specs
             .api(&case.api)
             .map(ApiSpec::provider)
-            .ok_or_else(|| format!("no spec for {}", case.api))?;
+            .ok_or_else(|| Unprepared::NoSpec(case.api.clone()))?;
         let request = self
             .fixtures
-            .apply(provider, &case.world, world, &case.request)
-            .map_err(|e| e.to_string())?;
+            .apply(provider, &case.world, world, &case.request)?;
         Ok(Prepared {
             session: self.session(),
             request,

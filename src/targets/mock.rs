@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{
     expressible, spoil_auth, tamper_signature, CallError, Exchange, Prepared, Session, Tamper,
-    Target, TargetError,
+    Target, TargetError, Unprepared,
 };
 use crate::cases::StateCase;
 use crate::mock::{test_credentials, Clock, Faults, MockConfig, MockProvider, Service, World};
@@ -214,18 +214,19 @@ impl Target for MockTarget {
         })
     }
 
-    fn prepare(&self, case: &StateCase) -> Result<Prepared<'_>, String> {
-        let world = self.worlds.get(&case.world).ok_or_else(|| {
-            format!(
-                "{}: no world \"{}\" (cases/worlds/{}.json)",
-                case.location, case.world, case.world
-            )
-        })?;
+    fn prepare(&self, case: &StateCase) -> Result<Prepared<'_>, Unprepared> {
+        let world = self
+            .worlds
+            .get(&case.world)
+            .ok_or_else(|| Unprepared::NoWorld {
+                world: case.world.clone(),
+                location: case.location.clone(),
+            })?;
         // A fault is part of the mock's configuration, which an HTTP
         // server fixes when it starts: such cases run in process.
         let reach = match (self.transport, case.fault) {
             (Transport::Http, None) if case.burst.is_none() => {
-                Reach::Http(Some(self.checkout(world).map_err(|e| e.to_string())?))
+                Reach::Http(Some(self.checkout(world)?))
             }
             (_, fault) => Reach::InProcess(Box::new(Service::new(
                 Arc::clone(&self.specs),

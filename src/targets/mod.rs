@@ -27,7 +27,7 @@ use crate::spec::ApiSpec;
 pub(crate) use expressible::without_nulls;
 pub use expressible::{as_server_reads, as_server_reads_sent_with, expressible};
 pub use finding::{Finding, FindingClass};
-pub use fixtures::Fixtures;
+pub use fixtures::{Fixtures, FixturesError};
 pub use live::{LiveTarget, LIVE_CONCURRENCY};
 pub use mock::{MockTarget, Transport, MOCK_NOW};
 pub use sdk::{serve_reference_adapter, Manifest, SdkError, SdkTarget};
@@ -214,13 +214,47 @@ pub trait Target: Send + Sync {
     }
     /// A session in the state `case` needs; `Err` says why this target
     /// cannot arrange it, and the case is skipped.
-    fn prepare(&self, case: &StateCase) -> Result<Prepared<'_>, String> {
-        Err(format!(
-            "the {} target cannot arrange the world \"{}\"",
-            self.name(),
-            case.world
-        ))
+    fn prepare(&self, case: &StateCase) -> Result<Prepared<'_>, Unprepared> {
+        Err(Unprepared::CannotArrange {
+            target: self.name().to_string(),
+            world: case.world.clone(),
+        })
     }
+}
+
+/// Why a target cannot arrange the state a world-state case needs: the
+/// case is skipped, with this as the reason.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Unprepared {
+    /// The case names a world no file defines.
+    #[error("{location}: no world \"{world}\" (cases/worlds/{world}.json)")]
+    NoWorld {
+        /// The world's name.
+        world: String,
+        /// Where the case is written.
+        location: String,
+    },
+    /// The case names an API no spec defines.
+    #[error("no spec for {0}")]
+    NoSpec(String),
+    /// The case asks for what only another target can do (a fault, a
+    /// burst above the rate, a signing scheme): what, and who can.
+    #[error("{0}")]
+    Unsupported(&'static str),
+    /// The live account's resources for the world (the fixtures file).
+    #[error(transparent)]
+    Fixtures(#[from] FixturesError),
+    /// The mock could not be started in that world.
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// A target that arranges no worlds at all.
+    #[error("the {target} target cannot arrange the world \"{world}\"")]
+    CannotArrange {
+        /// The target's name.
+        target: String,
+        /// The world asked for.
+        world: String,
+    },
 }
 
 /// Why a target could not get ready to send.

@@ -42,7 +42,7 @@ use serde_json::{json, Value};
 
 use super::{
     as_server_reads, as_server_reads_sent_with, without_nulls, CallError, Exchange, Finding,
-    FindingClass, Prepared, Session, Tamper, Target,
+    FindingClass, Prepared, Session, Tamper, Target, Unprepared,
 };
 use crate::cases::StateCase;
 use crate::mock::answers::AnswerPlan;
@@ -205,26 +205,27 @@ impl Target for SdkTarget {
         self.session_in(&self.world)
     }
 
-    fn prepare(&self, case: &StateCase) -> Result<Prepared<'_>, String> {
+    fn prepare(&self, case: &StateCase) -> Result<Prepared<'_>, Unprepared> {
         if case.fault.is_some() {
-            return Err(
-                "injects a fault into one request, which the SDK target's shared mock does not"
-                    .into(),
-            );
+            return Err(Unprepared::Unsupported(
+                "injects a fault into one request, which the SDK target's shared mock does not",
+            ));
         }
         if case.burst.is_some() {
-            return Err(
-                "sends a burst above the documented rate, which the SDK target's shared mock does not enforce"
-                    .into(),
-            );
+            return Err(Unprepared::Unsupported("sends a burst above the documented rate, which the SDK target's shared mock does not enforce"));
         }
         if case.scheme.is_some() {
-            return Err("asks for a signing scheme, which the SDK chooses itself".into());
+            return Err(Unprepared::Unsupported(
+                "asks for a signing scheme, which the SDK chooses itself",
+            ));
         }
         let world = self
             .worlds
             .get(&case.world)
-            .ok_or_else(|| format!("no world \"{}\"", case.world))?;
+            .ok_or_else(|| Unprepared::NoWorld {
+                world: case.world.clone(),
+                location: case.location.clone(),
+            })?;
         Ok(Prepared {
             session: self.session_in(world),
             request: case.request.clone(),

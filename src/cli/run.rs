@@ -356,8 +356,10 @@ pub(super) fn build_target(
 ) -> Result<(Box<dyn imgconform::targets::Target>, String), String> {
     use imgconform::targets::{MockTarget, Transport};
     let worlds = match &args.cases_dir {
-        Some(dir) => imgconform::mock::load_worlds(&dir.join("worlds"))?,
-        None => imgconform::mock::embedded_worlds()?,
+        Some(dir) => {
+            imgconform::mock::load_worlds(&dir.join("worlds")).map_err(|e| e.to_string())?
+        }
+        None => imgconform::mock::embedded_worlds().map_err(|e| e.to_string())?,
     };
     if !args.behaviour.behaviours.is_empty() && args.target != TargetArg::Mock {
         return Err(

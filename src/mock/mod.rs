@@ -77,7 +77,7 @@ pub use behaviour::{Behaviour, BehaviourError, Behaviours, CheckOrder, BEHAVIOUR
 pub use journal::{Counters, Journal, JournalEntry, SignatureVerdict};
 pub use server::{serve, serve_with_limits, Limits, MAX_BODY_BYTES};
 pub use service::{test_credentials, Clock, Faults, Handled, MockConfig, Service, Unread};
-pub use world::World;
+pub use world::{World, WorldError};
 
 /// Where `serve` exposes the journal.
 pub const JOURNAL_PATH: &str = "/__imgconform/journal";
@@ -335,38 +335,54 @@ pub fn banner(service: &Service, uri: &str) -> String {
     out
 }
 
+/// Why the worlds could not be loaded.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum WorldsError {
+    /// The folder of world files could not be read.
+    #[error("cannot read {dir}: {cause}")]
+    Unreadable {
+        /// The folder, as given.
+        dir: String,
+        /// The system's reason.
+        cause: String,
+    },
+    /// A world file is not one: where, and what.
+    #[error(transparent)]
+    World(#[from] WorldError),
+}
+
 /// Every world file (`*.json`) in `dir`, by name without `.json`.
 pub fn load_worlds(
     dir: &std::path::Path,
-) -> Result<std::collections::BTreeMap<String, World>, String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+) -> Result<std::collections::BTreeMap<String, World>, WorldsError> {
+    let unreadable = |e: std::io::Error| WorldsError::Unreadable {
+        dir: dir.display().to_string(),
+        cause: e.to_string(),
+    };
     let mut worlds = std::collections::BTreeMap::new();
-    for entry in entries {
-        let path = entry.map_err(|e| e.to_string())?.path();
+    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+        let path = entry.map_err(unreadable)?.path();
         if path.extension().is_none_or(|e| e != "json") {
             continue;
         }
         let Some(name) = path.file_stem().and_then(|n| n.to_str()) else {
             continue;
         };
-        let world = World::load(&path).map_err(|e| e.to_string())?;
-        worlds.insert(name.to_string(), world);
+        worlds.insert(name.to_string(), World::load(&path)?);
     }
     Ok(worlds)
 }
 
 /// The worlds shipped with imgconform (`cases/worlds/`), built into the
 /// binary, by name.
-pub fn embedded_worlds() -> Result<std::collections::BTreeMap<String, World>, String> {
+pub fn embedded_worlds() -> Result<std::collections::BTreeMap<String, World>, WorldError> {
     let mut worlds = std::collections::BTreeMap::new();
     for (path, text) in crate::cases::EMBEDDED_FILES {
         let Some(file) = path.strip_prefix("cases/worlds/") else {
             continue;
         };
         let name = file.trim_end_matches(".json");
-        let world = World::from_json(path, text).map_err(|e| e.to_string())?;
-        worlds.insert(name.to_string(), world);
+        worlds.insert(name.to_string(), World::from_json(path, text)?);
     }
     Ok(worlds)
 }

@@ -334,9 +334,13 @@ pub struct Task {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{file}:{line}:{column}: {message}")]
 pub struct WorldError {
+    /// The world file.
     pub file: String,
+    /// The line of the problem.
     pub line: usize,
+    /// Its column.
     pub column: usize,
+    /// The problem, in the file's terms.
     pub message: String,
 }
 

@@ -555,14 +555,7 @@ impl LiveClient {
             let reason = retry_reason(&answer, &rate_limit_codes);
             let (stop, first_unsent) =
                 stop_after(&answer, &reason, &attempts, max_attempts, repeatable);
-            let backoff = match stop {
-                Some(_) => None,
-                None if first_unsent => Some(Duration::ZERO),
-                None => {
-                    let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
-                    Some(policy.delay(attempts.len() as u32, &mut *rng))
-                }
-            };
+            let backoff = self.backoff(stop, first_unsent, attempts.len() as u32);
             attempts.push(Attempt {
                 request: redactor.capture(&wire),
                 trace: redactor.trace(&wire.trace),
@@ -662,6 +655,20 @@ impl LiveClient {
                 e.message = redactor.redact(&e.message);
                 e.cause = redactor.redact(&e.cause);
                 (AttemptAnswer::Transport(e), Vec::new())
+            }
+        }
+    }
+
+    /// The wait before the next try after `earlier` tries and this one:
+    /// none if the call stops, none to speak of for a first request that
+    /// never left, else the retry policy's.
+    fn backoff(&self, stop: Option<Stop>, first_unsent: bool, earlier: u32) -> Option<Duration> {
+        match stop {
+            Some(_) => None,
+            None if first_unsent => Some(Duration::ZERO),
+            None => {
+                let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+                Some(self.options.retry.delay(earlier, &mut *rng))
             }
         }
     }

@@ -178,15 +178,46 @@ impl GeneratorConfig {
     ) -> Judged<S::Value> {
         let seed = self.resolve_seed();
         let mut runner = self.runner(seed);
-        let mut groups: Vec<(Breach, u64, S::Tree)> = Vec::new();
+        let (groups, gave_up) = self.test_cases(
+            strategy,
+            &mut runner,
+            chunk.max(1),
+            &mut before_chunk,
+            &mut test,
+        );
+        after_cases();
+        let failures = groups
+            .into_iter()
+            .map(|group| shrink_group(group, shrink_budget, &mut test))
+            .collect();
+        Judged {
+            seed,
+            cases: self.cases,
+            failures,
+            gave_up,
+        }
+    }
+
+    /// Tests every case, `chunk` values at a time, and groups the failures
+    /// by rule, each group with its count and its first failing tree; with
+    /// why generation gave up, if it did.
+    fn test_cases<S: Strategy>(
+        &self,
+        strategy: &S,
+        runner: &mut TestRunner,
+        chunk: usize,
+        before_chunk: &mut impl FnMut(&[S::Value]),
+        test: &mut impl FnMut(S::Value) -> Result<(), Breach>,
+    ) -> (Vec<FailureGroup<S::Tree>>, Option<String>) {
+        let mut groups: Vec<FailureGroup<S::Tree>> = Vec::new();
         let mut gave_up = None;
         let mut left = self.cases as usize;
-        let mut trees = Vec::with_capacity(chunk.max(1));
+        let mut trees = Vec::with_capacity(chunk);
         'cases: while left > 0 && gave_up.is_none() {
             trees.clear();
-            while trees.len() < chunk.max(1) && left > 0 {
+            while trees.len() < chunk && left > 0 {
                 left -= 1;
-                match strategy.new_tree(&mut runner) {
+                match strategy.new_tree(runner) {
                     Ok(tree) => trees.push(tree),
                     Err(reason) => {
                         gave_up = Some(format!("generation gave up: {reason}"));
@@ -217,53 +248,55 @@ impl GeneratorConfig {
                 }
             }
         }
-        after_cases();
-        let failures = groups
-            .into_iter()
-            .map(|(breach, count, mut tree)| {
-                if breach.stop {
-                    return RuleFailures {
-                        minimal: tree.current(),
-                        rule: breach.rule,
-                        count,
-                        reason: breach.reason,
-                        shrink_steps: 0,
-                    };
-                }
-                // proptest's own shrinking walk: simplify after a failure,
-                // complicate after a pass; the last failing value is kept,
-                // so a budget that runs out mid-walk still reports one.
-                let mut reason = breach.reason;
-                let mut minimal = tree.current();
-                let mut steps = 0;
-                let mut moved = tree.simplify();
-                while moved && steps < shrink_budget {
-                    steps += 1;
-                    match test(tree.current()) {
-                        Err(b) if b.stop => break,
-                        Err(b) if b.rule == breach.rule => {
-                            reason = b.reason;
-                            minimal = tree.current();
-                            moved = tree.simplify();
-                        }
-                        _ => moved = tree.complicate(),
-                    }
-                }
-                RuleFailures {
-                    rule: breach.rule,
-                    count,
-                    reason,
-                    minimal,
-                    shrink_steps: steps,
-                }
-            })
-            .collect();
-        Judged {
-            seed,
-            cases: self.cases,
-            failures,
-            gave_up,
+        (groups, gave_up)
+    }
+}
+
+/// A rule's failures while the cases run: the first breach, how many broke
+/// the rule, and the first failing value's tree, to shrink.
+type FailureGroup<T> = (Breach, u64, T);
+
+/// `group`'s failures, its first value shrunk with at most `shrink_budget`
+/// more runs of `test` to the smallest that still breaks the same rule.
+fn shrink_group<T: ValueTree>(
+    (breach, count, mut tree): FailureGroup<T>,
+    shrink_budget: u32,
+    test: &mut impl FnMut(T::Value) -> Result<(), Breach>,
+) -> RuleFailures<T::Value> {
+    if breach.stop {
+        return RuleFailures {
+            minimal: tree.current(),
+            rule: breach.rule,
+            count,
+            reason: breach.reason,
+            shrink_steps: 0,
+        };
+    }
+    // proptest's own shrinking walk: simplify after a failure,
+    // complicate after a pass; the last failing value is kept,
+    // so a budget that runs out mid-walk still reports one.
+    let mut reason = breach.reason;
+    let mut minimal = tree.current();
+    let mut steps = 0;
+    let mut moved = tree.simplify();
+    while moved && steps < shrink_budget {
+        steps += 1;
+        match test(tree.current()) {
+            Err(b) if b.stop => break,
+            Err(b) if b.rule == breach.rule => {
+                reason = b.reason;
+                minimal = tree.current();
+                moved = tree.simplify();
+            }
+            _ => moved = tree.complicate(),
         }
+    }
+    RuleFailures {
+        rule: breach.rule,
+        count,
+        reason,
+        minimal,
+        shrink_steps: steps,
     }
 }
 

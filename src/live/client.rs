@@ -43,7 +43,7 @@ use crate::protocol::{
     RequestCapture, SigningInputs, SigningTrace, WireRequest,
 };
 use crate::spec::raw::SigningScheme;
-use crate::spec::{ApiSpec, ProviderId, Specs};
+use crate::spec::{ApiSpec, ProviderId, ProviderSpec, Specs};
 
 /// The largest answer body read; the image APIs answer a few hundred bytes,
 /// and a runaway body must not exhaust memory.
@@ -515,38 +515,9 @@ impl LiveClient {
                 })?;
         let endpoint = self.endpoint_for_call(api, params);
         check_transport(&endpoint, self.options.insecure)?;
-        let (params, dry_run_injected) = match check_mutation(
-            api,
-            params,
-            self.options.allow_mutations,
-            !self.options.embedded_mock,
-        ) {
-            MutationDecision::Send => (params.clone(), false),
-            MutationDecision::SendAsDryRun { parameter } => {
-                let mut params = params.clone();
-                // Not an object: encoding refuses it below, unsent.
-                if let Some(object) = params.as_object_mut() {
-                    object.insert(parameter, Value::Bool(true));
-                }
-                (params, true)
-            }
-            MutationDecision::Refuse(e) => return Err(e.into()),
-        };
+        let (params, dry_run_injected) = self.params_to_send(api, params)?;
         let credentials = self.credentials_of(api.provider())?;
-        let scheme = match self.options.schemes.get(&api.provider()) {
-            Some(s) => *s,
-            None => *provider
-                .raw
-                .signing
-                .first()
-                .ok_or_else(|| LiveError::Encode {
-                    api: api.id(),
-                    source: EncodeError::UnsupportedScheme {
-                        provider: provider.raw.name.clone(),
-                        scheme: "none listed in its spec".into(),
-                    },
-                })?,
-        };
+        let scheme = self.scheme_for(api, provider)?;
         let redactor = Redactor::new(credentials);
         let rate_limit_codes = RateLimitCodes::of(provider, api);
         let repeatable = is_repeatable(api, &params);
@@ -577,63 +548,14 @@ impl LiveClient {
                 || attempts
                     .last()
                     .is_some_and(|a| matches!(a.answer, AttemptAnswer::Transport(_)));
-            let (answer, body) = match self.send(request, new_connection).await {
-                Ok((status, body)) => (
-                    match wire_for(api.raw.protocol).decode(status, &body) {
-                        Ok(outcome) => AttemptAnswer::Decoded(redactor.outcome(outcome)),
-                        Err(e) => AttemptAnswer::Undecodable(DecodeError {
-                            excerpt: redactor.redact(&e.excerpt),
-                            ..e
-                        }),
-                    },
-                    body,
-                ),
-                Err(mut e) => {
-                    e.message = redactor.redact(&e.message);
-                    e.cause = redactor.redact(&e.cause);
-                    (AttemptAnswer::Transport(e), Vec::new())
-                }
-            };
+            let (answer, body) = self
+                .attempt_answer(api, request, new_connection, &redactor)
+                .await;
             let elapsed = clock.now().saturating_duration_since(started_at);
             let reason = retry_reason(&answer, &rate_limit_codes);
-            let unsent = matches!(&answer, AttemptAnswer::Transport(e) if e.unsent);
-            // Every try so far, this one included, failed to reach the
-            // endpoint: if the call stops here, it stops unreachable.
-            let unreached =
-                |a: &AttemptAnswer| matches!(a, AttemptAnswer::Transport(e) if e.unreached());
-            let stopped = |otherwise: Stop| {
-                if !attempts.is_empty()
-                    && unreached(&answer)
-                    && attempts.iter().all(|a| unreached(&a.answer))
-                {
-                    Stop::Unreachable
-                } else {
-                    otherwise
-                }
-            };
-            // A request that never left is tried once more, at once, on a
-            // new connection, whatever the call.
-            let first_unsent = unsent
-                && !attempts
-                    .iter()
-                    .any(|a| matches!(&a.answer, AttemptAnswer::Transport(e) if e.unsent));
-            let stop = match &reason {
-                None => Some(Stop::Final),
-                Some(_) if attempts.len() + 1 >= max_attempts as usize => {
-                    Some(stopped(Stop::AttemptsExhausted))
-                }
-                Some(_) if first_unsent => None,
-                Some(_) if !repeatable => Some(stopped(Stop::NotIdempotent)),
-                Some(_) => None,
-            };
-            let backoff = match stop {
-                Some(_) => None,
-                None if first_unsent => Some(Duration::ZERO),
-                None => {
-                    let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
-                    Some(policy.delay(attempts.len() as u32, &mut *rng))
-                }
-            };
+            let (stop, first_unsent) =
+                stop_after(&answer, &reason, &attempts, max_attempts, repeatable);
+            let backoff = self.backoff(stop, first_unsent, attempts.len() as u32);
             attempts.push(Attempt {
                 request: redactor.capture(&wire),
                 trace: redactor.trace(&wire.trace),
@@ -660,6 +582,95 @@ impl LiveClient {
             attempts,
             stop,
         })
+    }
+
+    /// The parameters a call of `api` sends, and whether the dry-run
+    /// parameter was added to them: a mutation is refused, sent as a dry
+    /// run or sent as it is, as the options allow.
+    fn params_to_send(&self, api: &ApiSpec, params: &Value) -> Result<(Value, bool), LiveError> {
+        match check_mutation(
+            api,
+            params,
+            self.options.allow_mutations,
+            !self.options.embedded_mock,
+        ) {
+            MutationDecision::Send => Ok((params.clone(), false)),
+            MutationDecision::SendAsDryRun { parameter } => {
+                let mut params = params.clone();
+                // Not an object: encoding refuses it below, unsent.
+                if let Some(object) = params.as_object_mut() {
+                    object.insert(parameter, Value::Bool(true));
+                }
+                Ok((params, true))
+            }
+            MutationDecision::Refuse(e) => Err(e.into()),
+        }
+    }
+
+    /// The signing scheme of `api`'s calls: the one the options name for
+    /// its provider, else the first its provider's spec lists.
+    fn scheme_for(
+        &self,
+        api: &ApiSpec,
+        provider: &ProviderSpec,
+    ) -> Result<SigningScheme, LiveError> {
+        match self.options.schemes.get(&api.provider()) {
+            Some(s) => Ok(*s),
+            None => provider
+                .raw
+                .signing
+                .first()
+                .copied()
+                .ok_or_else(|| LiveError::Encode {
+                    api: api.id(),
+                    source: EncodeError::UnsupportedScheme {
+                        provider: provider.raw.name.clone(),
+                        scheme: "none listed in its spec".into(),
+                    },
+                }),
+        }
+    }
+
+    /// Sends one attempt's `request` and decodes its answer, with the raw
+    /// body; secrets redacted from both the answer and any failure.
+    async fn attempt_answer(
+        &self,
+        api: &ApiSpec,
+        request: reqwest::Request,
+        new_connection: bool,
+        redactor: &Redactor,
+    ) -> (AttemptAnswer, Vec<u8>) {
+        match self.send(request, new_connection).await {
+            Ok((status, body)) => (
+                match wire_for(api.raw.protocol).decode(status, &body) {
+                    Ok(outcome) => AttemptAnswer::Decoded(redactor.outcome(outcome)),
+                    Err(e) => AttemptAnswer::Undecodable(DecodeError {
+                        excerpt: redactor.redact(&e.excerpt),
+                        ..e
+                    }),
+                },
+                body,
+            ),
+            Err(mut e) => {
+                e.message = redactor.redact(&e.message);
+                e.cause = redactor.redact(&e.cause);
+                (AttemptAnswer::Transport(e), Vec::new())
+            }
+        }
+    }
+
+    /// The wait before the next try after `earlier` tries and this one:
+    /// none if the call stops, none to speak of for a first request that
+    /// never left, else the retry policy's.
+    fn backoff(&self, stop: Option<Stop>, first_unsent: bool, earlier: u32) -> Option<Duration> {
+        match stop {
+            Some(_) => None,
+            None if first_unsent => Some(Duration::ZERO),
+            None => {
+                let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+                Some(self.options.retry.delay(earlier, &mut *rng))
+            }
+        }
     }
 
     fn credentials_of(&self, provider: ProviderId) -> Result<&Credentials, LiveError> {
@@ -751,6 +762,46 @@ impl LiveClient {
 }
 
 /// The HTTP request for `wire`, or why it cannot be sent as signed.
+/// Whether a call stops after an attempt that got `answer`, retryable for
+/// `reason`, after the `earlier` attempts (and why it stops); and whether
+/// that attempt is the call's first request that never left.
+fn stop_after(
+    answer: &AttemptAnswer,
+    reason: &Option<RetryReason>,
+    earlier: &[Attempt],
+    max_attempts: u32,
+    repeatable: bool,
+) -> (Option<Stop>, bool) {
+    let unsent = matches!(answer, AttemptAnswer::Transport(e) if e.unsent);
+    // Every try so far, this one included, failed to reach the
+    // endpoint: if the call stops here, it stops unreachable.
+    let unreached = |a: &AttemptAnswer| matches!(a, AttemptAnswer::Transport(e) if e.unreached());
+    let stopped = |otherwise: Stop| {
+        if !earlier.is_empty() && unreached(answer) && earlier.iter().all(|a| unreached(&a.answer))
+        {
+            Stop::Unreachable
+        } else {
+            otherwise
+        }
+    };
+    // A request that never left is tried once more, at once, on a
+    // new connection, whatever the call.
+    let first_unsent = unsent
+        && !earlier
+            .iter()
+            .any(|a| matches!(&a.answer, AttemptAnswer::Transport(e) if e.unsent));
+    let stop = match reason {
+        None => Some(Stop::Final),
+        Some(_) if earlier.len() + 1 >= max_attempts as usize => {
+            Some(stopped(Stop::AttemptsExhausted))
+        }
+        Some(_) if first_unsent => None,
+        Some(_) if !repeatable => Some(stopped(Stop::NotIdempotent)),
+        Some(_) => None,
+    };
+    (stop, first_unsent)
+}
+
 pub(crate) fn http_request(wire: &WireRequest) -> Result<reqwest::Request, String> {
     let signed = &wire.request;
     let url = reqwest::Url::parse(&wire.url()).map_err(|e| format!("bad URL: {e}"))?;

@@ -816,6 +816,8 @@ mod tests {
         }
     }
 
+    // Long: most of it is the parameter tree it reads back into, built
+    // inline so that the flat form and its reading sit beside it.
     #[test]
     fn flat_forms_read_back_lists_objects_integers_and_booleans() {
         use crate::spec::model::{ArrayRules, IntegerRules, ObjectRules, StringRules};

@@ -233,22 +233,14 @@ impl Builder<'_> {
             self.length(p, "min_length_cjk", min, true, None);
         }
         if let Some(max) = s.max_length {
-            self.length(p, "max_length", max, false, None);
-            self.length(
-                p,
-                "max_length_plus_one",
-                max + 1,
-                false,
-                constraint(p, ConstraintKind::MaxLength),
-            );
-            self.length(p, "max_length_cjk", max, true, None);
-            self.length(
-                p,
-                "max_length_plus_one_cjk",
-                max + 1,
-                true,
-                constraint(p, ConstraintKind::MaxLength),
-            );
+            for (cjk, at, past) in [
+                (false, "max_length", "max_length_plus_one"),
+                (true, "max_length_cjk", "max_length_plus_one_cjk"),
+            ] {
+                self.length(p, at, max, cjk, None);
+                let breaks = constraint(p, ConstraintKind::MaxLength);
+                self.length(p, past, max + 1, cjk, breaks);
+            }
         }
     }
 
@@ -269,29 +261,32 @@ impl Builder<'_> {
     /// The minimum and maximum on the step, and the step just past each.
     fn integer_bounds(&mut self, p: &Param, r: &IntegerRules) {
         let step = step_of(r.multiple_of);
-        if let Some(min) = r.minimum {
-            let inside = ceil_to(min, step);
+        let bounds = [
+            r.minimum.map(|min| {
+                let outside = floor_to(min - 1, step);
+                (
+                    "minimum",
+                    ceil_to(min, step),
+                    "minimum_minus_step",
+                    outside,
+                    ConstraintKind::Minimum,
+                )
+            }),
+            r.maximum.map(|max| {
+                let outside = ceil_to(max + 1, step);
+                (
+                    "maximum",
+                    floor_to(max, step),
+                    "maximum_plus_step",
+                    outside,
+                    ConstraintKind::Maximum,
+                )
+            }),
+        ];
+        for (at, inside, past, outside, kind) in bounds.into_iter().flatten() {
             let branch = self.branch_for(&p.path, inside);
-            self.int(p, "minimum", inside, None, branch.clone());
-            self.int(
-                p,
-                "minimum_minus_step",
-                floor_to(min - 1, step),
-                constraint(p, ConstraintKind::Minimum),
-                branch,
-            );
-        }
-        if let Some(max) = r.maximum {
-            let inside = floor_to(max, step);
-            let branch = self.branch_for(&p.path, inside);
-            self.int(p, "maximum", inside, None, branch.clone());
-            self.int(
-                p,
-                "maximum_plus_step",
-                ceil_to(max + 1, step),
-                constraint(p, ConstraintKind::Maximum),
-                branch,
-            );
+            self.int(p, at, inside, None, branch.clone());
+            self.int(p, past, outside, constraint(p, kind), branch);
         }
     }
 

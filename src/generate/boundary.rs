@@ -14,7 +14,10 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::spec::raw::{ConstraintKind, StringFormat};
-use crate::spec::{ApiSpec, ErrorSpec, Param, ParamKind, Rule, RuleCheck, Specs};
+use crate::spec::{
+    ApiSpec, ArrayRules, ErrorSpec, IntegerRules, Param, ParamKind, Rule, RuleCheck, Specs,
+    StringRules,
+};
 use crate::validate::ValidationOptions;
 
 use super::context::GenerationContext;
@@ -167,144 +170,167 @@ impl Builder<'_> {
     }
 
     fn param(&mut self, p: &Param) {
-        let path = p.path.clone();
         match &p.kind {
             ParamKind::String(s) => {
-                for m in s.enum_values.clone().unwrap_or_default() {
-                    let name = format!("{path}::enum::{}", slug(&m));
-                    self.case(
-                        name.clone(),
-                        format!("`{path}` is the enum member \"{m}\""),
-                        None,
-                        &path,
-                        Setting::Value(json!(m)),
-                        None,
-                    );
-                    let members = s.enum_values.clone().unwrap_or_default();
-                    let wrong = [swap_case(&m), m.to_uppercase(), m.to_lowercase()]
-                        .into_iter()
-                        .find(|w| !members.contains(w));
-                    if let Some(w) = wrong {
-                        self.case(
-                            format!("{name}::wrong_case"),
-                            format!("`{path}` is \"{w}\", the member \"{m}\" in the wrong case"),
-                            constraint(p, ConstraintKind::Enum),
-                            &path,
-                            Setting::Value(json!(w)),
-                            None,
-                        );
-                    }
-                }
-                let shortest = u64::from(
-                    ValidationOptions::of(self.gen.api.raw.protocol).empty_counts_as_missing(p),
-                );
-                if let Some(min) = s.min_length.filter(|m| *m > 0) {
-                    if min > shortest {
-                        self.length(
-                            p,
-                            "min_length_minus_one",
-                            min - 1,
-                            false,
-                            constraint(p, ConstraintKind::MinLength),
-                        );
-                    }
-                    self.length(p, "min_length", min, false, None);
-                    self.length(p, "min_length_cjk", min, true, None);
-                }
-                if let Some(max) = s.max_length {
-                    self.length(p, "max_length", max, false, None);
-                    self.length(
-                        p,
-                        "max_length_plus_one",
-                        max + 1,
-                        false,
-                        constraint(p, ConstraintKind::MaxLength),
-                    );
-                    self.length(p, "max_length_cjk", max, true, None);
-                    self.length(
-                        p,
-                        "max_length_plus_one_cjk",
-                        max + 1,
-                        true,
-                        constraint(p, ConstraintKind::MaxLength),
-                    );
-                }
+                self.string_enum_members(p, s);
+                self.string_lengths(p, s);
             }
             ParamKind::Integer(r) => {
-                for m in r.enum_values.clone().unwrap_or_default() {
-                    self.case(
-                        format!("{path}::enum::{m}"),
-                        format!("`{path}` is the enum member {m}"),
-                        None,
-                        &path,
-                        Setting::Value(json!(m)),
-                        None,
-                    );
-                }
-                let step = step_of(r.multiple_of);
-                if let Some(min) = r.minimum {
-                    let inside = ceil_to(min, step);
-                    let branch = self.branch_for(&path, inside);
-                    self.int(p, "minimum", inside, None, branch.clone());
-                    self.int(
-                        p,
-                        "minimum_minus_step",
-                        floor_to(min - 1, step),
-                        constraint(p, ConstraintKind::Minimum),
-                        branch,
-                    );
-                }
-                if let Some(max) = r.maximum {
-                    let inside = floor_to(max, step);
-                    let branch = self.branch_for(&path, inside);
-                    self.int(p, "maximum", inside, None, branch.clone());
-                    self.int(
-                        p,
-                        "maximum_plus_step",
-                        ceil_to(max + 1, step),
-                        constraint(p, ConstraintKind::Maximum),
-                        branch,
-                    );
-                }
-                if step > 1 {
-                    let base = ceil_to(r.minimum.unwrap_or(0), step);
-                    let v = base + (step / 2).max(1);
-                    let v = if r.maximum.is_some_and(|m| v > m) {
-                        base - (step / 2).max(1)
-                    } else {
-                        v
-                    };
-                    let branch = self.branch_for(&path, base);
-                    self.int(
-                        p,
-                        "not_multiple",
-                        v,
-                        constraint(p, ConstraintKind::MultipleOf),
-                        branch,
-                    );
-                }
+                self.integer_enum_members(p, r);
+                self.integer_bounds(p, r);
+                self.integer_off_step(p, r);
             }
-            ParamKind::Array(a) => {
-                if let Some(min) = a.min_items.filter(|m| *m > 0) {
-                    self.count(
-                        p,
-                        "min_items_minus_one",
-                        min - 1,
-                        constraint(p, ConstraintKind::MinItems),
-                    );
-                    self.count(p, "min_items", min, None);
-                }
-                if let Some(max) = a.max_items {
-                    self.count(p, "max_items", max, None);
-                    self.count(
-                        p,
-                        "max_items_plus_one",
-                        max + 1,
-                        constraint(p, ConstraintKind::MaxItems),
-                    );
-                }
-            }
+            ParamKind::Array(a) => self.item_counts(p, a),
             ParamKind::Boolean | ParamKind::Object(_) => {}
+        }
+    }
+
+    /// Each enum member, and the same member in a case the enum lacks.
+    fn string_enum_members(&mut self, p: &Param, s: &StringRules) {
+        let path = &p.path;
+        let members = s.enum_values.as_deref().unwrap_or_default();
+        for m in members {
+            let name = format!("{path}::enum::{}", slug(m));
+            self.case(
+                name.clone(),
+                format!("`{path}` is the enum member \"{m}\""),
+                None,
+                path,
+                Setting::Value(json!(m)),
+                None,
+            );
+            let wrong = [swap_case(m), m.to_uppercase(), m.to_lowercase()]
+                .into_iter()
+                .find(|w| !members.contains(w));
+            if let Some(w) = wrong {
+                self.case(
+                    format!("{name}::wrong_case"),
+                    format!("`{path}` is \"{w}\", the member \"{m}\" in the wrong case"),
+                    constraint(p, ConstraintKind::Enum),
+                    path,
+                    Setting::Value(json!(w)),
+                    None,
+                );
+            }
+        }
+    }
+
+    /// Both sides of the length limits, in ASCII and in CJK characters.
+    fn string_lengths(&mut self, p: &Param, s: &StringRules) {
+        let shortest =
+            u64::from(ValidationOptions::of(self.gen.api.raw.protocol).empty_counts_as_missing(p));
+        if let Some(min) = s.min_length.filter(|m| *m > 0) {
+            if min > shortest {
+                self.length(
+                    p,
+                    "min_length_minus_one",
+                    min - 1,
+                    false,
+                    constraint(p, ConstraintKind::MinLength),
+                );
+            }
+            self.length(p, "min_length", min, false, None);
+            self.length(p, "min_length_cjk", min, true, None);
+        }
+        if let Some(max) = s.max_length {
+            for (cjk, at, past) in [
+                (false, "max_length", "max_length_plus_one"),
+                (true, "max_length_cjk", "max_length_plus_one_cjk"),
+            ] {
+                self.length(p, at, max, cjk, None);
+                let breaks = constraint(p, ConstraintKind::MaxLength);
+                self.length(p, past, max + 1, cjk, breaks);
+            }
+        }
+    }
+
+    fn integer_enum_members(&mut self, p: &Param, r: &IntegerRules) {
+        let path = &p.path;
+        for m in r.enum_values.as_deref().unwrap_or_default() {
+            self.case(
+                format!("{path}::enum::{m}"),
+                format!("`{path}` is the enum member {m}"),
+                None,
+                path,
+                Setting::Value(json!(m)),
+                None,
+            );
+        }
+    }
+
+    /// The minimum and maximum on the step, and the step just past each.
+    fn integer_bounds(&mut self, p: &Param, r: &IntegerRules) {
+        let step = step_of(r.multiple_of);
+        let bounds = [
+            r.minimum.map(|min| {
+                let outside = floor_to(min - 1, step);
+                (
+                    "minimum",
+                    ceil_to(min, step),
+                    "minimum_minus_step",
+                    outside,
+                    ConstraintKind::Minimum,
+                )
+            }),
+            r.maximum.map(|max| {
+                let outside = ceil_to(max + 1, step);
+                (
+                    "maximum",
+                    floor_to(max, step),
+                    "maximum_plus_step",
+                    outside,
+                    ConstraintKind::Maximum,
+                )
+            }),
+        ];
+        for (at, inside, past, outside, kind) in bounds.into_iter().flatten() {
+            let branch = self.branch_for(&p.path, inside);
+            self.int(p, at, inside, None, branch.clone());
+            self.int(p, past, outside, constraint(p, kind), branch);
+        }
+    }
+
+    /// A value halfway between two multiples, inside the range.
+    fn integer_off_step(&mut self, p: &Param, r: &IntegerRules) {
+        let step = step_of(r.multiple_of);
+        if step <= 1 {
+            return;
+        }
+        let base = ceil_to(r.minimum.unwrap_or(0), step);
+        let v = base + (step / 2).max(1);
+        let v = if r.maximum.is_some_and(|m| v > m) {
+            base - (step / 2).max(1)
+        } else {
+            v
+        };
+        let branch = self.branch_for(&p.path, base);
+        self.int(
+            p,
+            "not_multiple",
+            v,
+            constraint(p, ConstraintKind::MultipleOf),
+            branch,
+        );
+    }
+
+    fn item_counts(&mut self, p: &Param, a: &ArrayRules) {
+        if let Some(min) = a.min_items.filter(|m| *m > 0) {
+            self.count(
+                p,
+                "min_items_minus_one",
+                min - 1,
+                constraint(p, ConstraintKind::MinItems),
+            );
+            self.count(p, "min_items", min, None);
+        }
+        if let Some(max) = a.max_items {
+            self.count(p, "max_items", max, None);
+            self.count(
+                p,
+                "max_items_plus_one",
+                max + 1,
+                constraint(p, ConstraintKind::MaxItems),
+            );
         }
     }
 

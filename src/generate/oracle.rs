@@ -6,6 +6,7 @@
 //! validator the mock answers from.
 
 use base64::Engine;
+use regex::Regex;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -291,6 +292,24 @@ impl<'a> Oracle<'a> {
         }
     }
 
+    /// Each item of the array at `array_path` whose `field` repeats an
+    /// earlier item's, after the first.
+    fn repeated_items(&mut self, id: &str, array_path: &str, items: &[Value], field: &str) {
+        let keys = self.keys();
+        let mut seen: Vec<&Value> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let Some(v) = item.as_object().and_then(|o| lookup(o, field, keys)) else {
+                continue;
+            };
+            if seen.contains(&v) {
+                let state = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                self.push_rule(id, format!("{array_path}[{i}].{field}"), &[state]);
+            } else {
+                seen.push(v);
+            }
+        }
+    }
+
     fn rule(&mut self, id: &str, check: &RuleCheck, prefix: &str, object: &Map<String, Value>) {
         let keys = self.keys();
         let get = |name: &str| lookup(object, name, keys);
@@ -307,9 +326,7 @@ impl<'a> Oracle<'a> {
                 let Some(n) = get(field).and_then(Value::as_i64) else {
                     return;
                 };
-                let out_of_range = minimum.is_some_and(|m| n < m) || maximum.is_some_and(|m| n > m);
-                let off_step = multiple_of.is_some_and(|s| s > 0 && n % s != 0);
-                if holds(when) && (out_of_range || off_step) {
+                if holds(when) && outside_range(n, *minimum, *maximum, *multiple_of) {
                     self.push_rule(id, join(prefix, field), &[]);
                 }
             }
@@ -325,21 +342,8 @@ impl<'a> Oracle<'a> {
             }
             RuleCheck::EffectiveOnlyWhen { .. } => {}
             RuleCheck::Unique { array, field } => {
-                let Some(Value::Array(items)) = get(array) else {
-                    return;
-                };
-                let mut seen: Vec<&Value> = Vec::new();
-                for (i, item) in items.iter().enumerate() {
-                    let Some(v) = item.as_object().and_then(|o| lookup(o, field, keys)) else {
-                        continue;
-                    };
-                    if seen.contains(&v) {
-                        let state = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-                        let path = format!("{}[{i}].{field}", join(prefix, array));
-                        self.push_rule(id, path, &[state]);
-                    } else {
-                        seen.push(v);
-                    }
+                if let Some(Value::Array(items)) = get(array) {
+                    self.repeated_items(id, &join(prefix, array), items, field);
                 }
             }
             RuleCheck::AtLeastOneOf { fields } => {
@@ -370,11 +374,7 @@ impl<'a> Oracle<'a> {
                 else {
                     return;
                 };
-                let captured = regex
-                    .captures(text)
-                    .and_then(|c| c.get(*group))
-                    .map(|m| m.as_str());
-                if let Some(captured) = captured.filter(|c| c != want) {
+                if let Some(captured) = capture_unlike(regex, *group, text, want) {
                     let state = [captured.to_string()];
                     self.push_rule(id, join(prefix, field), &state);
                 }
@@ -392,6 +392,27 @@ impl<'a> Oracle<'a> {
             }
         }
     }
+}
+
+/// `n` is outside `minimum..=maximum`, or off the step of `multiple_of`.
+fn outside_range(
+    n: i64,
+    minimum: Option<i64>,
+    maximum: Option<i64>,
+    multiple_of: Option<i64>,
+) -> bool {
+    let out_of_range = minimum.is_some_and(|m| n < m) || maximum.is_some_and(|m| n > m);
+    let off_step = multiple_of.is_some_and(|s| s > 0 && n % s != 0);
+    out_of_range || off_step
+}
+
+/// The capture `group` of `regex` in `text`, when it differs from `want`.
+fn capture_unlike<'t>(regex: &Regex, group: usize, text: &'t str, want: &str) -> Option<&'t str> {
+    regex
+        .captures(text)
+        .and_then(|c| c.get(group))
+        .map(|m| m.as_str())
+        .filter(|c| *c != want)
 }
 
 pub(crate) fn non_empty(value: Option<&Value>) -> bool {

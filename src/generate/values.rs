@@ -851,57 +851,61 @@ pub fn fringe_strings(param: &Param) -> Vec<FringeValue> {
         }
     }
     if rules.format == Some(StringFormat::HttpsUrl) {
-        let example = param
-            .example
-            .as_ref()
-            .and_then(Value::as_str)
-            .unwrap_or("https://bucket.example.com");
-        let rest = example.strip_prefix("https://").unwrap_or(example);
-        let (host, path) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
-        let forms: [(String, &'static str); 11] = [
-            (
-                format!("https://]{host}{path}"),
-                "a `]` in the host, which URL parsers refuse",
-            ),
-            (
-                format!("https://{}{path}", host.to_uppercase()),
-                "an upper-case host, which parsers lower-case",
-            ),
-            (
-                format!("https://b\u{fc}cket.{host}{path}"),
-                "an international host, which parsers rewrite as xn--",
-            ),
-            (
-                format!("https://{host}.{path}"),
-                "a host with a trailing dot",
-            ),
-            (
-                format!("https://user@{host}{path}"),
-                "a user before the host",
-            ),
-            (format!("https://{host}:8443{path}"), "a port"),
-            (format!("https://{host}{path}?x=1"), "a query"),
-            (format!("https://{host}{path}#x"), "a fragment"),
-            (
-                format!("https://{host}/./a{path}"),
-                "a dot segment, which parsers remove",
-            ),
-            (
-                format!("https://{host}\\a{path}"),
-                "a backslash, which parsers read as a slash",
-            ),
-            (
-                format!("https://{host}/%zz{path}"),
-                "a percent sign that encodes nothing",
-            ),
-        ];
-        out.extend(
-            forms
-                .into_iter()
-                .map(|(value, why)| FringeValue { value, why }),
-        );
+        out.extend(fringe_urls(param));
     }
     out
+}
+
+/// The https URLs a URL parser refuses or rewrites, built on the
+/// parameter's example (or a made-up bucket URL).
+fn fringe_urls(param: &Param) -> impl Iterator<Item = FringeValue> {
+    let example = param
+        .example
+        .as_ref()
+        .and_then(Value::as_str)
+        .unwrap_or("https://bucket.example.com");
+    let rest = example.strip_prefix("https://").unwrap_or(example);
+    let (host, path) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    let forms: [(String, &'static str); 11] = [
+        (
+            format!("https://]{host}{path}"),
+            "a `]` in the host, which URL parsers refuse",
+        ),
+        (
+            format!("https://{}{path}", host.to_uppercase()),
+            "an upper-case host, which parsers lower-case",
+        ),
+        (
+            format!("https://b\u{fc}cket.{host}{path}"),
+            "an international host, which parsers rewrite as xn--",
+        ),
+        (
+            format!("https://{host}.{path}"),
+            "a host with a trailing dot",
+        ),
+        (
+            format!("https://user@{host}{path}"),
+            "a user before the host",
+        ),
+        (format!("https://{host}:8443{path}"), "a port"),
+        (format!("https://{host}{path}?x=1"), "a query"),
+        (format!("https://{host}{path}#x"), "a fragment"),
+        (
+            format!("https://{host}/./a{path}"),
+            "a dot segment, which parsers remove",
+        ),
+        (
+            format!("https://{host}\\a{path}"),
+            "a backslash, which parsers read as a slash",
+        ),
+        (
+            format!("https://{host}/%zz{path}"),
+            "a percent sign that encodes nothing",
+        ),
+    ];
+    forms
+        .into_iter()
+        .map(|(value, why)| FringeValue { value, why })
 }
 
 /// Base64 of a JSON object holding every dotted path in `paths` (and

@@ -80,88 +80,9 @@ pub fn apply(api: &ApiSpec, params: &Value, world: &mut World, ids: &mut IdSourc
             result.insert(task.into(), Value::String(id));
             Value::Object(result)
         }
-        Some(MockEffect::Import) => {
-            let image_id = ids.short("img-");
-            let task = ids.next_number().to_string();
-            world.images.push(Image {
-                provider,
-                id: image_id.clone(),
-                region,
-                name: text(params, "imageName").unwrap_or_default(),
-                owner: Owner::Private,
-                derived_from_market: false,
-                os_type: if text(params, "osType").as_deref() == Some("windows") {
-                    OsType::Windows
-                } else {
-                    OsType::Linux
-                },
-                platform: text(params, "platform").unwrap_or_default(),
-                status: super::world::usable_image_status(provider).into(),
-                system_disk: DiskKind::Cloud,
-                size_gb: params
-                    .get("systemDiskSizeGB")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(40) as u32,
-                data_disks: vec![],
-                encrypted: false,
-                imported: true,
-                busy: false,
-                exporting: false,
-                license_exportable: true,
-                exportable: true,
-            });
-            world.tasks.push(Task {
-                provider,
-                id: task.clone(),
-                kind: "import".into(),
-                running: true,
-                image_id: Some(image_id.clone()),
-            });
-            json!({ "imageId": image_id, "taskId": task })
-        }
+        Some(MockEffect::Import) => import_image(provider, region, params, world, ids),
         Some(MockEffect::CreateFromInstance) => {
-            let image_id = ids.short("img-");
-            let instance = text(params, "instanceId")
-                .and_then(|id| world.instance(provider, Some(&region), &id).cloned());
-            let mut snapshots = Vec::new();
-            if let Some(instance) = &instance {
-                for disk in super::preconditions::snapshotted_disks(instance, params) {
-                    snapshots.push(Snapshot {
-                        provider,
-                        id: ids.short("snapshot-"),
-                        region: region.clone(),
-                        size_gb: disk.size_gb,
-                    });
-                }
-            }
-            world.images.push(Image {
-                provider,
-                id: image_id.clone(),
-                region: region.clone(),
-                name: text(params, "name").unwrap_or_default(),
-                owner: Owner::Private,
-                derived_from_market: false,
-                os_type: OsType::Linux,
-                platform: "CentOS".into(),
-                status: super::world::usable_image_status(provider).into(),
-                system_disk: instance.as_ref().map_or(DiskKind::Cloud, |i| i.system_disk),
-                size_gb: 40,
-                data_disks: snapshots
-                    .iter()
-                    .map(|s| super::world::ImageDataDisk {
-                        snapshot_id: s.id.clone(),
-                        size_gb: s.size_gb,
-                    })
-                    .collect(),
-                encrypted: false,
-                imported: false,
-                busy: false,
-                exporting: false,
-                license_exportable: true,
-                exportable: true,
-            });
-            world.snapshots.extend(snapshots);
-            json!({ "imageId": image_id })
+            image_from_instance(provider, region, params, world, ids)
         }
         Some(MockEffect::ExportToObjectStorage) => {
             let task = 100_000_000 + ids.next_number();
@@ -185,6 +106,105 @@ pub fn apply(api: &ApiSpec, params: &Value, world: &mut World, ids: &mut IdSourc
         }
         None => generic_result(&api.response, ids),
     }
+}
+
+/// An imported image, usable at once, and its running import task.
+fn import_image(
+    provider: ProviderId,
+    region: String,
+    params: &Value,
+    world: &mut World,
+    ids: &mut IdSource,
+) -> Value {
+    let image_id = ids.short("img-");
+    let task = ids.next_number().to_string();
+    world.images.push(Image {
+        provider,
+        id: image_id.clone(),
+        region,
+        name: text(params, "imageName").unwrap_or_default(),
+        owner: Owner::Private,
+        derived_from_market: false,
+        os_type: if text(params, "osType").as_deref() == Some("windows") {
+            OsType::Windows
+        } else {
+            OsType::Linux
+        },
+        platform: text(params, "platform").unwrap_or_default(),
+        status: super::world::usable_image_status(provider).into(),
+        system_disk: DiskKind::Cloud,
+        size_gb: params
+            .get("systemDiskSizeGB")
+            .and_then(Value::as_u64)
+            .unwrap_or(40) as u32,
+        data_disks: vec![],
+        encrypted: false,
+        imported: true,
+        busy: false,
+        exporting: false,
+        license_exportable: true,
+        exportable: true,
+    });
+    world.tasks.push(Task {
+        provider,
+        id: task.clone(),
+        kind: "import".into(),
+        running: true,
+        image_id: Some(image_id.clone()),
+    });
+    json!({ "imageId": image_id, "taskId": task })
+}
+
+/// An image of an instance, with a snapshot of each disk it takes.
+fn image_from_instance(
+    provider: ProviderId,
+    region: String,
+    params: &Value,
+    world: &mut World,
+    ids: &mut IdSource,
+) -> Value {
+    let image_id = ids.short("img-");
+    let instance = text(params, "instanceId")
+        .and_then(|id| world.instance(provider, Some(&region), &id).cloned());
+    let mut snapshots = Vec::new();
+    if let Some(instance) = &instance {
+        for disk in super::preconditions::snapshotted_disks(instance, params) {
+            snapshots.push(Snapshot {
+                provider,
+                id: ids.short("snapshot-"),
+                region: region.clone(),
+                size_gb: disk.size_gb,
+            });
+        }
+    }
+    world.images.push(Image {
+        provider,
+        id: image_id.clone(),
+        region: region.clone(),
+        name: text(params, "name").unwrap_or_default(),
+        owner: Owner::Private,
+        derived_from_market: false,
+        os_type: OsType::Linux,
+        platform: "CentOS".into(),
+        status: super::world::usable_image_status(provider).into(),
+        system_disk: instance.as_ref().map_or(DiskKind::Cloud, |i| i.system_disk),
+        size_gb: 40,
+        data_disks: snapshots
+            .iter()
+            .map(|s| super::world::ImageDataDisk {
+                snapshot_id: s.id.clone(),
+                size_gb: s.size_gb,
+            })
+            .collect(),
+        encrypted: false,
+        imported: false,
+        busy: false,
+        exporting: false,
+        license_exportable: true,
+        exportable: true,
+    });
+    world.snapshots.extend(snapshots);
+    json!({ "imageId": image_id })
 }
 
 /// A result shaped by the response schema alone, for an API the mock has

@@ -263,13 +263,19 @@ async fn without_allow_mutations_nothing_is_created() {
         );
     }
     // Tencent's are sent as dry runs (the generated images do not exist in
-    // this world, so most are refused before the dry run is answered); one
-    // that sets DryRun to false itself cannot be, and is skipped.
+    // this world, so most are refused before the dry run is answered). One
+    // that set DryRun to false could not be; generation keeps it true or
+    // absent, so every case is sent and none drawn only to be skipped.
     let tc = trial(
         &run,
         "tencent::ExportImages::property::valid_requests_are_accepted",
     );
     assert_eq!(tc["status"], "passed", "{tc}");
+    assert_eq!(
+        (&tc["cases"], &tc["skipped"]),
+        (&8.into(), &0.into()),
+        "{tc}"
+    );
     let journal = mock.journal();
     assert!(!journal.entries.is_empty());
     assert_eq!(journal.entries.len() as u64, tc["cases"].as_u64().unwrap());

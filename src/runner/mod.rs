@@ -1057,7 +1057,10 @@ impl<'a> TrialRun<'a> {
             .filter(|(id, _)| *id == api.id())
             .map(|(_, r)| r)
             .collect();
-        let ctx = GenerationContext::from_examples(api, &examples);
+        let mut ctx = GenerationContext::from_examples(api, &examples);
+        for (path, value) in target.required_values(api) {
+            ctx.known.insert(path, vec![value]);
+        }
         let tally = Tally {
             interrupt: options.interrupt.clone(),
             strict: options.strict,

@@ -143,6 +143,17 @@ impl Target for LiveTarget {
         }
     }
 
+    /// A mutating API's dry-run flag, `true`, when mutations are not
+    /// carried out: a call that sets it to anything else is refused.
+    fn required_values(&self, api: &ApiSpec) -> Vec<(String, Value)> {
+        let options = self.client.options();
+        let dry_runs_only = api.raw.mutating && !options.allow_mutations && !options.embedded_mock;
+        match &api.raw.dry_run {
+            Some(parameter) if dry_runs_only => vec![(parameter.clone(), Value::Bool(true))],
+            _ => Vec::new(),
+        }
+    }
+
     /// With mutations carried out (`--allow-mutations`), every call of an
     /// API that creates things goes in its turn: one that succeeds changes
     /// the account (a quota filled, an image that now exists), and so the
@@ -177,13 +188,7 @@ impl Target for LiveTarget {
     }
 
     fn prepare(&self, case: &StateCase) -> Result<Prepared<'_>, Unprepared> {
-        let world = self
-            .worlds
-            .get(&case.world)
-            .ok_or_else(|| Unprepared::NoWorld {
-                world: case.world.clone(),
-                location: case.location.clone(),
-            })?;
+        let world = super::world_for(&self.worlds, case)?;
         if case.fault.is_some() {
             return Err(Unprepared::Unsupported(
                 "injects a fault, which only the mock can",

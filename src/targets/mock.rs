@@ -215,13 +215,7 @@ impl Target for MockTarget {
     }
 
     fn prepare(&self, case: &StateCase) -> Result<Prepared<'_>, Unprepared> {
-        let world = self
-            .worlds
-            .get(&case.world)
-            .ok_or_else(|| Unprepared::NoWorld {
-                world: case.world.clone(),
-                location: case.location.clone(),
-            })?;
+        let world = super::world_for(&self.worlds, case)?;
         // A fault is part of the mock's configuration, which an HTTP
         // server fixes when it starts: such cases run in process.
         let reach = match (self.transport, case.fault) {

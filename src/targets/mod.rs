@@ -177,6 +177,15 @@ pub trait Target: Send + Sync {
         let _ = api;
         None
     }
+    /// Values this target needs `api`'s requests to carry before it sends
+    /// them: a live target without `--allow-mutations` sends a mutating
+    /// API's calls only as dry runs, so its dry-run flag must be `true` (or
+    /// absent, and then set). The runner generates within them, so that no
+    /// case is drawn only to be skipped. Empty, the default: any value goes.
+    fn required_values(&self, api: &ApiSpec) -> Vec<(String, Value)> {
+        let _ = api;
+        Vec::new()
+    }
     /// Whether this target may refuse a request itself, before sending
     /// (an SDK's own validation): the runner then keeps, per constraint,
     /// how such requests were taken (the client-side validation table).
@@ -257,6 +266,18 @@ pub enum Unprepared {
     },
 }
 
+/// The world `case` starts in, from a target's `worlds`; a case naming
+/// a world no file defines is skipped with where it is written.
+pub(crate) fn world_for<'w>(
+    worlds: &'w std::collections::BTreeMap<String, crate::mock::World>,
+    case: &StateCase,
+) -> Result<&'w crate::mock::World, Unprepared> {
+    worlds.get(&case.world).ok_or_else(|| Unprepared::NoWorld {
+        world: case.world.clone(),
+        location: case.location.clone(),
+    })
+}
+
 /// Why a target could not get ready to send.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetError {
@@ -266,4 +287,34 @@ pub enum TargetError {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A case naming a world no file defines: each target's `prepare`
+    /// goes through `world_for`, which says which world and where the
+    /// case is written.
+    #[test]
+    fn a_case_in_an_unknown_world_is_unprepared_with_its_location() {
+        let mut case: StateCase = serde_json::from_value(serde_json::json!({
+            "id": "x",
+            "api": "tencent/ExportImages",
+            "doc": "d",
+            "world": "nowhere",
+            "request": {},
+            "expect": {"code": null},
+        }))
+        .unwrap();
+        case.location = "cases/mock/tencent.json:3:5".into();
+        let mut worlds = std::collections::BTreeMap::new();
+        let error = world_for(&worlds, &case).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "cases/mock/tencent.json:3:5: no world \"nowhere\" (cases/worlds/nowhere.json)"
+        );
+        worlds.insert("nowhere".to_string(), crate::mock::World::default());
+        assert!(world_for(&worlds, &case).is_ok());
+    }
 }

@@ -219,13 +219,7 @@ impl Target for SdkTarget {
                 "asks for a signing scheme, which the SDK chooses itself",
             ));
         }
-        let world = self
-            .worlds
-            .get(&case.world)
-            .ok_or_else(|| Unprepared::NoWorld {
-                world: case.world.clone(),
-                location: case.location.clone(),
-            })?;
+        let world = crate::targets::world_for(&self.worlds, case)?;
         Ok(Prepared {
             session: self.session_in(world),
             request: case.request.clone(),

@@ -417,22 +417,17 @@ struct Tally {
     evidence: std::sync::Mutex<BTreeMap<Finding, Value>>,
     client_side_rows: std::sync::Mutex<BTreeMap<String, sdk_report::ClientSideRow>>,
     /// Answers already in, sent many at once before their cases are
-    /// judged ([`Tally::prefetch`]), by [`call_key`]: [`send`] takes each
+    /// judged ([`Tally::prefetch`]), in the order sent: [`send`] takes each
     /// from here instead of calling the target.
-    prefetched: std::sync::Mutex<std::collections::HashMap<String, PrefetchedAnswers>>,
+    prefetched: std::sync::Mutex<std::collections::VecDeque<PrefetchedAnswer>>,
 }
 
 /// Cases generated, and calls sent, at a time per call the target may have
 /// in flight.
 const PREFETCH_PER_CALL_IN_FLIGHT: usize = 4;
 
-/// The answers to the same call, in the order they were asked for.
-type PrefetchedAnswers = std::collections::VecDeque<Result<Exchange, CallError>>;
-
-/// What identifies a call among a trial's: its tampering and parameters.
-fn call_key(request: &Value, tamper: Tamper) -> String {
-    format!("{tamper:?} {request}")
-}
+/// An answer sent ahead of its case, with the call it answers.
+type PrefetchedAnswer = (Value, Tamper, Result<Exchange, CallError>);
 
 impl Tally {
     /// Sends `calls` (each on a fresh session, as [`send`] would) with up
@@ -462,16 +457,19 @@ impl Tally {
         };
         // In slices, so that Ctrl-C stops the sending soon; what was not
         // sent is sent (or skipped, interrupted) when its case comes.
-        for slice in calls.chunks(target.in_flight() * PREFETCH_PER_CALL_IN_FLIGHT) {
-            if interrupted() {
+        let mut calls = calls.into_iter();
+        loop {
+            let slice: Vec<(Value, Tamper)> = calls
+                .by_ref()
+                .take(target.in_flight() * PREFETCH_PER_CALL_IN_FLIGHT)
+                .collect();
+            if slice.is_empty() || interrupted() {
                 return;
             }
-            let answers = target.call_each(api, slice);
-            let mut kept = self.prefetched.lock().unwrap_or_else(|e| e.into_inner());
-            for ((request, tamper), answer) in slice.iter().zip(answers) {
-                kept.entry(call_key(request, *tamper))
-                    .or_default()
-                    .push_back(answer);
+            let answers = target.call_each(api, &slice);
+            let mut kept = lock(&self.prefetched);
+            for ((request, tamper), answer) in slice.into_iter().zip(answers) {
+                kept.push_back((request, tamper, answer));
             }
         }
     }
@@ -485,23 +483,21 @@ impl Tally {
             .clear();
     }
 
-    /// The answer [`Tally::prefetch`] kept for this call, if it did.
+    /// The answer [`Tally::prefetch`] kept for this call, if it did. The
+    /// cases are judged in the order their calls were sent, so this call
+    /// is nearly always the first kept; those kept before it were for
+    /// earlier cases that did not ask for them, and are let go.
     fn take_prefetched(
         &self,
         request: &Value,
         tamper: Tamper,
     ) -> Option<Result<Exchange, CallError>> {
-        let mut kept = self.prefetched.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.is_empty() {
-            return None;
-        }
-        let key = call_key(request, tamper);
-        let answers = kept.get_mut(&key)?;
-        let answer = answers.pop_front();
-        if answers.is_empty() {
-            kept.remove(&key);
-        }
-        answer
+        let mut kept = lock(&self.prefetched);
+        let at = kept
+            .iter()
+            .position(|(r, t, _)| *t == tamper && r == request)?;
+        kept.drain(..at);
+        kept.pop_front().map(|(_, _, answer)| answer)
     }
 
     fn add(counter: &std::sync::atomic::AtomicU64) {
@@ -2571,4 +2567,45 @@ pub(crate) fn junit_report(target: &str, reports: &[TrialReport]) -> quick_junit
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer_of(answer: Option<Result<Exchange, CallError>>) -> Option<String> {
+        answer.map(|a| match a {
+            Err(CallError::Skipped(which)) => which,
+            _ => "another answer".into(),
+        })
+    }
+
+    /// A case takes the answer sent for its own call, matched on both the
+    /// parameters and the tampering; answers kept before it (earlier cases
+    /// that did not ask for them) are let go.
+    #[test]
+    fn a_case_takes_the_answer_to_its_own_call_and_lets_earlier_ones_go() {
+        let tally = Tally::default();
+        let (a, b) = (serde_json::json!({"x": 1}), serde_json::json!({"x": 2}));
+        lock(&tally.prefetched).extend([
+            (a.clone(), Tamper::None, Err(CallError::Skipped("a".into()))),
+            (
+                b.clone(),
+                Tamper::Signature,
+                Err(CallError::Skipped("b signed off".into())),
+            ),
+            (b.clone(), Tamper::None, Err(CallError::Skipped("b".into()))),
+        ]);
+        assert_eq!(
+            answer_of(tally.take_prefetched(&b, Tamper::None)),
+            Some("b".into())
+        );
+        // `a` was kept before `b` and is gone; so is b's tampered call.
+        assert_eq!(answer_of(tally.take_prefetched(&a, Tamper::None)), None);
+        assert_eq!(
+            answer_of(tally.take_prefetched(&b, Tamper::Signature)),
+            None
+        );
+        assert!(lock(&tally.prefetched).is_empty());
+    }
 }

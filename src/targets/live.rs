@@ -177,7 +177,7 @@ impl Target for LiveTarget {
         let mut answers: Vec<(usize, Result<Exchange, CallError>)> = self.runtime.block_on(
             futures_util::stream::iter(calls.iter().enumerate())
                 .map(|(i, (params, tamper))| async move {
-                    let (answer, _) = self.exchange(api, params, *tamper, None).await;
+                    let (answer, _) = self.exchange(api, params, *tamper, None, false).await;
                     (i, answer)
                 })
                 .buffer_unordered(self.concurrency)
@@ -233,7 +233,7 @@ impl Session for LiveSession<'_> {
         };
         let (answer, sent) = target
             .runtime
-            .block_on(target.exchange(api, params, tamper, replayed));
+            .block_on(target.exchange(api, params, tamper, replayed, true));
         if let Some(request) = sent {
             self.last = Some(request);
         }
@@ -253,13 +253,15 @@ impl LiveTarget {
 
     /// One call, as a fresh session or one that sent `replayed` before
     /// makes it; the request as it was sent, signed (and tampered), with
-    /// the answer. Waits for one of the run's in-flight permits first.
+    /// the answer, where `keep_sent` asks for it (a session, which may
+    /// replay it). Waits for one of the run's in-flight permits first.
     async fn exchange(
         &self,
         api: &ApiSpec,
         params: &Value,
         tamper: Tamper,
         replayed: Option<crate::protocol::signing::SignableRequest>,
+        keep_sent: bool,
     ) -> (
         Result<Exchange, CallError>,
         Option<crate::protocol::signing::SignableRequest>,
@@ -286,7 +288,10 @@ impl LiveTarget {
                 }
                 (None, _) => {}
             }
-            *sent.lock().unwrap_or_else(|e| e.into_inner()) = Some(request.clone());
+            // Kept only for a session, which may replay it.
+            if keep_sent {
+                *sent.lock().unwrap_or_else(|e| e.into_inner()) = Some(request.clone());
+            }
         };
         let clock_offset = match tamper {
             Tamper::Clock(offset) => offset,

@@ -360,10 +360,10 @@ pub struct LiveClient {
     specs: Specs,
     options: LiveOptions,
     credentials: BTreeMap<ProviderId, Result<Credentials, MissingCredentials>>,
-    /// Keeps connections alive between calls.
-    http: reqwest::Client,
-    /// Keeps none: each request on a new connection.
-    fresh: reqwest::Client,
+    /// The HTTP clients of each thread that calls: a connection's task
+    /// runs on the runtime that opened it, and a thread may drive a
+    /// runtime of its own (the live target's are one per thread).
+    http: thread_local::ThreadLocal<HttpClients>,
     limiters: RateLimiters,
     rng: Mutex<StdRng>,
 }
@@ -408,22 +408,11 @@ impl LiveClient {
             check_transport(endpoint, options.insecure)?;
         }
         install_crypto_provider();
-        let build = |keep_alive: bool| {
-            let mut builder = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .retry(reqwest::retry::never())
-                .user_agent(concat!("imgconform/", env!("CARGO_PKG_VERSION")));
-            if !keep_alive {
-                builder = builder.pool_max_idle_per_host(0);
-            }
-            if let Some(connect) = options.timeouts.connect {
-                builder = builder.connect_timeout(connect);
-            }
-            builder
-                .build()
-                .map_err(|e| LiveError::HttpClient(error_chain(&e)))
-        };
-        let (http, fresh) = (build(true)?, build(false)?);
+        // Built once here, so that a client that cannot be built stops
+        // the run before any call.
+        let http = thread_local::ThreadLocal::new();
+        http.get_or_try(|| HttpClients::new(&options.timeouts))
+            .map_err(|e| LiveError::HttpClient(error_chain(&e)))?;
         let rng = match options.jitter_seed {
             Some(seed) => StdRng::seed_from_u64(seed),
             None => StdRng::from_os_rng(),
@@ -434,7 +423,6 @@ impl LiveClient {
             options,
             credentials: BTreeMap::new(),
             http,
-            fresh,
             rng: Mutex::new(rng),
         })
     }
@@ -723,10 +711,14 @@ impl LiveClient {
         request: reqwest::Request,
         new_connection: bool,
     ) -> Result<(u16, Vec<u8>), TransportError> {
+        let clients = self
+            .http
+            .get_or_try(|| HttpClients::new(&self.options.timeouts))
+            .map_err(transport_error)?;
         let http = if new_connection {
-            &self.fresh
+            &clients.fresh
         } else {
-            &self.http
+            &clients.keep_alive
         };
         let exchange = async {
             let mut response = http.execute(request).await.map_err(transport_error)?;
@@ -758,6 +750,36 @@ impl LiveClient {
                 }),
             None => exchange.await,
         }
+    }
+}
+
+/// One thread's HTTP clients.
+struct HttpClients {
+    /// Keeps connections alive between calls.
+    keep_alive: reqwest::Client,
+    /// Keeps none: each request on a new connection.
+    fresh: reqwest::Client,
+}
+
+impl HttpClients {
+    fn new(timeouts: &Timeouts) -> Result<HttpClients, reqwest::Error> {
+        let build = |keep_alive: bool| {
+            let mut builder = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .retry(reqwest::retry::never())
+                .user_agent(concat!("imgconform/", env!("CARGO_PKG_VERSION")));
+            if !keep_alive {
+                builder = builder.pool_max_idle_per_host(0);
+            }
+            if let Some(connect) = timeouts.connect {
+                builder = builder.connect_timeout(connect);
+            }
+            builder.build()
+        };
+        Ok(HttpClients {
+            keep_alive: build(true)?,
+            fresh: build(false)?,
+        })
     }
 }
 

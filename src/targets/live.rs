@@ -39,7 +39,10 @@ pub const LIVE_CONCURRENCY: usize = 32;
 pub struct LiveTarget {
     specs: Arc<Specs>,
     client: LiveClient,
-    runtime: tokio::runtime::Runtime,
+    /// A runtime per thread that calls, on that thread alone: its calls
+    /// and their connections run where the case was drawn, with no
+    /// hand-over to another thread and back for every answer.
+    runtimes: thread_local::ThreadLocal<tokio::runtime::Runtime>,
     fixtures: Fixtures,
     worlds: BTreeMap<String, World>,
     /// Provider and endpoint (`tencent https://host`) to why it cannot
@@ -59,21 +62,31 @@ impl LiveTarget {
         fixtures: Fixtures,
         worlds: BTreeMap<String, World>,
     ) -> Result<LiveTarget, super::TargetError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
+        // Built once here, so that a runtime that cannot be built stops
+        // the run before any call.
+        let runtimes = thread_local::ThreadLocal::new();
+        runtimes
+            .get_or_try(thread_runtime)
             .map_err(|e| super::TargetError::Runtime(e.to_string()))?;
         Ok(LiveTarget {
             specs,
             client,
-            runtime,
+            runtimes,
             fixtures,
             worlds,
             unreachable: Mutex::new(BTreeMap::new()),
             concurrency: 1,
             permits: Arc::new(tokio::sync::Semaphore::new(1)),
         })
+    }
+
+    /// Runs `call` to its end on this thread's runtime.
+    fn block_on<F: std::future::Future>(&self, call: F) -> Result<F::Output, CallError> {
+        let runtime = self
+            .runtimes
+            .get_or_try(thread_runtime)
+            .map_err(|e| CallError::Failed(format!("no runtime for the calls: {e}")))?;
+        Ok(runtime.block_on(call))
     }
 
     /// Why `api`'s `endpoint` cannot be reached, if a call found it so.
@@ -174,15 +187,19 @@ impl Target for LiveTarget {
         calls: &[(Value, Tamper)],
     ) -> Vec<Result<Exchange, CallError>> {
         use futures_util::StreamExt;
-        let mut answers: Vec<(usize, Result<Exchange, CallError>)> = self.runtime.block_on(
+        let answered = self.block_on(
             futures_util::stream::iter(calls.iter().enumerate())
                 .map(|(i, (params, tamper))| async move {
                     let (answer, _) = self.exchange(api, params, *tamper, None, false).await;
                     (i, answer)
                 })
                 .buffer_unordered(self.concurrency)
-                .collect(),
+                .collect::<Vec<_>>(),
         );
+        let mut answers = match answered {
+            Ok(answers) => answers,
+            Err(e) => return calls.iter().map(|_| Err(e.clone())).collect(),
+        };
         answers.sort_by_key(|(i, _)| *i);
         answers.into_iter().map(|(_, answer)| answer).collect()
     }
@@ -231,14 +248,20 @@ impl Session for LiveSession<'_> {
             })?),
             _ => None,
         };
-        let (answer, sent) = target
-            .runtime
-            .block_on(target.exchange(api, params, tamper, replayed, true));
+        let (answer, sent) =
+            target.block_on(target.exchange(api, params, tamper, replayed, true))?;
         if let Some(request) = sent {
             self.last = Some(request);
         }
         answer
     }
+}
+
+/// The runtime of one thread's calls.
+fn thread_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
 }
 
 impl LiveTarget {

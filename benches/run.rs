@@ -16,16 +16,19 @@
 //!    preconditions, answer), decoding the answer, checking it — each timed
 //!    over the same inputs, so that the shares add up to the pipeline.
 //! 3. **Live against serve**: `imgconform serve` (the built binary) on
-//!    loopback, first loaded by the bare load generator of `cargo bench
-//!    --bench serve` (64 connections, pre-signed Tencent dry runs) for its
-//!    requests per second, then run against by `imgconform run --target
-//!    live --rate PROVIDER=off` (every endpoint at it, `--concurrency`,
-//!    the test credentials), whose cases per second (the requests the run
-//!    sent, over the run's own time) and the requests per second the
-//!    server counted (its journal's total, over the command's wall time)
-//!    are printed beside it, with their ratio: the whole suite (JD's and
-//!    Alibaba's calls unsent, as they are without `--allow-mutations`) and
-//!    Tencent's trials alone.
+//!    loopback, in rounds (`--live-rounds`, 3 by default). Each round first
+//!    loads it with the bare load generator of `cargo bench --bench serve`
+//!    (64 connections, pre-signed Tencent dry runs) for its requests per
+//!    second, then runs `imgconform run --target live --rate PROVIDER=off`
+//!    against it (every endpoint at it, `--concurrency`, the test
+//!    credentials), whose cases per second (the requests the run sent, over
+//!    the run's own time) and the requests per second the server counted
+//!    (its journal's total, over the command's wall time) are printed
+//!    beside it, with their ratio: the whole suite (JD's and Alibaba's
+//!    calls unsent, as they are without `--allow-mutations`) and Tencent's
+//!    trials alone. The ratio of each round is of figures taken seconds
+//!    apart, as this machine's speed drifts by the minute; the median of
+//!    the rounds' ratios is printed last, with every round's.
 
 #[path = "support/load.rs"]
 mod load;
@@ -59,10 +62,16 @@ struct Options {
     /// `run --concurrency`: as many in flight as the bare load generator
     /// keeps connections (64), so that both are measured alike.
     concurrency: u64,
-    /// `run --cases` in the live measurement: 8192 makes a run of some
-    /// 12,000 requests, long enough for a steady rate (at 1024 the run
-    /// lasts a few tenths of a second, most of it starting and ending).
+    /// `run --cases` in the live measurement: 32768 makes a run of some
+    /// 63,000 requests, seconds long like the bare load generator's, so
+    /// that both are steady rates (at 8192 the run lasts about a second,
+    /// and its start and end weigh on it).
     live_cases: u64,
+    /// Rounds of the live measurement, each the bare load generator then
+    /// the runs, one after the other: this machine's speed drifts from
+    /// one minute to the next, so each round's ratio is of figures taken
+    /// seconds apart, and the median of them is reported.
+    live_rounds: usize,
 }
 
 fn options() -> Options {
@@ -77,9 +86,10 @@ fn options() -> Options {
         rounds: get("--rounds").unwrap_or(5) as usize,
         cases: get("--cases").unwrap_or(256) as u32,
         live_only: args.iter().any(|a| a == "--live-vs-serve"),
-        requests: get("--requests").unwrap_or(200_000),
+        requests: get("--requests").unwrap_or(100_000),
         concurrency: get("--concurrency").unwrap_or(64),
-        live_cases: get("--live-cases").unwrap_or(8192),
+        live_cases: get("--live-cases").unwrap_or(32_768),
+        live_rounds: get("--live-rounds").unwrap_or(3).max(1) as usize,
     }
 }
 
@@ -225,47 +235,83 @@ fn live_vs_serve(specs: &Arc<Specs>, options: &Options) {
         .expect("imgconform serve starts");
     load::wait_for(port);
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    // Warm-up, then the bare load generator's figure.
+    // Warm-up.
     runtime.block_on(load::load(Arc::clone(specs), port, 5_000, 64));
-    let bare = runtime.block_on(load::load(Arc::clone(specs), port, options.requests, 64));
-    let bare_rate = options.requests as f64 / bare.seconds;
-    let full = live_run(port, options, None);
-    let tencent = live_run(port, options, Some("tencent"));
-    let _ = serve.kill();
-    let _ = serve.wait();
     println!(
         "# imgconform run --target live --rate PROVIDER=off --concurrency {} --cases {} against imgconform serve on loopback",
         options.concurrency, options.live_cases
     );
     println!(
-        "bare load generator (64 connections, Tencent dry runs): {} requests in {:.2} s, {bare_rate:.0} requests/s, {} errors",
-        options.requests, bare.seconds, bare.errors
+        "# each round: the bare load generator (64 connections, {} Tencent dry runs), then the runs",
+        options.requests
     );
     println!(
-        "{:<28} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8}",
-        "run", "requests", "seconds", "cases/s", "wall s", "served/s", "ratio"
+        "{:<6} {:<28} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8}",
+        "round", "run", "requests", "seconds", "cases/s", "wall s", "served/s", "ratio"
     );
-    for (name, (sent, seconds, wall, counted, failed)) in
-        [("whole suite", full), ("tencent trials only", tencent)]
-    {
-        let rate = sent as f64 / seconds;
+    let names = ["whole suite", "tencent trials only"];
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    let mut bare_rates = Vec::new();
+    for round in 1..=options.live_rounds {
+        let bare = runtime.block_on(load::load(Arc::clone(specs), port, options.requests, 64));
+        let bare_rate = options.requests as f64 / bare.seconds;
+        bare_rates.push(bare_rate);
         println!(
-            "{:<28} {:>9} {:>9.3} {:>9.0} {:>9.3} {:>10.0} {:>8.2}{}",
-            name,
-            sent,
-            seconds,
-            rate,
-            wall,
-            counted as f64 / wall,
-            rate / bare_rate,
-            if failed > 0 {
-                format!("  ({failed} trial(s) failed)")
+            "{:<6} {:<28} {:>9} {:>9.3} {:>9.0} {:>9} {:>10} {:>8}{}",
+            round,
+            "bare load generator",
+            options.requests,
+            bare.seconds,
+            bare_rate,
+            "",
+            "",
+            "",
+            if bare.errors > 0 {
+                format!("  ({} errors)", bare.errors)
             } else {
                 String::new()
             }
         );
+        let runs = [
+            live_run(port, options, None),
+            live_run(port, options, Some("tencent")),
+        ];
+        for (i, (sent, seconds, wall, counted, failed)) in runs.into_iter().enumerate() {
+            let rate = sent as f64 / seconds;
+            ratios[i].push(rate / bare_rate);
+            println!(
+                "{:<6} {:<28} {:>9} {:>9.3} {:>9.0} {:>9.3} {:>10.0} {:>8.2}{}",
+                round,
+                names[i],
+                sent,
+                seconds,
+                rate,
+                wall,
+                counted as f64 / wall,
+                rate / bare_rate,
+                if failed > 0 {
+                    format!("  ({failed} trial(s) failed)")
+                } else {
+                    String::new()
+                }
+            );
+        }
     }
-    println!("ratio: the run's cases/s over the bare load generator's requests/s");
+    let _ = serve.kill();
+    let _ = serve.wait();
+    println!(
+        "ratio: the run's cases/s over the bare load generator's requests/s of the same round; bare load generator {:.0}-{:.0} requests/s over the rounds",
+        bare_rates.iter().copied().fold(f64::INFINITY, f64::min),
+        bare_rates.iter().copied().fold(0.0, f64::max)
+    );
+    for (name, ratios) in names.iter().zip(ratios) {
+        let shown: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+        println!(
+            "median ratio, {name}: {:.2} (rounds: {})",
+            median(ratios.clone()),
+            shown.join(", ")
+        );
+    }
 }
 
 #[derive(Default)]

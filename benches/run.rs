@@ -16,7 +16,7 @@
 //!    preconditions, answer), decoding the answer, checking it — each timed
 //!    over the same inputs, so that the shares add up to the pipeline.
 //! 3. **Live against serve**: `imgconform serve` (the built binary) on
-//!    loopback, in rounds (`--live-rounds`, 3 by default). Each round first
+//!    loopback, in rounds (`--live-rounds`, 5 by default). Each round first
 //!    loads it with the bare load generator of `cargo bench --bench serve`
 //!    (64 connections, pre-signed Tencent dry runs) for its requests per
 //!    second, then runs `imgconform run --target live --rate PROVIDER=off`
@@ -89,7 +89,7 @@ fn options() -> Options {
         requests: get("--requests").unwrap_or(100_000),
         concurrency: get("--concurrency").unwrap_or(64),
         live_cases: get("--live-cases").unwrap_or(32_768),
-        live_rounds: get("--live-rounds").unwrap_or(3).max(1) as usize,
+        live_rounds: get("--live-rounds").unwrap_or(5).max(1) as usize,
     }
 }
 

@@ -37,7 +37,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use imgconform::cases;
-use imgconform::generate::{any_single_violation, valid_request, GenerationContext};
+use imgconform::generate::{each_single_violation_in_turn, valid_request, GenerationContext};
 use imgconform::mock::{default_world, test_credentials, MockConfig, Service};
 use imgconform::protocol::signing::SigningInputs;
 use imgconform::protocol::{wire_for, EncodeOptions, Endpoint};
@@ -357,7 +357,7 @@ fn stages(specs: &Arc<Specs>, cases: &[cases::Case], n: usize) {
         let mut requests = draw(&valid_request(api, &ctx), n, 7);
         let valid = started.elapsed();
         requests.extend(
-            draw(&any_single_violation(specs, api, &ctx), n, 7)
+            draw(&each_single_violation_in_turn(specs, api, &ctx), n, 7)
                 .into_iter()
                 .map(|m| m.request),
         );

@@ -58,7 +58,7 @@ use crate::spec::{ApiSpec, Specs};
 
 pub use boundary::{boundaries, BoundaryCase};
 pub use context::{world_bound_params, GenerationContext};
-pub use mutate::{any_single_violation, single_violation, Mutation};
+pub use mutate::{any_single_violation, each_single_violation_in_turn, single_violation, Mutation};
 pub use oracle::ExpectedViolation;
 pub use run::{Breach, GenerationError, GenerationFailure, GeneratorConfig, Judged, RuleFailures};
 pub use targets::{

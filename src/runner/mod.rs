@@ -40,8 +40,8 @@ use serde_json::Value;
 use crate::cases::{Case, StateCase, Subject, Suite};
 use crate::generate::Breach;
 use crate::generate::{
-    any_single_violation, boundaries, valid_request, ExpectedViolation, GenerationContext,
-    GeneratorConfig,
+    any_single_violation, boundaries, each_single_violation_in_turn, valid_request,
+    ExpectedViolation, GenerationContext, GeneratorConfig,
 };
 use crate::spec::raw::{AuthFailure, RawTrigger};
 use crate::spec::{ApiSpec, Provenance, Specs};
@@ -1162,7 +1162,7 @@ impl<'a> TrialRun<'a> {
         self.sent_ahead(
             &self.options.generator,
             seed,
-            &any_single_violation(specs, api, &self.ctx),
+            &each_single_violation_in_turn(specs, api, &self.ctx),
             &|m: &crate::generate::Mutation| vec![(m.request.clone(), Tamper::None)],
             |m| rejects(specs, target, api, &m.request, &m.expected, tally),
         )

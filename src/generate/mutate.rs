@@ -153,11 +153,20 @@ pub fn any_single_violation(
     api: &ApiSpec,
     ctx: &GenerationContext,
 ) -> BoxedStrategy<Mutation> {
-    let all: Vec<BoxedStrategy<Mutation>> = violation_targets(api)
+    proptest::strategy::Union::new(every_target(specs, api, ctx)).boxed()
+}
+
+/// The strategy of mutations of each target of `api`, in the targets'
+/// order.
+fn every_target(
+    specs: &Specs,
+    api: &ApiSpec,
+    ctx: &GenerationContext,
+) -> Vec<BoxedStrategy<Mutation>> {
+    violation_targets(api)
         .iter()
         .map(|t| single_violation(specs, api, ctx, t))
-        .collect();
-    proptest::strategy::Union::new(all).boxed()
+        .collect()
 }
 
 /// Mutations of every target of `api`, each target in turn, case after
@@ -174,10 +183,7 @@ pub fn each_single_violation_in_turn(
     ctx: &GenerationContext,
 ) -> BoxedStrategy<Mutation> {
     InTurn {
-        all: violation_targets(api)
-            .iter()
-            .map(|t| single_violation(specs, api, ctx, t))
-            .collect(),
+        all: every_target(specs, api, ctx),
         next: std::sync::atomic::AtomicUsize::new(0),
     }
     .boxed()

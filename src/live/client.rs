@@ -546,7 +546,8 @@ impl LiveClient {
             let backoff = self.backoff(stop, first_unsent, attempts.len() as u32);
             attempts.push(Attempt {
                 request: redactor.capture(&wire),
-                trace: redactor.trace(&wire.trace),
+                // The attempt's wire request is done with: its trace moves.
+                trace: redactor.trace(wire.trace),
                 started_at,
                 elapsed,
                 answer,
@@ -980,33 +981,36 @@ impl Redactor {
 
     fn redact(&self, text: &str) -> String {
         let mut out = text.to_string();
-        for needle in &self.needles {
-            if out.contains(needle.as_str()) {
-                out = out.replace(needle.as_str(), REDACTED);
-            }
-        }
+        self.redact_in_place(&mut out);
         out
     }
 
-    fn capture(&self, wire: &WireRequest) -> RequestCapture {
-        let capture = RequestCapture::from_wire(wire);
-        RequestCapture {
-            method: capture.method,
-            url: self.redact(&capture.url),
-            headers: capture
-                .headers
-                .into_iter()
-                .map(|(n, v)| (n, self.redact(&v)))
-                .collect(),
-            body: self.redact(&capture.body),
+    /// [`Redactor::redact`] without a copy of a text that holds no
+    /// credential, which is every text of a well-behaved call: the record
+    /// of every attempt passes through here.
+    fn redact_in_place(&self, text: &mut String) {
+        for needle in &self.needles {
+            if text.contains(needle.as_str()) {
+                *text = text.replace(needle.as_str(), REDACTED);
+            }
         }
+    }
+
+    fn capture(&self, wire: &WireRequest) -> RequestCapture {
+        let mut capture = RequestCapture::from_wire(wire);
+        self.redact_in_place(&mut capture.url);
+        for (_, value) in &mut capture.headers {
+            self.redact_in_place(value);
+        }
+        self.redact_in_place(&mut capture.body);
+        capture
     }
 
     /// An answer that echoes a credential (a proxy's error page, a
     /// message quoting the request) must not carry it into reports.
     fn outcome(&self, mut outcome: Outcome) -> Outcome {
         if let Some(error) = &mut outcome.error {
-            error.message = self.redact(&error.message);
+            self.redact_in_place(&mut error.message);
         }
         if let Some(result) = &mut outcome.result {
             self.redact_value(result);
@@ -1016,19 +1020,17 @@ impl Redactor {
 
     fn redact_value(&self, value: &mut Value) {
         match value {
-            Value::String(s) => *s = self.redact(s),
+            Value::String(s) => self.redact_in_place(s),
             Value::Array(items) => items.iter_mut().for_each(|v| self.redact_value(v)),
             Value::Object(fields) => fields.values_mut().for_each(|v| self.redact_value(v)),
             _ => {}
         }
     }
 
-    fn trace(&self, trace: &SigningTrace) -> SigningTrace {
-        SigningTrace {
-            canonical_request: self.redact(&trace.canonical_request),
-            string_to_sign: self.redact(&trace.string_to_sign),
-            signature: trace.signature.clone(),
-        }
+    fn trace(&self, mut trace: SigningTrace) -> SigningTrace {
+        self.redact_in_place(&mut trace.canonical_request);
+        self.redact_in_place(&mut trace.string_to_sign);
+        trace
     }
 }
 

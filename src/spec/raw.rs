@@ -533,6 +533,32 @@ pub enum ConstraintKind {
 }
 
 impl ConstraintKind {
+    /// Every constraint kind, in declaration order.
+    pub const ALL: [ConstraintKind; 13] = [
+        ConstraintKind::Required,
+        ConstraintKind::Type,
+        ConstraintKind::Enum,
+        ConstraintKind::MinLength,
+        ConstraintKind::MaxLength,
+        ConstraintKind::Pattern,
+        ConstraintKind::Format,
+        ConstraintKind::Minimum,
+        ConstraintKind::Maximum,
+        ConstraintKind::MultipleOf,
+        ConstraintKind::MinItems,
+        ConstraintKind::MaxItems,
+        ConstraintKind::Unknown,
+    ];
+
+    /// The kind a spec file names `name` (`max_items`), if any; the inverse
+    /// of [`ConstraintKind::as_str`]. A lookup, not a deserialisation: the
+    /// verdict module asks it once per judged constraint.
+    pub fn from_name(name: &str) -> Option<ConstraintKind> {
+        ConstraintKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+    }
+
     /// The constraint's name as spec files and reports write it: `max_items`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -1058,6 +1084,20 @@ pub struct RawAssumption {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_constraint_kind_is_found_by_the_name_spec_files_give_it() {
+        for kind in ConstraintKind::ALL {
+            let name = kind.as_str();
+            assert_eq!(ConstraintKind::from_name(name), Some(kind), "{name}");
+            // The same name serde reads from a spec file.
+            let read: ConstraintKind =
+                serde_json::from_value(Value::String(name.to_string())).unwrap();
+            assert_eq!(read, kind, "{name}");
+        }
+        assert_eq!(ConstraintKind::from_name("maxItems"), None);
+        assert_eq!(ConstraintKind::from_name(""), None);
+    }
 
     #[test]
     fn a_provider_is_found_by_its_name_and_only_by_it() {

@@ -353,21 +353,28 @@ impl LiveTarget {
         if record.stop == Stop::Unreachable {
             return Err(CallError::Unreachable(self.mark_unreachable(api, &record)));
         }
-        let last = record.last();
-        match &last.answer {
+        let dry_run = record.dry_run;
+        // The record is the runner's alone: its last attempt moves into
+        // the exchange rather than being copied.
+        let last = record
+            .attempts
+            .into_iter()
+            .next_back()
+            .expect("a record holds at least one attempt");
+        match last.answer {
             AttemptAnswer::Decoded(outcome) => Ok(Exchange {
                 http_status: outcome.http_status,
-                body: last.body.clone(),
-                outcome: Ok(outcome.clone()),
-                dry_run: record.dry_run,
+                body: last.body,
+                outcome: Ok(outcome),
+                dry_run,
                 client_side: false,
                 findings: Vec::new(),
             }),
             AttemptAnswer::Undecodable(e) => Ok(Exchange {
                 http_status: e.http_status,
-                body: last.body.clone(),
-                outcome: Err(e.clone()),
-                dry_run: record.dry_run,
+                body: last.body,
+                outcome: Err(e),
+                dry_run,
                 client_side: false,
                 findings: Vec::new(),
             }),

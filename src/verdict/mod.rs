@@ -873,7 +873,7 @@ pub fn judge_auth_refusal(
 }
 
 fn constraint_kind(rule: &str) -> Option<ConstraintKind> {
-    serde_json::from_value(Value::String(rule.to_string())).ok()
+    ConstraintKind::from_name(rule)
 }
 
 /// The value at a concrete path (`dataDisks[0].cloudDiskSpec.diskType`).

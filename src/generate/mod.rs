@@ -51,7 +51,7 @@ mod run;
 mod targets;
 mod values;
 
-use proptest::strategy::{BoxedStrategy, Strategy};
+use proptest::strategy::BoxedStrategy;
 use serde_json::Value;
 
 use crate::spec::{ApiSpec, Specs};
@@ -69,9 +69,7 @@ pub use values::{fringe_strings, FringeValue};
 /// Valid requests of `api` (JSON objects of logical parameters, path and
 /// header parameters included, as [`crate::validate_request`] takes them).
 pub fn valid_request(api: &ApiSpec, ctx: &GenerationContext) -> BoxedStrategy<Value> {
-    values::drafts(&values::Gen::new(api, ctx))
-        .prop_map(|d| d.to_value())
-        .boxed()
+    values::valid_values(&values::Gen::new(api, ctx))
 }
 
 /// Every rule `request` breaks, with the error the documents name for each,

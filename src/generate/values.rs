@@ -162,21 +162,39 @@ impl Gen {
 /// constraints, then repaired so the cross-field rules hold. The filter
 /// only guards against a rare repair that cannot succeed.
 pub(crate) fn drafts(gen: &Arc<Gen>) -> BoxedStrategy<Draft> {
-    let slots: Vec<BoxedStrategy<Slot>> = gen.api.params.iter().map(|p| slot(gen, p)).collect();
-    let repairing = Arc::clone(gen);
     let checking = Arc::clone(gen);
     // Remembered: the filter's predicate and the case ask for the same
     // draft, which is mapped and repaired once.
-    super::remember::Remembered(slots.prop_map(move |slots| {
+    super::remember::Remembered(repaired_drafts(gen))
+        .prop_filter(
+            "a request the rules' repairs could not make valid",
+            move |d| violations(&checking.api, &[], &d.to_value()).is_empty(),
+        )
+        .boxed()
+}
+
+/// [`drafts`] as the requests they stand for: the same draws, the same
+/// repairs and the same filter, each draft turned into its request once
+/// (the filter's predicate and the case read the same remembered value).
+pub(crate) fn valid_values(gen: &Arc<Gen>) -> BoxedStrategy<Value> {
+    let checking = Arc::clone(gen);
+    super::remember::Remembered(repaired_drafts(gen).prop_map(|d| d.to_value()))
+        .prop_filter(
+            "a request the rules' repairs could not make valid",
+            move |v| violations(&checking.api, &[], v).is_empty(),
+        )
+        .boxed()
+}
+
+/// A draft of every parameter, repaired to the spec's rules.
+fn repaired_drafts(gen: &Arc<Gen>) -> impl Strategy<Value = Draft> {
+    let slots: Vec<BoxedStrategy<Slot>> = gen.api.params.iter().map(|p| slot(gen, p)).collect();
+    let repairing = Arc::clone(gen);
+    slots.prop_map(move |slots| {
         let mut d = Draft::Object(slots);
         repair(&repairing.api, &mut d, &Freeze::default());
         d
-    }))
-    .prop_filter(
-        "a request the rules' repairs could not make valid",
-        move |d| violations(&checking.api, &[], &d.to_value()).is_empty(),
-    )
-    .boxed()
+    })
 }
 
 fn slot(gen: &Arc<Gen>, param: &Param) -> BoxedStrategy<Slot> {

@@ -166,10 +166,9 @@ pub(crate) fn drafts(gen: &Arc<Gen>) -> BoxedStrategy<Draft> {
     // Remembered: the filter's predicate and the case ask for the same
     // draft, which is mapped and repaired once.
     super::remember::Remembered(repaired_drafts(gen))
-        .prop_filter(
-            "a request the rules' repairs could not make valid",
-            move |d| violations(&checking.api, &[], &d.to_value()).is_empty(),
-        )
+        .prop_filter(UNREPAIRABLE, move |d| {
+            violations(&checking.api, &[], &d.to_value()).is_empty()
+        })
         .boxed()
 }
 
@@ -179,12 +178,14 @@ pub(crate) fn drafts(gen: &Arc<Gen>) -> BoxedStrategy<Draft> {
 pub(crate) fn valid_values(gen: &Arc<Gen>) -> BoxedStrategy<Value> {
     let checking = Arc::clone(gen);
     super::remember::Remembered(repaired_drafts(gen).prop_map(|d| d.to_value()))
-        .prop_filter(
-            "a request the rules' repairs could not make valid",
-            move |v| violations(&checking.api, &[], v).is_empty(),
-        )
+        .prop_filter(UNREPAIRABLE, move |v| {
+            violations(&checking.api, &[], v).is_empty()
+        })
         .boxed()
 }
+
+/// Why [`drafts`] and [`valid_values`] reject a draw.
+const UNREPAIRABLE: &str = "a request the rules' repairs could not make valid";
 
 /// A draft of every parameter, repaired to the spec's rules.
 fn repaired_drafts(gen: &Arc<Gen>) -> impl Strategy<Value = Draft> {

@@ -139,7 +139,7 @@ fn unknown_keys(gen: &Gen, object: &str) -> BoxedStrategy<String> {
     };
     // Keys start with a lower-case x so that they never meet a
     // protocol's own parameters (Action, Version, Signature…).
-    strings_of(select(ALNUM.chars().collect::<Vec<_>>()).boxed(), 1, 10)
+    strings_of(select(ALNUM.chars().collect::<Vec<_>>()), 1, 10)
         .prop_map(|s| format!("x{s}"))
         .prop_filter("a key the spec does not know", move |k| {
             !names.iter().any(|n| n.eq_ignore_ascii_case(k))
@@ -952,7 +952,7 @@ fn length_strings(param: &Param, lo: u64, hi: u64) -> BoxedStrategy<Value> {
     } else if let Some(pattern) = &s.pattern {
         match simple_shape(&pattern.source) {
             Some((class, ..)) if !class_members(&class).is_empty() => {
-                strings_of(select(class_members(&class)).boxed(), lo, hi)
+                strings_of(select(class_members(&class)), lo, hi)
             }
             _ => match regex_strings(&pattern.source) {
                 Some(strategy) => strategy

@@ -371,54 +371,71 @@ fn strings(gen: &Arc<Gen>, param: &Param, rules: &StringRules) -> BoxedStrategy<
 /// Strings of free text, `min..=max` characters (short ones more often
 /// when the range is wide), neither first nor last a space: some servers
 /// trim a value, which would make `" "` empty and change its length.
+///
+/// Each character is one number ([`text_char`]), and the string is made
+/// from all of them at once: a tree of plain numbers, not a tree per
+/// character behind a box of its own, which cost an allocation and a
+/// shared closure per character of every case. The draws and the
+/// shrinking are the numbers', as they were when each character was
+/// mapped on its own.
 pub(crate) fn free_text(min: u64, max: Option<u64>) -> BoxedStrategy<String> {
-    strings_of(text_chars(), min, max.unwrap_or(min + 24))
-        .prop_map(|s| {
-            let n = s.chars().count();
-            s.chars()
+    let alphabet: Arc<[char]> = alphabet().into();
+    vecs_of(any::<u32>(), min, max.unwrap_or(min + 24))
+        .prop_map(move |numbers| {
+            let n = numbers.len();
+            numbers
+                .iter()
                 .enumerate()
-                .map(|(i, c)| {
-                    if c == ' ' && (i == 0 || i + 1 == n) {
-                        '_'
-                    } else {
-                        c
-                    }
+                .map(|(i, k)| match text_char(&alphabet, *k) {
+                    ' ' if i == 0 || i + 1 == n => '_',
+                    c => c,
                 })
                 .collect()
         })
         .boxed()
 }
 
-/// Characters of free text: nineteen in twenty from [`alphabet`], the rest
-/// any common Chinese character ([`COMMON_HAN`]). One number decides each
-/// character (a union of two strategies would cost a tree of trees per
-/// character, which was most of the generator's time); it shrinks towards
-/// 0, which is `a`. Characters outside these (other Han blocks, symbols,
-/// unassigned code points) are [`fringe_strings`], not valid values.
-fn text_chars() -> BoxedStrategy<char> {
-    let alphabet: Arc<[char]> = alphabet().into();
-    any::<u32>()
-        .prop_map(move |n| {
-            if n % 20 == 19 {
-                common_han(n / 20)
-            } else {
-                alphabet[(n / 20) as usize % alphabet.len()]
-            }
-        })
+/// The character of free text number `n` stands for: nineteen in twenty
+/// from [`alphabet`], the rest any common Chinese character
+/// ([`COMMON_HAN`]). One number decides each character (a union of two
+/// strategies would cost a tree of trees per character, which was most
+/// of the generator's time); it shrinks towards 0, which is `a`.
+/// Characters outside these (other Han blocks, symbols, unassigned code
+/// points) are [`fringe_strings`], not valid values.
+fn text_char(alphabet: &[char], n: u32) -> char {
+    if n % 20 == 19 {
+        common_han(n / 20)
+    } else {
+        alphabet[(n / 20) as usize % alphabet.len()]
+    }
+}
+
+/// Strings of `lo..=hi` characters of `chars`, short ones more often when
+/// the range is wide.
+pub(crate) fn strings_of<S>(chars: S, lo: u64, hi: u64) -> BoxedStrategy<String>
+where
+    S: Strategy<Value = char> + Clone + 'static,
+{
+    vecs_of(chars, lo, hi)
+        .prop_map(String::from_iter)
         .boxed()
 }
 
-pub(crate) fn strings_of(chars: BoxedStrategy<char>, lo: u64, hi: u64) -> BoxedStrategy<String> {
+/// `lo..=hi` draws of `items`; where the range is wide, three times in
+/// four at most 24 more than `lo`.
+fn vecs_of<S>(items: S, lo: u64, hi: u64) -> BoxedStrategy<Vec<S::Value>>
+where
+    S: Strategy + Clone + 'static,
+{
     let (lo, hi) = (lo as usize, hi as usize);
     if hi > lo + 48 {
         prop_oneof![
-            3 => vec(chars.clone(), lo..=lo + 24),
-            1 => vec(chars, lo..=hi),
+            3 => vec(items.clone(), lo..=lo + 24),
+            1 => vec(items, lo..=hi),
         ]
-        .prop_map(String::from_iter)
         .boxed()
     } else {
-        vec(chars, lo..=hi).prop_map(String::from_iter).boxed()
+        vec(items, lo..=hi).boxed()
     }
 }
 

@@ -416,9 +416,7 @@ pub(crate) fn strings_of<S>(chars: S, lo: u64, hi: u64) -> BoxedStrategy<String>
 where
     S: Strategy<Value = char> + Clone + 'static,
 {
-    vecs_of(chars, lo, hi)
-        .prop_map(String::from_iter)
-        .boxed()
+    vecs_of(chars, lo, hi).prop_map(String::from_iter).boxed()
 }
 
 /// `lo..=hi` draws of `items`; where the range is wide, three times in

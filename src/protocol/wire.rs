@@ -377,6 +377,25 @@ pub trait Wire: Sync {
         .map(|wire| wire.request)
     }
 
+    /// Whether the wire carries `params` exactly as given, sent with
+    /// `method` (`None`: the protocol's usual form) and `options`, known
+    /// without encoding them. `true` promises what encoding them with
+    /// [`Wire::encode_for_reading`] and reading them back with
+    /// [`Wire::parse_params`] would find: parameters [`same_parameters`]
+    /// calls the same. `false`, the default, promises nothing: encode and
+    /// read back to know. It spares that round trip (an encoding, a JSON
+    /// parse) for each call where the answer is plain from the values: a
+    /// JSON body carries any JSON value as itself.
+    fn carries_unchanged(
+        &self,
+        _api: &ApiSpec,
+        _params: &Value,
+        _options: &EncodeOptions,
+        _method: Option<&str>,
+    ) -> bool {
+        false
+    }
+
     /// Decodes an answer's status and body.
     fn decode(&self, http_status: u16, body: &[u8]) -> Result<Outcome, DecodeError>;
 

@@ -123,6 +123,13 @@ pub fn as_server_reads(specs: &Specs, api: &ApiSpec, params: &Value) -> Result<V
     as_server_reads_sent_with(specs, api, params, None)
 }
 
+/// Whether the wire carries `params` (`Unsendable` when it cannot carry
+/// them as given): [`as_server_reads`] without the parameters read back,
+/// for a target that only needs to know before sending.
+pub fn sendable(specs: &Specs, api: &ApiSpec, params: &Value) -> Result<(), CallError> {
+    read_back(specs, api, params, None).map(|_| ())
+}
+
 /// [`as_server_reads`] for a request sent with HTTP `method`, in the form
 /// that method takes where the protocol has more than one (an SDK told to
 /// send Tencent's GET form); `None` is the protocol's usual form.
@@ -132,17 +139,196 @@ pub fn as_server_reads_sent_with(
     params: &Value,
     method: Option<&str>,
 ) -> Result<Value, CallError> {
+    read_back(specs, api, params, method).map(|read| read.unwrap_or_else(|| params.clone()))
+}
+
+/// The throw-away encoding's endpoint: any will do, as none is called.
+static PROBE_ENDPOINT: std::sync::LazyLock<Result<Endpoint, String>> =
+    std::sync::LazyLock::new(|| Endpoint::parse("http://127.0.0.1:1").map_err(|e| e.to_string()));
+
+/// The parameters as the server reads them, `None` where they are the
+/// ones given: the protocol can tell that without encoding them
+/// ([`Wire::carries_unchanged`](crate::protocol::Wire::carries_unchanged)).
+fn read_back(
+    specs: &Specs,
+    api: &ApiSpec,
+    params: &Value,
+    method: Option<&str>,
+) -> Result<Option<Value>, CallError> {
     let wire = wire_for(api.raw.protocol);
-    let credentials = test_credentials(api.provider());
     let options = EncodeOptions {
         scheme: specs.provider_of(api).raw.signing[0],
-        endpoint: Some(
-            Endpoint::parse("http://127.0.0.1:1").map_err(|e| CallError::Failed(e.to_string()))?,
-        ),
+        endpoint: Some(PROBE_ENDPOINT.clone().map_err(CallError::Failed)?),
         inputs: SigningInputs::new(0, "probe"),
     };
+    if wire.carries_unchanged(api, params, &options, method) {
+        return Ok(None);
+    }
+    let credentials = test_credentials(api.provider());
     let probe = wire
         .encode_for_reading(api, params, &credentials, &options, method)
         .map_err(|e| CallError::Unsendable(e.to_string()))?;
-    read_back_if_expressible(specs, api, params, &probe)
+    read_back_if_expressible(specs, api, params, &probe).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    /// What [`read_back`] would find without the shortcut: the throw-away
+    /// encoding read back, and whether it holds the same parameters.
+    fn round_trip_agrees(
+        specs: &Specs,
+        api: &ApiSpec,
+        params: &Value,
+        method: Option<&str>,
+    ) -> bool {
+        let wire = wire_for(api.raw.protocol);
+        let options = EncodeOptions {
+            scheme: specs.provider_of(api).raw.signing[0],
+            endpoint: Some(Endpoint::parse("http://127.0.0.1:1").unwrap()),
+            inputs: SigningInputs::new(0, "probe"),
+        };
+        let Ok(probe) = wire.encode_for_reading(
+            api,
+            params,
+            &test_credentials(api.provider()),
+            &options,
+            method,
+        ) else {
+            return false;
+        };
+        wire.parse_params(api, &probe)
+            .is_ok_and(|read| crate::protocol::wire::same_parameters(api, &read, params))
+    }
+
+    fn carries_unchanged(
+        specs: &Specs,
+        api: &ApiSpec,
+        params: &Value,
+        method: Option<&str>,
+    ) -> bool {
+        let options = EncodeOptions {
+            scheme: specs.provider_of(api).raw.signing[0],
+            endpoint: Some(Endpoint::parse("http://127.0.0.1:1").unwrap()),
+            inputs: SigningInputs::new(0, "probe"),
+        };
+        wire_for(api.raw.protocol).carries_unchanged(api, params, &options, method)
+    }
+
+    /// Any JSON value, the awkward ones often: texts with surrounding
+    /// space, empty, non-ASCII; numbers that are not integers; nulls.
+    fn any_json() -> impl Strategy<Value = Value> {
+        let text = prop_oneof![
+            Just(String::new()),
+            Just(" ap-guangzhou".to_string()),
+            Just("ap-guangzhou ".to_string()),
+            Just("ap-guangzhou".to_string()),
+            Just("镜像\t".to_string()),
+            "[ -~\u{4e00}-\u{4e10}\n]{0,8}",
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter_map("a finite number", serde_json::Number::from_f64)
+                .prop_map(Value::Number),
+            text.prop_map(Value::String),
+        ];
+        leaf.prop_recursive(2, 8, 3, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-zA-Z]{1,4}", inner, 0..3)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Parameters of `api` under their names, in another case, or unknown,
+    /// each with any JSON value.
+    fn any_params(api: &ApiSpec) -> impl Strategy<Value = Value> {
+        let names: Vec<String> = api.params.iter().map(|p| p.name.clone()).collect();
+        let key = prop_oneof![
+            8 => proptest::sample::select(names.clone()),
+            1 => proptest::sample::select(names).prop_map(|n| {
+                n.chars()
+                    .map(|c| if c.is_ascii_uppercase() { c.to_ascii_lowercase() } else { c.to_ascii_uppercase() })
+                    .collect::<String>()
+            }),
+            1 => "x[a-z]{1,3}",
+        ];
+        proptest::collection::vec((key, any_json()), 0..6)
+            .prop_map(|members| Value::Object(members.into_iter().collect()))
+    }
+
+    fn runner() -> TestRunner {
+        TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::from_seed(RngAlgorithm::ChaCha, &[11; 32]),
+        )
+    }
+
+    #[test]
+    fn a_protocol_that_skips_the_round_trip_says_what_the_round_trip_would() {
+        let specs = Specs::embedded().unwrap();
+        let mut skipped = 0;
+        for api in specs.apis() {
+            for method in [None, Some("GET"), Some("POST")] {
+                let mut runner = runner();
+                let strategy = any_params(api);
+                for _ in 0..2000 {
+                    let params = strategy.new_tree(&mut runner).unwrap().current();
+                    if carries_unchanged(&specs, api, &params, method) {
+                        skipped += 1;
+                        assert!(
+                            round_trip_agrees(&specs, api, &params, method),
+                            "{} ({method:?}): the shortcut says {params} arrives unchanged; read back, it does not",
+                            api.id()
+                        );
+                    }
+                }
+            }
+        }
+        // Not vacuous: the shortcut was taken, many times.
+        assert!(skipped > 500, "the shortcut was taken {skipped} times");
+    }
+
+    #[test]
+    fn tencents_valid_requests_skip_the_round_trip_and_its_text_headers_do_not() {
+        let specs = Specs::embedded().unwrap();
+        let api = specs.api("tencent/ExportImages").unwrap();
+        let ctx = crate::generate::GenerationContext::new();
+        let strategy = crate::generate::valid_request(api, &ctx);
+        let mut runner = runner();
+        for _ in 0..256 {
+            let params = strategy.new_tree(&mut runner).unwrap().current();
+            assert!(
+                carries_unchanged(&specs, api, &params, None),
+                "a valid request goes the long way: {params}"
+            );
+            assert!(!carries_unchanged(&specs, api, &params, Some("GET")));
+        }
+        let base = serde_json::json!({"Region": "ap-guangzhou", "BucketName": "b", "DryRun": true});
+        assert!(carries_unchanged(&specs, api, &base, None));
+        for (name, value) in [
+            ("Region", serde_json::json!(" ap-guangzhou")),
+            ("Region", serde_json::json!("ap-guangzhou\n")),
+            ("Region", serde_json::json!("")),
+            ("Region", serde_json::json!(7)),
+            ("Region", Value::Null),
+            ("region", serde_json::json!("ap-guangzhou")),
+            ("xa", serde_json::json!("x")),
+        ] {
+            let mut params = base.clone();
+            params[name] = value.clone();
+            assert!(
+                !carries_unchanged(&specs, api, &params, None),
+                "{name}={value} is taken as arriving unchanged"
+            );
+        }
+    }
 }

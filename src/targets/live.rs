@@ -22,8 +22,7 @@ use serde_json::Value;
 
 use super::fixtures::Fixtures;
 use super::{
-    as_server_reads, tamper_signature, CallError, Exchange, Prepared, Session, Tamper, Target,
-    Unprepared,
+    sendable, tamper_signature, CallError, Exchange, Prepared, Session, Tamper, Target, Unprepared,
 };
 use crate::cases::StateCase;
 use crate::live::{AttemptAnswer, CallRecord, LiveClient, LiveError, Stop};
@@ -291,7 +290,7 @@ impl LiveTarget {
     ) {
         // What the wire can carry does not depend on the credentials:
         // checked before anything leaves.
-        if let Err(e) = as_server_reads(&self.specs, api, params) {
+        if let Err(e) = sendable(&self.specs, api, params) {
             return (Err(e), None);
         }
         let endpoint = self.client.endpoint_for_call(api, params).base_url();

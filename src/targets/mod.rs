@@ -25,7 +25,7 @@ use crate::spec::raw::AuthFailure;
 use crate::spec::ApiSpec;
 
 pub(crate) use expressible::without_nulls;
-pub use expressible::{as_server_reads, as_server_reads_sent_with, expressible};
+pub use expressible::{as_server_reads, as_server_reads_sent_with, expressible, sendable};
 pub use finding::{Finding, FindingClass};
 pub use fixtures::{Fixtures, FixturesError};
 pub use live::{LiveTarget, LIVE_CONCURRENCY};

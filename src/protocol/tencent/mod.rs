@@ -50,6 +50,17 @@ const GET_FORM: FlatForm = FlatForm {
     false_texts: &["false", "False"],
 };
 
+/// Whether serde_json reads `value`, written as JSON, back as itself:
+/// anything but a number that is not an integer.
+fn reads_back_exactly(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => !n.is_f64(),
+        Value::Array(items) => items.iter().all(reads_back_exactly),
+        Value::Object(members) => members.values().all(reads_back_exactly),
+        _ => true,
+    }
+}
+
 /// Which of the API's two request forms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Form {
@@ -212,6 +223,75 @@ impl Wire for TencentApi3 {
             return Self::encode_in(form, api, params, credentials, options).map(|w| w.request);
         }
         Self::unsigned_in(form, api, params, options).map(|(_, request)| request)
+    }
+
+    /// In the POST form, a parameter that lives in the JSON body travels as
+    /// itself, whatever its JSON value but a number with a fraction or an
+    /// exponent (serde_json's reading of one may land on a neighbouring
+    /// double: `1.773555473864045e-249` did); one that lives in a header does when
+    /// it is a string parameter sent as a non-empty string with no
+    /// surrounding space (the reading trims) under a header of its own
+    /// (none the protocol or the signature sets, none another parameter
+    /// shares). And each member must be named exactly as one parameter
+    /// and as no other ignoring case, as [`same_parameters`] asks.
+    /// Anything else (the GET form, an unknown or miscased key, a number
+    /// for a header, null) is encoded and read back.
+    ///
+    /// [`same_parameters`]: crate::protocol::wire::same_parameters
+    fn carries_unchanged(
+        &self,
+        api: &ApiSpec,
+        params: &Value,
+        options: &EncodeOptions,
+        method: Option<&str>,
+    ) -> bool {
+        if options.scheme != SigningScheme::Tc3HmacSha256
+            || options.endpoint.is_none()
+            || method.is_some_and(|m| Self::form_of(m) == Form::Get)
+            || utc_date(options.inputs.timestamp).is_err()
+        {
+            return false;
+        }
+        let Some(object) = params.as_object() else {
+            return false;
+        };
+        object.iter().all(|(name, value)| {
+            let mut named = api
+                .params
+                .iter()
+                .filter(|p| p.name.eq_ignore_ascii_case(name));
+            let (Some(param), None) = (named.next(), named.next()) else {
+                return false;
+            };
+            if param.name != *name {
+                return false;
+            }
+            if param.location != Some(Location::Header) {
+                return reads_back_exactly(value);
+            }
+            let own_header = ![
+                "Content-Type",
+                "Host",
+                "Authorization",
+                ACTION_HEADER,
+                VERSION_HEADER,
+                TIMESTAMP_HEADER,
+                TOKEN_HEADER,
+                CONTENT_SHA256_HEADER,
+            ]
+            .iter()
+            .any(|h| param.wire_name.eq_ignore_ascii_case(h))
+                && api
+                    .params
+                    .iter()
+                    .filter(|p| p.location == Some(Location::Header))
+                    .filter(|p| p.wire_name.eq_ignore_ascii_case(&param.wire_name))
+                    .count()
+                    == 1;
+            own_header
+                && matches!(param.kind, crate::spec::ParamKind::String(_))
+                && matches!(value, Value::String(text) if !text.is_empty() && text.trim() == text)
+        })
     }
 
     fn decode(&self, http_status: u16, body: &[u8]) -> Result<Outcome, DecodeError> {

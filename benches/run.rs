@@ -16,18 +16,19 @@
 //!    preconditions, answer), decoding the answer, checking it — each timed
 //!    over the same inputs, so that the shares add up to the pipeline.
 //! 3. **Live against serve**: `imgconform serve` (the built binary) on
-//!    loopback, in rounds (`--live-rounds`, 5 by default). Each round first
-//!    loads it with the bare load generator of `cargo bench --bench serve`
-//!    (64 connections, pre-signed Tencent dry runs) for its requests per
-//!    second, then runs `imgconform run --target live --rate PROVIDER=off`
-//!    against it (every endpoint at it, `--concurrency`, the test
-//!    credentials), whose cases per second (the requests the run sent, over
-//!    the run's own time) and the requests per second the server counted
-//!    (its journal's total, over the command's wall time) are printed
-//!    beside it, with their ratio: the whole suite (JD's and Alibaba's
-//!    calls unsent, as they are without `--allow-mutations`) and Tencent's
-//!    trials alone. The ratio of each round is of figures taken seconds
-//!    apart, as this machine's speed drifts by the minute; the median of
+//!    loopback, in rounds (`--live-rounds`, 5 by default). Each round runs
+//!    `imgconform run --target live --rate PROVIDER=off` against it (every
+//!    endpoint at it, `--concurrency`, the test credentials) twice: the
+//!    whole suite (JD's and Alibaba's calls unsent, as they are without
+//!    `--allow-mutations`) and Tencent's trials alone. Before and after
+//!    each run, the bare load generator of `cargo bench --bench serve`
+//!    (64 connections, pre-signed Tencent dry runs) loads it for its
+//!    requests per second. Each run's cases per second (the requests it
+//!    sent, over its own time) and the requests per second the server
+//!    counted (its journal's total, over the command's wall time) are
+//!    printed with their ratio to the mean of the bare rates either side
+//!    of it: this machine's speed drifts by the minute, and figures taken
+//!    seconds apart on both sides cancel a steady drift. The median of
 //!    the rounds' ratios is printed last, with every round's.
 
 #[path = "support/load.rs"]
@@ -67,10 +68,10 @@ struct Options {
     /// that both are steady rates (at 8192 the run lasts about a second,
     /// and its start and end weigh on it).
     live_cases: u64,
-    /// Rounds of the live measurement, each the bare load generator then
-    /// the runs, one after the other: this machine's speed drifts from
-    /// one minute to the next, so each round's ratio is of figures taken
-    /// seconds apart, and the median of them is reported.
+    /// Rounds of the live measurement, each two runs with the bare load
+    /// generator before and after each: this machine's speed drifts from
+    /// one minute to the next, so each ratio is of figures taken seconds
+    /// apart, and the median of them is reported.
     live_rounds: usize,
 }
 
@@ -242,7 +243,7 @@ fn live_vs_serve(specs: &Arc<Specs>, options: &Options) {
         options.concurrency, options.live_cases
     );
     println!(
-        "# each round: the bare load generator (64 connections, {} Tencent dry runs), then the runs",
+        "# each round: the bare load generator (64 connections, {} Tencent dry runs) before and after each run",
         options.requests
     );
     println!(
@@ -250,33 +251,38 @@ fn live_vs_serve(specs: &Arc<Specs>, options: &Options) {
         "round", "run", "requests", "seconds", "cases/s", "wall s", "served/s", "ratio"
     );
     let names = ["whole suite", "tencent trials only"];
+    let filters = [None, Some("tencent")];
     let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     let mut bare_rates = Vec::new();
-    for round in 1..=options.live_rounds {
+    let bare_load = |round: usize, bare_rates: &mut Vec<f64>| {
         let bare = runtime.block_on(load::load(Arc::clone(specs), port, options.requests, 64));
-        let bare_rate = options.requests as f64 / bare.seconds;
-        bare_rates.push(bare_rate);
+        let rate = options.requests as f64 / bare.seconds;
+        bare_rates.push(rate);
         println!(
-            "{:<6} {:<28} {:>9} {:>9.3} {:>9.0} {:>9} {:>10} {:>8}{}",
+            "{:<6} {:<28} {:>9} {:>9.3} {:>9.0}{}",
             round,
             "bare load generator",
             options.requests,
             bare.seconds,
-            bare_rate,
-            "",
-            "",
-            "",
+            rate,
             if bare.errors > 0 {
                 format!("  ({} errors)", bare.errors)
             } else {
                 String::new()
             }
         );
-        let runs = [
-            live_run(port, options, None),
-            live_run(port, options, Some("tencent")),
-        ];
-        for (i, (sent, seconds, wall, counted, failed)) in runs.into_iter().enumerate() {
+        rate
+    };
+    let mut before = bare_load(1, &mut bare_rates);
+    for round in 1..=options.live_rounds {
+        for (i, filter) in filters.iter().enumerate() {
+            let (sent, seconds, wall, counted, failed) = live_run(port, options, *filter);
+            let after = bare_load(round, &mut bare_rates);
+            // Against the bare rates either side of the run: this
+            // machine's speed drifts, by a fifth within a minute at times,
+            // and the mean of the two cancels a steady drift.
+            let bare_rate = (before + after) / 2.0;
+            before = after;
             let rate = sent as f64 / seconds;
             ratios[i].push(rate / bare_rate);
             println!(
@@ -300,7 +306,7 @@ fn live_vs_serve(specs: &Arc<Specs>, options: &Options) {
     let _ = serve.kill();
     let _ = serve.wait();
     println!(
-        "ratio: the run's cases/s over the bare load generator's requests/s of the same round; bare load generator {:.0}-{:.0} requests/s over the rounds",
+        "ratio: the run's cases/s over the mean of the bare load generator's requests/s just before and just after it; bare load generator {:.0}-{:.0} requests/s over the rounds",
         bare_rates.iter().copied().fold(f64::INFINITY, f64::min),
         bare_rates.iter().copied().fold(0.0, f64::max)
     );

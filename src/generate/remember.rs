@@ -4,8 +4,9 @@
 //! `current()`, and a filtered draft is asked twice per case: once by the
 //! filter's predicate, once for the case itself; each time every slot is
 //! mapped and the request repaired again. The wrapper remembers the value
-//! until the tree moves (`simplify`, `complicate`) and draws nothing from the
-//! runner itself, so the cases for a seed are unchanged.
+//! for the second asker, until the tree moves (`simplify`, `complicate`),
+//! and draws nothing from the runner itself, so the cases for a seed are
+//! unchanged.
 
 use std::cell::RefCell;
 
@@ -44,9 +45,13 @@ where
 {
     type Value = T::Value;
 
+    /// The first call builds the value and keeps a copy; the second takes
+    /// that copy (the filter's predicate and the case are the two askers
+    /// of every case, and the case keeps the value); a later one builds it
+    /// again, the same value, as the tree has not moved.
     fn current(&self) -> T::Value {
-        if let Some(value) = self.value.borrow().as_ref() {
-            return value.clone();
+        if let Some(value) = self.value.borrow_mut().take() {
+            return value;
         }
         let value = self.tree.current();
         *self.value.borrow_mut() = Some(value.clone());
@@ -87,6 +92,7 @@ mod tests {
             let mut kept = Remembered(strategy.clone())
                 .new_tree(&mut kept_runner)
                 .unwrap();
+            assert_eq!(kept.current(), bare.current());
             assert_eq!(kept.current(), bare.current());
             assert_eq!(kept.current(), bare.current());
             for step in 0..30 {

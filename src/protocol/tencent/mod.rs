@@ -295,9 +295,9 @@ impl Wire for TencentApi3 {
     }
 
     fn decode(&self, http_status: u16, body: &[u8]) -> Result<Outcome, DecodeError> {
-        let json: Value = serde_json::from_slice(body)
+        let mut json: Value = serde_json::from_slice(body)
             .map_err(|e| DecodeError::new(http_status, format!("not JSON: {e}"), body))?;
-        let Some(Value::Object(response)) = json.get("Response") else {
+        let Some(Value::Object(response)) = json.get_mut("Response").map(Value::take) else {
             return Err(DecodeError::new(
                 http_status,
                 "no \"Response\" object",
@@ -335,7 +335,7 @@ impl Wire for TencentApi3 {
                 body,
             ));
         }
-        let mut result = response.clone();
+        let mut result = response;
         result.remove("RequestId");
         Ok(Outcome {
             http_status,

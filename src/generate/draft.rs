@@ -77,20 +77,51 @@ pub(crate) fn slot_mut<'a>(slots: &'a mut [Slot], name: &str) -> Option<&'a mut 
 
 /// The value a field is sent with, if it is sent.
 pub(crate) fn sent(slots: &[Slot], name: &str) -> Option<Value> {
+    sent_draft(slots, name).map(Draft::to_value)
+}
+
+/// The draft of the value a field is sent with, if it is sent: what
+/// [`sent`] would turn into a value, for the questions the draft answers
+/// itself (whether it is there, how long it is) without building one.
+pub(crate) fn sent_draft<'a>(slots: &'a [Slot], name: &str) -> Option<&'a Draft> {
     slot(slots, name)
         .filter(|s| s.present)
-        .map(|s| s.value.to_value())
-        .filter(|v| !v.is_null())
+        .map(|s| &s.value)
+        .filter(|d| {
+            !matches!(
+                d,
+                Draft::Scalar {
+                    value: Value::Null,
+                    ..
+                }
+            )
+        })
+}
+
+/// How many items an array field is sent with, if it is sent as an array.
+pub(crate) fn sent_len(slots: &[Slot], name: &str) -> Option<usize> {
+    match sent_draft(slots, name)? {
+        Draft::Array { items, len } => Some((*len).min(items.len())),
+        Draft::Scalar {
+            value: Value::Array(items),
+            ..
+        } => Some(items.len()),
+        _ => None,
+    }
 }
 
 /// Whether a field is sent with something in it (the rules' "present":
 /// a non-empty array or string, or any other value).
 pub(crate) fn sent_non_empty(slots: &[Slot], name: &str) -> bool {
-    match sent(slots, name) {
-        Some(Value::Array(a)) => !a.is_empty(),
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(_) => true,
+    match sent_draft(slots, name) {
         None => false,
+        Some(Draft::Array { .. }) => sent_len(slots, name) != Some(0),
+        Some(Draft::Object(_)) => true,
+        Some(Draft::Scalar { value, .. }) => match value {
+            Value::Array(a) => !a.is_empty(),
+            Value::String(s) => !s.is_empty(),
+            _ => true,
+        },
     }
 }
 

@@ -24,10 +24,11 @@ use crate::validate::ValidationOptions;
 
 use super::context::GenerationContext;
 use super::draft::{
-    at_mut, force, join, put, resize, sent, slot_at_mut, slot_mut, split_field, Draft, Slot,
+    at_mut, force, join, put, resize, sent, sent_len, slot_at_mut, slot_mut, split_field, Draft,
+    Slot,
 };
 use super::oracle::{own_problems, violations, ExpectedViolation};
-use super::repair::{count_allowed, make_non_empty, repair, sent_len, splice, Freeze};
+use super::repair::{count_allowed, make_non_empty, repair, splice, Freeze};
 use super::targets::{int_enum_misses, violation_targets, Plan, Target, ViolationTarget};
 use super::values::{
     ceil_to, class_members, drafts, encode_json, floor_to, free_text, https_urls, insert_dotted,

@@ -12,7 +12,10 @@ use serde_json::Value;
 use crate::spec::model::When;
 use crate::spec::{ApiSpec, Param, ParamKind, Rule, RuleCheck};
 
-use super::draft::{for_each_instance, join, resize, sent, sent_non_empty, slot_mut, Draft, Slot};
+use super::draft::{
+    for_each_instance, join, resize, sent, sent_draft, sent_len, sent_non_empty, slot_mut, Draft,
+    Slot,
+};
 use super::oracle::own_problems;
 use super::values::{bounds, ceil_to, floor_to, step_of};
 
@@ -126,14 +129,14 @@ fn presence(rule: &Rule, root: &mut Draft, freeze: &Freeze) {
     match &rule.check {
         RuleCheck::RequiredWhen { field, when } if !freeze.frozen(&join(scope, field)) => {
             for_each_instance(root, scope, &mut |slots| {
-                if holds(when, slots) && sent(slots, field).is_none() {
+                if holds(when, slots) && sent_draft(slots, field).is_none() {
                     switch_on(slots, field);
                 }
             });
         }
         RuleCheck::RequiredUnless { field, other } if !freeze.frozen(&join(scope, field)) => {
             for_each_instance(root, scope, &mut |slots| {
-                if sent(slots, field).is_none() && !sent_non_empty(slots, other) {
+                if sent_draft(slots, field).is_none() && !sent_non_empty(slots, other) {
                     switch_on(slots, field);
                 }
             });
@@ -160,13 +163,6 @@ pub(crate) fn count_allowed(param: Option<&Param>, n: usize) -> bool {
             a.min_items.is_none_or(|m| n as u64 >= m) && a.max_items.is_none_or(|m| n as u64 <= m)
         }
         _ => true,
-    }
-}
-
-pub(crate) fn sent_len(slots: &[Slot], name: &str) -> Option<usize> {
-    match sent(slots, name) {
-        Some(Value::Array(a)) => Some(a.len()),
-        _ => None,
     }
 }
 

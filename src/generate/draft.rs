@@ -5,6 +5,8 @@
 //! value without drawing anything new, which keeps the whole request a
 //! pure function of proptest's value trees, so that it shrinks.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone)]
@@ -22,7 +24,9 @@ pub(crate) enum Draft {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Slot {
-    pub name: String,
+    /// Shared with the strategy that draws it: every case of every draft
+    /// names its slots, and a copy of a draft copies every name.
+    pub name: Arc<str>,
     pub present: bool,
     pub value: Draft,
 }
@@ -46,7 +50,7 @@ impl Draft {
                 slots
                     .iter()
                     .filter(|s| s.present)
-                    .map(|s| (s.name.clone(), s.value.to_value()))
+                    .map(|s| (s.name.to_string(), s.value.to_value()))
                     .collect::<Map<String, Value>>(),
             ),
         }
@@ -68,11 +72,11 @@ impl Draft {
 }
 
 pub(crate) fn slot<'a>(slots: &'a [Slot], name: &str) -> Option<&'a Slot> {
-    slots.iter().find(|s| s.name == name)
+    slots.iter().find(|s| &*s.name == name)
 }
 
 pub(crate) fn slot_mut<'a>(slots: &'a mut [Slot], name: &str) -> Option<&'a mut Slot> {
-    slots.iter_mut().find(|s| s.name == name)
+    slots.iter_mut().find(|s| &*s.name == name)
 }
 
 /// The value a field is sent with, if it is sent.

@@ -409,7 +409,7 @@ fn unknown(
     repair(&gen.api, &mut d, &Freeze::default());
     let slots = at_mut(&mut d, &object)?.slots_mut()?;
     slots.push(Slot {
-        name: key.clone(),
+        name: key.as_str().into(),
         present: true,
         value: Draft::scalar(value.clone()),
     });

@@ -199,12 +199,12 @@ fn repaired_drafts(gen: &Arc<Gen>) -> impl Strategy<Value = Draft> {
 }
 
 fn slot(gen: &Arc<Gen>, param: &Param) -> BoxedStrategy<Slot> {
-    let name = param.name.clone();
+    let name: Arc<str> = param.name.as_str().into();
     let value = draft(gen, param);
     if param.required {
         value
             .prop_map(move |value| Slot {
-                name: name.clone(),
+                name: Arc::clone(&name),
                 present: true,
                 value,
             })
@@ -212,7 +212,7 @@ fn slot(gen: &Arc<Gen>, param: &Param) -> BoxedStrategy<Slot> {
     } else {
         (any::<bool>(), value)
             .prop_map(move |(present, value)| Slot {
-                name: name.clone(),
+                name: Arc::clone(&name),
                 present,
                 value,
             })

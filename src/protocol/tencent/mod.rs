@@ -61,6 +61,16 @@ fn reads_back_exactly(value: &Value) -> bool {
     }
 }
 
+/// Members of a JSON object, written as one without being copied into a
+/// map first: the same text `serde_json` writes for the map.
+struct Members<'a>(Vec<(&'a String, &'a Value)>);
+
+impl serde::Serialize for Members<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().copied())
+    }
+}
+
 /// Which of the API's two request forms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Form {
@@ -124,7 +134,8 @@ impl TencentApi3 {
         }
         let object = params.as_object().ok_or(EncodeError::NotAnObject)?;
         let endpoint = endpoint_for(api, params, options)?;
-        let mut body = Map::new();
+        // The body's members, written straight from `params`.
+        let mut body: Vec<(&String, &Value)> = Vec::new();
         let mut query = Vec::new();
         let mut headers = Vec::new();
         for (name, value) in object {
@@ -137,9 +148,7 @@ impl TencentApi3 {
                 // Body parameters, and unknown ones (a negative case sends
                 // them on purpose), travel in the JSON body, or the query.
                 _ => match form {
-                    Form::Post => {
-                        body.insert(name.clone(), value.clone());
-                    }
+                    Form::Post => body.push((name, value)),
                     Form::Get => GET_FORM.flatten(name, value, &mut query),
                 },
             }
@@ -147,9 +156,7 @@ impl TencentApi3 {
         let mut request = match form {
             Form::Post => SignableRequest::new("POST", endpoint.authority.clone(), "/")
                 .with_header("Content-Type", JSON_CONTENT_TYPE)
-                .with_body(
-                    serde_json::to_vec(&Value::Object(body)).expect("JSON values serialise"),
-                ),
+                .with_body(serde_json::to_vec(&Members(body)).expect("JSON values serialise")),
             Form::Get => {
                 let mut request = SignableRequest::new("GET", endpoint.authority.clone(), "/")
                     .with_header("Content-Type", FORM_CONTENT_TYPE);

@@ -202,6 +202,25 @@ fn lookup<'v>(object: &'v Map<String, Value>, name: &str, keys: Keys) -> Option<
     }
 }
 
+/// Where a value sits in the request, its path (`a.b[2]`) written out only
+/// when a violation or an object inside it needs it: a request that breaks
+/// nothing costs no path at all.
+enum At<'p> {
+    /// Field `name` of the object at `prefix` (the request where empty).
+    Field { prefix: &'p str, name: &'p str },
+    /// Item `index` of the array at `array`.
+    Item { array: &'p At<'p>, index: usize },
+}
+
+impl At<'_> {
+    fn path(&self) -> String {
+        match self {
+            At::Field { prefix, name } => join(prefix, name),
+            At::Item { array, index } => format!("{}[{index}]", array.path()),
+        }
+    }
+}
+
 impl<'a> Oracle<'a> {
     fn keys(&self) -> Keys {
         Keys {
@@ -250,34 +269,37 @@ impl<'a> Oracle<'a> {
             }
         }
         for field in fields {
-            let path = join(prefix, &field.name);
             let found = lookup(object, &field.name, self.keys())
                 .filter(|v| !(self.empty_is_missing && field.required && v.as_str() == Some("")));
+            let at = At::Field {
+                prefix,
+                name: &field.name,
+            };
             match found {
                 None if field.required => self.push_constraint(
-                    path,
+                    at.path(),
                     &field.path,
                     &field.wire_name,
                     ConstraintKind::Required,
                 ),
                 None => {}
-                Some(value) => self.value(field, value, path),
+                Some(value) => self.value(field, value, &at),
             }
         }
     }
 
-    fn value(&mut self, param: &'a Param, value: &Value, path: String) {
+    fn value(&mut self, param: &'a Param, value: &Value, at: &At<'_>) {
         for kind in own_problems(param, value) {
-            self.push_constraint(path.clone(), &param.path, &param.wire_name, kind);
+            self.push_constraint(at.path(), &param.path, &param.wire_name, kind);
         }
         match (&param.kind, value) {
             (ParamKind::Array(rules), Value::Array(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    self.value(&rules.items, item, format!("{path}[{i}]"));
+                for (index, item) in items.iter().enumerate() {
+                    self.value(&rules.items, item, &At::Item { array: at, index });
                 }
             }
             (ParamKind::Object(rules), Value::Object(object)) => {
-                self.object(&rules.fields, object, &path);
+                self.object(&rules.fields, object, &at.path());
             }
             _ => {}
         }

@@ -51,7 +51,7 @@ const GET_FORM: FlatForm = FlatForm {
 };
 
 /// Whether serde_json reads `value`, written as JSON, back as itself:
-/// anything but a number that is not an integer.
+/// anything without a number held as a double.
 fn reads_back_exactly(value: &Value) -> bool {
     match value {
         Value::Number(n) => !n.is_f64(),
@@ -233,13 +233,13 @@ impl Wire for TencentApi3 {
     }
 
     /// In the POST form, a parameter that lives in the JSON body travels as
-    /// itself, whatever its JSON value but a number with a fraction or an
-    /// exponent (serde_json's reading of one may land on a neighbouring
-    /// double: `1.773555473864045e-249` did); one that lives in a header does when
-    /// it is a string parameter sent as a non-empty string with no
-    /// surrounding space (the reading trims) under a header of its own
-    /// (none the protocol or the signature sets, none another parameter
-    /// shares). And each member must be named exactly as one parameter
+    /// itself, whatever its JSON value, but for a number held as a double
+    /// (written with a fraction or an exponent: serde_json's reading of one
+    /// may land on a neighbouring double, as `1.773555473864045e-249`
+    /// did). One that lives in a header does when it is a string parameter
+    /// sent as a non-empty string with no surrounding space (the reading
+    /// trims) under a header of its own (none the protocol or the
+    /// signature sets, none another parameter shares). And each member must be named exactly as one parameter
     /// and as no other ignoring case, as [`same_parameters`] asks.
     /// Anything else (the GET form, an unknown or miscased key, a number
     /// for a header, null) is encoded and read back.

@@ -146,6 +146,16 @@ pub fn as_server_reads_sent_with(
 static PROBE_ENDPOINT: std::sync::LazyLock<Result<Endpoint, String>> =
     std::sync::LazyLock::new(|| Endpoint::parse("http://127.0.0.1:1").map_err(|e| e.to_string()));
 
+/// How the throw-away encoding is made: the provider's first scheme, the
+/// probe endpoint, time 0.
+fn probe_options(specs: &Specs, api: &ApiSpec) -> Result<EncodeOptions, CallError> {
+    Ok(EncodeOptions {
+        scheme: specs.provider_of(api).raw.signing[0],
+        endpoint: Some(PROBE_ENDPOINT.clone().map_err(CallError::Failed)?),
+        inputs: SigningInputs::new(0, "probe"),
+    })
+}
+
 /// The parameters as the server reads them, `None` where they are the
 /// ones given: the protocol can tell that without encoding them
 /// ([`Wire::carries_unchanged`](crate::protocol::Wire::carries_unchanged)).
@@ -156,11 +166,7 @@ fn read_back(
     method: Option<&str>,
 ) -> Result<Option<Value>, CallError> {
     let wire = wire_for(api.raw.protocol);
-    let options = EncodeOptions {
-        scheme: specs.provider_of(api).raw.signing[0],
-        endpoint: Some(PROBE_ENDPOINT.clone().map_err(CallError::Failed)?),
-        inputs: SigningInputs::new(0, "probe"),
-    };
+    let options = probe_options(specs, api)?;
     if wire.carries_unchanged(api, params, &options, method) {
         return Ok(None);
     }
@@ -187,11 +193,7 @@ mod tests {
         method: Option<&str>,
     ) -> bool {
         let wire = wire_for(api.raw.protocol);
-        let options = EncodeOptions {
-            scheme: specs.provider_of(api).raw.signing[0],
-            endpoint: Some(Endpoint::parse("http://127.0.0.1:1").unwrap()),
-            inputs: SigningInputs::new(0, "probe"),
-        };
+        let options = probe_options(specs, api).unwrap();
         let Ok(probe) = wire.encode_for_reading(
             api,
             params,
@@ -211,11 +213,7 @@ mod tests {
         params: &Value,
         method: Option<&str>,
     ) -> bool {
-        let options = EncodeOptions {
-            scheme: specs.provider_of(api).raw.signing[0],
-            endpoint: Some(Endpoint::parse("http://127.0.0.1:1").unwrap()),
-            inputs: SigningInputs::new(0, "probe"),
-        };
+        let options = probe_options(specs, api).unwrap();
         wire_for(api.raw.protocol).carries_unchanged(api, params, &options, method)
     }
 

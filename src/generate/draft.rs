@@ -104,7 +104,12 @@ pub(crate) fn sent_draft<'a>(slots: &'a [Slot], name: &str) -> Option<&'a Draft>
 
 /// How many items an array field is sent with, if it is sent as an array.
 pub(crate) fn sent_len(slots: &[Slot], name: &str) -> Option<usize> {
-    match sent_draft(slots, name)? {
+    sent_draft(slots, name).and_then(items_sent)
+}
+
+/// How many items `draft` sends, if it is an array.
+fn items_sent(draft: &Draft) -> Option<usize> {
+    match draft {
         Draft::Array { items, len } => Some((*len).min(items.len())),
         Draft::Scalar {
             value: Value::Array(items),
@@ -119,13 +124,11 @@ pub(crate) fn sent_len(slots: &[Slot], name: &str) -> Option<usize> {
 pub(crate) fn sent_non_empty(slots: &[Slot], name: &str) -> bool {
     match sent_draft(slots, name) {
         None => false,
-        Some(Draft::Array { .. }) => sent_len(slots, name) != Some(0),
-        Some(Draft::Object(_)) => true,
-        Some(Draft::Scalar { value, .. }) => match value {
-            Value::Array(a) => !a.is_empty(),
-            Value::String(s) => !s.is_empty(),
-            _ => true,
-        },
+        Some(Draft::Scalar {
+            value: Value::String(s),
+            ..
+        }) => !s.is_empty(),
+        Some(d) => items_sent(d) != Some(0),
     }
 }
 
